@@ -1,0 +1,1 @@
+"""Rule sets: schema, validation, conditions, decision tables."""

@@ -1,0 +1,305 @@
+"""From rule-set text to a compiled rule set, collecting every problem on the way.
+
+The pipeline is parse (``source``) -> shape (``schema``, section by section so that a typo in one
+section does not hide the problems of another) -> meaning (stages, fields, conditions, tables) ->
+compiled form. Nothing is evaluated here; :class:`CompiledRuleSet` holds the arrays and compiled
+tables that scoring uses, and is immutable so it can be cached by (name, revision).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from engine.errors import RuleSetInvalidError, Violation, sorted_violations
+from engine.frame import DEFAULT_DECIMAL_SCALE, FieldType
+from engine.rules.expression import FieldSpec
+from engine.rules.fields import BUILTIN_FIELDS, CATEGORY_INPUT_FIELDS
+from engine.rules.schema import (
+    CATEGORY_ORDER,
+    RESERVED_SECTIONS,
+    Category,
+    DecisionTable,
+    FieldDecl,
+    RuleSetDocument,
+    Stage,
+    WinRates,
+)
+from engine.rules.source import SourceDocument, join_path, parse_document
+from engine.rules.tables import CompiledTable, OutputSpec, compile_table
+
+#: Bumped whenever the compiled form changes, so stored compiled artifacts can be rebuilt.
+COMPILER_VERSION = 1
+#: Win rates are exact decimals with at most this many places (parts per million).
+WIN_RATE_SCALE = 6
+PPM = 10**WIN_RATE_SCALE
+
+WIN_RATE_OUTPUT = OutputSpec(
+    FieldType.DECIMAL, scale=WIN_RATE_SCALE, min_value=Decimal(0), max_value=Decimal(1)
+)
+CATEGORY_OUTPUT = OutputSpec(FieldType.STRING, choices=tuple(c.value for c in CATEGORY_ORDER))
+
+_REASONS = {
+    "extra_forbidden": "UNKNOWN_KEY",
+    "missing": "REQUIRED",
+    "literal_error": "INVALID_VALUE",
+    "enum": "INVALID_VALUE",
+    "string_pattern_mismatch": "INVALID_NAME",
+}
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledRuleSet:
+    """A validated rule set in the form scoring uses.
+
+    Attributes
+    ----------
+    stage_ids : tuple of str, shape (n_stages,)
+        Stage ids in process order; a deal's stage code is its index here.
+    stage_rate_ppm : ndarray of int64, shape (n_stages,)
+        Configured win rate of each stage in parts per million.
+    stage_category : ndarray of int8, shape (n_stages,)
+        Default category code of each stage (index into ``CATEGORY_ORDER``).
+    stage_is_won, stage_is_lost : ndarray of bool, shape (n_stages,)
+    """
+
+    document: RuleSetDocument
+    source_text: str
+    content_hash: str
+    schema: Mapping[str, FieldSpec]
+    stage_ids: tuple[str, ...]
+    stage_rate_ppm: np.ndarray
+    stage_category: np.ndarray
+    stage_is_won: np.ndarray
+    stage_is_lost: np.ndarray
+    overrides: tuple[CompiledTable, ...]
+    categories: CompiledTable | None
+    compiler_version: int = COMPILER_VERSION
+    stage_index: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.document.name
+
+    @property
+    def effective_from(self) -> dt.date:
+        return self.document.effective_from
+
+
+def _path_of(loc: tuple[int | str, ...], base: str) -> str:
+    path = base
+    for part in loc:
+        path = join_path(path, part)
+    return path
+
+
+def _shape(
+    adapter: TypeAdapter[Any] | type[BaseModel], value: Any, doc: SourceDocument, base: str,
+    out: list[Violation],
+) -> Any:
+    """Validate ``value`` against a model or adapter; record violations and return None on failure."""
+    try:
+        if isinstance(adapter, TypeAdapter):
+            return adapter.validate_python(value)
+        return adapter.model_validate(value)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and "[" in p))
+            path = _path_of(loc, base)
+            reason = _REASONS.get(err["type"], "INVALID_VALUE")
+            msg = err["msg"]
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {loc[-1]!r}" if loc else "unknown key"
+            out.append(doc.violation(path, reason, msg))
+        return None
+
+
+_SECTION_TYPES: dict[str, Any] = {
+    "fields": TypeAdapter(dict[str, FieldDecl]),
+    "stages": TypeAdapter(list[Stage]),
+    "win_rates": TypeAdapter(WinRates),
+    "categories": TypeAdapter(DecisionTable | None),
+}
+
+
+def _check_stages(stages: list[Stage], doc: SourceDocument, out: list[Violation]) -> None:
+    seen: dict[str, int] = {}
+    orders: dict[int, int] = {}
+    for i, st in enumerate(stages):
+        p = join_path("stages", i)
+        if st.id in seen:
+            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
+                                     f"stage id {st.id!r} is already used by stages[{seen[st.id]}]"))
+        seen.setdefault(st.id, i)
+        if st.order in orders:
+            out.append(doc.violation(join_path(p, "order"), "DUPLICATE_ORDER",
+                                     f"order {st.order} is already used by stages[{orders[st.order]}]"))
+        orders.setdefault(st.order, i)
+        rate_path = join_path(p, "win_rate")
+        if not (Decimal(0) <= st.win_rate <= Decimal(1)):
+            out.append(doc.violation(rate_path, "WIN_RATE_OUT_OF_RANGE",
+                                     f"win rate {st.win_rate} is outside [0, 1]"))
+        elif st.win_rate.scaleb(WIN_RATE_SCALE) != st.win_rate.scaleb(WIN_RATE_SCALE).to_integral():
+            out.append(doc.violation(rate_path, "WIN_RATE_TOO_PRECISE",
+                                     f"win rate {st.win_rate} has more than {WIN_RATE_SCALE} "
+                                     "decimal places"))
+        if st.is_won and st.is_lost:
+            out.append(doc.violation(p, "STAGE_WON_AND_LOST", "a stage cannot be both won and lost"))
+        if st.is_won and st.win_rate != 1:
+            out.append(doc.violation(rate_path, "WON_STAGE_RATE",
+                                     f"won stage {st.id!r} must have win rate 1, not {st.win_rate}"))
+        if st.is_lost and st.win_rate != 0:
+            out.append(doc.violation(rate_path, "LOST_STAGE_RATE",
+                                     f"lost stage {st.id!r} must have win rate 0, not {st.win_rate}"))
+        cat_path = join_path(p, "default_category")
+        if st.is_won and st.default_category is not Category.CLOSED:
+            out.append(doc.violation(cat_path, "WON_STAGE_CATEGORY",
+                                     f"won stage {st.id!r} must be in category closed"))
+        if st.is_lost and st.default_category is not Category.OMITTED:
+            out.append(doc.violation(cat_path, "LOST_STAGE_CATEGORY",
+                                     f"lost stage {st.id!r} must be in category omitted"))
+        if not st.is_won and st.default_category is Category.CLOSED:
+            out.append(doc.violation(cat_path, "OPEN_STAGE_CLOSED",
+                                     f"only a won stage may default to category closed ({st.id!r})"))
+    expected = list(range(1, len(stages) + 1))
+    if sorted(orders) != expected and len(orders) == len(stages):
+        missing = sorted(set(expected) - set(orders))
+        out.append(doc.violation("stages", "STAGE_ORDER_GAP",
+                                 f"stage orders must run 1..{len(stages)} without gaps; "
+                                 f"missing {', '.join(map(str, missing))}"))
+    if not any(st.is_won for st in stages):
+        out.append(doc.violation("stages", "NO_WON_STAGE", "one stage must be marked is_won"))
+    if not any(st.is_lost for st in stages):
+        out.append(doc.violation("stages", "NO_LOST_STAGE", "one stage must be marked is_lost"))
+
+
+def _build_schema(
+    fields: dict[str, FieldDecl] | None, doc: SourceDocument, out: list[Violation]
+) -> dict[str, FieldSpec]:
+    schema = dict(BUILTIN_FIELDS)
+    for name, decl in (fields or {}).items():
+        p = join_path("fields", name)
+        if name in BUILTIN_FIELDS or name in CATEGORY_INPUT_FIELDS:
+            out.append(doc.violation(p, "BUILTIN_FIELD",
+                                     f"{name!r} is a built-in deal field and cannot be redeclared"))
+            continue
+        if decl.scale is not None and decl.type is not FieldType.DECIMAL:
+            out.append(doc.violation(join_path(p, "scale"), "INVALID_VALUE",
+                                     "scale applies to decimal fields only"))
+        scale = (decl.scale if decl.scale is not None else DEFAULT_DECIMAL_SCALE) if (
+            decl.type is FieldType.DECIMAL) else 0
+        schema[name] = FieldSpec(decl.type, scale)
+    return schema
+
+
+def compile_rule_set(text: str) -> CompiledRuleSet:
+    """Validate and compile rule-set text (YAML or JSON).
+
+    Raises
+    ------
+    RuleSetInvalidError
+        Carrying every violation found, sorted by path and de-duplicated.
+    """
+    doc = parse_document(text)
+    out: list[Violation] = list(doc.violations)
+    data = doc.data
+    if not isinstance(data, dict):
+        raise RuleSetInvalidError([doc.violation("", "NOT_A_MAPPING",
+                                                 "a rule set must be a mapping of sections")])
+    head = {k: v for k, v in data.items() if k not in _SECTION_TYPES}
+    head.update({"stages": [], "fields": {}})
+    # Shape of the header and unknown top-level keys; sections are checked one by one below.
+    header_errors: list[Violation] = []
+    _shape(RuleSetDocument, head, doc, "", header_errors)
+    out.extend(v for v in header_errors if not v.path.startswith("stages"))
+    sections = {name: _shape(adapter, data.get(name), doc, name, out)
+                if name in data else None for name, adapter in _SECTION_TYPES.items()}
+    if "stages" not in data:
+        out.append(doc.violation("stages", "REQUIRED", "Field required"))
+    for name in RESERVED_SECTIONS:
+        if data.get(name) is not None:
+            out.append(doc.violation(name, "SECTION_NOT_SUPPORTED",
+                                     f"section {name!r} is reserved for a later version of the "
+                                     "rule-set format and is not supported yet; remove it"))
+    stages: list[Stage] | None = sections["stages"]
+    if stages is not None:
+        if not stages:
+            out.append(doc.violation("stages", "REQUIRED", "at least one stage is required"))
+        _check_stages(stages, doc, out)
+    fields_ok = "fields" not in data or sections["fields"] is not None
+    schema = _build_schema(sections["fields"], doc, out)
+    win_rates: WinRates | None = sections["win_rates"]
+    overrides: list[CompiledTable] = []
+    if win_rates is not None:
+        if win_rates.source != "configured":
+            out.append(doc.violation("win_rates.source", "SOURCE_NOT_SUPPORTED",
+                                     f"win-rate source {win_rates.source!r} is not available yet; "
+                                     "use 'configured'"))
+        table_ids: dict[str, int] = {}
+        for i, table in enumerate(win_rates.overrides):
+            p = join_path("win_rates.overrides", i)
+            if table.id in table_ids:
+                out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
+                                         f"table id {table.id!r} is already used by "
+                                         f"win_rates.overrides[{table_ids[table.id]}]"))
+            table_ids.setdefault(table.id, i)
+            if not fields_ok:
+                continue
+            try:
+                overrides.append(compile_table(table, schema, {"win_rate": WIN_RATE_OUTPUT}, doc, p))
+            except RuleSetInvalidError as exc:
+                out.extend(exc.violations)
+    categories: CompiledTable | None = None
+    cat_table: DecisionTable | None = sections["categories"]
+    if cat_table is not None and fields_ok:
+        try:
+            categories = compile_table(cat_table, {**schema, **CATEGORY_INPUT_FIELDS},
+                                       {"category": CATEGORY_OUTPUT}, doc, "categories")
+        except RuleSetInvalidError as exc:
+            out.extend(exc.violations)
+    if out:
+        raise RuleSetInvalidError(sorted_violations(out))
+    document = RuleSetDocument.model_validate(data)
+    ordered = sorted(document.stages, key=lambda s: s.order)
+    return CompiledRuleSet(
+        document=document,
+        source_text=text,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        schema=schema,
+        stage_ids=tuple(s.id for s in ordered),
+        stage_rate_ppm=np.array([int(s.win_rate.scaleb(WIN_RATE_SCALE)) for s in ordered],
+                                dtype=np.int64),
+        stage_category=np.array([CATEGORY_ORDER.index(s.default_category) for s in ordered],
+                                dtype=np.int8),
+        stage_is_won=np.array([s.is_won for s in ordered], dtype=np.bool_),
+        stage_is_lost=np.array([s.is_lost for s in ordered], dtype=np.bool_),
+        overrides=tuple(overrides),
+        categories=categories,
+        stage_index={s.id: i for i, s in enumerate(ordered)},
+    )
+
+
+def validate_rule_set(text: str) -> list[Violation]:
+    """Return every violation in rule-set text (an empty list when it is valid)."""
+    try:
+        compile_rule_set(text)
+    except RuleSetInvalidError as exc:
+        return exc.violations
+    return []
+
+
+__all__ = [
+    "COMPILER_VERSION",
+    "PPM",
+    "WIN_RATE_SCALE",
+    "CompiledRuleSet",
+    "compile_rule_set",
+    "validate_rule_set",
+]

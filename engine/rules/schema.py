@@ -1,0 +1,165 @@
+"""The rule-set document schema: pydantic models with ``extra="forbid"``.
+
+These models are the single definition of what a rule set may say; the JSON Schema handed to
+editors is exported from them (:func:`json_schema`). They check *shape* (names, types, allowed
+values). Meaning that spans nodes (stage orders without gaps, conditions over declared fields,
+overlapping rows) is checked in ``engine.rules.validate``, which reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.frame import MAX_DECIMAL_SCALE, FieldType
+
+API_VERSION = "quotient/v1"
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,62}$", description="snake_case name")]
+RowId = Annotated[
+    str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$", description="human row id")
+]
+
+
+class Model(BaseModel):
+    """Base of every schema model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+
+
+class Category(str, Enum):
+    """Forecast category of a deal (the glossary's pipeline / best case / commit / closed / omitted)."""
+
+    PIPELINE = "pipeline"
+    BEST_CASE = "best_case"
+    COMMIT = "commit"
+    CLOSED = "closed"
+    OMITTED = "omitted"
+
+
+#: Category codes used in columns, in this order (index = code).
+CATEGORY_ORDER: tuple[Category, ...] = tuple(Category)
+
+
+class HitPolicy(str, Enum):
+    """How a decision table combines the rows that match one input."""
+
+    FIRST = "first"
+    PRIORITY = "priority"
+    UNIQUE = "unique"
+    COLLECT_SUM = "collect-sum"
+    COLLECT_MAX = "collect-max"
+
+
+class FieldDecl(Model):
+    """A deal attribute that rules may use, beyond the built-in deal fields."""
+
+    type: FieldType
+    scale: Annotated[int, Field(ge=0, le=MAX_DECIMAL_SCALE)] | None = Field(
+        default=None, description="decimal places kept (decimal fields only; default 6)"
+    )
+    description: str | None = None
+
+
+class Stage(Model):
+    """One stage of the sales process with its configured win rate."""
+
+    id: Name
+    label: str = Field(min_length=1, max_length=200)
+    order: int = Field(ge=1, description="position in the process, 1 for the first stage")
+    win_rate: Decimal = Field(description="exact decimal in [0, 1], at most 6 places")
+    default_category: Category = Category.PIPELINE
+    is_won: bool = False
+    is_lost: bool = False
+
+
+CellValue = str | int | Decimal | bool | list[str | int | Decimal | bool] | None
+OutputValue = str | int | Decimal | bool
+
+
+class DecisionRow(Model):
+    """One row of a decision table: tests on the inputs (and/or a full condition) and outputs."""
+
+    id: RowId
+    description: str | None = None
+    when: str | None = Field(
+        default=None, description="SQL-style condition over deal fields, ANDed with the cells"
+    )
+    cells: dict[str, CellValue] = Field(
+        default_factory=dict,
+        description="input name -> test: a value, a list (any of), '>= 10', '[10..20)', "
+        "'BETWEEN 1 AND 5', 'IS NULL'; empty or '-' matches anything",
+    )
+    then: dict[str, OutputValue]
+    priority: int = Field(default=0, description="used by the priority hit policy: highest wins")
+
+
+class DecisionTable(Model):
+    """Inputs, outputs and rows with a hit policy; every output records the matched row ids."""
+
+    id: Name
+    description: str | None = None
+    hit_policy: HitPolicy = HitPolicy.FIRST
+    inputs: list[Name] = Field(default_factory=list)
+    rows: list[DecisionRow] = Field(min_length=1)
+
+
+class WinRates(Model):
+    """Where win rates come from, and the decision-table overrides by segment."""
+
+    source: Literal["configured", "historical", "model", "blend"] = "configured"
+    overrides: list[DecisionTable] = Field(
+        default_factory=list,
+        description="tables with output win_rate; the first table that hits an open deal decides",
+    )
+
+
+class RuleSetDocument(Model):
+    """A whole rule set as authored (YAML or JSON)."""
+
+    api_version: Literal["quotient/v1"]
+    name: Name
+    effective_from: dt.date
+    description: str | None = None
+    fields: dict[Name, FieldDecl] = Field(default_factory=dict)
+    stages: list[Stage] = Field(min_length=1)
+    win_rates: WinRates = Field(default_factory=WinRates)
+    categories: DecisionTable | None = None
+    # Declared for the sections that later capabilities fill; validation rejects them for now.
+    splits: Any = None
+    plans: Any = None
+    targets: Any = None
+
+
+#: Top-level sections that are reserved but not yet supported.
+RESERVED_SECTIONS: tuple[str, ...] = ("splits", "plans", "targets")
+
+
+def json_schema() -> dict[str, Any]:
+    """Return the JSON Schema (draft 2020-12) of a rule-set document, for editors."""
+    schema = RuleSetDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Quotient rule set"
+    return schema
+
+
+__all__ = [
+    "API_VERSION",
+    "CATEGORY_ORDER",
+    "RESERVED_SECTIONS",
+    "Category",
+    "CellValue",
+    "DecisionRow",
+    "DecisionTable",
+    "FieldDecl",
+    "HitPolicy",
+    "OutputValue",
+    "RuleSetDocument",
+    "Stage",
+    "WinRates",
+    "json_schema",
+]

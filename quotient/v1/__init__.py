@@ -1,0 +1,1 @@
+"""Generated protobuf and gRPC code for the quotient.v1 API. Do not edit."""

@@ -1,0 +1,145 @@
+"""Composition root: config -> store -> repository -> servicers -> health + reflection -> serve.
+
+``create_server(address)`` returns ``(server, port)`` so tests bind port 0 and talk over a real
+channel. ``serve()`` runs until SIGTERM or SIGINT, then reports NOT_SERVING, lets in-flight calls
+finish (up to the configured grace) and stops.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from concurrent import futures
+from dataclasses import dataclass
+from types import FrameType
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from engine.errors import NotFoundError
+from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc
+from service.config import SAMPLE_RULE_SET, Config
+from service.interceptors import ErrorInterceptor
+from service.repository import RuleSetRepository
+from service.servicers.forecast import ForecastServicer
+from service.servicers.rulesets import RuleSetServicer
+from service.store.sqlite import SqliteStore
+
+LOG = logging.getLogger("quotient.server")
+
+#: Fully qualified names of the quotient.v1 services this server offers.
+SERVICE_NAMES: tuple[str, ...] = (
+    rulesets_pb2.DESCRIPTOR.services_by_name["RuleSetService"].full_name,
+    forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
+)
+
+
+def utc_now() -> dt.datetime:
+    """The production clock (UTC, timezone-aware)."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Quotient:
+    """A wired, started server with what is needed to stop it cleanly."""
+
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    repository: RuleSetRepository
+    store: SqliteStore
+
+    def set_serving(self, serving: bool) -> None:
+        status = (health_pb2.HealthCheckResponse.SERVING if serving
+                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        for name in ("", *SERVICE_NAMES):
+            self.health.set(name, status)
+
+    def stop(self, grace_s: float) -> None:
+        """Report NOT_SERVING, drain in-flight calls for up to ``grace_s`` seconds, release the store."""
+        self.set_serving(False)
+        self.server.stop(grace_s).wait()
+        self.store.close()
+
+
+def publish_sample(repository: RuleSetRepository) -> None:
+    """Publish the sample rule set unless the store already holds a revision of it."""
+    text = SAMPLE_RULE_SET.read_text(encoding="utf-8")
+    try:
+        repository.record("default")
+    except NotFoundError:
+        record = repository.publish(text, expected_revision=0)
+        LOG.info("published sample rule set %s revision %d", record.name, record.revision)
+
+
+def start(
+    config: Config,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> Quotient:
+    """Wire everything from ``config`` and start serving on ``config.address``."""
+    store = SqliteStore(config.db_path)
+    repository = RuleSetRepository(store, clock, config.cache_size)
+    if config.publish_sample:
+        publish_sample(repository)
+    options = [
+        ("grpc.max_receive_message_length", config.max_message_bytes),
+        ("grpc.max_send_message_length", config.max_message_bytes),
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
+        interceptors=[ErrorInterceptor()],
+        options=options,
+        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+    )
+    rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
+    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
+        ForecastServicer(repository, config.max_batch_deals), server
+    )
+    health_servicer = health.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+    )
+    port = server.add_insecure_port(config.address)
+    if port == 0:
+        store.close()
+        raise OSError(f"could not bind {config.address}")
+    server.start()
+    app = Quotient(server, port, health_servicer, repository, store)
+    app.set_serving(True)
+    return app
+
+
+def create_server(address: str, config: Config | None = None) -> tuple[grpc.Server, int]:
+    """Build and start a server on ``address`` (use port 0 for a free one); return it and its port."""
+    from dataclasses import replace
+
+    app = start(replace(config or Config.from_env(), address=address))
+    return app.server, app.port
+
+
+def serve(config: Config) -> None:
+    """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring)."""
+    app = start(config)
+    LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port,
+             config.db_path)
+    done = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        LOG.info("signal %d: draining for up to %.0fs", signum, config.shutdown_grace_s)
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    done.wait()
+    app.stop(config.shutdown_grace_s)
+    LOG.info("stopped")
+
+
+__all__ = ["SERVICE_NAMES", "Quotient", "create_server", "serve", "start", "utc_now"]

@@ -1,0 +1,1 @@
+"""Everything that touches the outside: gRPC servicers, conversion, errors, storage, config, CLI."""

@@ -1,0 +1,452 @@
+"""The ``quotient`` command: run the server, and work with rule sets and deals from a shell.
+
+``validate`` and ``test`` work on files alone (no server), so rule-set repositories can run them
+in their own CI. ``publish``, ``get``, ``revisions`` and ``services`` talk to a running server;
+``score`` scores a CSV file in batches, in-process against a rule-set file or through a server,
+with a progress bar on standard error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from engine.errors import QuotientError, RuleSetInvalidError, Violation
+
+DEFAULT_SERVER = "localhost:50051"
+CSV_COLUMNS = (
+    "id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner",
+    "region", "product_line", "customer_tier", "source",
+)
+OUTPUT_COLUMNS = (
+    "id", "stage", "amount_minor", "currency", "win_prob", "weighted_amount_minor", "category",
+    "win_prob_source", "matched_rules", "problem",
+)
+
+
+def _print_violations(violations: Sequence[Violation], file_name: str, out: TextIO) -> None:
+    for v in violations:
+        where = f"{file_name}:{v.line}:{v.column}" if v.line else file_name
+        print(f"{where}: {v.path or '<document>'}: {v.message} [{v.reason}]", file=out)
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SystemExit(f"quotient: cannot read {path}: {exc.strerror}") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Local commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from engine.rules.compiler import validate_rule_set
+
+    violations = validate_rule_set(_read(args.file))
+    if violations:
+        _print_violations(violations, args.file, sys.stdout)
+        n = len(violations)
+        print(f"{args.file}: {n} problem{'s' if n != 1 else ''}", file=sys.stderr)
+        return 1
+    print(f"{args.file}: valid")
+    return 0
+
+
+def suite_path(rule_file: str) -> Path:
+    """The test suite that sits beside a rule-set file: ``x.yaml`` -> ``x_test.yaml``."""
+    p = Path(rule_file)
+    return p.with_name(f"{p.stem}_test{p.suffix}")
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    from engine.rules.compiler import compile_rule_set
+    from engine.rules.testsuite import parse_suite, run_suite
+
+    suite_file = args.suite or str(suite_path(args.file))
+    try:
+        rules = compile_rule_set(_read(args.file))
+    except RuleSetInvalidError as exc:
+        _print_violations(exc.violations, args.file, sys.stdout)
+        return 1
+    try:
+        suite = parse_suite(_read(suite_file))
+    except RuleSetInvalidError as exc:
+        _print_violations(exc.violations, suite_file, sys.stdout)
+        return 1
+    results = run_suite(rules, suite)
+    failed = 0
+    for r in results:
+        print(f"{'PASS' if r.passed else 'FAIL'}  {r.name}")
+        for d in r.differences:
+            print(f"      {d.field}: expected {d.expected!r}, got {d.actual!r}")
+        failed += not r.passed
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from engine.rules.schema import json_schema
+
+    print(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands that talk to a server
+
+
+def _channel(address: str) -> Any:
+    import grpc
+
+    return grpc.insecure_channel(address)
+
+
+def _report_rpc_error(exc: Any, file_name: str = "") -> int:
+    """Print a failed call's status and its decoded details; return the exit code."""
+    from grpc_status import rpc_status
+
+    from quotient.v1 import types_pb2
+
+    status = rpc_status.from_call(exc)
+    print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+    if status is not None:
+        from google.rpc import error_details_pb2
+
+        for detail in status.details:
+            if detail.Is(types_pb2.ViolationList.DESCRIPTOR):
+                vl = types_pb2.ViolationList()
+                detail.Unpack(vl)
+                _print_violations(
+                    [Violation(v.path, v.line, v.column, v.reason, v.message) for v in vl.violations],
+                    file_name or "<request>", sys.stderr,
+                )
+            elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                extra = " ".join(f"{k}={v}" for k, v in sorted(info.metadata.items()))
+                print(f"reason: {info.reason} {extra}".rstrip(), file=sys.stderr)
+    return 1
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    import grpc
+
+    from engine.rules.compiler import compile_rule_set
+    from quotient.v1 import rulesets_pb2, rulesets_pb2_grpc
+
+    content = _read(args.file)
+    stub = rulesets_pb2_grpc.RuleSetServiceStub(_channel(args.server))
+    try:
+        expected = args.expected_revision
+        if expected is None:
+            try:
+                name = compile_rule_set(content).name
+            except RuleSetInvalidError:
+                name = ""
+            expected = 0
+            if name:
+                try:
+                    expected = stub.GetRuleSet(rulesets_pb2.GetRuleSetRequest(name=name)).revision
+                except grpc.RpcError as exc:
+                    if exc.code() != grpc.StatusCode.NOT_FOUND:
+                        raise
+        rev = stub.CreateRuleSetRevision(
+            rulesets_pb2.CreateRuleSetRevisionRequest(content=content, expected_revision=expected)
+        )
+    except grpc.RpcError as exc:
+        return _report_rpc_error(exc, args.file)
+    print(f"published {rev.name} revision {rev.revision} (effective from {rev.effective_from})")
+    return 0
+
+
+def cmd_revisions(args: argparse.Namespace) -> int:
+    import grpc
+
+    from quotient.v1 import rulesets_pb2, rulesets_pb2_grpc
+
+    stub = rulesets_pb2_grpc.RuleSetServiceStub(_channel(args.server))
+    token = ""
+    try:
+        while True:
+            page = stub.ListRuleSetRevisions(
+                rulesets_pb2.ListRuleSetRevisionsRequest(name=args.name, page_token=token)
+            )
+            for r in page.revisions:
+                created = r.create_time.ToDatetime().isoformat(timespec="seconds")
+                print(f"{r.name}\t{r.revision}\teffective {r.effective_from}\tcreated {created}Z"
+                      f"\t{r.content_hash[:12]}")
+            token = page.next_page_token
+            if not token:
+                return 0
+    except grpc.RpcError as exc:
+        return _report_rpc_error(exc)
+
+
+def cmd_services(args: argparse.Namespace) -> int:
+    import grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    stub = reflection_pb2_grpc.ServerReflectionStub(_channel(args.server))
+    request = reflection_pb2.ServerReflectionRequest(list_services="")
+    try:
+        for response in stub.ServerReflectionInfo(iter([request]), timeout=10):
+            for service in response.list_services_response.service:
+                print(service.name)
+    except grpc.RpcError as exc:
+        return _report_rpc_error(exc)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def _csv_records(reader: csv.DictReader[str]) -> Iterator[dict[str, Any]]:
+    for row in reader:
+        rec: dict[str, Any] = {}
+        for key, value in row.items():
+            if key is None or value is None or value == "":
+                continue
+            if key == "amount_minor":
+                try:
+                    rec[key] = int(value)
+                except ValueError:
+                    rec[key] = value
+            elif value.lower() in ("true", "false") and key not in CSV_COLUMNS:
+                rec[key] = value.lower() == "true"
+            else:
+                rec[key] = value
+        yield rec
+
+
+def _batches(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _count_rows(path: str) -> int:
+    with open(path, encoding="utf-8", newline="") as f:
+        return max(sum(1 for _ in f) - 1, 0)
+
+
+def _score_local(rule_file: str, batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    from engine.forecast.deals import build_deal_batch, deal_input_from_records
+    from engine.forecast.scoring import ProbSource, score_deals
+    from engine.money import ppm_to_decimal
+    from engine.rules.compiler import compile_rule_set
+    from engine.rules.schema import CATEGORY_ORDER
+
+    rules = compile_rule_set(_read(rule_file))
+    for records in batches:
+        batch = build_deal_batch(deal_input_from_records(records), rules)
+        result = score_deals(rules, batch)
+        problems = {e.index: e for e in result.errors}
+        matched = result.matched_rules_all()
+        rows = []
+        for i, rec in enumerate(records):
+            row = {k: rec.get(k, "") for k in ("id", "stage", "amount_minor", "currency")}
+            if i in problems:
+                p = problems[i]
+                row["problem"] = f"{p.reason}: {p.message}"
+            else:
+                row.update(
+                    win_prob=str(ppm_to_decimal(int(result.win_prob_ppm[i]))),
+                    weighted_amount_minor=int(result.weighted_amount_minor[i]),
+                    category=CATEGORY_ORDER[int(result.category[i])].value,
+                    win_prob_source=ProbSource(int(result.prob_source[i])).name.lower(),
+                    matched_rules=" ".join(matched[i]),
+                )
+            rows.append(row)
+        yield rows
+
+
+def _score_remote(
+    address: str, rule_set: str, batches: Iterator[list[dict[str, Any]]]
+) -> Iterator[list[dict[str, Any]]]:
+    from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
+
+    stub = forecast_pb2_grpc.ForecastServiceStub(_channel(address))
+    pending: list[list[dict[str, Any]]] = []
+
+    def requests() -> Iterator[forecast_pb2.ScoreDealsRequest]:
+        for records in batches:
+            pending.append(records)
+            yield forecast_pb2.ScoreDealsRequest(
+                rule_set=rule_set, deals=[deal_message(r, types_pb2) for r in records]
+            )
+
+    for response in stub.StreamScoreDeals(requests()):
+        records = pending.pop(0)
+        rows = []
+        for score, rec in zip(response.scores, records, strict=True):
+            row = {k: rec.get(k, "") for k in ("id", "stage", "amount_minor", "currency")}
+            if score.HasField("problem"):
+                row["problem"] = f"{score.problem.reason}: {score.problem.message}"
+            else:
+                row.update(
+                    win_prob=score.win_prob,
+                    weighted_amount_minor=score.weighted_amount_minor,
+                    category=types_pb2.Category.Name(score.category)[9:].lower(),
+                    win_prob_source=forecast_pb2.WinProbSource.Name(score.win_prob_source)[16:].lower(),
+                    matched_rules=" ".join(score.matched_rules),
+                )
+            rows.append(row)
+        yield rows
+
+
+def deal_message(rec: dict[str, Any], types_pb2: Any) -> Any:
+    """Build a ``quotient.v1.Deal`` from a flat record (unknown keys become string attributes)."""
+    deal = types_pb2.Deal()
+    for key, value in rec.items():
+        if key == "category":
+            deal.category = types_pb2.Category.Value(f"CATEGORY_{str(value).upper()}")
+        elif key == "amount_minor":
+            deal.amount_minor = int(value)
+        elif key in CSV_COLUMNS:
+            setattr(deal, key, str(value))
+        elif isinstance(value, bool):
+            deal.attributes[key].bool_value = value
+        elif isinstance(value, int):
+            deal.attributes[key].int_value = value
+        else:
+            deal.attributes[key].string_value = str(value)
+    return deal
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    import grpc
+    from tqdm import tqdm
+
+    if not args.rules and not args.rule_set:
+        raise SystemExit("quotient score: give --rules FILE (in-process) or --rule-set NAME "
+                         "(through --server)")
+    if args.deal:
+        try:
+            records: Iterator[dict[str, Any]] = iter([json.loads(d) for d in args.deal])
+        except json.JSONDecodeError as exc:
+            raise SystemExit(f"quotient score: --deal is not JSON: {exc}") from None
+        total = len(args.deal)
+    elif args.csv:
+        total = _count_rows(args.csv)
+        handle = open(args.csv, encoding="utf-8", newline="")  # noqa: SIM115
+        records = _csv_records(csv.DictReader(handle))
+    else:
+        raise SystemExit("quotient score: give --csv FILE or --deal JSON")
+    batches = _batches(records, args.batch_size)
+    results = (_score_local(args.rules, batches) if args.rules
+               else _score_remote(args.server, args.rule_set, batches))
+    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
+    writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    show = total >= 10_000 and not args.quiet
+    failed = 0
+    try:
+        with tqdm(total=total, unit="deal", disable=not show, file=sys.stderr) as bar:
+            for rows in results:
+                writer.writerows(rows)
+                failed += sum(1 for r in rows if r.get("problem"))
+                bar.update(len(rows))
+    except grpc.RpcError as exc:
+        return _report_rpc_error(exc)
+    except RuleSetInvalidError as exc:
+        _print_violations(exc.violations, args.rules, sys.stderr)
+        return 1
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if failed:
+        print(f"{failed} of {total} deals could not be scored (see the problem column)",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server import serve
+    from service.config import Config
+
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = Config.from_env(address=args.address,
+                             db_path=Path(args.db) if args.db else None)
+    serve(config)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="quotient", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the gRPC server")
+    p.add_argument("--address", default=None, help="host:port (default localhost:50051)")
+    p.add_argument("--db", default=None, help="SQLite file (default var/quotient.sqlite3)")
+    p.add_argument("--log-level", default="INFO")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("validate", help="validate a rule-set file; print every problem")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("test", help="run a rule set's test suite (FILE_test.yaml beside it)")
+    p.add_argument("file")
+    p.add_argument("--suite", default=None, help="test suite file (default: FILE_test.yaml)")
+    p.set_defaults(func=cmd_test)
+
+    p = sub.add_parser("schema", help="print the JSON Schema of rule-set documents")
+    p.set_defaults(func=cmd_schema)
+
+    p = sub.add_parser("publish", help="publish a rule-set file as a new revision")
+    p.add_argument("file")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--expected-revision", type=int, default=None,
+                   help="the revision you expect to be current (default: read it first)")
+    p.set_defaults(func=cmd_publish)
+
+    p = sub.add_parser("revisions", help="list a rule set's revisions")
+    p.add_argument("name")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.set_defaults(func=cmd_revisions)
+
+    p = sub.add_parser("services", help="list the server's services (via reflection)")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.set_defaults(func=cmd_services)
+
+    p = sub.add_parser("score", help="score deals from a CSV file or JSON; write a CSV table")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--csv", help="deals, one per row; columns as in the Deal message")
+    src.add_argument("--deal", action="append", help="one deal as JSON (repeatable)")
+    p.add_argument("--rules", help="score in-process against this rule-set file")
+    p.add_argument("--rule-set", help="score through the server against this rule set")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--out", help="output CSV (default: standard output)")
+    p.add_argument("--batch-size", type=int, default=10_000)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except QuotientError as exc:
+        print(f"quotient: {exc.message} [{exc.reason}]", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

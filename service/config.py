@@ -1,0 +1,56 @@
+"""Server configuration from defaults, environment variables (``QUOTIENT_*``) and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the composition root needs; every field has an env var ``QUOTIENT_<NAME>``."""
+
+    address: str = "localhost:50051"
+    #: SQLite database file of the embedded store.
+    db_path: Path = ROOT / "var" / "quotient.sqlite3"
+    #: Largest request or response message, in bytes (over it: RESOURCE_EXHAUSTED).
+    max_message_bytes: int = 64 * 1024 * 1024
+    #: Most deals in one ScoreDeals request or stream message (over it: RESOURCE_EXHAUSTED).
+    max_batch_deals: int = 100_000
+    #: Worker threads of the gRPC server.
+    workers: int = 16
+    #: Most RPCs in flight at once; later ones are refused with RESOURCE_EXHAUSTED.
+    max_concurrent_rpcs: int = 256
+    #: Seconds in-flight calls get to finish after SIGTERM.
+    shutdown_grace_s: float = 10.0
+    #: Compiled rule sets kept in memory.
+    cache_size: int = 64
+    #: Publish the sample rule set on start when the store has no revision of it.
+    publish_sample: bool = True
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
+        """Build a config from ``env`` (default ``os.environ``), then explicit overrides."""
+        env = dict(os.environ) if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(f"QUOTIENT_{f.name.upper()}")
+            if raw is None:
+                continue
+            default = getattr(cls, f.name)
+            if isinstance(default, bool):
+                values[f.name] = raw.strip().lower() in ("1", "true", "yes", "on")
+            elif isinstance(default, Path):
+                values[f.name] = Path(raw)
+            else:
+                values[f.name] = type(default)(raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+__all__ = ["SAMPLE_RULE_SET", "Config"]

@@ -1,0 +1,126 @@
+"""Translation between protobuf messages and the domain core's columns and records.
+
+Nothing here decides anything: it moves values between the wire and ``engine`` types, column by
+column so that a batch of ten thousand deals is a few list comprehensions, not ten thousand calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.deals import DealBatch, DealInput
+from engine.forecast.scoring import ProbSource, ScoreResult
+from engine.money import ppm_to_decimal
+from engine.rules.schema import CATEGORY_ORDER
+from quotient.v1 import forecast_pb2, rulesets_pb2, types_pb2
+from service.store.port import RevisionRecord
+
+# Proto enum value of each category code (CATEGORY_ORDER index) and back.
+_CATEGORY_TO_PROTO = [types_pb2.Category.Value(f"CATEGORY_{c.name}") for c in CATEGORY_ORDER]
+_CATEGORY_FROM_PROTO = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER,
+                                                    strict=True)}
+_SOURCE_TO_PROTO = {
+    ProbSource.STAGE: forecast_pb2.WIN_PROB_SOURCE_STAGE,
+    ProbSource.OVERRIDE: forecast_pb2.WIN_PROB_SOURCE_OVERRIDE,
+    ProbSource.MANUAL: forecast_pb2.WIN_PROB_SOURCE_MANUAL,
+    ProbSource.CLOSED_STAGE: forecast_pb2.WIN_PROB_SOURCE_CLOSED_STAGE,
+}
+
+
+def parse_date(text: str, field: str) -> dt.date | None:
+    """Parse an optional YYYY-MM-DD request field; INVALID_ARGUMENT naming the field if malformed."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgumentError(
+            f"{field} must be a date as YYYY-MM-DD, got {text!r}",
+            reason="INVALID_DATE",
+            violations=[Violation(field, reason="INVALID_DATE", message="expected YYYY-MM-DD")],
+        ) from None
+
+
+def _attribute(value: types_pb2.AttributeValue) -> Any:
+    kind = value.WhichOneof("kind")
+    return None if kind is None else getattr(value, kind)
+
+
+def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
+    """Turn repeated ``Deal`` messages into a :class:`DealInput` (column lists)."""
+    attributes: dict[str, list[Any]] = {}
+    for i, d in enumerate(deals):
+        if d.attributes:
+            for key, value in d.attributes.items():
+                attributes.setdefault(key, [None] * len(deals))[i] = _attribute(value)
+    return DealInput(
+        id=[d.id for d in deals],
+        amount_minor=[d.amount_minor for d in deals],
+        currency=[d.currency for d in deals],
+        stage=[d.stage for d in deals],
+        win_prob=[d.win_prob or None for d in deals],
+        category=[_CATEGORY_FROM_PROTO.get(d.category) for d in deals],
+        close_date=[d.close_date or None for d in deals],
+        owner=[d.owner for d in deals],
+        region=[d.region for d in deals],
+        product_line=[d.product_line for d in deals],
+        customer_tier=[d.customer_tier for d in deals],
+        source=[d.source for d in deals],
+        attributes=attributes,
+    )
+
+
+def scores_to_proto(
+    batch: DealBatch, result: ScoreResult, currencies: Sequence[str], record: RevisionRecord
+) -> forecast_pb2.ScoreDealsResponse:
+    """Build the response for a scored batch, one ``DealScore`` per deal in request order."""
+    response = forecast_pb2.ScoreDealsResponse(
+        rule_set=record.name, revision=record.revision, failed_count=len(result.errors)
+    )
+    problems = {e.index: e for e in result.errors}
+    matched = result.matched_rules_all()
+    prob_text: dict[int, str] = {}
+    ppm = result.win_prob_ppm.tolist()
+    weighted = result.weighted_amount_minor.tolist()
+    category = result.category.tolist()
+    source = result.prob_source.tolist()
+    add = response.scores.add
+    for i, deal_id in enumerate(batch.ids):
+        problem = problems.get(i)
+        if problem is not None:
+            add(index=i, deal_id=deal_id, rule_set=record.name, revision=record.revision,
+                problem=types_pb2.DealProblem(reason=problem.reason, field=problem.field,
+                                              message=problem.message))
+            continue
+        p = ppm[i]
+        text = prob_text.get(p)
+        if text is None:
+            text = prob_text[p] = str(ppm_to_decimal(p))
+        add(index=i, deal_id=deal_id, win_prob=text, win_prob_ppm=p,
+            weighted_amount_minor=weighted[i], currency=currencies[i],
+            category=_CATEGORY_TO_PROTO[category[i]], win_prob_source=_SOURCE_TO_PROTO[source[i]],
+            matched_rules=matched[i], rule_set=record.name, revision=record.revision)
+    return response
+
+
+def revision_to_proto(record: RevisionRecord, with_content: bool = True) -> rulesets_pb2.RuleSetRevision:
+    """Build a ``RuleSetRevision`` message (the content only when asked)."""
+    created = Timestamp()
+    created.FromDatetime(record.created_at)
+    return rulesets_pb2.RuleSetRevision(
+        name=record.name,
+        revision=record.revision,
+        effective_from=record.effective_from.isoformat(),
+        create_time=created,
+        content_hash=record.content_hash,
+        compiler_version=record.compiler_version,
+        content=record.content if with_content else "",
+    )
+
+
+__all__ = ["deals_from_proto", "parse_date", "revision_to_proto", "scores_to_proto"]

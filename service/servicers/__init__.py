@@ -1,0 +1,1 @@
+"""Thin gRPC servicers: translate the request, call the core or the repository, translate back."""

@@ -1,0 +1,85 @@
+"""Rule-set validation and compilation: the sample compiles; broken ones report every problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.errors import RuleSetInvalidError
+from engine.rules.compiler import compile_rule_set, validate_rule_set
+from engine.rules.schema import json_schema
+from tests.conftest import GOLDEN, Golden
+
+BROKEN = sorted((GOLDEN / "rulesets").glob("*.yaml"))
+
+
+def test_the_sample_compiles(sample_text: str) -> None:
+    rules = compile_rule_set(sample_text)
+    assert rules.name == "default"
+    assert rules.stage_ids == (
+        "initial_contact", "needs_confirmed", "quote", "contract_drafted", "won", "lost")
+    assert rules.stage_rate_ppm.tolist() == [100_000, 300_000, 500_000, 800_000, 1_000_000, 0]
+    assert [t.id for t in rules.overrides] == ["by_region_and_size"]
+    assert rules.categories is not None
+    assert rules.schema["discount_pct"].scale == 2
+
+
+@pytest.mark.parametrize("path", BROKEN, ids=lambda p: p.stem)
+def test_broken_rule_sets_match_their_golden_violations(path: Path, golden: Golden) -> None:
+    violations = validate_rule_set(path.read_text(encoding="utf-8"))
+    assert violations, f"{path.name} should be invalid"
+    text = "".join(f"{v}\n" for v in violations)
+    golden.check(path.with_suffix(".violations.txt"), text)
+
+
+def test_violations_are_sorted_and_unique() -> None:
+    violations = validate_rule_set((GOLDEN / "rulesets" / "broken_rules.yaml").read_text())
+    assert violations == sorted(set(violations))
+
+
+def expect_reasons(text: str) -> set[str]:
+    with pytest.raises(RuleSetInvalidError) as err:
+        compile_rule_set(text)
+    return {v.reason for v in err.value.violations}
+
+
+def test_every_problem_of_every_section_is_reported() -> None:
+    reasons = {v.reason for v in validate_rule_set(
+        (GOLDEN / "rulesets" / "broken_stages.yaml").read_text())}
+    assert {"DUPLICATE_ID", "WIN_RATE_OUT_OF_RANGE", "WIN_RATE_TOO_PRECISE", "WON_STAGE_RATE",
+            "LOST_STAGE_RATE", "STAGE_ORDER_GAP", "UNKNOWN_KEY", "INVALID_VALUE",
+            "WON_STAGE_CATEGORY", "LOST_STAGE_CATEGORY"} <= reasons
+    reasons = {v.reason for v in validate_rule_set(
+        (GOLDEN / "rulesets" / "broken_rules.yaml").read_text())}
+    assert {"UNKNOWN_FIELD", "TYPE_MISMATCH", "CONDITION_SYNTAX", "UNSUPPORTED_FUNCTION",
+            "DUPLICATE_ID", "INVALID_OUTPUT", "MISSING_OUTPUT", "UNKNOWN_INPUT", "BUILTIN_FIELD",
+            "UNIQUE_ROWS_OVERLAP", "INVALID_VALUE", "INVALID_HIT_POLICY",
+            "SECTION_NOT_SUPPORTED", "SOURCE_NOT_SUPPORTED"} <= reasons
+
+
+def test_violation_paths_carry_source_lines() -> None:
+    text = (GOLDEN / "rulesets" / "broken_rules.yaml").read_text()
+    by_path = {v.path: v for v in validate_rule_set(text)}
+    v = by_path["win_rates.overrides[0].rows[0].when"]
+    assert v.reason == "UNKNOWN_FIELD"
+    assert text.splitlines()[v.line - 1].strip().startswith("when: industy")
+    assert "industry" in v.message  # suggests the close name
+
+
+def test_float_literals_are_exact_decimals(sample_text: str) -> None:
+    text = sample_text.replace("win_rate: 0.30", "win_rate: 0.3000001")
+    assert "WIN_RATE_TOO_PRECISE" in expect_reasons(text)
+
+
+def test_not_a_mapping_and_empty_documents() -> None:
+    assert expect_reasons("- 1\n- 2\n") == {"NOT_A_MAPPING"}
+    assert expect_reasons("") == {"EMPTY_DOCUMENT"}
+    assert expect_reasons("a: 1\na: 2\n") >= {"DUPLICATE_KEY"}
+
+
+def test_json_schema_is_exported() -> None:
+    schema = json_schema()
+    assert schema["additionalProperties"] is False
+    assert {"api_version", "name", "effective_from", "stages"} <= set(schema["required"])
+    assert "win_rates" in schema["properties"]

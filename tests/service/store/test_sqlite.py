@@ -1,0 +1,84 @@
+"""The SQLite store: numbered immutable revisions, optimistic concurrency, as-of resolution."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.errors import ConflictError, NotFoundError
+from service.store.sqlite import SqliteStore
+
+NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def publish(store: SqliteStore, expected: int, effective: str, content: str = "x") -> int:
+    return store.create_revision(
+        name="default", expected_revision=expected, effective_from=dt.date.fromisoformat(effective),
+        content=content, content_hash="h", compiler_version=1, now=NOW,
+    ).revision
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqliteStore:
+    s = SqliteStore(tmp_path / "q.sqlite3")
+    yield s
+    s.close()
+
+
+def test_revisions_are_numbered_and_resolved(store: SqliteStore) -> None:
+    assert publish(store, 0, "2026-01-01", "a") == 1
+    assert publish(store, 1, "2027-01-01", "b") == 2
+    assert publish(store, 2, "2026-06-01", "c") == 3
+    assert store.latest_revision("default").content == "c"
+    assert store.get_revision("default", 2).content == "b"
+    assert store.revision_as_of("default", dt.date(2026, 3, 1)).revision == 1
+    assert store.revision_as_of("default", dt.date(2026, 7, 1)).revision == 3
+    assert store.revision_as_of("default", dt.date(2027, 1, 1)).revision == 3
+    with pytest.raises(NotFoundError):
+        store.revision_as_of("default", dt.date(2025, 12, 31))
+    with pytest.raises(NotFoundError):
+        store.latest_revision("nope")
+    page = store.list_revisions("default", limit=2, before_revision=None)
+    assert [r.revision for r in page] == [3, 2]
+    assert [r.revision for r in store.list_revisions("default", limit=2, before_revision=2)] == [1]
+
+
+def test_a_stale_expected_revision_is_refused(store: SqliteStore) -> None:
+    publish(store, 0, "2026-01-01")
+    with pytest.raises(ConflictError) as err:
+        publish(store, 0, "2026-01-01")
+    assert err.value.reason == "REVISION_CONFLICT"
+    assert store.latest_revision("default").revision == 1
+
+
+def test_revisions_cannot_be_edited(store: SqliteStore, tmp_path: Path) -> None:
+    publish(store, 0, "2026-01-01")
+    conn = sqlite3.connect(tmp_path / "q.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute("UPDATE rule_set_revisions SET content = 'evil'")
+    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
+        conn.execute("DELETE FROM rule_set_revisions")
+    conn.close()
+
+
+def test_concurrent_publishers_never_both_win(store: SqliteStore) -> None:
+    wins: list[int] = []
+    losses: list[str] = []
+
+    def attempt() -> None:
+        try:
+            wins.append(publish(store, 0, "2026-01-01"))
+        except ConflictError as exc:
+            losses.append(exc.reason)
+
+    threads = [threading.Thread(target=attempt) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wins == [1]
+    assert losses == ["REVISION_CONFLICT"] * 7
