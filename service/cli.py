@@ -9,6 +9,7 @@ with a progress bar on standard error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import json
 import logging
@@ -334,40 +335,39 @@ def cmd_score(args: argparse.Namespace) -> int:
     if not args.rules and not args.rule_set:
         raise SystemExit("quotient score: give --rules FILE (in-process) or --rule-set NAME "
                          "(through --server)")
-    if args.deal:
+    with contextlib.ExitStack() as stack:
+        if args.deal:
+            try:
+                records: Iterator[dict[str, Any]] = iter([json.loads(d) for d in args.deal])
+            except json.JSONDecodeError as exc:
+                raise SystemExit(f"quotient score: --deal is not JSON: {exc}") from None
+            total = len(args.deal)
+        elif args.csv:
+            total = _count_rows(args.csv)
+            handle = stack.enter_context(open(args.csv, encoding="utf-8", newline=""))
+            records = _csv_records(csv.DictReader(handle))
+        else:
+            raise SystemExit("quotient score: give --csv FILE or --deal JSON")
+        batches = _batches(records, args.batch_size)
+        results = (_score_local(args.rules, batches) if args.rules
+                   else _score_remote(args.server, args.rule_set, batches))
+        out = (stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
+               if args.out else sys.stdout)
+        writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        show = total >= 10_000 and not args.quiet
+        failed = 0
         try:
-            records: Iterator[dict[str, Any]] = iter([json.loads(d) for d in args.deal])
-        except json.JSONDecodeError as exc:
-            raise SystemExit(f"quotient score: --deal is not JSON: {exc}") from None
-        total = len(args.deal)
-    elif args.csv:
-        total = _count_rows(args.csv)
-        handle = open(args.csv, encoding="utf-8", newline="")  # noqa: SIM115
-        records = _csv_records(csv.DictReader(handle))
-    else:
-        raise SystemExit("quotient score: give --csv FILE or --deal JSON")
-    batches = _batches(records, args.batch_size)
-    results = (_score_local(args.rules, batches) if args.rules
-               else _score_remote(args.server, args.rule_set, batches))
-    out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
-    writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS, extrasaction="ignore")
-    writer.writeheader()
-    show = total >= 10_000 and not args.quiet
-    failed = 0
-    try:
-        with tqdm(total=total, unit="deal", disable=not show, file=sys.stderr) as bar:
-            for rows in results:
-                writer.writerows(rows)
-                failed += sum(1 for r in rows if r.get("problem"))
-                bar.update(len(rows))
-    except grpc.RpcError as exc:
-        return _report_rpc_error(exc)
-    except RuleSetInvalidError as exc:
-        _print_violations(exc.violations, args.rules, sys.stderr)
-        return 1
-    finally:
-        if out is not sys.stdout:
-            out.close()
+            with tqdm(total=total, unit="deal", disable=not show, file=sys.stderr) as bar:
+                for rows in results:
+                    writer.writerows(rows)
+                    failed += sum(1 for r in rows if r.get("problem"))
+                    bar.update(len(rows))
+        except grpc.RpcError as exc:
+            return _report_rpc_error(exc)
+        except RuleSetInvalidError as exc:
+            _print_violations(exc.violations, args.rules, sys.stderr)
+            return 1
     if failed:
         print(f"{failed} of {total} deals could not be scored (see the problem column)",
               file=sys.stderr)

@@ -219,7 +219,7 @@ def test_the_sample_test_suite_runs_over_the_api(channel: grpc.Channel) -> None:
     resp = stub.TestRuleSet(rulesets_pb2.TestRuleSetRequest(
         ref=rulesets_pb2.RuleSetRef(name="default"), test_content=suite))
     assert resp.failed_count == 0 and resp.passed_count == len(resp.cases) > 5
-    wrong = suite.replace("weighted_amount_minor: 10000000", "weighted_amount_minor: 10000001")
+    wrong = suite.replace("weighted_amount_minor: 10000000,", "weighted_amount_minor: 10000001,")
     resp = stub.TestRuleSet(rulesets_pb2.TestRuleSetRequest(
         content=SAMPLE_RULE_SET.read_text(), test_content=wrong))
     assert resp.failed_count == 1

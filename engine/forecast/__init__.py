@@ -1,0 +1,1 @@
+"""Forecasting: deals in, weighted amounts, categories and explanations out."""

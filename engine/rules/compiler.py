@@ -127,12 +127,32 @@ _SECTION_TYPES: dict[str, Any] = {
     "win_rates": TypeAdapter(WinRates),
     "categories": TypeAdapter(DecisionTable | None),
 }
+_STAGE = TypeAdapter(Stage)
+_TABLE = TypeAdapter(DecisionTable)
 
 
-def _check_stages(stages: list[Stage], doc: SourceDocument, out: list[Violation]) -> None:
+def _shape_items(
+    adapter: TypeAdapter[Any], value: Any, doc: SourceDocument, base: str, out: list[Violation]
+) -> list[tuple[int, Any]] | None:
+    """Validate each item of a list on its own, so one bad item does not hide the others.
+
+    Returns the (index, item) pairs that are valid, or None when ``value`` is not a list.
+    """
+    if not isinstance(value, list):
+        _shape(TypeAdapter(list[Any]), value, doc, base, out)
+        return None
+    items = [(i, _shape(adapter, item, doc, join_path(base, i), out)) for i, item in enumerate(value)]
+    return [(i, item) for i, item in items if item is not None]
+
+
+def _check_stages(
+    stages: list[tuple[int, Stage]], raw: list[Any], doc: SourceDocument, out: list[Violation]
+) -> None:
+    """Check stage ids, orders, rates and categories of the valid ``stages`` among ``raw``."""
+    complete = len(stages) == len(raw)
     seen: dict[str, int] = {}
     orders: dict[int, int] = {}
-    for i, st in enumerate(stages):
+    for i, st in stages:
         p = join_path("stages", i)
         if st.id in seen:
             out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
@@ -168,15 +188,16 @@ def _check_stages(stages: list[Stage], doc: SourceDocument, out: list[Violation]
         if not st.is_won and st.default_category is Category.CLOSED:
             out.append(doc.violation(cat_path, "OPEN_STAGE_CLOSED",
                                      f"only a won stage may default to category closed ({st.id!r})"))
-    expected = list(range(1, len(stages) + 1))
-    if sorted(orders) != expected and len(orders) == len(stages):
-        missing = sorted(set(expected) - set(orders))
+    expected = list(range(1, len(raw) + 1))
+    raw_orders = {item.get("order") for item in raw if isinstance(item, dict)}
+    if len(orders) == len(stages) and not set(expected) <= raw_orders:
+        missing = sorted(set(expected) - raw_orders)
         out.append(doc.violation("stages", "STAGE_ORDER_GAP",
-                                 f"stage orders must run 1..{len(stages)} without gaps; "
+                                 f"stage orders must run 1..{len(raw)} without gaps; "
                                  f"missing {', '.join(map(str, missing))}"))
-    if not any(st.is_won for st in stages):
+    if complete and not any(st.is_won for _, st in stages):
         out.append(doc.violation("stages", "NO_WON_STAGE", "one stage must be marked is_won"))
-    if not any(st.is_lost for st in stages):
+    if complete and not any(st.is_lost for _, st in stages):
         out.append(doc.violation("stages", "NO_LOST_STAGE", "one stage must be marked is_lost"))
 
 
@@ -220,7 +241,8 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     _shape(RuleSetDocument, head, doc, "", header_errors)
     out.extend(v for v in header_errors if not v.path.startswith("stages"))
     sections = {name: _shape(adapter, data.get(name), doc, name, out)
-                if name in data else None for name, adapter in _SECTION_TYPES.items()}
+                if name in data else None
+                for name, adapter in _SECTION_TYPES.items() if name in ("fields", "categories")}
     if "stages" not in data:
         out.append(doc.violation("stages", "REQUIRED", "Field required"))
     for name in RESERVED_SECTIONS:
@@ -228,34 +250,44 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             out.append(doc.violation(name, "SECTION_NOT_SUPPORTED",
                                      f"section {name!r} is reserved for a later version of the "
                                      "rule-set format and is not supported yet; remove it"))
-    stages: list[Stage] | None = sections["stages"]
+    stages = _shape_items(_STAGE, data["stages"], doc, "stages", out) if "stages" in data else None
     if stages is not None:
-        if not stages:
+        if not data["stages"]:
             out.append(doc.violation("stages", "REQUIRED", "at least one stage is required"))
-        _check_stages(stages, doc, out)
+        _check_stages(stages, data["stages"], doc, out)
     fields_ok = "fields" not in data or sections["fields"] is not None
     schema = _build_schema(sections["fields"], doc, out)
-    win_rates: WinRates | None = sections["win_rates"]
     overrides: list[CompiledTable] = []
-    if win_rates is not None:
-        if win_rates.source != "configured":
-            out.append(doc.violation("win_rates.source", "SOURCE_NOT_SUPPORTED",
-                                     f"win-rate source {win_rates.source!r} is not available yet; "
-                                     "use 'configured'"))
-        table_ids: dict[str, int] = {}
-        for i, table in enumerate(win_rates.overrides):
-            p = join_path("win_rates.overrides", i)
-            if table.id in table_ids:
-                out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
-                                         f"table id {table.id!r} is already used by "
-                                         f"win_rates.overrides[{table_ids[table.id]}]"))
-            table_ids.setdefault(table.id, i)
-            if not fields_ok:
-                continue
-            try:
-                overrides.append(compile_table(table, schema, {"win_rate": WIN_RATE_OUTPUT}, doc, p))
-            except RuleSetInvalidError as exc:
-                out.extend(exc.violations)
+    raw_rates = data.get("win_rates")
+    win_rates: WinRates | None = None
+    tables: list[tuple[int, DecisionTable]] = []
+    if isinstance(raw_rates, dict):
+        win_rates = _shape(_SECTION_TYPES["win_rates"],
+                           {k: v for k, v in raw_rates.items() if k != "overrides"},
+                           doc, "win_rates", out)
+        if "overrides" in raw_rates:
+            tables = _shape_items(_TABLE, raw_rates["overrides"], doc, "win_rates.overrides",
+                                  out) or []
+    elif raw_rates is not None:
+        _shape(_SECTION_TYPES["win_rates"], raw_rates, doc, "win_rates", out)
+    if win_rates is not None and win_rates.source != "configured":
+        out.append(doc.violation("win_rates.source", "SOURCE_NOT_SUPPORTED",
+                                 f"win-rate source {win_rates.source!r} is not available yet; "
+                                 "use 'configured'"))
+    table_ids: dict[str, int] = {}
+    for i, table in tables:
+        p = join_path("win_rates.overrides", i)
+        if table.id in table_ids:
+            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
+                                     f"table id {table.id!r} is already used by "
+                                     f"win_rates.overrides[{table_ids[table.id]}]"))
+        table_ids.setdefault(table.id, i)
+        if not fields_ok:
+            continue
+        try:
+            overrides.append(compile_table(table, schema, {"win_rate": WIN_RATE_OUTPUT}, doc, p))
+        except RuleSetInvalidError as exc:
+            out.extend(exc.violations)
     categories: CompiledTable | None = None
     cat_table: DecisionTable | None = sections["categories"]
     if cat_table is not None and fields_ok:

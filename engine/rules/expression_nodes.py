@@ -555,7 +555,7 @@ class StrCmp(Node):
         if self.op in (EQ, NE):
             if same:
                 return None, None
-            index = {s: i for i, s in enumerate(d2)}
+            index = {s: i for i, s in enumerate(d1)}
             return None, np.array([index.get(s, -2) for s in d2] + [-1], dtype=np.int32)
         order = {s: i for i, s in enumerate(sorted(set(d1) | set(d2)))}
         r1 = _ranks(d1, order)

@@ -108,3 +108,5 @@ def test_serve_publishes_the_sample_and_drains_on_sigterm(tmp_path: Path) -> Non
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
