@@ -54,8 +54,11 @@ class Quotient:
     store: SqliteStore
 
     def set_serving(self, serving: bool) -> None:
-        status = (health_pb2.HealthCheckResponse.SERVING if serving
-                  else health_pb2.HealthCheckResponse.NOT_SERVING)
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if serving
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in ("", *SERVICE_NAMES):
             self.health.set(name, status)
 
@@ -127,8 +130,7 @@ def create_server(address: str, config: Config | None = None) -> tuple[grpc.Serv
 def serve(config: Config) -> None:
     """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring)."""
     app = start(config)
-    LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port,
-             config.db_path)
+    LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port, config.db_path)
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -22,12 +22,30 @@ from engine.errors import QuotientError, RuleSetInvalidError, Violation
 
 DEFAULT_SERVER = "localhost:50051"
 CSV_COLUMNS = (
-    "id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner",
-    "region", "product_line", "customer_tier", "source",
+    "id",
+    "amount_minor",
+    "currency",
+    "stage",
+    "win_prob",
+    "category",
+    "close_date",
+    "owner",
+    "region",
+    "product_line",
+    "customer_tier",
+    "source",
 )
 OUTPUT_COLUMNS = (
-    "id", "stage", "amount_minor", "currency", "win_prob", "weighted_amount_minor", "category",
-    "win_prob_source", "matched_rules", "problem",
+    "id",
+    "stage",
+    "amount_minor",
+    "currency",
+    "win_prob",
+    "weighted_amount_minor",
+    "category",
+    "win_prob_source",
+    "matched_rules",
+    "problem",
 )
 
 
@@ -126,8 +144,12 @@ def _report_rpc_error(exc: Any, file_name: str = "") -> int:
                 vl = types_pb2.ViolationList()
                 detail.Unpack(vl)
                 _print_violations(
-                    [Violation(v.path, v.line, v.column, v.reason, v.message) for v in vl.violations],
-                    file_name or "<request>", sys.stderr,
+                    [
+                        Violation(v.path, v.line, v.column, v.reason, v.message)
+                        for v in vl.violations
+                    ],
+                    file_name or "<request>",
+                    sys.stderr,
                 )
             elif detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
                 info = error_details_pb2.ErrorInfo()
@@ -182,8 +204,10 @@ def cmd_revisions(args: argparse.Namespace) -> int:
             )
             for r in page.revisions:
                 created = r.create_time.ToDatetime().isoformat(timespec="seconds")
-                print(f"{r.name}\t{r.revision}\teffective {r.effective_from}\tcreated {created}Z"
-                      f"\t{r.content_hash[:12]}")
+                print(
+                    f"{r.name}\t{r.revision}\teffective {r.effective_from}\tcreated {created}Z"
+                    f"\t{r.content_hash[:12]}"
+                )
             token = page.next_page_token
             if not token:
                 return 0
@@ -244,7 +268,9 @@ def _count_rows(path: str) -> int:
         return max(sum(1 for _ in f) - 1, 0)
 
 
-def _score_local(rule_file: str, batches: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+def _score_local(
+    rule_file: str, batches: Iterator[list[dict[str, Any]]]
+) -> Iterator[list[dict[str, Any]]]:
     from engine.forecast.deals import build_deal_batch, deal_input_from_records
     from engine.forecast.scoring import ProbSource, score_deals
     from engine.money import ppm_to_decimal
@@ -302,7 +328,9 @@ def _score_remote(
                     win_prob=score.win_prob,
                     weighted_amount_minor=score.weighted_amount_minor,
                     category=types_pb2.Category.Name(score.category)[9:].lower(),
-                    win_prob_source=forecast_pb2.WinProbSource.Name(score.win_prob_source)[16:].lower(),
+                    win_prob_source=forecast_pb2.WinProbSource.Name(score.win_prob_source)[
+                        16:
+                    ].lower(),
                     matched_rules=" ".join(score.matched_rules),
                 )
             rows.append(row)
@@ -333,8 +361,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     if not args.rules and not args.rule_set:
-        raise SystemExit("quotient score: give --rules FILE (in-process) or --rule-set NAME "
-                         "(through --server)")
+        raise SystemExit(
+            "quotient score: give --rules FILE (in-process) or --rule-set NAME (through --server)"
+        )
     with contextlib.ExitStack() as stack:
         if args.deal:
             try:
@@ -349,10 +378,16 @@ def cmd_score(args: argparse.Namespace) -> int:
         else:
             raise SystemExit("quotient score: give --csv FILE or --deal JSON")
         batches = _batches(records, args.batch_size)
-        results = (_score_local(args.rules, batches) if args.rules
-                   else _score_remote(args.server, args.rule_set, batches))
-        out = (stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
-               if args.out else sys.stdout)
+        results = (
+            _score_local(args.rules, batches)
+            if args.rules
+            else _score_remote(args.server, args.rule_set, batches)
+        )
+        out = (
+            stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
+            if args.out
+            else sys.stdout
+        )
         writer = csv.DictWriter(out, fieldnames=OUTPUT_COLUMNS, extrasaction="ignore")
         writer.writeheader()
         show = total >= 10_000 and not args.quiet
@@ -369,8 +404,10 @@ def cmd_score(args: argparse.Namespace) -> int:
             _print_violations(exc.violations, args.rules, sys.stderr)
             return 1
     if failed:
-        print(f"{failed} of {total} deals could not be scored (see the problem column)",
-              file=sys.stderr)
+        print(
+            f"{failed} of {total} deals could not be scored (see the problem column)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -378,9 +415,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server import serve
     from service.config import Config
 
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    config = Config.from_env(address=args.address,
-                             db_path=Path(args.db) if args.db else None)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None)
     serve(config)
     return 0
 
@@ -410,8 +448,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("publish", help="publish a rule-set file as a new revision")
     p.add_argument("file")
     p.add_argument("--server", default=DEFAULT_SERVER)
-    p.add_argument("--expected-revision", type=int, default=None,
-                   help="the revision you expect to be current (default: read it first)")
+    p.add_argument(
+        "--expected-revision",
+        type=int,
+        default=None,
+        help="the revision you expect to be current (default: read it first)",
+    )
     p.set_defaults(func=cmd_publish)
 
     p = sub.add_parser("revisions", help="list a rule set's revisions")

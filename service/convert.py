@@ -22,8 +22,7 @@ from service.store.port import RevisionRecord
 
 # Proto enum value of each category code (CATEGORY_ORDER index) and back.
 _CATEGORY_TO_PROTO = [types_pb2.Category.Value(f"CATEGORY_{c.name}") for c in CATEGORY_ORDER]
-_CATEGORY_FROM_PROTO = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER,
-                                                    strict=True)}
+_CATEGORY_FROM_PROTO = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER, strict=True)}
 _SOURCE_TO_PROTO = {
     ProbSource.STAGE: forecast_pb2.WIN_PROB_SOURCE_STAGE,
     ProbSource.OVERRIDE: forecast_pb2.WIN_PROB_SOURCE_OVERRIDE,
@@ -93,22 +92,39 @@ def scores_to_proto(
     for i, deal_id in enumerate(batch.ids):
         problem = problems.get(i)
         if problem is not None:
-            add(index=i, deal_id=deal_id, rule_set=record.name, revision=record.revision,
-                problem=types_pb2.DealProblem(reason=problem.reason, field=problem.field,
-                                              message=problem.message))
+            add(
+                index=i,
+                deal_id=deal_id,
+                rule_set=record.name,
+                revision=record.revision,
+                problem=types_pb2.DealProblem(
+                    reason=problem.reason, field=problem.field, message=problem.message
+                ),
+            )
             continue
         p = ppm[i]
         text = prob_text.get(p)
         if text is None:
             text = prob_text[p] = str(ppm_to_decimal(p))
-        add(index=i, deal_id=deal_id, win_prob=text, win_prob_ppm=p,
-            weighted_amount_minor=weighted[i], currency=currencies[i],
-            category=_CATEGORY_TO_PROTO[category[i]], win_prob_source=_SOURCE_TO_PROTO[source[i]],
-            matched_rules=matched[i], rule_set=record.name, revision=record.revision)
+        add(
+            index=i,
+            deal_id=deal_id,
+            win_prob=text,
+            win_prob_ppm=p,
+            weighted_amount_minor=weighted[i],
+            currency=currencies[i],
+            category=_CATEGORY_TO_PROTO[category[i]],
+            win_prob_source=_SOURCE_TO_PROTO[source[i]],
+            matched_rules=matched[i],
+            rule_set=record.name,
+            revision=record.revision,
+        )
     return response
 
 
-def revision_to_proto(record: RevisionRecord, with_content: bool = True) -> rulesets_pb2.RuleSetRevision:
+def revision_to_proto(
+    record: RevisionRecord, with_content: bool = True
+) -> rulesets_pb2.RuleSetRevision:
     """Build a ``RuleSetRevision`` message (the content only when asked)."""
     created = Timestamp()
     created.FromDatetime(record.created_at)

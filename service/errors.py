@@ -59,31 +59,50 @@ def to_status(exc: QuotientError, request_id: str = "") -> grpc.Status:
     """Build the rich status for a domain error."""
     code = status_code_for(exc)
     metadata = {"request_id": request_id} if request_id else {}
-    details = [_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN,
-                                                 metadata=metadata))]
+    details = [
+        _pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=DOMAIN, metadata=metadata))
+    ]
     violations = getattr(exc, "violations", None)
     if violations:
-        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(
-                field=v.path,
-                reason=v.reason,
-                description=(f"line {v.line}: " if v.line else "") + v.message,
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.path,
+                            reason=v.reason,
+                            description=(f"line {v.line}: " if v.line else "") + v.message,
+                        )
+                        for v in violations
+                    ]
+                )
             )
-            for v in violations
-        ])))
-        details.append(_pack(types_pb2.ViolationList(violations=[
-            types_pb2.Violation(path=v.path, line=v.line, column=v.column, reason=v.reason,
-                                message=v.message)
-            for v in violations
-        ])))
+        )
+        details.append(
+            _pack(
+                types_pb2.ViolationList(
+                    violations=[
+                        types_pb2.Violation(
+                            path=v.path,
+                            line=v.line,
+                            column=v.column,
+                            reason=v.reason,
+                            message=v.message,
+                        )
+                        for v in violations
+                    ]
+                )
+            )
+        )
     status = status_pb2.Status(code=code.value[0], message=exc.message, details=details)
     return rpc_status.to_status(status)
 
 
 def internal_status(request_id: str) -> grpc.Status:
     """The status for an unexpected failure: INTERNAL, with the request id and nothing else."""
-    info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=DOMAIN,
-                                       metadata={"request_id": request_id})
+    info = error_details_pb2.ErrorInfo(
+        reason="INTERNAL", domain=DOMAIN, metadata={"request_id": request_id}
+    )
     status = status_pb2.Status(
         code=code_pb2.INTERNAL,
         message=f"internal error; quote request id {request_id} when reporting it",

@@ -35,8 +35,9 @@ class RuleSetRepository:
         Raises RuleSetInvalidError (nothing stored) or ConflictError (stale expected revision).
         """
         if expected_revision < 0:
-            raise InvalidArgumentError("expected_revision must be 0 or more",
-                                       reason="INVALID_EXPECTED_REVISION")
+            raise InvalidArgumentError(
+                "expected_revision must be 0 or more", reason="INVALID_EXPECTED_REVISION"
+            )
         compiled = compile_rule_set(content)
         record = self.store.create_revision(
             name=compiled.name,

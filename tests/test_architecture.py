@@ -12,13 +12,34 @@ ENGINE = ROOT / "engine"
 
 #: Top-level modules the pure core may never import.
 FORBIDDEN = {
-    "grpc", "grpc_health", "grpc_reflection", "grpc_status", "google", "quotient", "service",
-    "server", "sqlite3", "socket", "http", "urllib", "requests", "subprocess", "random",
-    "time", "pickle", "dask",
+    "grpc",
+    "grpc_health",
+    "grpc_reflection",
+    "grpc_status",
+    "google",
+    "quotient",
+    "service",
+    "server",
+    "sqlite3",
+    "socket",
+    "http",
+    "urllib",
+    "requests",
+    "subprocess",
+    "random",
+    "time",
+    "pickle",
+    "dask",
 }
 #: Calls that read the clock or global randomness.
-FORBIDDEN_CALLS = {("datetime", "now"), ("datetime", "utcnow"), ("date", "today"),
-                   ("random", "seed"), ("random", "rand"), ("random", "random")}
+FORBIDDEN_CALLS = {
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("date", "today"),
+    ("random", "seed"),
+    ("random", "rand"),
+    ("random", "random"),
+}
 
 
 def _modules(root: Path) -> list[Path]:
@@ -52,7 +73,9 @@ def test_no_eval_exec_or_pickle(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            assert node.func.id not in ("eval", "exec", "compile"), f"{path.name} calls {node.func.id}"
+            assert node.func.id not in ("eval", "exec", "compile"), (
+                f"{path.name} calls {node.func.id}"
+            )
         if isinstance(node, ast.Import | ast.ImportFrom):
             names = [a.name for a in node.names] + [getattr(node, "module", "") or ""]
             assert not any(n.split(".")[0] in ("pickle", "dill", "cloudpickle") for n in names)

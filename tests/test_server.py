@@ -39,8 +39,11 @@ def details(err: grpc.RpcError) -> dict[str, object]:
     status = rpc_status.from_call(err)
     assert status is not None, "the error carries no google.rpc status"
     out: dict[str, object] = {}
-    for kind in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
-                 types_pb2.ViolationList):
+    for kind in (
+        error_details_pb2.ErrorInfo,
+        error_details_pb2.BadRequest,
+        types_pb2.ViolationList,
+    ):
         for d in status.details:
             if d.Is(kind.DESCRIPTOR):
                 msg = kind()
@@ -50,8 +53,15 @@ def details(err: grpc.RpcError) -> dict[str, object]:
 
 
 def million(stage: str, **extra: object) -> types_pb2.Deal:
-    return types_pb2.Deal(id="d-1", amount_minor=100_000_000, currency="CNY", stage=stage,
-                          owner="li.wei", region="North", **extra)
+    return types_pb2.Deal(
+        id="d-1",
+        amount_minor=100_000_000,
+        currency="CNY",
+        stage=stage,
+        owner="li.wei",
+        region="North",
+        **extra,
+    )
 
 
 def test_health_reports_every_service(channel: grpc.Channel) -> None:
@@ -63,8 +73,9 @@ def test_health_reports_every_service(channel: grpc.Channel) -> None:
 
 def test_reflection_lists_every_quotient_service(channel: grpc.Channel) -> None:
     stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-    responses = list(stub.ServerReflectionInfo(
-        iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+    responses = list(
+        stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    )
     names = {s.name for s in responses[0].list_services_response.service}
     assert {"quotient.v1.RuleSetService", "quotient.v1.ForecastService"} <= names
     assert "grpc.health.v1.Health" in names
@@ -72,8 +83,11 @@ def test_reflection_lists_every_quotient_service(channel: grpc.Channel) -> None:
 
 def test_the_example_deal_scores_at_initial_contact_and_at_won(channel: grpc.Channel) -> None:
     stub = forecast_pb2_grpc.ForecastServiceStub(channel)
-    resp = stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(
-        rule_set="default", deals=[million("initial_contact"), million("won")]))
+    resp = stub.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(
+            rule_set="default", deals=[million("initial_contact"), million("won")]
+        )
+    )
     contact, won = resp.scores
     assert (contact.win_prob, contact.weighted_amount_minor) == ("0.1", 10_000_000)
     assert contact.category == types_pb2.CATEGORY_PIPELINE
@@ -85,12 +99,24 @@ def test_the_example_deal_scores_at_initial_contact_and_at_won(channel: grpc.Cha
 
 def test_per_deal_problems_do_not_fail_the_batch(channel: grpc.Channel) -> None:
     stub = forecast_pb2_grpc.ForecastServiceStub(channel)
-    resp = stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[
-        million("negotiation"), million("quote"), million("quote", win_prob="1.5"),
-        million("quote", close_date="2026-13-01")]))
+    resp = stub.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(
+            rule_set="default",
+            deals=[
+                million("negotiation"),
+                million("quote"),
+                million("quote", win_prob="1.5"),
+                million("quote", close_date="2026-13-01"),
+            ],
+        )
+    )
     assert resp.failed_count == 3
     assert [s.problem.reason for s in resp.scores] == [
-        "UNKNOWN_STAGE", "", "INVALID_WIN_PROB", "INVALID_DATE"]
+        "UNKNOWN_STAGE",
+        "",
+        "INVALID_WIN_PROB",
+        "INVALID_DATE",
+    ]
     assert resp.scores[0].problem.field == "stage"
     assert resp.scores[1].weighted_amount_minor == 50_000_000
     assert [s.index for s in resp.scores] == [0, 1, 2, 3]
@@ -109,8 +135,10 @@ def test_override_rows_and_attributes_are_reported(channel: grpc.Channel) -> Non
 
 def test_stream_scores_batches(channel: grpc.Channel) -> None:
     stub = forecast_pb2_grpc.ForecastServiceStub(channel)
-    requests = [forecast_pb2.ScoreDealsRequest(rule_set="default",
-                                               deals=[million("quote")] * n) for n in (3, 1, 5)]
+    requests = [
+        forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("quote")] * n)
+        for n in (3, 1, 5)
+    ]
     responses = list(stub.StreamScoreDeals(iter(requests)))
     assert [len(r.scores) for r in responses] == [3, 1, 5]
 
@@ -118,8 +146,9 @@ def test_stream_scores_batches(channel: grpc.Channel) -> None:
 def test_a_batch_over_the_limit_is_resource_exhausted(channel: grpc.Channel) -> None:
     stub = forecast_pb2_grpc.ForecastServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(
-            rule_set="default", deals=[million("quote")] * 1001))
+        stub.ScoreDeals(
+            forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("quote")] * 1001)
+        )
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert details(err.value)["ErrorInfo"].reason == "BATCH_TOO_LARGE"
 
@@ -134,8 +163,11 @@ def test_unknown_rule_set_is_not_found(channel: grpc.Channel) -> None:
 
 def test_validate_reports_violations_in_status_details(channel: grpc.Channel) -> None:
     stub = rulesets_pb2_grpc.RuleSetServiceStub(channel)
-    broken = SAMPLE_RULE_SET.read_text().replace("win_rate: 0.30", "win_rate: 1.30").replace(
-        "cells: {stage: quote, amount: \">= 5000000\"}", "when: amount >= 'lots'")
+    broken = (
+        SAMPLE_RULE_SET.read_text()
+        .replace("win_rate: 0.30", "win_rate: 1.30")
+        .replace('cells: {stage: quote, amount: ">= 5000000"}', "when: amount >= 'lots'")
+    )
     with pytest.raises(grpc.RpcError) as err:
         stub.ValidateRuleSet(rulesets_pb2.ValidateRuleSetRequest(content=broken))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -146,8 +178,9 @@ def test_validate_reports_violations_in_status_details(channel: grpc.Channel) ->
     assert ("win_rates.overrides[0].rows[0].when", "TYPE_MISMATCH") in fields
     lines = {v.path: v.line for v in d["ViolationList"].violations}
     assert broken.splitlines()[lines["stages[1].win_rate"] - 1].lstrip().startswith("- {id: needs")
-    ok = stub.ValidateRuleSet(rulesets_pb2.ValidateRuleSetRequest(
-        content=SAMPLE_RULE_SET.read_text()))
+    ok = stub.ValidateRuleSet(
+        rulesets_pb2.ValidateRuleSetRequest(content=SAMPLE_RULE_SET.read_text())
+    )
     assert (ok.name, ok.stage_count) == ("default", 6)
 
 
@@ -155,58 +188,81 @@ def test_publish_get_list_and_a_stale_publish(channel: grpc.Channel) -> None:
     stub = rulesets_pb2_grpc.RuleSetServiceStub(channel)
     forecast = forecast_pb2_grpc.ForecastServiceStub(channel)
     text = SAMPLE_RULE_SET.read_text().replace("win_rate: 0.10", "win_rate: 0.15")
-    rev = stub.CreateRuleSetRevision(rulesets_pb2.CreateRuleSetRevisionRequest(
-        content=text, expected_revision=1))
+    rev = stub.CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=text, expected_revision=1)
+    )
     assert rev.revision == 2
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreateRuleSetRevision(rulesets_pb2.CreateRuleSetRevisionRequest(
-            content=text, expected_revision=1))
+        stub.CreateRuleSetRevision(
+            rulesets_pb2.CreateRuleSetRevisionRequest(content=text, expected_revision=1)
+        )
     assert err.value.code() == grpc.StatusCode.ABORTED
     assert details(err.value)["ErrorInfo"].reason == "REVISION_CONFLICT"
     # Changing a stage's rate re-values open deals at that stage.
-    score = forecast.ScoreDeals(forecast_pb2.ScoreDealsRequest(
-        rule_set="default", deals=[million("initial_contact")])).scores[0]
+    score = forecast.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("initial_contact")])
+    ).scores[0]
     assert (score.weighted_amount_minor, score.revision) == (15_000_000, 2)
-    old = forecast.ScoreDeals(forecast_pb2.ScoreDealsRequest(
-        rule_set="default", revision=1, deals=[million("initial_contact")])).scores[0]
+    old = forecast.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(
+            rule_set="default", revision=1, deals=[million("initial_contact")]
+        )
+    ).scores[0]
     assert old.weighted_amount_minor == 10_000_000
     assert stub.GetRuleSet(rulesets_pb2.GetRuleSetRequest(name="default")).revision == 2
-    assert stub.GetRuleSet(rulesets_pb2.GetRuleSetRequest(name="default", revision=1)).content \
+    assert (
+        stub.GetRuleSet(rulesets_pb2.GetRuleSetRequest(name="default", revision=1)).content
         == SAMPLE_RULE_SET.read_text()
-    page = stub.ListRuleSetRevisions(rulesets_pb2.ListRuleSetRevisionsRequest(
-        name="default", page_size=1))
+    )
+    page = stub.ListRuleSetRevisions(
+        rulesets_pb2.ListRuleSetRevisionsRequest(name="default", page_size=1)
+    )
     assert [r.revision for r in page.revisions] == [2] and page.next_page_token
-    page = stub.ListRuleSetRevisions(rulesets_pb2.ListRuleSetRevisionsRequest(
-        name="default", page_size=1, page_token=page.next_page_token))
+    page = stub.ListRuleSetRevisions(
+        rulesets_pb2.ListRuleSetRevisionsRequest(
+            name="default", page_size=1, page_token=page.next_page_token
+        )
+    )
     assert [r.revision for r in page.revisions] == [1] and not page.next_page_token
 
 
 def test_a_failed_publish_stores_nothing(channel: grpc.Channel) -> None:
     stub = rulesets_pb2_grpc.RuleSetServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreateRuleSetRevision(rulesets_pb2.CreateRuleSetRevisionRequest(
-            content="api_version: quotient/v1\nname: default\n", expected_revision=1))
+        stub.CreateRuleSetRevision(
+            rulesets_pb2.CreateRuleSetRevisionRequest(
+                content="api_version: quotient/v1\nname: default\n", expected_revision=1
+            )
+        )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     with pytest.raises(grpc.RpcError) as err:
-        stub.CreateRuleSetRevision(rulesets_pb2.CreateRuleSetRevisionRequest(
-            content=SAMPLE_RULE_SET.read_text()))
+        stub.CreateRuleSetRevision(
+            rulesets_pb2.CreateRuleSetRevisionRequest(content=SAMPLE_RULE_SET.read_text())
+        )
     assert details(err.value)["ErrorInfo"].reason == "MISSING_EXPECTED_REVISION"
     assert stub.GetRuleSet(rulesets_pb2.GetRuleSetRequest(name="default")).revision == 1
 
 
 def test_as_of_resolution(channel: grpc.Channel) -> None:
     stub = rulesets_pb2_grpc.RuleSetServiceStub(channel)
-    future = SAMPLE_RULE_SET.read_text().replace("effective_from: 2026-01-01",
-                                                 "effective_from: 2027-01-01")
-    stub.CreateRuleSetRevision(rulesets_pb2.CreateRuleSetRevisionRequest(
-        content=future, expected_revision=1))
+    future = SAMPLE_RULE_SET.read_text().replace(
+        "effective_from: 2026-01-01", "effective_from: 2027-01-01"
+    )
+    stub.CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=future, expected_revision=1)
+    )
     get = stub.GetRuleSet
-    assert get(rulesets_pb2.GetRuleSetRequest(name="default", as_of_date="2026-12-31")).revision == 1
-    assert get(rulesets_pb2.GetRuleSetRequest(name="default", as_of_date="2027-01-01")).revision == 2
+    assert (
+        get(rulesets_pb2.GetRuleSetRequest(name="default", as_of_date="2026-12-31")).revision == 1
+    )
+    assert (
+        get(rulesets_pb2.GetRuleSetRequest(name="default", as_of_date="2027-01-01")).revision == 2
+    )
     # Scoring today (2026-11-22 by the test clock) uses the revision in force, not the latest.
     forecast = forecast_pb2_grpc.ForecastServiceStub(channel)
-    resp = forecast.ScoreDeals(forecast_pb2.ScoreDealsRequest(rule_set="default",
-                                                              deals=[million("quote")]))
+    resp = forecast.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("quote")])
+    )
     assert resp.revision == 1
     with pytest.raises(grpc.RpcError) as err:
         get(rulesets_pb2.GetRuleSetRequest(name="default", as_of_date="yesterday"))
@@ -216,16 +272,21 @@ def test_as_of_resolution(channel: grpc.Channel) -> None:
 def test_the_sample_test_suite_runs_over_the_api(channel: grpc.Channel) -> None:
     stub = rulesets_pb2_grpc.RuleSetServiceStub(channel)
     suite = (SAMPLE_RULE_SET.parent / "default_test.yaml").read_text()
-    resp = stub.TestRuleSet(rulesets_pb2.TestRuleSetRequest(
-        ref=rulesets_pb2.RuleSetRef(name="default"), test_content=suite))
+    resp = stub.TestRuleSet(
+        rulesets_pb2.TestRuleSetRequest(
+            ref=rulesets_pb2.RuleSetRef(name="default"), test_content=suite
+        )
+    )
     assert resp.failed_count == 0 and resp.passed_count == len(resp.cases) > 5
     wrong = suite.replace("weighted_amount_minor: 10000000,", "weighted_amount_minor: 10000001,")
-    resp = stub.TestRuleSet(rulesets_pb2.TestRuleSetRequest(
-        content=SAMPLE_RULE_SET.read_text(), test_content=wrong))
+    resp = stub.TestRuleSet(
+        rulesets_pb2.TestRuleSetRequest(content=SAMPLE_RULE_SET.read_text(), test_content=wrong)
+    )
     assert resp.failed_count == 1
     (failed,) = [c for c in resp.cases if not c.passed]
     assert [(d.field, d.expected, d.actual) for d in failed.differences] == [
-        ("weighted_amount_minor", "10000001", "10000000")]
+        ("weighted_amount_minor", "10000001", "10000000")
+    ]
 
 
 def test_unexpected_errors_become_internal_with_a_request_id(
@@ -237,8 +298,10 @@ def test_unexpected_errors_become_internal_with_a_request_id(
     monkeypatch.setattr(app.repository, "resolve", boom)
     stub = forecast_pb2_grpc.ForecastServiceStub(channel)
     with pytest.raises(grpc.RpcError) as err:
-        stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(rule_set="default"),
-                        metadata=[("x-request-id", "req-42")])
+        stub.ScoreDeals(
+            forecast_pb2.ScoreDealsRequest(rule_set="default"),
+            metadata=[("x-request-id", "req-42")],
+        )
     assert err.value.code() == grpc.StatusCode.INTERNAL
     assert "secret" not in (err.value.details() or "")
     info = details(err.value)["ErrorInfo"]

@@ -126,7 +126,7 @@ def _coerce(value: Any, type_: FieldType, scale: int) -> Any:
             raise ValueError(f"expected an integer, got {value}")
         return int(d)
     if type_ is FieldType.DECIMAL:
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, bool | float):
             raise ValueError(f"expected an exact decimal (as text), got {value!r}")
         try:
             to_scaled(value, scale)
@@ -167,7 +167,7 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
         if a is None:
             fail(i, "amount_minor", "MISSING_FIELD", "amount_minor is required")
             continue
-        if isinstance(a, str) or isinstance(a, bool):
+        if isinstance(a, str | bool):
             try:
                 a = int(a) if not isinstance(a, bool) else None
             except ValueError:
@@ -177,8 +177,12 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
                 continue
         exp = CURRENCY_EXPONENTS.get(cur) if isinstance(cur, str) else None
         if exp is None:
-            fail(i, "currency", "UNKNOWN_CURRENCY",
-                 f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY")
+            fail(
+                i,
+                "currency",
+                "UNKNOWN_CURRENCY",
+                f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY",
+            )
             continue
         if a < 0:
             fail(i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({a})")
@@ -190,17 +194,22 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
         amount[i] = a * 10 ** (AMOUNT_SCALE - exp)
 
     stage_col = string_column([s or None for s in deals.stage])
-    lookup = np.array([rules.stage_index.get(s, -1) for s in stage_col.dictionary] + [-1],
-                      dtype=np.int16)
+    lookup = np.array(
+        [rules.stage_index.get(s, -1) for s in stage_col.dictionary] + [-1], dtype=np.int16
+    )
     stage_idx = lookup[stage_col.values.astype(np.int32)]  # code -1 picks the trailing -1
-    for i in np.flatnonzero(stage_idx < 0):
-        s = deals.stage[int(i)]
+    for bad in np.flatnonzero(stage_idx < 0).tolist():
+        s = deals.stage[bad]
         if not s:
-            fail(int(i), "stage", "MISSING_FIELD", "stage is required")
+            fail(bad, "stage", "MISSING_FIELD", "stage is required")
         else:
-            fail(int(i), "stage", "UNKNOWN_STAGE",
-                 f"stage {s!r} is not in rule set {rules.name!r} "
-                 f"(stages: {', '.join(rules.stage_ids)})")
+            fail(
+                bad,
+                "stage",
+                "UNKNOWN_STAGE",
+                f"stage {s!r} is not in rule set {rules.name!r} "
+                f"(stages: {', '.join(rules.stage_ids)})",
+            )
 
     manual = np.full(n, -1, dtype=np.int64)
     for i, p in enumerate(_pad(deals.win_prob, n)):
@@ -220,8 +229,12 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
         if c:
             code = _CATEGORY_CODES.get(c)
             if code is None:
-                fail(i, "category", "UNKNOWN_CATEGORY",
-                     f"category {c!r} is not one of {', '.join(_CATEGORY_CODES)}")
+                fail(
+                    i,
+                    "category",
+                    "UNKNOWN_CATEGORY",
+                    f"category {c!r} is not one of {', '.join(_CATEGORY_CODES)}",
+                )
             else:
                 override[i] = code
 
@@ -271,7 +284,7 @@ def deal_input_from_records(records: Sequence[Mapping[str, Any]]) -> DealInput:
         for k, v in rec.items():
             if k not in known:
                 attrs.setdefault(k, [None] * i).append(v)
-        for k, lst in attrs.items():
+        for lst in attrs.values():
             if len(lst) < i + 1:
                 lst.append(None)
     return DealInput(**cols, attributes=attrs)  # type: ignore[arg-type]

@@ -137,9 +137,13 @@ def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
     )
     for i in np.flatnonzero(bad):
         errors.append(
-            DealError(int(i), "category", "CATEGORY_NOT_ALLOWED",
-                      "only won deals may be in category closed, and a won deal may only be "
-                      f"closed or omitted (got {CATEGORY_ORDER[override[i]].value})")
+            DealError(
+                int(i),
+                "category",
+                "CATEGORY_NOT_ALLOWED",
+                "only won deals may be in category closed, and a won deal may only be "
+                f"closed or omitted (got {CATEGORY_ORDER[override[i]].value})",
+            )
         )
         valid[i] = False
     wants &= valid

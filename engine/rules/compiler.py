@@ -101,7 +101,10 @@ def _path_of(loc: tuple[int | str, ...], base: str) -> str:
 
 
 def _shape(
-    adapter: TypeAdapter[Any] | type[BaseModel], value: Any, doc: SourceDocument, base: str,
+    adapter: TypeAdapter[Any] | type[BaseModel],
+    value: Any,
+    doc: SourceDocument,
+    base: str,
     out: list[Violation],
 ) -> Any:
     """Validate ``value`` against a model or adapter; record violations and return None on failure."""
@@ -141,7 +144,9 @@ def _shape_items(
     if not isinstance(value, list):
         _shape(TypeAdapter(list[Any]), value, doc, base, out)
         return None
-    items = [(i, _shape(adapter, item, doc, join_path(base, i), out)) for i, item in enumerate(value)]
+    items = [
+        (i, _shape(adapter, item, doc, join_path(base, i), out)) for i, item in enumerate(value)
+    ]
     return [(i, item) for i, item in items if item is not None]
 
 
@@ -155,46 +160,95 @@ def _check_stages(
     for i, st in stages:
         p = join_path("stages", i)
         if st.id in seen:
-            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
-                                     f"stage id {st.id!r} is already used by stages[{seen[st.id]}]"))
+            out.append(
+                doc.violation(
+                    join_path(p, "id"),
+                    "DUPLICATE_ID",
+                    f"stage id {st.id!r} is already used by stages[{seen[st.id]}]",
+                )
+            )
         seen.setdefault(st.id, i)
         if st.order in orders:
-            out.append(doc.violation(join_path(p, "order"), "DUPLICATE_ORDER",
-                                     f"order {st.order} is already used by stages[{orders[st.order]}]"))
+            out.append(
+                doc.violation(
+                    join_path(p, "order"),
+                    "DUPLICATE_ORDER",
+                    f"order {st.order} is already used by stages[{orders[st.order]}]",
+                )
+            )
         orders.setdefault(st.order, i)
         rate_path = join_path(p, "win_rate")
         if not (Decimal(0) <= st.win_rate <= Decimal(1)):
-            out.append(doc.violation(rate_path, "WIN_RATE_OUT_OF_RANGE",
-                                     f"win rate {st.win_rate} is outside [0, 1]"))
+            out.append(
+                doc.violation(
+                    rate_path, "WIN_RATE_OUT_OF_RANGE", f"win rate {st.win_rate} is outside [0, 1]"
+                )
+            )
         elif st.win_rate.scaleb(WIN_RATE_SCALE) != st.win_rate.scaleb(WIN_RATE_SCALE).to_integral():
-            out.append(doc.violation(rate_path, "WIN_RATE_TOO_PRECISE",
-                                     f"win rate {st.win_rate} has more than {WIN_RATE_SCALE} "
-                                     "decimal places"))
+            out.append(
+                doc.violation(
+                    rate_path,
+                    "WIN_RATE_TOO_PRECISE",
+                    f"win rate {st.win_rate} has more than {WIN_RATE_SCALE} decimal places",
+                )
+            )
         if st.is_won and st.is_lost:
-            out.append(doc.violation(p, "STAGE_WON_AND_LOST", "a stage cannot be both won and lost"))
+            out.append(
+                doc.violation(p, "STAGE_WON_AND_LOST", "a stage cannot be both won and lost")
+            )
         if st.is_won and st.win_rate != 1:
-            out.append(doc.violation(rate_path, "WON_STAGE_RATE",
-                                     f"won stage {st.id!r} must have win rate 1, not {st.win_rate}"))
+            out.append(
+                doc.violation(
+                    rate_path,
+                    "WON_STAGE_RATE",
+                    f"won stage {st.id!r} must have win rate 1, not {st.win_rate}",
+                )
+            )
         if st.is_lost and st.win_rate != 0:
-            out.append(doc.violation(rate_path, "LOST_STAGE_RATE",
-                                     f"lost stage {st.id!r} must have win rate 0, not {st.win_rate}"))
+            out.append(
+                doc.violation(
+                    rate_path,
+                    "LOST_STAGE_RATE",
+                    f"lost stage {st.id!r} must have win rate 0, not {st.win_rate}",
+                )
+            )
         cat_path = join_path(p, "default_category")
         if st.is_won and st.default_category is not Category.CLOSED:
-            out.append(doc.violation(cat_path, "WON_STAGE_CATEGORY",
-                                     f"won stage {st.id!r} must be in category closed"))
+            out.append(
+                doc.violation(
+                    cat_path,
+                    "WON_STAGE_CATEGORY",
+                    f"won stage {st.id!r} must be in category closed",
+                )
+            )
         if st.is_lost and st.default_category is not Category.OMITTED:
-            out.append(doc.violation(cat_path, "LOST_STAGE_CATEGORY",
-                                     f"lost stage {st.id!r} must be in category omitted"))
+            out.append(
+                doc.violation(
+                    cat_path,
+                    "LOST_STAGE_CATEGORY",
+                    f"lost stage {st.id!r} must be in category omitted",
+                )
+            )
         if not st.is_won and st.default_category is Category.CLOSED:
-            out.append(doc.violation(cat_path, "OPEN_STAGE_CLOSED",
-                                     f"only a won stage may default to category closed ({st.id!r})"))
+            out.append(
+                doc.violation(
+                    cat_path,
+                    "OPEN_STAGE_CLOSED",
+                    f"only a won stage may default to category closed ({st.id!r})",
+                )
+            )
     expected = list(range(1, len(raw) + 1))
     raw_orders = {item.get("order") for item in raw if isinstance(item, dict)}
     if len(orders) == len(stages) and not set(expected) <= raw_orders:
         missing = sorted(set(expected) - raw_orders)
-        out.append(doc.violation("stages", "STAGE_ORDER_GAP",
-                                 f"stage orders must run 1..{len(raw)} without gaps; "
-                                 f"missing {', '.join(map(str, missing))}"))
+        out.append(
+            doc.violation(
+                "stages",
+                "STAGE_ORDER_GAP",
+                f"stage orders must run 1..{len(raw)} without gaps; "
+                f"missing {', '.join(map(str, missing))}",
+            )
+        )
     if complete and not any(st.is_won for _, st in stages):
         out.append(doc.violation("stages", "NO_WON_STAGE", "one stage must be marked is_won"))
     if complete and not any(st.is_lost for _, st in stages):
@@ -208,14 +262,25 @@ def _build_schema(
     for name, decl in (fields or {}).items():
         p = join_path("fields", name)
         if name in BUILTIN_FIELDS or name in CATEGORY_INPUT_FIELDS:
-            out.append(doc.violation(p, "BUILTIN_FIELD",
-                                     f"{name!r} is a built-in deal field and cannot be redeclared"))
+            out.append(
+                doc.violation(
+                    p,
+                    "BUILTIN_FIELD",
+                    f"{name!r} is a built-in deal field and cannot be redeclared",
+                )
+            )
             continue
         if decl.scale is not None and decl.type is not FieldType.DECIMAL:
-            out.append(doc.violation(join_path(p, "scale"), "INVALID_VALUE",
-                                     "scale applies to decimal fields only"))
-        scale = (decl.scale if decl.scale is not None else DEFAULT_DECIMAL_SCALE) if (
-            decl.type is FieldType.DECIMAL) else 0
+            out.append(
+                doc.violation(
+                    join_path(p, "scale"), "INVALID_VALUE", "scale applies to decimal fields only"
+                )
+            )
+        scale = (
+            (decl.scale if decl.scale is not None else DEFAULT_DECIMAL_SCALE)
+            if (decl.type is FieldType.DECIMAL)
+            else 0
+        )
         schema[name] = FieldSpec(decl.type, scale)
     return schema
 
@@ -232,24 +297,32 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     out: list[Violation] = list(doc.violations)
     data = doc.data
     if not isinstance(data, dict):
-        raise RuleSetInvalidError([doc.violation("", "NOT_A_MAPPING",
-                                                 "a rule set must be a mapping of sections")])
+        raise RuleSetInvalidError(
+            [doc.violation("", "NOT_A_MAPPING", "a rule set must be a mapping of sections")]
+        )
     head = {k: v for k, v in data.items() if k not in _SECTION_TYPES}
     head.update({"stages": [], "fields": {}})
     # Shape of the header and unknown top-level keys; sections are checked one by one below.
     header_errors: list[Violation] = []
     _shape(RuleSetDocument, head, doc, "", header_errors)
     out.extend(v for v in header_errors if not v.path.startswith("stages"))
-    sections = {name: _shape(adapter, data.get(name), doc, name, out)
-                if name in data else None
-                for name, adapter in _SECTION_TYPES.items() if name in ("fields", "categories")}
+    sections = {
+        name: _shape(adapter, data.get(name), doc, name, out) if name in data else None
+        for name, adapter in _SECTION_TYPES.items()
+        if name in ("fields", "categories")
+    }
     if "stages" not in data:
         out.append(doc.violation("stages", "REQUIRED", "Field required"))
     for name in RESERVED_SECTIONS:
         if data.get(name) is not None:
-            out.append(doc.violation(name, "SECTION_NOT_SUPPORTED",
-                                     f"section {name!r} is reserved for a later version of the "
-                                     "rule-set format and is not supported yet; remove it"))
+            out.append(
+                doc.violation(
+                    name,
+                    "SECTION_NOT_SUPPORTED",
+                    f"section {name!r} is reserved for a later version of the "
+                    "rule-set format and is not supported yet; remove it",
+                )
+            )
     stages = _shape_items(_STAGE, data["stages"], doc, "stages", out) if "stages" in data else None
     if stages is not None:
         if not data["stages"]:
@@ -262,25 +335,39 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     win_rates: WinRates | None = None
     tables: list[tuple[int, DecisionTable]] = []
     if isinstance(raw_rates, dict):
-        win_rates = _shape(_SECTION_TYPES["win_rates"],
-                           {k: v for k, v in raw_rates.items() if k != "overrides"},
-                           doc, "win_rates", out)
+        win_rates = _shape(
+            _SECTION_TYPES["win_rates"],
+            {k: v for k, v in raw_rates.items() if k != "overrides"},
+            doc,
+            "win_rates",
+            out,
+        )
         if "overrides" in raw_rates:
-            tables = _shape_items(_TABLE, raw_rates["overrides"], doc, "win_rates.overrides",
-                                  out) or []
+            tables = (
+                _shape_items(_TABLE, raw_rates["overrides"], doc, "win_rates.overrides", out) or []
+            )
     elif raw_rates is not None:
         _shape(_SECTION_TYPES["win_rates"], raw_rates, doc, "win_rates", out)
     if win_rates is not None and win_rates.source != "configured":
-        out.append(doc.violation("win_rates.source", "SOURCE_NOT_SUPPORTED",
-                                 f"win-rate source {win_rates.source!r} is not available yet; "
-                                 "use 'configured'"))
+        out.append(
+            doc.violation(
+                "win_rates.source",
+                "SOURCE_NOT_SUPPORTED",
+                f"win-rate source {win_rates.source!r} is not available yet; use 'configured'",
+            )
+        )
     table_ids: dict[str, int] = {}
     for i, table in tables:
         p = join_path("win_rates.overrides", i)
         if table.id in table_ids:
-            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
-                                     f"table id {table.id!r} is already used by "
-                                     f"win_rates.overrides[{table_ids[table.id]}]"))
+            out.append(
+                doc.violation(
+                    join_path(p, "id"),
+                    "DUPLICATE_ID",
+                    f"table id {table.id!r} is already used by "
+                    f"win_rates.overrides[{table_ids[table.id]}]",
+                )
+            )
         table_ids.setdefault(table.id, i)
         if not fields_ok:
             continue
@@ -292,8 +379,13 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     cat_table: DecisionTable | None = sections["categories"]
     if cat_table is not None and fields_ok:
         try:
-            categories = compile_table(cat_table, {**schema, **CATEGORY_INPUT_FIELDS},
-                                       {"category": CATEGORY_OUTPUT}, doc, "categories")
+            categories = compile_table(
+                cat_table,
+                {**schema, **CATEGORY_INPUT_FIELDS},
+                {"category": CATEGORY_OUTPUT},
+                doc,
+                "categories",
+            )
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
     if out:
@@ -306,10 +398,12 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         content_hash=hashlib.sha256(text.encode()).hexdigest(),
         schema=schema,
         stage_ids=tuple(s.id for s in ordered),
-        stage_rate_ppm=np.array([int(s.win_rate.scaleb(WIN_RATE_SCALE)) for s in ordered],
-                                dtype=np.int64),
-        stage_category=np.array([CATEGORY_ORDER.index(s.default_category) for s in ordered],
-                                dtype=np.int8),
+        stage_rate_ppm=np.array(
+            [int(s.win_rate.scaleb(WIN_RATE_SCALE)) for s in ordered], dtype=np.int64
+        ),
+        stage_category=np.array(
+            [CATEGORY_ORDER.index(s.default_category) for s in ordered], dtype=np.int8
+        ),
         stage_is_won=np.array([s.is_won for s in ordered], dtype=np.bool_),
         stage_is_lost=np.array([s.is_lost for s in ordered], dtype=np.bool_),
         overrides=tuple(overrides),

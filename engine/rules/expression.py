@@ -329,13 +329,18 @@ class _Compiler:
     def compile(self) -> Node | None:
         text = self.text
         if len(text) > MAX_CONDITION_CHARS:
-            self.report(0, "EXPRESSION_TOO_COMPLEX",
-                        f"the condition has {len(text)} characters; the limit is "
-                        f"{MAX_CONDITION_CHARS}")
+            self.report(
+                0,
+                "EXPRESSION_TOO_COMPLEX",
+                f"the condition has {len(text)} characters; the limit is {MAX_CONDITION_CHARS}",
+            )
             return None
         if _max_paren_depth(text) > MAX_DEPTH:
-            self.report(0, "EXPRESSION_TOO_COMPLEX",
-                        f"the condition nests parentheses more than {MAX_DEPTH} deep")
+            self.report(
+                0,
+                "EXPRESSION_TOO_COMPLEX",
+                f"the condition nests parentheses more than {MAX_DEPTH} deep",
+            )
             return None
         ast = self._parse(text)
         if ast is None:
@@ -343,13 +348,19 @@ class _Compiler:
         self.ast = ast
         count = sum(1 for _ in ast.walk())
         if count > MAX_NODES:
-            self.report(0, "EXPRESSION_TOO_COMPLEX",
-                        f"the condition has {count} syntax nodes; the limit is {MAX_NODES}")
+            self.report(
+                0,
+                "EXPRESSION_TOO_COMPLEX",
+                f"the condition has {count} syntax nodes; the limit is {MAX_NODES}",
+            )
             return None
         depth = _depth(ast)
         if depth > MAX_DEPTH:
-            self.report(0, "EXPRESSION_TOO_COMPLEX",
-                        f"the condition nests {depth} levels deep; the limit is {MAX_DEPTH}")
+            self.report(
+                0,
+                "EXPRESSION_TOO_COMPLEX",
+                f"the condition nests {depth} levels deep; the limit is {MAX_DEPTH}",
+            )
             return None
         built = self.build(ast)
         if built is None:
@@ -359,9 +370,9 @@ class _Compiler:
                 return nd.ConstNode(built.value, FieldType.BOOL)
         elif built.type is FieldType.BOOL:
             return built
-        self.report(ast, "NOT_BOOLEAN",
-                    f"a condition must be true or false; this is {_a(built)} "
-                    "expression")
+        self.report(
+            ast, "NOT_BOOLEAN", f"a condition must be true or false; this is {_a(built)} expression"
+        )
         return None
 
     def _parse(self, text: str) -> exp.Expr | None:
@@ -373,8 +384,11 @@ class _Compiler:
             for err in exc.errors:
                 self._syntax_error(err)
         except TokenError:
-            self.report(_unterminated_quote(text), "CONDITION_SYNTAX",
-                        "cannot read the condition: a quoted string or name is not closed")
+            self.report(
+                _unterminated_quote(text),
+                "CONDITION_SYNTAX",
+                "cannot read the condition: a quoted string or name is not closed",
+            )
         except RecursionError:
             self.report(0, "EXPRESSION_TOO_COMPLEX", "the condition is nested too deeply")
         return None
@@ -388,8 +402,11 @@ class _Compiler:
             offset -= len(highlight) - 1
         description = re.sub(r"<class '(?:[\w.]+\.)?(\w+)'>", r"\1", err.get("description") or "")
         near = f" near {highlight!r}" if highlight else " at the end"
-        self.report(offset, "CONDITION_SYNTAX",
-                    f"cannot parse the condition{near}: {description or 'syntax error'}")
+        self.report(
+            offset,
+            "CONDITION_SYNTAX",
+            f"cannot parse the condition{near}: {description or 'syntax error'}",
+        )
 
     # --- building -------------------------------------------------------------------------------
 
@@ -410,9 +427,12 @@ class _Compiler:
             isinstance(node, exp.Func) and not isinstance(node, exp.Connector | exp.Cast)
         ):
             name = self._sql(node).split("(")[0].strip().upper() or node.sql_name()
-            self.report(node, "UNSUPPORTED_FUNCTION",
-                        f"function {name} is not supported; the supported functions are "
-                        f"{', '.join(SUPPORTED_FUNCTIONS)}")
+            self.report(
+                node,
+                "UNSUPPORTED_FUNCTION",
+                f"function {name} is not supported; the supported functions are "
+                f"{', '.join(SUPPORTED_FUNCTIONS)}",
+            )
             return None
         what = _SYNTAX_NAMES.get(node.key, node.key.upper())
         self.report(node, "UNSUPPORTED_SYNTAX", f"not supported in conditions: {what}")
@@ -426,7 +446,8 @@ class _Compiler:
         name = _unparen(node).name
         same_case = [f for f in self.schema if f.lower() == name.lower()]
         close = same_case + [
-            f for f in difflib.get_close_matches(name, list(self.schema), n=3, cutoff=0.6)
+            f
+            for f in difflib.get_close_matches(name, list(self.schema), n=3, cutoff=0.6)
             if f not in same_case
         ]
         message = f"unknown field {name!r}"
@@ -456,8 +477,11 @@ class _Compiler:
 
     def _column(self, node: exp.Column) -> _Built | None:
         if node.table or not isinstance(node.this, exp.Identifier):
-            self.report(node, "UNSUPPORTED_SYNTAX",
-                        f"qualified names like {self._sql(node)} are not supported")
+            self.report(
+                node,
+                "UNSUPPORTED_SYNTAX",
+                f"qualified names like {self._sql(node)} are not supported",
+            )
             return None
         name = node.name
         spec = self.schema.get(name)
@@ -516,8 +540,11 @@ class _Compiler:
             and inner.is_string
         ):
             return self._date(inner.this, inner)
-        self.report(node, "UNSUPPORTED_SYNTAX",
-                    "casts are not supported (dates are written DATE 'YYYY-MM-DD')")
+        self.report(
+            node,
+            "UNSUPPORTED_SYNTAX",
+            "casts are not supported (dates are written DATE 'YYYY-MM-DD')",
+        )
         return None
 
     def _coerce(self, lit: _Lit, target: FieldType, node: exp.Expr) -> _Lit | None:
@@ -534,8 +561,9 @@ class _Compiler:
         if type_ is FieldType.DATE:
             return nd.ConstNode(date_to_days(value), type_)
         if lit.scale > MAX_DECIMAL_SCALE:
-            self._mismatch(node, f"{self._sql(node)} has more than {MAX_DECIMAL_SCALE} decimal "
-                           "places")
+            self._mismatch(
+                node, f"{self._sql(node)} has more than {MAX_DECIMAL_SCALE} decimal places"
+            )
             return None
         scaled = Fraction(value) * 10**scale
         if scaled.denominator != 1 or not nd.fits_int64(int(scaled)):
@@ -554,8 +582,9 @@ class _Compiler:
             return None
         if value.type in (FieldType.BOOL, None):
             return self._node(value, node) if value.type else nd.ConstNode(None, FieldType.BOOL)
-        self._mismatch(node, f"{context} needs true/false operands; "
-                       f"{self._sql(node)} is {_a(value)}")
+        self._mismatch(
+            node, f"{context} needs true/false operands; {self._sql(node)} is {_a(value)}"
+        )
         return None
 
     # --- logic ----------------------------------------------------------------------------------
@@ -635,8 +664,11 @@ class _Compiler:
     ) -> bool:
         if a.type is b.type or (a.type in _NUMERIC and b.type in _NUMERIC):
             return True
-        self._mismatch(node, f"cannot compare {self._sql(a_node)} ({_type_name(a)}) with "
-                       f"{self._sql(b_node)} ({_type_name(b)})")
+        self._mismatch(
+            node,
+            f"cannot compare {self._sql(a_node)} ({_type_name(a)}) with "
+            f"{self._sql(b_node)} ({_type_name(b)})",
+        )
         return False
 
     def _compare_constant(self, x: Node, op: str, lit: _Lit) -> Node:
@@ -644,8 +676,9 @@ class _Compiler:
             return nd.StrConstCmp(x, op, lit.value)
         if x.type is FieldType.BOOL:
             return nd.ConstCmp(x, op, nd.CMP, np.bool_(lit.value))
-        value = Fraction(date_to_days(lit.value)) if x.type is FieldType.DATE else Fraction(
-            lit.value)
+        value = (
+            Fraction(date_to_days(lit.value)) if x.type is FieldType.DATE else Fraction(lit.value)
+        )
         mode, const = nd.constant_test(op, value, x.scale, x.type)
         return nd.ConstCmp(x, op, mode, const)
 
@@ -675,8 +708,11 @@ class _Compiler:
             if value is None:
                 ok = False
             elif not isinstance(value, _Lit):
-                self.report(item, "UNSUPPORTED_SYNTAX",
-                            f"IN lists may only hold literals; {self._sql(item)} is not one")
+                self.report(
+                    item,
+                    "UNSUPPORTED_SYNTAX",
+                    f"IN lists may only hold literals; {self._sql(item)} is not one",
+                )
                 ok = False
             else:
                 items.append((value, item))
@@ -729,15 +765,14 @@ class _Compiler:
         if x is None or pattern is None:
             return None
         if x.type not in (FieldType.STRING, None):
-            self._mismatch(node, f"LIKE needs a string; {self._sql(node.this)} is "
-                           f"{_a(x)}")
+            self._mismatch(node, f"LIKE needs a string; {self._sql(node.this)} is {_a(x)}")
             return None
         if not isinstance(pattern, _Lit) or pattern.type not in (FieldType.STRING, None):
-            self.report(node.expression, "UNSUPPORTED_SYNTAX",
-                        "the pattern of LIKE must be a quoted string")
+            self.report(
+                node.expression, "UNSUPPORTED_SYNTAX", "the pattern of LIKE must be a quoted string"
+            )
             return None
-        x_node = self._materialize(x, FieldType.STRING, 0, node.this) if isinstance(
-            x, _Lit) else x
+        x_node = self._materialize(x, FieldType.STRING, 0, node.this) if isinstance(x, _Lit) else x
         if x_node is None:
             return None
         if pattern.value is None:
@@ -756,8 +791,7 @@ class _Compiler:
         if x is None:
             return None
         if x.type not in (*_NUMERIC, None):
-            self._mismatch(node, f"unary minus needs a number; {self._sql(node.this)} is "
-                           f"{_a(x)}")
+            self._mismatch(node, f"unary minus needs a number; {self._sql(node.this)} is {_a(x)}")
             return None
         if isinstance(x, _Lit):
             return x if x.value is None else _Lit(-x.value, x.type, x.scale)
@@ -767,8 +801,11 @@ class _Compiler:
         a, b = self._pair(node.this, node.expression)
         if a is None or b is None:
             return None
-        bad = [(v, n) for v, n in ((a, node.this), (b, node.expression))
-               if v.type not in (*_NUMERIC, None)]
+        bad = [
+            (v, n)
+            for v, n in ((a, node.this), (b, node.expression))
+            if v.type not in (*_NUMERIC, None)
+        ]
         for v, n in bad:
             self._mismatch(n, f"{op} needs numbers; {self._sql(n)} is {_a(v)}")
         if bad:
@@ -785,12 +822,14 @@ class _Compiler:
             type_ = FieldType.DECIMAL
             scale = scale_a + scale_b if op == "*" else max(scale_a, scale_b)
         if scale > MAX_DECIMAL_SCALE:
-            self._mismatch(node, f"{self._sql(node)} would have {scale} decimal places; the "
-                           f"limit is {MAX_DECIMAL_SCALE}")
+            self._mismatch(
+                node,
+                f"{self._sql(node)} would have {scale} decimal places; the "
+                f"limit is {MAX_DECIMAL_SCALE}",
+            )
             return None
         left = self._materialize(a, type_a, scale_a, node.this) if isinstance(a, _Lit) else a
-        right = self._materialize(b, type_b, scale_b, node.expression) if isinstance(
-            b, _Lit) else b
+        right = self._materialize(b, type_b, scale_b, node.expression) if isinstance(b, _Lit) else b
         if left is None or right is None:
             return None
         return nd.Arith(op, left, right, type_, scale)
@@ -804,8 +843,7 @@ class _Compiler:
         if x is None:
             return None
         if x.type not in (FieldType.STRING, None):
-            self._mismatch(node, f"{name} needs a string; {self._sql(node.this)} is "
-                           f"{_a(x)}")
+            self._mismatch(node, f"{name} needs a string; {self._sql(node.this)} is {_a(x)}")
             return None
         return self._materialize(x, FieldType.STRING, 0, node.this) if isinstance(x, _Lit) else x
 
@@ -822,8 +860,7 @@ class _Compiler:
         if x is None:
             return None
         if x.type not in (*_NUMERIC, None):
-            self._mismatch(node, f"ABS needs a number; {self._sql(node.this)} is "
-                           f"{_a(x)}")
+            self._mismatch(node, f"ABS needs a number; {self._sql(node.this)} is {_a(x)}")
             return None
         x_node = self._node(x, node.this)
         return None if x_node is None else nd.Abs(x_node)

@@ -67,7 +67,7 @@ _PY_CMP: dict[str, Callable[[Any, Any], bool]] = {
     GT: lambda a, b: a > b,
     GE: lambda a, b: a >= b,
 }
-_DTYPES = {
+_DTYPES: dict[FieldType, np.dtype[Any]] = {
     FieldType.INT: np.dtype(np.int64),
     FieldType.DECIMAL: np.dtype(np.int64),
     FieldType.DATE: np.dtype(np.int32),

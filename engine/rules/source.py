@@ -70,7 +70,9 @@ class _Builder:
                 if not isinstance(key, str | int) or isinstance(key, bool):
                     line, col = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                     self.violations.append(
-                        Violation(path, line, col, "INVALID_KEY", "mapping keys must be plain names")
+                        Violation(
+                            path, line, col, "INVALID_KEY", "mapping keys must be plain names"
+                        )
                     )
                     continue
                 key = str(key)
@@ -84,6 +86,7 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, join_path(path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self._scalar(node)
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:

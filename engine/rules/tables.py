@@ -18,7 +18,7 @@ import numpy as np
 
 from engine.errors import EvaluationError, RuleSetInvalidError, Violation
 from engine.frame import FieldType, Frame, to_scaled
-from engine.rules.cells import cell_set, cell_to_sql
+from engine.rules.cells import CellSet, cell_set, cell_to_sql
 from engine.rules.expression import Condition, FieldSpec, compile_condition
 from engine.rules.schema import DecisionTable, HitPolicy
 from engine.rules.source import SourceDocument, join_path
@@ -45,7 +45,7 @@ class OutputSpec:
             return self.choices.index(value)
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
             raise ValueError(f"must be a number; got {value!r}")
-        number = Decimal(value) if isinstance(value, str) else Decimal(value)
+        number = Decimal(value)
         if self.min_value is not None and number < self.min_value:
             raise ValueError(f"must be at least {self.min_value}; got {value}")
         if self.max_value is not None and number > self.max_value:
@@ -101,7 +101,8 @@ def _evaluate_row(
         errors.append((np.asarray(bad), exc.reason, exc.message))
         mask = np.zeros(frame.n_rows, dtype=np.bool_)
         keep = np.flatnonzero(ok)
-        mask[keep] = _evaluate_row(cond, frame.take(keep), sub := [])
+        sub: list[tuple[np.ndarray, str, str]] = []
+        mask[keep] = _evaluate_row(cond, frame.take(keep), sub)
         errors.extend((keep[rows], reason, msg) for rows, reason, msg in sub)
         return mask
 
@@ -223,16 +224,22 @@ def compile_table(
     for i, name in enumerate(table.inputs):
         if name not in schema:
             violations.append(
-                doc.violation(join_path(join_path(path, "inputs"), i), "UNKNOWN_FIELD",
-                              f"input {name!r} is not a deal field")
+                doc.violation(
+                    join_path(join_path(path, "inputs"), i),
+                    "UNKNOWN_FIELD",
+                    f"input {name!r} is not a deal field",
+                )
             )
     if table.hit_policy in (HitPolicy.COLLECT_SUM, HitPolicy.COLLECT_MAX):
         for name, spec in outputs.items():
             if spec.choices:
                 violations.append(
-                    doc.violation(join_path(path, "hit_policy"), "INVALID_HIT_POLICY",
-                                  f"{table.hit_policy.value} cannot combine output {name!r}, "
-                                  "which is a choice, not a number")
+                    doc.violation(
+                        join_path(path, "hit_policy"),
+                        "INVALID_HIT_POLICY",
+                        f"{table.hit_policy.value} cannot combine output {name!r}, "
+                        "which is a choice, not a number",
+                    )
                 )
     seen: dict[str, int] = {}
     rows: list[CompiledRow] = []
@@ -240,8 +247,11 @@ def compile_table(
         row_path = join_path(join_path(path, "rows"), r)
         if row.id in seen:
             violations.append(
-                doc.violation(join_path(row_path, "id"), "DUPLICATE_ID",
-                              f"row id {row.id!r} is already used by rows[{seen[row.id]}]")
+                doc.violation(
+                    join_path(row_path, "id"),
+                    "DUPLICATE_ID",
+                    f"row id {row.id!r} is already used by rows[{seen[row.id]}]",
+                )
             )
         seen.setdefault(row.id, r)
         parts: list[str] = []
@@ -249,9 +259,12 @@ def compile_table(
             cell_path = join_path(join_path(row_path, "cells"), name)
             if name not in table.inputs:
                 violations.append(
-                    doc.violation(cell_path, "UNKNOWN_INPUT",
-                                  f"{name!r} is not one of the table's inputs "
-                                  f"({', '.join(table.inputs) or 'none declared'})")
+                    doc.violation(
+                        cell_path,
+                        "UNKNOWN_INPUT",
+                        f"{name!r} is not one of the table's inputs "
+                        f"({', '.join(table.inputs) or 'none declared'})",
+                    )
                 )
                 continue
             if name not in schema:
@@ -283,8 +296,11 @@ def compile_table(
             out_path = join_path(join_path(row_path, "then"), name)
             if name not in outputs:
                 violations.append(
-                    doc.violation(out_path, "UNKNOWN_OUTPUT",
-                                  f"{name!r} is not an output here (allowed: {', '.join(outputs)})")
+                    doc.violation(
+                        out_path,
+                        "UNKNOWN_OUTPUT",
+                        f"{name!r} is not an output here (allowed: {', '.join(outputs)})",
+                    )
                 )
                 continue
             try:
@@ -294,8 +310,11 @@ def compile_table(
         for name in outputs:
             if name not in row.then:
                 violations.append(
-                    doc.violation(join_path(row_path, "then"), "MISSING_OUTPUT",
-                                  f"row {row.id!r} does not set output {name!r}")
+                    doc.violation(
+                        join_path(row_path, "then"),
+                        "MISSING_OUTPUT",
+                        f"row {row.id!r} does not set output {name!r}",
+                    )
                 )
         if parts:
             try:
@@ -314,12 +333,12 @@ def _static_overlaps(
     table: DecisionTable, schema: Mapping[str, FieldSpec], doc: SourceDocument, path: str
 ) -> Sequence[Violation]:
     """Find row pairs of a unique table whose simple cells provably accept a common input."""
-    described = []
+    described: list[dict[str, CellSet] | None] = []
     for row in table.rows:
         if row.when is not None:
             described.append(None)
             continue
-        sets = {}
+        sets: dict[str, CellSet] = {}
         for name in table.inputs:
             if name not in schema:
                 break

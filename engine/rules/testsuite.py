@@ -28,7 +28,9 @@ class Expectation(Model):
     win_prob: Decimal | None = None
     weighted_amount_minor: int | None = None
     category: str | None = None
-    win_prob_source: str | None = Field(default=None, pattern="^(stage|override|manual|closed_stage)$")
+    win_prob_source: str | None = Field(
+        default=None, pattern="^(stage|override|manual|closed_stage)$"
+    )
     matched_rules: list[str] | None = None
     problem: str | None = Field(default=None, description="expected per-deal problem reason")
 
@@ -94,8 +96,11 @@ def parse_suite(text: str) -> Suite:
             out.append(doc.violation(path, "INVALID_TEST_SUITE", err["msg"]))
         raise RuleSetInvalidError(out + doc.violations) from None
     missing = [
-        doc.violation(join_path(join_path("cases", i), "deal"), "UNKNOWN_FIXTURE",
-                      f"no deal fixture named {case.deal!r}")
+        doc.violation(
+            join_path(join_path("cases", i), "deal"),
+            "UNKNOWN_FIXTURE",
+            f"no deal fixture named {case.deal!r}",
+        )
         for i, case in enumerate(suite.cases)
         if isinstance(case.deal, str) and case.deal not in suite.fixtures.deals
     ]
@@ -129,16 +134,28 @@ def run_suite(rules: CompiledRuleSet, suite: Suite) -> list[CaseResult]:
         check("problem", exp.problem, problems.get(i, ""))
         if i not in problems:
             wp = exp.win_prob
-            check("win_prob", None if wp is None else _norm_decimal(wp),
-                  _norm_decimal(ppm_to_decimal(int(scores.win_prob_ppm[i]))))
-            check("weighted_amount_minor", exp.weighted_amount_minor,
-                  str(int(scores.weighted_amount_minor[i])))
+            check(
+                "win_prob",
+                None if wp is None else _norm_decimal(wp),
+                _norm_decimal(ppm_to_decimal(int(scores.win_prob_ppm[i]))),
+            )
+            check(
+                "weighted_amount_minor",
+                exp.weighted_amount_minor,
+                str(int(scores.weighted_amount_minor[i])),
+            )
             check("category", exp.category, CATEGORY_ORDER[int(scores.category[i])].value)
-            check("win_prob_source", exp.win_prob_source,
-                  ProbSource(int(scores.prob_source[i])).name.lower())
+            check(
+                "win_prob_source",
+                exp.win_prob_source,
+                ProbSource(int(scores.prob_source[i])).name.lower(),
+            )
             if exp.matched_rules is not None:
-                check("matched_rules", ", ".join(exp.matched_rules),
-                      ", ".join(scores.matched_rules(i)))
+                check(
+                    "matched_rules",
+                    ", ".join(exp.matched_rules),
+                    ", ".join(scores.matched_rules(i)),
+                )
         results.append(CaseResult(case.name, not diffs, tuple(diffs)))
     return results
 

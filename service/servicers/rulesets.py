@@ -61,8 +61,13 @@ class RuleSetServicer(rulesets_pb2_grpc.RuleSetServiceServicer):
             raise InvalidArgumentError(
                 "expected_revision is required: 0 for a new rule set, else the current revision",
                 reason="MISSING_EXPECTED_REVISION",
-                violations=[Violation("expected_revision", reason="REQUIRED",
-                                      message="expected_revision is required")],
+                violations=[
+                    Violation(
+                        "expected_revision",
+                        reason="REQUIRED",
+                        message="expected_revision is required",
+                    )
+                ],
             )
         record = self.repository.publish(request.content, request.expected_revision)
         return revision_to_proto(record)
@@ -84,8 +89,9 @@ class RuleSetServicer(rulesets_pb2_grpc.RuleSetServiceServicer):
         before = _parse_page_token(request.page_token)
         if before is None:
             self.repository.record(request.name)  # NOT_FOUND for an unknown rule set
-        rows = self.repository.store.list_revisions(request.name, limit=size + 1,
-                                                    before_revision=before)
+        rows = self.repository.store.list_revisions(
+            request.name, limit=size + 1, before_revision=before
+        )
         page, more = rows[:size], len(rows) > size
         return rulesets_pb2.ListRuleSetRevisionsResponse(
             revisions=[revision_to_proto(r, with_content=False) for r in page],
@@ -113,8 +119,9 @@ class RuleSetServicer(rulesets_pb2_grpc.RuleSetServiceServicer):
                     name=r.name,
                     passed=r.passed,
                     differences=[
-                        rulesets_pb2.TestDifference(field=d.field, expected=d.expected,
-                                                    actual=d.actual)
+                        rulesets_pb2.TestDifference(
+                            field=d.field, expected=d.expected, actual=d.actual
+                        )
                         for d in r.differences
                     ],
                 )

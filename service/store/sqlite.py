@@ -72,8 +72,9 @@ class SqliteStore:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=30.0)
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=30.0
+            )
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -118,12 +119,20 @@ class SqliteStore:
                     "read the latest revision and publish again",
                     reason="REVISION_CONFLICT",
                 )
-            record = RevisionRecord(name, current + 1, effective_from, content, content_hash,
-                                    compiler_version, now)
+            record = RevisionRecord(
+                name, current + 1, effective_from, content, content_hash, compiler_version, now
+            )
             conn.execute(
                 f"INSERT INTO rule_set_revisions ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (name, record.revision, effective_from.isoformat(), content, content_hash,
-                 compiler_version, now.isoformat()),
+                (
+                    name,
+                    record.revision,
+                    effective_from.isoformat(),
+                    content,
+                    content_hash,
+                    compiler_version,
+                    now.isoformat(),
+                ),
             )
         return record
 
@@ -159,11 +168,15 @@ class SqliteStore:
     def list_revisions(
         self, name: str, *, limit: int, before_revision: int | None
     ) -> list[RevisionRecord]:
-        rows = self._conn().execute(
-            f"SELECT {_COLUMNS} FROM rule_set_revisions WHERE name = ? AND revision < ? "
-            "ORDER BY revision DESC LIMIT ?",
-            (name, before_revision if before_revision is not None else 2**62, limit),
-        ).fetchall()
+        rows = (
+            self._conn()
+            .execute(
+                f"SELECT {_COLUMNS} FROM rule_set_revisions WHERE name = ? AND revision < ? "
+                "ORDER BY revision DESC LIMIT ?",
+                (name, before_revision if before_revision is not None else 2**62, limit),
+            )
+            .fetchall()
+        )
         return [_record(r) for r in rows]
 
     def close(self) -> None:

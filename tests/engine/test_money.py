@@ -27,7 +27,9 @@ def reference(amount: int, ppm: int) -> int:
 def test_the_example_is_exact() -> None:
     amounts = np.array([100_000_000, 100_000_000], dtype=np.int64)
     assert mul_ppm_half_even(amounts, np.array([100_000, 1_000_000])).tolist() == [
-        10_000_000, 100_000_000]
+        10_000_000,
+        100_000_000,
+    ]
 
 
 def test_half_even_ties() -> None:

@@ -28,7 +28,9 @@ def test_validate_ok_and_broken(capsys: pytest.CaptureFixture[str]) -> None:
     broken = str(GOLDEN / "rulesets" / "broken_stages.yaml")
     assert main(["validate", broken]) == 1
     out = capsys.readouterr().out
-    assert re.search(r"broken_stages\.yaml:7:\d+: stages\[1\]\.win_rate: .*WIN_RATE_OUT_OF_RANGE", out)
+    assert re.search(
+        r"broken_stages\.yaml:7:\d+: stages\[1\]\.win_rate: .*WIN_RATE_OUT_OF_RANGE", out
+    )
 
 
 def test_test_runs_the_suite_beside_the_file(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,8 +40,11 @@ def test_test_runs_the_suite_beside_the_file(capsys: pytest.CaptureFixture[str])
 
 
 def test_test_reports_a_failing_case(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    suite = (EXAMPLES / "default_test.yaml").read_text().replace(
-        "expect: {win_prob: 0.1,", "expect: {win_prob: 0.2,")
+    suite = (
+        (EXAMPLES / "default_test.yaml")
+        .read_text()
+        .replace("expect: {win_prob: 0.1,", "expect: {win_prob: 0.2,")
+    )
     (tmp_path / "s.yaml").write_text(suite)
     assert main(["test", SAMPLE, "--suite", str(tmp_path / "s.yaml")]) == 1
     out = capsys.readouterr().out
@@ -75,9 +80,20 @@ def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_serve_publishes_the_sample_and_drains_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0",
-         "--db", str(tmp_path / "q.sqlite3")],
-        cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "service.cli",
+            "serve",
+            "--address",
+            "127.0.0.1:0",
+            "--db",
+            str(tmp_path / "q.sqlite3"),
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         port = None
@@ -91,13 +107,27 @@ def test_serve_publishes_the_sample_and_drains_on_sigterm(tmp_path: Path) -> Non
             port = int(m.group(1)) if m else None
         assert port, "the server did not report its port"
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
-            status = health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(),
-                                                          timeout=10).status
+            status = (
+                health_pb2_grpc.HealthStub(ch)
+                .Check(health_pb2.HealthCheckRequest(), timeout=10)
+                .status
+            )
             assert status == health_pb2.HealthCheckResponse.SERVING
             out = subprocess.run(
-                [sys.executable, "-m", "service.cli", "revisions", "default",
-                 "--server", f"127.0.0.1:{port}"],
-                cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+                [
+                    sys.executable,
+                    "-m",
+                    "service.cli",
+                    "revisions",
+                    "default",
+                    "--server",
+                    f"127.0.0.1:{port}",
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
             ).stdout
             assert out.startswith("default\t1\t")
         proc.send_signal(signal.SIGTERM)

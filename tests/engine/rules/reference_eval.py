@@ -76,7 +76,7 @@ class Reference:
         self.ast = sqlglot.parse_one(text, read="postgres")
         self.schema = schema
 
-    def row(self, values: Mapping[str, Any]) -> bool | None | str:
+    def row(self, values: Mapping[str, Any]) -> bool | str | None:
         """True, False, None (SQL NULL), or the reason the row cannot be evaluated."""
         try:
             result = self.eval(self.ast, values)
@@ -165,10 +165,11 @@ class Reference:
             return None if any(i is None for i in items) else False
         if isinstance(node, exp.Is):
             x = ev(node.this, row)
-            if isinstance(node.expression, exp.Null):
-                result = x is None
-            else:
-                result = x is bool(node.expression.this)
+            result = (
+                x is None
+                if isinstance(node.expression, exp.Null)
+                else x is bool(node.expression.this)
+            )
             return not result if node.args.get("negate") else result
         if isinstance(node, exp.Like):
             x, pattern = ev(node.this, row), ev(node.expression, row)
@@ -193,8 +194,9 @@ class Reference:
             if b == 0:
                 raise RowError("DIVISION_BY_ZERO")
             # Fraction rounds half to even.
-            return self.checked(Fraction(round(a / b * 10**DIVISION_SCALE), 10**DIVISION_SCALE),
-                                node)
+            return self.checked(
+                Fraction(round(a / b * 10**DIVISION_SCALE), 10**DIVISION_SCALE), node
+            )
         if isinstance(node, exp.Lower | exp.Upper | exp.Trim | exp.Length):
             x = ev(node.this, row)
             if x is None:

@@ -18,7 +18,13 @@ def test_the_sample_compiles(sample_text: str) -> None:
     rules = compile_rule_set(sample_text)
     assert rules.name == "default"
     assert rules.stage_ids == (
-        "initial_contact", "needs_confirmed", "quote", "contract_drafted", "won", "lost")
+        "initial_contact",
+        "needs_confirmed",
+        "quote",
+        "contract_drafted",
+        "won",
+        "lost",
+    )
     assert rules.stage_rate_ppm.tolist() == [100_000, 300_000, 500_000, 800_000, 1_000_000, 0]
     assert [t.id for t in rules.overrides] == ["by_region_and_size"]
     assert rules.categories is not None
@@ -45,17 +51,41 @@ def expect_reasons(text: str) -> set[str]:
 
 
 def test_every_problem_of_every_section_is_reported() -> None:
-    reasons = {v.reason for v in validate_rule_set(
-        (GOLDEN / "rulesets" / "broken_stages.yaml").read_text())}
-    assert {"DUPLICATE_ID", "WIN_RATE_OUT_OF_RANGE", "WIN_RATE_TOO_PRECISE", "WON_STAGE_RATE",
-            "LOST_STAGE_RATE", "STAGE_ORDER_GAP", "UNKNOWN_KEY", "INVALID_VALUE",
-            "WON_STAGE_CATEGORY", "LOST_STAGE_CATEGORY"} <= reasons
-    reasons = {v.reason for v in validate_rule_set(
-        (GOLDEN / "rulesets" / "broken_rules.yaml").read_text())}
-    assert {"UNKNOWN_FIELD", "TYPE_MISMATCH", "CONDITION_SYNTAX", "UNSUPPORTED_FUNCTION",
-            "DUPLICATE_ID", "INVALID_OUTPUT", "MISSING_OUTPUT", "UNKNOWN_INPUT", "BUILTIN_FIELD",
-            "UNIQUE_ROWS_OVERLAP", "INVALID_VALUE", "INVALID_HIT_POLICY",
-            "SECTION_NOT_SUPPORTED", "SOURCE_NOT_SUPPORTED"} <= reasons
+    reasons = {
+        v.reason
+        for v in validate_rule_set((GOLDEN / "rulesets" / "broken_stages.yaml").read_text())
+    }
+    assert {
+        "DUPLICATE_ID",
+        "WIN_RATE_OUT_OF_RANGE",
+        "WIN_RATE_TOO_PRECISE",
+        "WON_STAGE_RATE",
+        "LOST_STAGE_RATE",
+        "STAGE_ORDER_GAP",
+        "UNKNOWN_KEY",
+        "INVALID_VALUE",
+        "WON_STAGE_CATEGORY",
+        "LOST_STAGE_CATEGORY",
+    } <= reasons
+    reasons = {
+        v.reason for v in validate_rule_set((GOLDEN / "rulesets" / "broken_rules.yaml").read_text())
+    }
+    assert {
+        "UNKNOWN_FIELD",
+        "TYPE_MISMATCH",
+        "CONDITION_SYNTAX",
+        "UNSUPPORTED_FUNCTION",
+        "DUPLICATE_ID",
+        "INVALID_OUTPUT",
+        "MISSING_OUTPUT",
+        "UNKNOWN_INPUT",
+        "BUILTIN_FIELD",
+        "UNIQUE_ROWS_OVERLAP",
+        "INVALID_VALUE",
+        "INVALID_HIT_POLICY",
+        "SECTION_NOT_SUPPORTED",
+        "SOURCE_NOT_SUPPORTED",
+    } <= reasons
 
 
 def test_violation_paths_carry_source_lines() -> None:

@@ -28,8 +28,7 @@ from engine.frame import (
 from engine.rules.expression import Condition, FieldSpec, compile_condition
 from tests.engine.rules.reference_eval import Reference, like
 
-S, I, D, B, T = (FieldType.STRING, FieldType.INT, FieldType.DECIMAL, FieldType.BOOL,
-                 FieldType.DATE)
+S, I, D, B, T = (FieldType.STRING, FieldType.INT, FieldType.DECIMAL, FieldType.BOOL, FieldType.DATE)
 SCHEMA: dict[str, FieldSpec] = {
     "region": FieldSpec(S),
     "owner": FieldSpec(S),
@@ -46,19 +45,22 @@ SCHEMA: dict[str, FieldSpec] = {
 D1, D2, D3 = dt.date(2026, 1, 31), dt.date(2026, 3, 1), dt.date(2025, 12, 1)
 
 # Five deals; the last columns carry NULLs in different places.
-FRAME = Frame(5, {
-    "region": string_column(["EMEA", "APAC", None, "emea ", "AMER"]),
-    "owner": string_column(["APAC", "EMEA", "bob", None, "AMER"]),
-    "product_line": string_column(["A", "B", "C", None, "A"]),
-    "amount": decimal_column(["100000", "5.5", None, "200000.1234", "-3"], 4),
-    "discount": decimal_column(["5.50", "0", "12.25", None, "100"], 2),
-    "qty": int_column([1, 2, None, 0, -7]),
-    "seats": int_column([10, 2, 3, None, 7]),
-    "flag": bool_column([True, None, False, True, None]),
-    "other_flag": bool_column([None, None, False, False, True]),
-    "close_date": date_column([D1, None, D2, D3, D1]),
-    "start_date": date_column([D3, D1, None, D3, D2]),
-})
+FRAME = Frame(
+    5,
+    {
+        "region": string_column(["EMEA", "APAC", None, "emea ", "AMER"]),
+        "owner": string_column(["APAC", "EMEA", "bob", None, "AMER"]),
+        "product_line": string_column(["A", "B", "C", None, "A"]),
+        "amount": decimal_column(["100000", "5.5", None, "200000.1234", "-3"], 4),
+        "discount": decimal_column(["5.50", "0", "12.25", None, "100"], 2),
+        "qty": int_column([1, 2, None, 0, -7]),
+        "seats": int_column([10, 2, 3, None, 7]),
+        "flag": bool_column([True, None, False, True, None]),
+        "other_flag": bool_column([None, None, False, False, True]),
+        "close_date": date_column([D1, None, D2, D3, D1]),
+        "start_date": date_column([D3, D1, None, D3, D2]),
+    },
+)
 
 
 def run(text: str, frame: Frame = FRAME, schema: Mapping[str, FieldSpec] = SCHEMA) -> list[Any]:
@@ -84,78 +86,90 @@ def reasons(text: str) -> list[str]:
 # --- comparisons ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("region = 'EMEA'", [True, False, None, False, False]),
-    ("region <> 'EMEA'", [False, True, None, True, True]),
-    ("region != 'EMEA'", [False, True, None, True, True]),
-    ("region = 'nowhere'", [False, False, None, False, False]),
-    ("region <> 'nowhere'", [True, True, None, True, True]),
-    ("region < 'B'", [False, True, None, False, True]),
-    ("region >= 'EMEA'", [True, False, None, True, False]),
-    ("'EMEA' = region", [True, False, None, False, False]),
-    ("'B' > region", [False, True, None, False, True]),
-    ("region = owner", [False, False, None, None, True]),
-    ("region <> owner", [True, True, None, None, False]),
-    ("region < owner", [False, True, None, None, False]),
-    ("owner > region", [False, True, None, None, False]),
-    ("region <= region", [True, True, None, True, True]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("region = 'EMEA'", [True, False, None, False, False]),
+        ("region <> 'EMEA'", [False, True, None, True, True]),
+        ("region != 'EMEA'", [False, True, None, True, True]),
+        ("region = 'nowhere'", [False, False, None, False, False]),
+        ("region <> 'nowhere'", [True, True, None, True, True]),
+        ("region < 'B'", [False, True, None, False, True]),
+        ("region >= 'EMEA'", [True, False, None, True, False]),
+        ("'EMEA' = region", [True, False, None, False, False]),
+        ("'B' > region", [False, True, None, False, True]),
+        ("region = owner", [False, False, None, None, True]),
+        ("region <> owner", [True, True, None, None, False]),
+        ("region < owner", [False, True, None, None, False]),
+        ("owner > region", [False, True, None, None, False]),
+        ("region <= region", [True, True, None, True, True]),
+    ],
+)
 def test_string_comparisons(text: str, expected: list[Any]) -> None:
     assert run(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("amount >= 100000", [True, False, None, True, False]),
-    ("amount > 100000", [False, False, None, True, False]),
-    ("amount = 5.5", [False, True, None, False, False]),
-    ("amount = 5.50000", [False, True, None, False, False]),
-    ("amount = 5.50001", [False, False, None, False, False]),
-    ("amount < 5.50001", [False, True, None, False, True]),
-    ("amount = 5.500000000000000000000000000001", [False, False, None, False, False]),
-    ("amount > 5.499999999999999999999999999999", [True, True, None, True, False]),
-    ("amount < 99999999999999999999999", [True, True, None, True, True]),
-    ("amount > -99999999999999999999999", [True, True, None, True, True]),
-    ("qty < 1.5", [True, False, None, True, True]),
-    ("qty = 2.0", [False, True, None, False, False]),
-    ("qty = 2.5", [False, False, None, False, False]),
-    ("qty <> 2.5", [True, True, None, True, True]),
-    ("qty >= -7", [True, True, None, True, True]),
-    ("qty > -7", [True, True, None, True, False]),
-    ("amount = discount", [False, False, None, None, False]),
-    ("amount > discount", [True, True, None, None, False]),
-    ("qty < seats", [True, False, None, None, True]),
-    ("qty * 100 <= discount", [False, False, None, None, True]),
-    ("discount >= qty", [True, False, None, None, True]),
-    ("2 < qty", [False, False, None, False, False]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("amount >= 100000", [True, False, None, True, False]),
+        ("amount > 100000", [False, False, None, True, False]),
+        ("amount = 5.5", [False, True, None, False, False]),
+        ("amount = 5.50000", [False, True, None, False, False]),
+        ("amount = 5.50001", [False, False, None, False, False]),
+        ("amount < 5.50001", [False, True, None, False, True]),
+        ("amount = 5.500000000000000000000000000001", [False, False, None, False, False]),
+        ("amount > 5.499999999999999999999999999999", [True, True, None, True, False]),
+        ("amount < 99999999999999999999999", [True, True, None, True, True]),
+        ("amount > -99999999999999999999999", [True, True, None, True, True]),
+        ("qty < 1.5", [True, False, None, True, True]),
+        ("qty = 2.0", [False, True, None, False, False]),
+        ("qty = 2.5", [False, False, None, False, False]),
+        ("qty <> 2.5", [True, True, None, True, True]),
+        ("qty >= -7", [True, True, None, True, True]),
+        ("qty > -7", [True, True, None, True, False]),
+        ("amount = discount", [False, False, None, None, False]),
+        ("amount > discount", [True, True, None, None, False]),
+        ("qty < seats", [True, False, None, None, True]),
+        ("qty * 100 <= discount", [False, False, None, None, True]),
+        ("discount >= qty", [True, False, None, None, True]),
+        ("2 < qty", [False, False, None, False, False]),
+    ],
+)
 def test_number_comparisons_are_exact(text: str, expected: list[Any]) -> None:
     assert run(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("close_date = DATE '2026-01-31'", [True, None, False, False, True]),
-    ("close_date = '2026-01-31'", [True, None, False, False, True]),
-    ("'2026-01-31' = close_date", [True, None, False, False, True]),
-    ("close_date > '2026-01-31'", [False, None, True, False, False]),
-    ("close_date < start_date", [False, None, None, False, True]),
-    ("close_date >= start_date", [True, None, None, True, False]),
-    ("close_date BETWEEN '2026-01-01' AND DATE '2026-02-01'", [True, None, False, False, True]),
-    ("close_date IN ('2026-01-31', DATE '2025-12-01')", [True, None, False, True, True]),
-    ("DATE '2026-01-31' = '2026-01-31'", [True] * 5),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("close_date = DATE '2026-01-31'", [True, None, False, False, True]),
+        ("close_date = '2026-01-31'", [True, None, False, False, True]),
+        ("'2026-01-31' = close_date", [True, None, False, False, True]),
+        ("close_date > '2026-01-31'", [False, None, True, False, False]),
+        ("close_date < start_date", [False, None, None, False, True]),
+        ("close_date >= start_date", [True, None, None, True, False]),
+        ("close_date BETWEEN '2026-01-01' AND DATE '2026-02-01'", [True, None, False, False, True]),
+        ("close_date IN ('2026-01-31', DATE '2025-12-01')", [True, None, False, True, True]),
+        ("DATE '2026-01-31' = '2026-01-31'", [True] * 5),
+    ],
+)
 def test_date_comparisons(text: str, expected: list[Any]) -> None:
     assert run(text) == expected
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("flag", [True, None, False, True, None]),
-    ("flag = TRUE", [True, None, False, True, None]),
-    ("flag <> TRUE", [False, None, True, False, None]),
-    ("flag = other_flag", [None, None, True, False, None]),
-    ("flag < other_flag", [None, None, False, False, None]),
-    ("FALSE < TRUE", [True] * 5),
-    ("(qty > 0) = flag", [True, None, None, False, None]),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("flag", [True, None, False, True, None]),
+        ("flag = TRUE", [True, None, False, True, None]),
+        ("flag <> TRUE", [False, None, True, False, None]),
+        ("flag = other_flag", [None, None, True, False, None]),
+        ("flag < other_flag", [None, None, False, False, None]),
+        ("FALSE < TRUE", [True] * 5),
+        ("(qty > 0) = flag", [True, None, None, False, None]),
+    ],
+)
 def test_bool_comparisons(text: str, expected: list[Any]) -> None:
     assert run(text) == expected
 
@@ -186,7 +200,12 @@ def test_three_valued_logic() -> None:
     assert run("NULL") == [None] * 5
     assert run("flag AND other_flag AND qty > 0 AND TRUE") == [None, None, False, False, False]
     assert run("(flag OR other_flag) AND (qty > 0 OR region = 'EMEA')") == [
-        True, None, False, False, False]
+        True,
+        None,
+        False,
+        False,
+        False,
+    ]
 
 
 def test_is_null_and_is_true() -> None:
@@ -241,11 +260,20 @@ def test_like() -> None:
     assert run("region LIKE NULL", frame) == [None] * 6
 
 
-@pytest.mark.parametrize(("text", "pattern", "expected"), [
-    ("abc", "a%", True), ("abc", "%c", True), ("abc", "a_c", True), ("abc", "a_", False),
-    ("", "%", True), ("", "_", False), ("a%", "a\\%", True), ("ab", "a\\%", False),
-    ("a\nb", "a_b", True),
-])
+@pytest.mark.parametrize(
+    ("text", "pattern", "expected"),
+    [
+        ("abc", "a%", True),
+        ("abc", "%c", True),
+        ("abc", "a_c", True),
+        ("abc", "a_", False),
+        ("", "%", True),
+        ("", "_", False),
+        ("a%", "a\\%", True),
+        ("ab", "a\\%", False),
+        ("a\nb", "a_b", True),
+    ],
+)
 def test_reference_like(text: str, pattern: str, expected: bool) -> None:
     assert like(text, pattern) is expected
 
@@ -281,7 +309,12 @@ def test_abs_and_coalesce() -> None:
     assert run("COALESCE(region, 'none') = 'none'") == [False, False, True, False, False]
     assert run("COALESCE(owner, region, 'x') > 'E'") == [False, True, True, True, False]
     assert run("COALESCE(close_date, '2000-01-01') < '2001-01-01'") == [
-        False, True, False, False, False]
+        False,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert run("COALESCE(flag, other_flag)") == [True, None, False, True, True]
     assert run("COALESCE(NULL, qty) = 1") == [True, False, None, False, False]
     assert run("COALESCE(NULL, NULL) IS NULL") == [True] * 5
@@ -306,10 +339,13 @@ def test_arithmetic_types_and_scales() -> None:
 
 
 def test_division_is_decimal_at_six_places_half_even() -> None:
-    frame = Frame(7, {
-        "qty": int_column([7, 1, 2, 5, 7, -5, 1]),
-        "seats": int_column([2, 8, 3, 2_000_000, 2_000_000, 2_000_000, 3]),
-    })
+    frame = Frame(
+        7,
+        {
+            "qty": int_column([7, 1, 2, 5, 7, -5, 1]),
+            "seats": int_column([2, 8, 3, 2_000_000, 2_000_000, 2_000_000, 3]),
+        },
+    )
     schema = {"qty": FieldSpec(I), "seats": FieldSpec(I)}
     cond = compile_condition("qty / seats = 3.5", schema)
     assert cond.evaluate(frame).tolist() == [True] + [False] * 6
@@ -323,7 +359,9 @@ def test_division_is_decimal_at_six_places_half_even() -> None:
 
 
 def test_division_by_zero_names_the_rows() -> None:
-    frame = Frame(5, {"qty": int_column([1, 0, None, 0, 4]), "seats": int_column([0, 1, 0, 0, None])})
+    frame = Frame(
+        5, {"qty": int_column([1, 0, None, 0, 4]), "seats": int_column([0, 1, 0, 0, None])}
+    )
     schema = {"qty": FieldSpec(I), "seats": FieldSpec(I)}
     cond = compile_condition("seats / qty > 1 OR TRUE", schema)
     with pytest.raises(EvaluationError) as err:
@@ -343,8 +381,7 @@ def test_overflow_is_an_error_for_the_rows_concerned() -> None:
         compile_condition("qty + seats > 0", schema).evaluate(frame)
     assert err.value.reason == "ARITHMETIC_OVERFLOW"
     assert err.value.rows.tolist() == [0]  # type: ignore[attr-defined]
-    assert run("qty + seats - 1 > 0", frame.take(np.array([1, 2, 3])), schema) == [
-        True, True, None]
+    assert run("qty + seats - 1 > 0", frame.take(np.array([1, 2, 3])), schema) == [True, True, None]
     with pytest.raises(EvaluationError) as err:
         compile_condition("qty * 2 > 0", schema).evaluate(frame)
     assert err.value.rows.tolist() == [0, 2]  # type: ignore[attr-defined]
@@ -362,12 +399,19 @@ def test_decimal_columns_of_a_lower_scale_are_rescaled() -> None:
 
 def test_literal_codes_follow_each_frames_dictionary() -> None:
     cond = compile_condition("region = 'EMEA' AND product_line IN ('A', 'B')", SCHEMA)
-    f1 = Frame(2, {"region": string_column(["EMEA", "APAC"]),
-                   "product_line": string_column(["A", "B"])})
-    f2 = Frame(2, {"region": string_column(["APAC", "EMEA"]),
-                   "product_line": string_column(["B", "C"])})
-    f3 = Frame(2, {"region": string_column_from_codes(np.array([0, 1]), ["x", "y"]),
-                   "product_line": string_column(["A", "A"])})
+    f1 = Frame(
+        2, {"region": string_column(["EMEA", "APAC"]), "product_line": string_column(["A", "B"])}
+    )
+    f2 = Frame(
+        2, {"region": string_column(["APAC", "EMEA"]), "product_line": string_column(["B", "C"])}
+    )
+    f3 = Frame(
+        2,
+        {
+            "region": string_column_from_codes(np.array([0, 1]), ["x", "y"]),
+            "product_line": string_column(["A", "A"]),
+        },
+    )
     for _ in range(2):  # the second round hits each node's per-dictionary cache
         assert cond.evaluate(f1).tolist() == [True, False]
         assert cond.evaluate(f2).tolist() == [False, False]
@@ -375,10 +419,13 @@ def test_literal_codes_follow_each_frames_dictionary() -> None:
 
 
 def test_two_string_columns_with_different_dictionaries() -> None:
-    frame = Frame(4, {
-        "region": string_column_from_codes(np.array([0, 1, 2, -1]), ["b", "a", "c"]),
-        "owner": string_column_from_codes(np.array([2, 2, 0, 1]), ["c", "zz", "a"]),
-    })
+    frame = Frame(
+        4,
+        {
+            "region": string_column_from_codes(np.array([0, 1, 2, -1]), ["b", "a", "c"]),
+            "owner": string_column_from_codes(np.array([2, 2, 0, 1]), ["c", "zz", "a"]),
+        },
+    )
     assert run("region = owner", frame) == [False, True, True, None]
     assert run("region < owner", frame) == [False, False, False, None]
     assert run("region > owner", frame) == [True, False, False, None]
@@ -390,13 +437,19 @@ def test_many_rows_take_the_same_answers() -> None:
     n = 5000
     letters = tuple("ABCDEFGHIJ")
     codes = rng.integers(-1, len(letters), n)
-    frame = Frame(n, {
-        "product_line": string_column_from_codes(codes, letters),
-        "qty": int_column(rng.integers(-5, 5, n).tolist()),
-    })
-    for text in ["product_line IN ('A', 'B', 'C', 'Z')", "product_line IN ('A', 'B')",
-                 "product_line NOT IN ('A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I')",
-                 "qty IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)"]:
+    frame = Frame(
+        n,
+        {
+            "product_line": string_column_from_codes(codes, letters),
+            "qty": int_column(rng.integers(-5, 5, n).tolist()),
+        },
+    )
+    for text in [
+        "product_line IN ('A', 'B', 'C', 'Z')",
+        "product_line IN ('A', 'B')",
+        "product_line NOT IN ('A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I')",
+        "qty IN (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)",
+    ]:
         ref = Reference(text, SCHEMA)
         assert run(text, frame) == [ref.row(frame.row(i)) for i in range(n)], text
 
@@ -421,8 +474,10 @@ def test_condition_attributes_and_sql() -> None:
     assert cond.fields == frozenset({"region", "amount", "flag"})
     assert cond.to_sql() == "region = 'EMEA' AND amount >= 100000 OR flag"
     assert compile_condition("qty != 1", SCHEMA).to_sql("duckdb") == "qty <> 1"
-    assert "CAST('2026-01-31' AS DATE)" in compile_condition(
-        "close_date = DATE '2026-01-31'", SCHEMA).to_sql()
+    assert (
+        "CAST('2026-01-31' AS DATE)"
+        in compile_condition("close_date = DATE '2026-01-31'", SCHEMA).to_sql()
+    )
     with pytest.raises(InvalidArgumentError):
         cond.to_sql("no-such-dialect")
 
@@ -442,8 +497,9 @@ def test_results_are_fresh_arrays() -> None:
 
 
 def test_empty_and_single_row_frames() -> None:
-    cond = compile_condition("region = 'EMEA' AND amount / qty > 1 AND LOWER(owner) LIKE 'a%'",
-                             SCHEMA)
+    cond = compile_condition(
+        "region = 'EMEA' AND amount / qty > 1 AND LOWER(owner) LIKE 'a%'", SCHEMA
+    )
     assert cond.evaluate(FRAME.take(np.array([], dtype=np.int64))).shape == (0,)
     assert cond.evaluate(FRAME.take(np.array([0]))).tolist() == [True]
 
@@ -461,13 +517,28 @@ def test_each_violation_reason() -> None:
     assert reasons("x" * 10_001) == ["EXPRESSION_TOO_COMPLEX"]
 
 
-@pytest.mark.parametrize("text", [
-    "qty IN (SELECT 1)", "EXISTS (SELECT 1)", "qty = *", "SUM(qty) OVER () > 1",
-    "CASE WHEN flag THEN 1 END = 1", "qty = 1; qty = 2", "t.qty = 1", "qty = 1 AS x",
-    "region LIKE 'a' ESCAPE '!'", "region ILIKE 'a'", "qty IS DISTINCT FROM 1", "CAST(qty AS INT) = 1",
-    "region IN (owner)", "region LIKE owner", "qty = ANY(ARRAY[1])", "qty BETWEEN SYMMETRIC 1 AND 2",
-    "TRIM(LEADING 'x' FROM region) = 'a'",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "qty IN (SELECT 1)",
+        "EXISTS (SELECT 1)",
+        "qty = *",
+        "SUM(qty) OVER () > 1",
+        "CASE WHEN flag THEN 1 END = 1",
+        "qty = 1; qty = 2",
+        "t.qty = 1",
+        "qty = 1 AS x",
+        "region LIKE 'a' ESCAPE '!'",
+        "region ILIKE 'a'",
+        "qty IS DISTINCT FROM 1",
+        "CAST(qty AS INT) = 1",
+        "region IN (owner)",
+        "region LIKE owner",
+        "qty = ANY(ARRAY[1])",
+        "qty BETWEEN SYMMETRIC 1 AND 2",
+        "TRIM(LEADING 'x' FROM region) = 'a'",
+    ],
+)
 def test_unsupported_syntax(text: str) -> None:
     assert "UNSUPPORTED_SYNTAX" in reasons(text) or "UNSUPPORTED_FUNCTION" in reasons(text)
 
@@ -481,15 +552,37 @@ def test_unsupported_function_lists_the_supported_ones() -> None:
     assert v.reason == "UNSUPPORTED_FUNCTION"
 
 
-@pytest.mark.parametrize("text", [
-    "region > 1", "flag = 1", "close_date = 1", "qty = 'x'", "region LIKE 'a' AND qty LIKE 'a'",
-    "region + 1 > 2", "LOWER(qty) = 'a'", "LENGTH(qty) = 1", "ABS(region) = 1",
-    "COALESCE(qty, region) = 1", "COALESCE(region, 1) = 'a'", "NOT qty", "flag AND qty",
-    "flag OR region", "-region = 'a'", "region IN (1, 2)", "qty IN ('a')", "qty IS TRUE",
-    "close_date = '2026-02-30'", "close_date = DATE 'soon'", "close_date IN ('2026/01/01')",
-    "close_date + 1 > close_date", "amount * amount * amount > 0", "qty + 0.0000000001 > 0",
-    "qty + 99999999999999999999 > 0", "amount > 1e100",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "region > 1",
+        "flag = 1",
+        "close_date = 1",
+        "qty = 'x'",
+        "region LIKE 'a' AND qty LIKE 'a'",
+        "region + 1 > 2",
+        "LOWER(qty) = 'a'",
+        "LENGTH(qty) = 1",
+        "ABS(region) = 1",
+        "COALESCE(qty, region) = 1",
+        "COALESCE(region, 1) = 'a'",
+        "NOT qty",
+        "flag AND qty",
+        "flag OR region",
+        "-region = 'a'",
+        "region IN (1, 2)",
+        "qty IN ('a')",
+        "qty IS TRUE",
+        "close_date = '2026-02-30'",
+        "close_date = DATE 'soon'",
+        "close_date IN ('2026/01/01')",
+        "close_date + 1 > close_date",
+        "amount * amount * amount > 0",
+        "qty + 0.0000000001 > 0",
+        "qty + 99999999999999999999 > 0",
+        "amount > 1e100",
+    ],
+)
 def test_type_mismatches(text: str) -> None:
     assert "TYPE_MISMATCH" in reasons(text), text
 
@@ -516,7 +609,11 @@ def test_unknown_field_suggests_close_names_and_quoting() -> None:
 def test_all_problems_are_collected() -> None:
     found = violations("regoin = 'x' AND amout > 5 AND qty > 'a' AND md5(owner) = 'x' AND flag")
     assert [v.reason for v in found] == [
-        "UNKNOWN_FIELD", "UNKNOWN_FIELD", "TYPE_MISMATCH", "UNSUPPORTED_FUNCTION"]
+        "UNKNOWN_FIELD",
+        "UNKNOWN_FIELD",
+        "TYPE_MISMATCH",
+        "UNSUPPORTED_FUNCTION",
+    ]
     assert [v.column for v in found] == [1, 18, 32, 46]
 
 
@@ -545,8 +642,16 @@ def test_positions_in_a_multi_line_condition_starting_at_document_line_10() -> N
 
 
 def test_syntax_errors() -> None:
-    for text in ["", "   ", "qty = ", "qty = 'abc", "(qty = 1", "qty = 1)", "AND qty",
-                 "region LIKE 'a\\'"]:
+    for text in [
+        "",
+        "   ",
+        "qty = ",
+        "qty = 'abc",
+        "(qty = 1",
+        "qty = 1)",
+        "AND qty",
+        "region LIKE 'a\\'",
+    ]:
         found = violations(text)
         assert found and all(v.reason == "CONDITION_SYNTAX" for v in found), (text, found)
     (v,) = violations("qty = 1 AND region = 'abc")
@@ -580,8 +685,11 @@ LIKE_PATTERNS = ["a%", "%a", "_", "%", "A_", "%b%", "x\\_y", "B\\%", "", "_%_"]
 
 def scaled_ints() -> st.SearchStrategy[int]:
     return st.one_of(
-        st.integers(-60, 60), st.just(0), st.integers(-10**6, 10**6),
-        st.sampled_from(EXTREME), st.integers(-(2**63), 2**63 - 1),
+        st.integers(-60, 60),
+        st.just(0),
+        st.integers(-(10**6), 10**6),
+        st.sampled_from(EXTREME),
+        st.integers(-(2**63), 2**63 - 1),
     )
 
 
@@ -589,11 +697,18 @@ def scaled_ints() -> st.SearchStrategy[int]:
 def schemas(draw: st.DrawFn) -> dict[str, FieldSpec]:
     scales = draw(st.lists(st.integers(0, 4), min_size=3, max_size=3))
     return {
-        "s1": FieldSpec(S), "s2": FieldSpec(S), "s3": FieldSpec(S),
-        "i1": FieldSpec(I), "i2": FieldSpec(I),
-        "d1": FieldSpec(D, scales[0]), "d2": FieldSpec(D, scales[1]), "d3": FieldSpec(D, scales[2]),
-        "b1": FieldSpec(B), "b2": FieldSpec(B),
-        "t1": FieldSpec(T), "t2": FieldSpec(T),
+        "s1": FieldSpec(S),
+        "s2": FieldSpec(S),
+        "s3": FieldSpec(S),
+        "i1": FieldSpec(I),
+        "i2": FieldSpec(I),
+        "d1": FieldSpec(D, scales[0]),
+        "d2": FieldSpec(D, scales[1]),
+        "d3": FieldSpec(D, scales[2]),
+        "b1": FieldSpec(B),
+        "b2": FieldSpec(B),
+        "t1": FieldSpec(T),
+        "t2": FieldSpec(T),
     }
 
 
@@ -639,8 +754,21 @@ class Expressions:
         return self.draw(st.sampled_from(options))
 
     def boolean(self, depth: int) -> str:
-        kinds = ["cmp_num", "cmp_str", "cmp_date", "cmp_bool", "in_num", "in_str", "in_date",
-                 "between", "is_null", "is_true", "like", "column", "literal"]
+        kinds = [
+            "cmp_num",
+            "cmp_str",
+            "cmp_date",
+            "cmp_bool",
+            "in_num",
+            "in_str",
+            "in_date",
+            "between",
+            "is_null",
+            "is_true",
+            "like",
+            "column",
+            "literal",
+        ]
         if depth > 0:
             kinds += ["and", "or", "not", "cmp_num", "cmp_num", "cmp_str", "in_num"] * 2
         kind = self.pick(kinds)
@@ -680,8 +808,14 @@ class Expressions:
                 x, lo, hi = self.date(d), self.date(d, quoted=True), self.date(d, quoted=True)
             return f"({x} {self.pick(['BETWEEN', 'NOT BETWEEN'])} {lo} AND {hi})"
         if kind == "is_null":
-            x = self.pick([lambda: self.number(d)[0], lambda: self.string(d),
-                           lambda: self.date(d), lambda: self.boolean(d)])()
+            x = self.pick(
+                [
+                    lambda: self.number(d)[0],
+                    lambda: self.string(d),
+                    lambda: self.date(d),
+                    lambda: self.boolean(d),
+                ]
+            )()
             return f"({x} IS {self.pick(['', 'NOT '])}NULL)"
         if kind == "is_true":
             return f"({self.boolean(d)} IS {self.pick(['', 'NOT '])}{self.pick(['TRUE', 'FALSE'])})"
@@ -815,4 +949,5 @@ def test_sql_round_trip_keeps_the_meaning(case: tuple[str, dict[str, FieldSpec],
     text, schema, frame = case
     again = compile_condition(compile_condition(text, schema).to_sql(), schema)
     assert compiled_outcomes(again, frame) == compiled_outcomes(
-        compile_condition(text, schema), frame)
+        compile_condition(text, schema), frame
+    )

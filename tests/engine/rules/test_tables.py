@@ -16,17 +16,21 @@ from engine.rules.tables import CompiledTable, OutputSpec, compile_table
 
 SCHEMA = {"region": FieldSpec(FieldType.STRING), "amount": FieldSpec(FieldType.DECIMAL, 4)}
 RATE = OutputSpec(FieldType.DECIMAL, scale=6, min_value=Decimal(0), max_value=Decimal(1))
-FRAME = Frame(4, {
-    "region": string_column(["EMEA", "EMEA", "APAC", None]),
-    "amount": decimal_column([10, 5000, 5000, 10], 4),
-})
+FRAME = Frame(
+    4,
+    {
+        "region": string_column(["EMEA", "EMEA", "APAC", None]),
+        "amount": decimal_column([10, 5000, 5000, 10], 4),
+    },
+)
 
 
 def table(policy: str, rows: str) -> CompiledTable:
     text = f"id: t\nhit_policy: {policy}\ninputs: [region, amount]\nrows:\n{rows}"
     doc = parse_document(text)
-    return compile_table(DecisionTable.model_validate(doc.data), SCHEMA, {"win_rate": RATE},
-                         doc, "t")
+    return compile_table(
+        DecisionTable.model_validate(doc.data), SCHEMA, {"win_rate": RATE}, doc, "t"
+    )
 
 
 ROWS = """\
@@ -81,10 +85,13 @@ def test_unique_overlap_is_refused_at_publish_when_provable() -> None:
 
 def test_unique_overlap_found_at_evaluation_names_both_rows() -> None:
     # `when` conditions cannot be analysed at publish time, so the clash shows per deal.
-    t = table("unique", """\
+    t = table(
+        "unique",
+        """\
   - {id: emea, when: "region = 'EMEA'", then: {win_rate: 0.2}}
   - {id: big, when: "amount >= 1000", then: {win_rate: 0.3}}
-""")
+""",
+    )
     r = t.evaluate(FRAME)
     assert len(r.errors) == 1
     rows, reason, message = r.errors[0]

@@ -17,8 +17,13 @@ NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 def publish(store: SqliteStore, expected: int, effective: str, content: str = "x") -> int:
     return store.create_revision(
-        name="default", expected_revision=expected, effective_from=dt.date.fromisoformat(effective),
-        content=content, content_hash="h", compiler_version=1, now=NOW,
+        name="default",
+        expected_revision=expected,
+        effective_from=dt.date.fromisoformat(effective),
+        content=content,
+        content_hash="h",
+        compiler_version=1,
+        now=NOW,
     ).revision
 
 
