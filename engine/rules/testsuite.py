@@ -131,7 +131,8 @@ def run_suite(rules: CompiledRuleSet, suite: Suite) -> list[CaseResult]:
             if expected is not None and str(expected) != actual:
                 diffs.append(Difference(name, str(expected), actual))  # noqa: B023
 
-        check("problem", exp.problem, problems.get(i, ""))
+        # A problem nobody expected fails the case, whatever else it expects.
+        check("problem", exp.problem if exp.problem is not None else "", problems.get(i, ""))
         if i not in problems:
             wp = exp.win_prob
             check(
