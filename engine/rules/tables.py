@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 
@@ -45,7 +45,12 @@ class OutputSpec:
             return self.choices.index(value)
         if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
             raise ValueError(f"must be a number; got {value!r}")
-        number = Decimal(value)
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            raise ValueError(f"must be a number; got {value!r}") from None
+        if not number.is_finite():
+            raise ValueError(f"must be a finite number; got {value!r}")
         if self.min_value is not None and number < self.min_value:
             raise ValueError(f"must be at least {self.min_value}; got {value}")
         if self.max_value is not None and number > self.max_value:

@@ -215,9 +215,8 @@ def reference(d: dict[str, Any]) -> tuple[Decimal, int, str]:
             rate = Decimal("0.65")
         elif stage == "quote" and d.get("region") == "East" and 0 <= amount < 100_000:
             rate = Decimal("0.60")
-        elif stage in ("quote", "contract_drafted") and discount is not None:
-            if Decimal(discount) > 30:
-                rate = Decimal("0.40")
+        elif stage in ("quote", "contract_drafted") and Decimal(discount or 0) > 30:
+            rate = Decimal("0.40")
     cat = DEFAULT_CATEGORY[stage]
     if not closed:
         if rate >= Decimal("0.8"):

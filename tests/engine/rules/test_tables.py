@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import RuleSetInvalidError
 from engine.frame import FieldType, Frame, decimal_column, string_column
@@ -105,3 +110,116 @@ def test_outputs_are_checked_at_publish() -> None:
         table("first", "  - {id: a, then: {win_rate: 1.5, colour: red}}\n  - {id: b, then: {}}\n")
     reasons = sorted(v.reason for v in err.value.violations)
     assert reasons == ["INVALID_OUTPUT", "MISSING_OUTPUT", "UNKNOWN_OUTPUT"]
+
+
+# --- property test: random tables, vectorised evaluation equals a per-deal reference ------------
+
+UNBOUNDED = OutputSpec(FieldType.DECIMAL, scale=6)
+REGIONS = ["EMEA", "APAC", "AMER", None]
+region_cells = st.sampled_from([None, "EMEA", "APAC", ["EMEA", "AMER"], "-"])
+amount_cells = st.one_of(
+    st.none(),
+    st.builds(
+        lambda op, x: f"{op} {x}", st.sampled_from([">=", "<", ">", "<="]), st.integers(0, 9)
+    ),
+    st.builds(lambda a, b: f"[{min(a, b)}..{max(a, b)})", st.integers(0, 9), st.integers(0, 9)),
+)
+row_strategy = st.fixed_dictionaries(
+    {
+        "region": region_cells,
+        "amount": amount_cells,
+        "rate": st.decimals(0, 1, places=2, allow_nan=False),
+        "priority": st.integers(0, 3),
+    }
+)
+
+
+def cell_matches(cell: Any, value: Any) -> bool:
+    """The cell language, written out by hand for the shapes the strategy draws."""
+    if cell is None or cell == "-":
+        return True
+    if value is None:
+        return False
+    if isinstance(cell, list):
+        return value in cell
+    if isinstance(cell, str) and cell.startswith("["):
+        lo, hi = cell[1:-1].split("..")
+        return Decimal(lo) <= value < Decimal(hi)
+    if isinstance(cell, str) and cell[0] in "<>":
+        op, x = cell.split()
+        return {
+            ">=": value >= Decimal(x),
+            "<": value < Decimal(x),
+            ">": value > Decimal(x),
+            "<=": value <= Decimal(x),
+        }[op]
+    return bool(value == cell)
+
+
+def reference_table(
+    policy: str, rows: list[dict[str, Any]], region: str | None, amount: Decimal | None
+) -> tuple[Decimal | None, list[int]]:
+    hits = [
+        i
+        for i, r in enumerate(rows)
+        if cell_matches(r["region"], region) and cell_matches(r["amount"], amount)
+    ]
+    if not hits:
+        return None, []
+    if policy == "first":
+        return rows[hits[0]]["rate"], [hits[0]]
+    if policy == "priority":
+        best = max(hits, key=lambda i: (rows[i]["priority"], -i))
+        return rows[best]["rate"], [best]
+    rates_ = [rows[i]["rate"] for i in hits]
+    return (sum(rates_) if policy == "collect-sum" else max(rates_)), hits
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    policy=st.sampled_from(["first", "priority", "collect-sum", "collect-max"]),
+    rows=st.lists(row_strategy, min_size=1, max_size=8),
+    deals=st.lists(
+        st.tuples(st.sampled_from(REGIONS), st.one_of(st.none(), st.integers(0, 10))),
+        min_size=1,
+        max_size=30,
+    ),
+)
+def test_random_tables_match_the_reference(
+    policy: str, rows: list[dict[str, Any]], deals: list[tuple[str | None, int | None]]
+) -> None:
+    spec = {
+        "id": "t",
+        "hit_policy": policy,
+        "inputs": ["region", "amount"],
+        "rows": [
+            {
+                "id": f"r{i}",
+                "cells": {k: r[k] for k in ("region", "amount") if r[k] is not None},
+                "then": {"win_rate": r["rate"]},
+                "priority": r["priority"],
+            }
+            for i, r in enumerate(rows)
+        ],
+    }
+    doc = parse_document(yaml.safe_dump(json.loads(json.dumps(spec, default=str))))
+    compiled = compile_table(
+        DecisionTable.model_validate(doc.data), SCHEMA, {"win_rate": UNBOUNDED}, doc, "t"
+    )
+    frame = Frame(
+        len(deals),
+        {
+            "region": string_column([d[0] for d in deals]),
+            "amount": decimal_column([d[1] for d in deals], 4),
+        },
+    )
+    result = compiled.evaluate(frame)
+    assert result.errors == []
+    for i, (region, amount) in enumerate(deals):
+        expected, matched = reference_table(
+            policy, rows, region, None if amount is None else Decimal(amount)
+        )
+        assert bool(result.hit[i]) == (expected is not None)
+        if expected is not None:
+            assert Decimal(int(result.values["win_rate"][i])).scaleb(-6) == expected
+        assert compiled.matched_rows(result, i) == [f"r{j}" for j in matched]
