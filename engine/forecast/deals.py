@@ -187,7 +187,7 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
         if a < 0:
             fail(i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({a})")
             continue
-        if a >= 2**63 // 10 ** (AMOUNT_SCALE - min(exp, AMOUNT_SCALE)):
+        if a > (2**63 - 1) // 10 ** (AMOUNT_SCALE - min(exp, AMOUNT_SCALE)):
             fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {a} is too large")
             continue
         amount_minor[i] = a
