@@ -306,3 +306,24 @@ def test_unexpected_errors_become_internal_with_a_request_id(
     assert "secret" not in (err.value.details() or "")
     info = details(err.value)["ErrorInfo"]
     assert (info.reason, info.metadata["request_id"]) == ("INTERNAL", "req-42")
+
+
+def test_a_message_over_the_size_limit_is_resource_exhausted(tmp_path: Path) -> None:
+    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_message_bytes=4096)
+    small = start(config, clock=lambda: TODAY)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{small.port}") as ch:
+            stub = forecast_pb2_grpc.ForecastServiceStub(ch)
+            ok = stub.ScoreDeals(
+                forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("quote")])
+            )
+            assert len(ok.scores) == 1
+            with pytest.raises(grpc.RpcError) as err:
+                stub.ScoreDeals(
+                    forecast_pb2.ScoreDealsRequest(
+                        rule_set="default", deals=[million("quote")] * 200
+                    )
+                )
+            assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    finally:
+        small.stop(0)
