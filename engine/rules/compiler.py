@@ -29,14 +29,16 @@ from engine.rules.schema import (
     DecisionTable,
     FieldDecl,
     RuleSetDocument,
+    Splits,
     Stage,
     WinRates,
 )
 from engine.rules.source import SourceDocument, join_path, parse_document
+from engine.rules.splits import DEFAULT_SPLITS, CompiledSplits, compile_splits
 from engine.rules.tables import CompiledTable, OutputSpec, compile_table
 
 #: Bumped whenever the compiled form changes, so stored compiled artifacts can be rebuilt.
-COMPILER_VERSION = 1
+COMPILER_VERSION = 2
 #: Win rates are exact decimals with at most this many places (parts per million).
 WIN_RATE_SCALE = 6
 PPM = 10**WIN_RATE_SCALE
@@ -81,6 +83,7 @@ class CompiledRuleSet:
     stage_is_lost: np.ndarray
     overrides: tuple[CompiledTable, ...]
     categories: CompiledTable | None
+    splits: CompiledSplits = DEFAULT_SPLITS
     compiler_version: int = COMPILER_VERSION
     stage_index: Mapping[str, int] = field(default_factory=dict)
 
@@ -129,6 +132,7 @@ _SECTION_TYPES: dict[str, Any] = {
     "stages": TypeAdapter(list[Stage]),
     "win_rates": TypeAdapter(WinRates),
     "categories": TypeAdapter(DecisionTable | None),
+    "splits": TypeAdapter(Splits | None),
 }
 _STAGE = TypeAdapter(Stage)
 _TABLE = TypeAdapter(DecisionTable)
@@ -309,7 +313,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     sections = {
         name: _shape(adapter, data.get(name), doc, name, out) if name in data else None
         for name, adapter in _SECTION_TYPES.items()
-        if name in ("fields", "categories")
+        if name in ("fields", "categories", "splits")
     }
     if "stages" not in data:
         out.append(doc.violation("stages", "REQUIRED", "Field required"))
@@ -388,8 +392,13 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             )
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
+    splits: CompiledSplits | None = DEFAULT_SPLITS
+    split_section: Splits | None = sections["splits"]
+    if split_section is not None and fields_ok:
+        splits = compile_splits(split_section, schema, doc, out)
     if out:
         raise RuleSetInvalidError(sorted_violations(out))
+    assert splits is not None
     document = RuleSetDocument.model_validate(data)
     ordered = sorted(document.stages, key=lambda s: s.order)
     return CompiledRuleSet(
@@ -408,6 +417,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         stage_is_lost=np.array([s.is_lost for s in ordered], dtype=np.bool_),
         overrides=tuple(overrides),
         categories=categories,
+        splits=splits,
         stage_index={s.id: i for i, s in enumerate(ordered)},
     )
 

@@ -3,7 +3,7 @@
 These models are the single definition of what a rule set may say; the JSON Schema handed to
 editors is exported from them (:func:`json_schema`). They check *shape* (names, types, allowed
 values). Meaning that spans nodes (stage orders without gaps, conditions over declared fields,
-overlapping rows) is checked in ``engine.rules.validate``, which reports every problem at once.
+overlapping rows) is checked in ``engine.rules.compiler``, which reports every problem at once.
 """
 
 from __future__ import annotations
@@ -118,6 +118,70 @@ class WinRates(Model):
     )
 
 
+class SplitKind(str, Enum):
+    """Full splits add up to exactly the deal (revenue); overage splits may exceed it (overlay)."""
+
+    FULL = "full"
+    OVERAGE = "overage"
+
+
+class AmountChange(str, Enum):
+    """What fixed-amount parts do when the deal amount changes."""
+
+    KEEP = "keep"
+    RESCALE = "rescale"
+    REJECT = "reject"
+
+
+class SplitType(Model):
+    """A kind of credit split and its governance."""
+
+    id: Name
+    description: str | None = None
+    kind: SplitKind
+    ceiling: Decimal = Field(
+        default=Decimal(10),
+        description="overage only: the most the parts may add up to, as a ratio (10 = 1000 %)",
+    )
+    remainder_role: Name = Field(
+        default="owner",
+        description="full only: the role that receives what fixed amounts leave of the deal",
+    )
+    amount_change: AmountChange = Field(
+        default=AmountChange.KEEP,
+        description="fixed parts when the deal amount changes: keep them, rescale them in "
+        "proportion, or reject the change when they exceed the new amount",
+    )
+    max_participants: int = Field(default=20, ge=1, le=1000)
+    min_share: Decimal = Field(
+        default=Decimal(0), description="smallest ratio a participant may hold (0 = no minimum)"
+    )
+
+
+class PolicyParticipant(Model):
+    """A share a policy gives to the deal-team members who hold a role."""
+
+    role: Name
+    ratio: Decimal = Field(description="exact decimal share of the deal amount, e.g. 1 = 100 %")
+
+
+class SplitPolicy(Model):
+    """When a deal matches ``when``, team members with the listed roles are credited in ``split``."""
+
+    id: RowId
+    description: str | None = None
+    when: str | None = Field(default=None, description="SQL-style condition over deal fields")
+    split: Name
+    participants: list[PolicyParticipant] = Field(min_length=1)
+
+
+class Splits(Model):
+    """Split types (the first full one is the default) and the policies that add participants."""
+
+    types: list[SplitType] = Field(min_length=1)
+    policies: list[SplitPolicy] = Field(default_factory=list)
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -129,14 +193,14 @@ class RuleSetDocument(Model):
     stages: list[Stage] = Field(min_length=1)
     win_rates: WinRates = Field(default_factory=WinRates)
     categories: DecisionTable | None = None
+    splits: Splits | None = None
     # Declared for the sections that later capabilities fill; validation rejects them for now.
-    splits: Any = None
     plans: Any = None
     targets: Any = None
 
 
 #: Top-level sections that are reserved but not yet supported.
-RESERVED_SECTIONS: tuple[str, ...] = ("splits", "plans", "targets")
+RESERVED_SECTIONS: tuple[str, ...] = ("plans", "targets")
 
 
 def json_schema() -> dict[str, Any]:
@@ -151,6 +215,7 @@ __all__ = [
     "API_VERSION",
     "CATEGORY_ORDER",
     "RESERVED_SECTIONS",
+    "AmountChange",
     "Category",
     "CellValue",
     "DecisionRow",
@@ -158,7 +223,12 @@ __all__ = [
     "FieldDecl",
     "HitPolicy",
     "OutputValue",
+    "PolicyParticipant",
     "RuleSetDocument",
+    "SplitKind",
+    "SplitPolicy",
+    "SplitType",
+    "Splits",
     "Stage",
     "WinRates",
     "json_schema",

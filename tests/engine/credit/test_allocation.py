@@ -1,0 +1,105 @@
+"""Exact money arithmetic for splits: products past int64, half-even rounding, largest remainder."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.credit.allocation import allocate, muldiv, muldiv_half_even
+
+I64 = np.int64
+
+
+def test_muldiv_is_exact_past_int64() -> None:
+    a = np.array([7, 10**15, 2**62], dtype=I64)
+    b = np.array([3, 10**9, 3], dtype=I64)
+    q, r = muldiv(a, b, np.array([2, 7 * 10**8, 4], dtype=I64))
+    assert q.tolist() == [10, 10**24 // (7 * 10**8), 3 * 2**60]
+    assert r.tolist() == [1, 10**24 % (7 * 10**8), 0]
+
+
+def test_a_quotient_past_int64_is_refused() -> None:
+    with pytest.raises(OverflowError):
+        muldiv(np.array([2**62], dtype=I64), np.array([8], dtype=I64), 2)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 2**62), st.integers(0, 10**10), st.integers(1, 10**12)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_muldiv_half_even_matches_decimal(rows: list[tuple[int, int, int]]) -> None:
+    rows = [(a, b, d) for a, b, d in rows if a * b // d < 2**63]
+    if not rows:
+        return
+    a, b, d = (np.array(c, dtype=I64) for c in zip(*rows, strict=True))
+    got = muldiv_half_even(a, b, d).tolist()
+    expected = [
+        int((Decimal(x) * Decimal(y) / Decimal(z)).quantize(Decimal(1), ROUND_HALF_EVEN))
+        for x, y, z in rows
+    ]
+    # Decimal's default 28 digits are not enough for every row; compare with exact fractions.
+    exact = [(x * y * 2 + z) // (2 * z) for x, y, z in rows]
+    for i, (x, y, z) in enumerate(rows):
+        if (x * y * 2) % (2 * z) == z:  # a tie: round to even
+            exact[i] = x * y // z + ((x * y // z) % 2)
+    assert got == exact
+    assert all(
+        g == e for g, e, (x, y, _) in zip(got, expected, rows, strict=True) if x * y < 10**27
+    )
+
+
+def test_thirds_add_up_and_the_extra_cent_is_deterministic() -> None:
+    # 100.00 split 0.333333 / 0.333333 / 0.333334: the largest remainder takes the extra cent.
+    parts = allocate(
+        np.array([10_000], dtype=I64),
+        np.zeros(3, dtype=I64),
+        np.array([333_333, 333_333, 333_334], dtype=I64),
+    )
+    assert parts.tolist() == [3333, 3333, 3334]
+    # Equal remainders: the first listed part gets the cent.
+    parts = allocate(np.array([100], dtype=I64), np.zeros(3, dtype=I64), np.ones(3, dtype=I64))
+    assert parts.tolist() == [34, 33, 33]
+
+
+def test_groups_are_independent_and_empty_weights_give_nothing() -> None:
+    parts = allocate(
+        np.array([101, 0, 7], dtype=I64),
+        np.array([0, 0, 1, 2, 2], dtype=I64),
+        np.array([1, 1, 0, 2, 5], dtype=I64),
+    )
+    assert parts.tolist() == [51, 50, 0, 2, 5]
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**16),
+            st.lists(st.integers(0, 10**10), min_size=1, max_size=6).filter(lambda w: sum(w) > 0),
+        ),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_parts_always_add_up_and_stay_within_a_unit_of_the_exact_share(
+    groups: list[tuple[int, list[int]]],
+) -> None:
+    totals = np.array([t for t, _ in groups], dtype=I64)
+    group = np.array([g for g, (_, ws) in enumerate(groups) for _ in ws], dtype=I64)
+    weight = np.array([w for _, ws in groups for w in ws], dtype=I64)
+    parts = allocate(totals, group, weight)
+    offset = 0
+    for total, ws in groups:
+        mine = parts[offset : offset + len(ws)].tolist()
+        offset += len(ws)
+        assert sum(mine) == total
+        for p, w in zip(mine, ws, strict=True):
+            floor = total * w // sum(ws)
+            assert p in (floor, floor + 1)
