@@ -91,7 +91,7 @@ class TableResult:
     errors: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
 
 
-def _evaluate_row(
+def evaluate_masked(
     cond: Condition, frame: Frame, errors: list[tuple[np.ndarray, str, str]]
 ) -> np.ndarray:
     """Evaluate ``cond``; rows it cannot evaluate are recorded in ``errors`` and do not match."""
@@ -107,7 +107,7 @@ def _evaluate_row(
         mask = np.zeros(frame.n_rows, dtype=np.bool_)
         keep = np.flatnonzero(ok)
         sub: list[tuple[np.ndarray, str, str]] = []
-        mask[keep] = _evaluate_row(cond, frame.take(keep), sub)
+        mask[keep] = evaluate_masked(cond, frame.take(keep), sub)
         errors.extend((keep[rows], reason, msg) for rows, reason, msg in sub)
         return mask
 
@@ -137,7 +137,7 @@ class CompiledTable:
         masks = [
             np.ones(n, dtype=np.bool_)
             if row.condition is None
-            else _evaluate_row(row.condition, frame, errors)
+            else evaluate_masked(row.condition, frame, errors)
             for row in self.rows
         ]
         if self.hit_policy in (HitPolicy.COLLECT_SUM, HitPolicy.COLLECT_MAX):

@@ -1,0 +1,301 @@
+"""Credit splits: the 70/30 example, exact 100 %, largest remainder, fixed amounts and the remainder
+receiver, overage with its ceiling, policies by role, governance errors, and property tests."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.credit.splits import Basis, PartSource, SplitResult, TeamInput, split_credits
+from engine.forecast.deals import build_deal_batch, deal_input_from_records
+from engine.forecast.scoring import score_deals
+from engine.rules.compiler import CompiledRuleSet, compile_rule_set
+from tests.conftest import EXAMPLES
+
+SAMPLE = (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+SPLITS = """
+splits:
+  types:
+    - {id: revenue, kind: full, max_participants: 4, min_share: 0.05}
+    - {id: overlay, kind: overage, ceiling: 2}
+    - {id: channel, kind: full, remainder_role: partner_manager}
+  policies:
+    - id: presales_on_big_quotes
+      when: amount >= 1000000
+      split: overlay
+      participants: [{role: presales, ratio: 1}]
+"""
+RULES = compile_rule_set(SAMPLE + SPLITS)
+PLAIN = compile_rule_set(SAMPLE)
+MILLION = 100_000_000
+
+
+def run(
+    deals: list[dict[str, Any]],
+    team: list[dict[str, Any]],
+    rules: CompiledRuleSet = RULES,
+) -> SplitResult:
+    batch = build_deal_batch(deal_input_from_records(deals), rules)
+    scores = score_deals(rules, batch)
+    columns: dict[str, list[Any]] = {
+        k: [m.get(k) for m in team]
+        for k in ("deal", "person", "role", "split", "ratio", "amount_minor")
+    }
+    return split_credits(rules, batch, scores, TeamInput(**columns))
+
+
+def deal(**kw: Any) -> dict[str, Any]:
+    base = {"id": "d", "amount_minor": MILLION, "currency": "CNY", "stage": "initial_contact"}
+    return {**base, "owner": "li.wei", **kw}
+
+
+def rows(r: SplitResult) -> list[tuple[Any, ...]]:
+    return [
+        (int(r.deal[i]), RULES.splits.types[int(r.split[i])].id, r.person[i],
+         int(r.credit_minor[i]), int(r.weighted_credit_minor[i]))
+        for i in range(len(r))
+    ]  # fmt: skip
+
+
+def test_the_example_follows_the_stage() -> None:
+    team = [
+        {"deal": 0, "person": "li.wei", "ratio": "0.7"},
+        {"deal": 0, "person": "zhang.min", "ratio": "0.3"},
+    ]
+    early = run([deal()], team)
+    assert rows(early) == [
+        (0, "revenue", "li.wei", 70_000_000, 7_000_000),
+        (0, "revenue", "zhang.min", 30_000_000, 3_000_000),
+    ]
+    won = run([deal(stage="won")], team)
+    assert [r[4] for r in rows(won)] == [70_000_000, 30_000_000]
+
+
+def test_the_owner_gets_everything_until_others_are_added() -> None:
+    r = run([deal(), deal(owner="wang.fang", stage="quote", amount_minor=100)], [], rules=PLAIN)
+    assert [(p, int(c), int(w)) for p, c, w in zip(
+        r.person, r.credit_minor, r.weighted_credit_minor, strict=True)] == [
+        ("li.wei", MILLION, 10_000_000), ("wang.fang", 100, 50)]  # fmt: skip
+    assert r.source.tolist() == [PartSource.OWNER_DEFAULT] * 2
+    assert r.ratio_units.tolist() == [100_000_000] * 2
+
+
+def test_exact_decimals_that_add_up_to_100_are_accepted() -> None:
+    shares = ["0.7268", "0.1093", "0.0273", "0.1366"]
+    team = [{"deal": 0, "person": f"p{i}", "ratio": s} for i, s in enumerate(shares)]
+    r = run([deal(amount_minor=10_000)], team, rules=PLAIN)
+    assert r.errors == []
+    assert r.credit_minor.tolist() == [7268, 1093, 273, 1366]
+
+
+def test_thirds_add_up_to_the_cent() -> None:
+    team = [
+        {"deal": 0, "person": "a", "ratio": "0.33333333"},
+        {"deal": 0, "person": "b", "ratio": "0.33333333"},
+        {"deal": 0, "person": "c", "ratio": "0.33333334"},
+    ]
+    r = run([deal(amount_minor=10_000, stage="won")], team, rules=PLAIN)
+    assert r.credit_minor.tolist() == [3333, 3333, 3334]
+    assert int(r.credit_minor.sum()) == 10_000 == int(r.weighted_credit_minor.sum())
+    # Equal remainders: the member listed first gets the extra cent, every time.
+    team = [{"deal": 0, "person": p, "ratio": "0.5"} for p in ("a", "b")]
+    r = run([deal(amount_minor=3, stage="won")], team, rules=PLAIN)
+    assert r.credit_minor.tolist() == [2, 1]
+
+
+def test_weighted_credits_of_a_full_split_add_up_to_the_weighted_deal() -> None:
+    team = [{"deal": 0, "person": p, "ratio": "0.33333333"} for p in "ab"] + [
+        {"deal": 0, "person": "c", "ratio": "0.33333334"}
+    ]
+    r = run([deal(amount_minor=1001, stage="needs_confirmed")], team, rules=PLAIN)
+    # 1001 x 0.3 = 300.3 -> 300, shared by credit
+    assert int(r.weighted_credit_minor.sum()) == 300
+    assert sorted(r.weighted_credit_minor.tolist()) == [100, 100, 100]
+
+
+def test_fixed_amounts_leave_the_rest_to_the_owner() -> None:
+    team = [
+        {"deal": 0, "person": "zhang.min", "amount_minor": 20_000_000},
+        {"deal": 0, "person": "chen.jie", "ratio": "0.1"},
+    ]
+    r = run([deal(stage="won")], team)
+    assert rows(r) == [
+        (0, "revenue", "zhang.min", 20_000_000, 20_000_000),
+        (0, "revenue", "chen.jie", 10_000_000, 10_000_000),
+        (0, "revenue", "li.wei", 70_000_000, 70_000_000),
+    ]
+    assert r.basis.tolist() == [Basis.AMOUNT, Basis.RATIO, Basis.REMAINDER]
+    assert r.source.tolist()[-1] == PartSource.REMAINDER
+
+
+def test_the_remainder_role_can_be_another_member() -> None:
+    team = [
+        {"deal": 0, "person": "li.wei", "ratio": "1"},
+        {"deal": 0, "person": "reseller", "split": "channel", "amount_minor": 1_000},
+        {"deal": 0, "person": "pm", "role": "partner_manager", "split": "channel", "ratio": "0"},
+    ]
+    r = run([deal(amount_minor=5_000, stage="won")], team)
+    assert [(p, int(c)) for p, c in zip(r.person, r.credit_minor, strict=True)] == [
+        ("li.wei", 5_000), ("reseller", 1_000), ("pm", 4_000)]  # fmt: skip
+
+
+def test_overage_parts_may_exceed_the_deal_up_to_the_ceiling() -> None:
+    team = [
+        {"deal": 0, "person": "li.wei", "ratio": "1"},
+        {"deal": 0, "person": "ops", "split": "overlay", "ratio": "1"},
+        {"deal": 0, "person": "sme", "split": "overlay", "ratio": "0.5"},
+        {"deal": 1, "person": "li.wei", "ratio": "1"},
+        {"deal": 1, "person": "x", "split": "overlay", "ratio": "2.5"},
+    ]
+    r = run([deal(), deal(id="e")], team)
+    assert rows(r) == [
+        (0, "revenue", "li.wei", MILLION, 10_000_000),
+        (0, "overlay", "ops", MILLION, 10_000_000),
+        (0, "overlay", "sme", MILLION // 2, 5_000_000),
+    ]
+    assert [(e.index, e.reason) for e in r.errors] == [(1, "OVERAGE_CEILING")]
+
+
+def test_a_policy_credits_role_holders_on_matching_deals() -> None:
+    team = [
+        {"deal": 0, "person": "li.wei", "ratio": "1"},
+        {"deal": 0, "person": "sun.yu", "role": "presales"},
+        {"deal": 1, "person": "sun.yu", "role": "presales"},
+    ]
+    r = run([deal(), deal(id="small", amount_minor=1_000)], team)
+    assert rows(r)[:2] == [
+        (0, "revenue", "li.wei", MILLION, 10_000_000),
+        (0, "overlay", "sun.yu", MILLION, 10_000_000),
+    ]
+    assert r.policy[1] == "presales_on_big_quotes" and r.source[1] == PartSource.POLICY
+    # On the small deal no policy gives presales a share.
+    assert [(e.index, e.reason, e.field) for e in r.errors] == [(1, "MISSING_SHARE", "team[2]")]
+
+
+def test_bad_teams_are_refused_deal_by_deal() -> None:
+    deals = [deal(id=str(i)) for i in range(10)]
+    team = [
+        {"deal": 0, "person": "a", "ratio": "0.6"},
+        {"deal": 0, "person": "b", "ratio": "0.3"},  # 90 %
+        {"deal": 1, "person": "a", "ratio": "-0.1"},
+        {"deal": 2, "person": "a", "ratio": "0.5"},
+        {"deal": 2, "person": "a", "ratio": "0.5"},
+        {"deal": 3, "person": "a", "amount_minor": MILLION + 1},
+        {"deal": 4, "person": "a", "split": "nope", "ratio": "1"},
+        {"deal": 5, "person": "a", "ratio": "0.5", "amount_minor": 1},
+        {"deal": 6, "person": "a", "ratio": "0.123456789"},
+        {"deal": 7, "person": "a", "ratio": "0.97"},
+        {"deal": 7, "person": "b", "ratio": "0.03"},  # below min_share 0.05
+        *({"deal": 8, "person": f"p{i}", "ratio": "0.2"} for i in range(5)),
+        {"deal": 9, "person": "a", "ratio": "1"},
+    ]
+    r = run(deals, team)
+    assert [(e.index, e.reason) for e in r.errors] == [
+        (0, "RATIOS_NOT_100"),
+        (1, "NEGATIVE_SHARE"),
+        (2, "DUPLICATE_PARTICIPANT"),
+        (3, "FIXED_EXCEEDS_AMOUNT"),
+        (4, "UNKNOWN_SPLIT"),
+        (5, "INVALID_SHARE"),
+        (6, "INVALID_SHARE"),
+        (7, "SHARE_TOO_SMALL"),
+        (8, "TOO_MANY_PARTICIPANTS"),
+    ]
+    assert "90 %" in r.errors[0].message
+    assert set(r.deal.tolist()) == {9}
+
+
+def test_deals_that_could_not_be_scored_get_no_credit() -> None:
+    r = run([deal(stage="nowhere"), deal()], [{"deal": 0, "person": "a", "ratio": "1"}])
+    assert [(e.index, e.reason) for e in r.errors] == [(0, "UNKNOWN_STAGE")]
+    assert r.deal.tolist() == [1]
+
+
+# --- properties --------------------------------------------------------------------------------
+
+team_strategy = st.lists(
+    st.one_of(
+        st.integers(1, 10**8).map(lambda u: ("ratio", u)),
+        st.integers(0, 10**9).map(lambda a: ("amount", a)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**13),
+            st.sampled_from(["initial_contact", "quote", "won", "lost"]),
+            team_strategy,
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_full_splits_add_up_exactly_for_any_amounts_and_shares(
+    cases: list[tuple[int, str, list[tuple[str, int]]]],
+) -> None:
+    deals, team = [], []
+    for d, (amount, stage, parts) in enumerate(cases):
+        deals.append(deal(id=str(d), amount_minor=amount, stage=stage))
+        ratio_units = [u for kind, u in parts if kind == "ratio"]
+        fixed = [a for kind, a in parts if kind == "amount"]
+        if not fixed:  # make the ratios add up to exactly 100 %: the last one takes the rest
+            ratio_units[-1] = 0
+            ratio_units[-1] = max(10**8 - sum(ratio_units), 0)
+            if sum(ratio_units) != 10**8:
+                ratio_units = [10**8]
+        for i, u in enumerate(ratio_units):
+            team.append({"deal": d, "person": f"r{i}", "ratio": str(Decimal(u).scaleb(-8))})
+        for i, a in enumerate(fixed):
+            team.append({"deal": d, "person": f"f{i}", "amount_minor": a})
+    r = run(deals, team, rules=PLAIN)
+    batch = build_deal_batch(deal_input_from_records(deals), PLAIN)
+    scores = score_deals(PLAIN, batch)
+    refused = {e.index for e in r.errors}
+    for d, (amount, _, _parts) in enumerate(cases):
+        mine = r.deal == d
+        if d in refused:
+            assert not mine.any()
+            assert {e.reason for e in r.errors if e.index == d} <= {"FIXED_EXCEEDS_AMOUNT"}
+            continue
+        assert int(r.credit_minor[mine].sum()) == amount
+        assert int(r.weighted_credit_minor[mine].sum()) == int(scores.weighted_amount_minor[d])
+        assert (r.credit_minor[mine] >= 0).all()
+        # Ratio parts are within one minor unit of the exact share.
+        for k in np.flatnonzero(mine & (r.basis == Basis.RATIO)).tolist():
+            exact = Decimal(amount) * Decimal(int(r.ratio_units[k])).scaleb(-8)
+            assert abs(Decimal(int(r.credit_minor[k])) - exact) < 1
+        for k in np.flatnonzero(mine & (r.basis == Basis.AMOUNT)).tolist():
+            assert r.credit_minor[k] == r.fixed_minor[k]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**12), min_size=1, max_size=5),
+    st.lists(st.integers(0, 2 * 10**8), min_size=1, max_size=4),
+)
+def test_overage_parts_round_half_even_each(amounts: list[int], units: list[int]) -> None:
+    deals = [deal(id=str(i), amount_minor=a, stage="quote") for i, a in enumerate(amounts)]
+    team = [{"deal": i, "person": "li.wei", "ratio": "1"} for i in range(len(amounts))] + [
+        {"deal": i, "person": f"o{j}", "split": "overlay", "ratio": str(Decimal(u).scaleb(-8))}
+        for i in range(len(amounts))
+        for j, u in enumerate(units)
+    ]
+    if sum(units) > 2 * 10**8:  # over the ceiling: every deal refused
+        assert {e.reason for e in run(deals, team).errors} == {"OVERAGE_CEILING"}
+        return
+    r = run(deals, team)
+    assert r.errors == []
+    overlay = r.split == RULES.splits.index["overlay"]
+    for k in np.flatnonzero(overlay).tolist():
+        a = Decimal(amounts[int(r.deal[k])])
+        exact = a * Decimal(int(r.ratio_units[k])).scaleb(-8)
+        assert int(r.credit_minor[k]) == int(exact.quantize(Decimal(1), ROUND_HALF_EVEN))
