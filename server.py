@@ -21,10 +21,18 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from engine.errors import NotFoundError
-from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc
+from quotient.v1 import (
+    credit_pb2,
+    credit_pb2_grpc,
+    forecast_pb2,
+    forecast_pb2_grpc,
+    rulesets_pb2,
+    rulesets_pb2_grpc,
+)
 from service.config import SAMPLE_RULE_SET, Config
 from service.interceptors import ErrorInterceptor
 from service.repository import RuleSetRepository
+from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
 from service.servicers.rulesets import RuleSetServicer
 from service.store.sqlite import SqliteStore
@@ -35,6 +43,7 @@ LOG = logging.getLogger("quotient.server")
 SERVICE_NAMES: tuple[str, ...] = (
     rulesets_pb2.DESCRIPTOR.services_by_name["RuleSetService"].full_name,
     forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
+    credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
 )
 
 
@@ -103,6 +112,9 @@ def start(
     rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
         ForecastServicer(repository, config.max_batch_deals), server
+    )
+    credit_pb2_grpc.add_CreditServiceServicer_to_server(
+        CreditServicer(repository, config.max_batch_deals), server
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

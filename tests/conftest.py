@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import pytest
 from hypothesis import settings
+
+from server import Quotient, start
+from service.config import Config
 
 # CI explores the same examples on every run (a failure there reproduces); local runs vary them.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -49,3 +55,21 @@ def golden(request: pytest.FixtureRequest) -> Golden:
 @pytest.fixture(scope="session")
 def sample_text() -> str:
     return (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+
+
+#: The clock every end-to-end test runs at.
+TODAY = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Quotient]:
+    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_batch_deals=1000)
+    quotient = start(config, clock=lambda: TODAY)
+    yield quotient
+    quotient.stop(0)
+
+
+@pytest.fixture
+def channel(app: Quotient) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as ch:
+        yield ch

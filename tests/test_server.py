@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -16,22 +14,7 @@ from grpc_status import rpc_status
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc, types_pb2
 from server import SERVICE_NAMES, Quotient, start
 from service.config import SAMPLE_RULE_SET, Config
-
-TODAY = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[Quotient]:
-    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_batch_deals=1000)
-    quotient = start(config, clock=lambda: TODAY)
-    yield quotient
-    quotient.stop(0)
-
-
-@pytest.fixture
-def channel(app: Quotient) -> Iterator[grpc.Channel]:
-    with grpc.insecure_channel(f"127.0.0.1:{app.port}") as ch:
-        yield ch
+from tests.conftest import TODAY
 
 
 def details(err: grpc.RpcError) -> dict[str, object]:

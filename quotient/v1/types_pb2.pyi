@@ -57,7 +57,7 @@ class AttributeValue(_message.Message):
     def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., decimal_value: _Optional[str] = ..., bool_value: _Optional[bool] = ..., date_value: _Optional[str] = ...) -> None: ...
 
 class Deal(_message.Message):
-    __slots__ = ("id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner", "region", "product_line", "customer_tier", "source", "attributes")
+    __slots__ = ("id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner", "region", "product_line", "customer_tier", "source", "attributes", "team")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -78,6 +78,7 @@ class Deal(_message.Message):
     CUSTOMER_TIER_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
+    TEAM_FIELD_NUMBER: _ClassVar[int]
     id: str
     amount_minor: int
     currency: str
@@ -91,7 +92,22 @@ class Deal(_message.Message):
     customer_tier: str
     source: str
     attributes: _containers.MessageMap[str, AttributeValue]
-    def __init__(self, id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., stage: _Optional[str] = ..., win_prob: _Optional[str] = ..., category: _Optional[_Union[Category, str]] = ..., close_date: _Optional[str] = ..., owner: _Optional[str] = ..., region: _Optional[str] = ..., product_line: _Optional[str] = ..., customer_tier: _Optional[str] = ..., source: _Optional[str] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ...) -> None: ...
+    team: _containers.RepeatedCompositeFieldContainer[TeamMember]
+    def __init__(self, id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., stage: _Optional[str] = ..., win_prob: _Optional[str] = ..., category: _Optional[_Union[Category, str]] = ..., close_date: _Optional[str] = ..., owner: _Optional[str] = ..., region: _Optional[str] = ..., product_line: _Optional[str] = ..., customer_tier: _Optional[str] = ..., source: _Optional[str] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., team: _Optional[_Iterable[_Union[TeamMember, _Mapping]]] = ...) -> None: ...
+
+class TeamMember(_message.Message):
+    __slots__ = ("person", "role", "split", "ratio", "amount_minor")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    RATIO_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    person: str
+    role: str
+    split: str
+    ratio: str
+    amount_minor: int
+    def __init__(self, person: _Optional[str] = ..., role: _Optional[str] = ..., split: _Optional[str] = ..., ratio: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class DealProblem(_message.Message):
     __slots__ = ("reason", "field", "message")
