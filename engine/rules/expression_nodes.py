@@ -476,19 +476,25 @@ def _compare_scaled(op: str, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray
 class Cmp(Node):
     """``x OP y`` for two non-string expressions (numbers of any scales, dates, bools)."""
 
-    __slots__ = ("op", "shift", "ufunc", "x", "y")
+    __slots__ = ("op", "shift", "swapped", "ufunc", "x", "y")
     fresh = True
 
     def __init__(self, x: Node, op: str, y: Node) -> None:
         super().__init__(FieldType.BOOL)
-        if x.scale > y.scale:
+        self.swapped = x.scale > y.scale
+        if self.swapped:
             x, op, y = y, FLIPPED[op], x
         self.x, self.op, self.y, self.ufunc = x, op, y, UFUNCS[op]
         self.shift = y.scale - x.scale
 
     def ev(self, frame: Frame) -> Val:
-        a, na = self.x.ev(frame)
-        b, nb = self.y.ev(frame)
+        # Operands are evaluated in source order, so the first error in the text is the one raised.
+        if self.swapped:
+            b, nb = self.y.ev(frame)
+            a, na = self.x.ev(frame)
+        else:
+            a, na = self.x.ev(frame)
+            b, nb = self.y.ev(frame)
         r = _compare_scaled(self.op, a, b, self.shift) if self.shift else self.ufunc(a, b)
         n = merge_null(na, nb)
         if n is not None:
