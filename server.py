@@ -30,12 +30,14 @@ from quotient.v1 import (
     rulesets_pb2_grpc,
 )
 from service.config import SAMPLE_RULE_SET, Config
+from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.repository import RuleSetRepository
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
 from service.servicers.rulesets import RuleSetServicer
 from service.store.sqlite import SqliteStore
+from service.store.sqlite_ledger import SqliteLedger
 
 LOG = logging.getLogger("quotient.server")
 
@@ -114,7 +116,10 @@ def start(
         ForecastServicer(repository, config.max_batch_deals), server
     )
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
-        CreditServicer(repository, config.max_batch_deals), server
+        CreditServicer(
+            repository, CreditLedger(SqliteLedger(store), repository, clock), config.max_batch_deals
+        ),
+        server,
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from engine.credit.ledger import DealEvent, EventKind, LedgerLine
 from engine.credit.splits import Basis, PartSource, SplitResult, TeamInput
+from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.deals import DealBatch
 from engine.forecast.scoring import ScoreResult
 from engine.money import ppm_to_decimal
@@ -13,7 +18,9 @@ from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import SplitKind
 from engine.rules.splits import units_to_ratio
 from quotient.v1 import credit_pb2, types_pb2
+from service.convert import deals_from_proto
 from service.store.port import RevisionRecord
+from service.store.sqlite_ledger import LedgerRow
 
 _KIND = {
     SplitKind.FULL: credit_pb2.SPLIT_KIND_FULL,
@@ -116,4 +123,121 @@ def credits_to_proto(
     return response
 
 
-__all__ = ["credits_to_proto", "team_from_proto"]
+_EVENT_KINDS = {
+    credit_pb2.DEAL_EVENT_KIND_CREATED: EventKind.CREATED,
+    credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED: EventKind.STAGE_CHANGED,
+    credit_pb2.DEAL_EVENT_KIND_AMOUNT_CHANGED: EventKind.AMOUNT_CHANGED,
+    credit_pb2.DEAL_EVENT_KIND_PARTICIPANTS_CHANGED: EventKind.PARTICIPANTS_CHANGED,
+    credit_pb2.DEAL_EVENT_KIND_WON: EventKind.WON,
+    credit_pb2.DEAL_EVENT_KIND_LOST: EventKind.LOST,
+    credit_pb2.DEAL_EVENT_KIND_REOPENED: EventKind.REOPENED,
+    credit_pb2.DEAL_EVENT_KIND_CANCELLED: EventKind.CANCELLED,
+}
+
+
+def _team(deal: types_pb2.Deal) -> list[dict[str, Any]]:
+    out = []
+    for m in deal.team:
+        member: dict[str, Any] = {"person": m.person}
+        if m.role:
+            member["role"] = m.role
+        if m.split:
+            member["split"] = m.split
+        share = m.WhichOneof("share")
+        if share == "ratio":
+            member["ratio"] = m.ratio
+        elif share == "amount_minor":
+            member["amount_minor"] = m.amount_minor
+        out.append(member)
+    return out
+
+
+def _changes(kind: EventKind, deal: types_pb2.Deal) -> dict[str, Any]:
+    """The deal fields an event of ``kind`` sets, as plain JSON-able values."""
+    if kind is EventKind.CREATED:
+        d = deals_from_proto([deal])
+        record: dict[str, Any] = {
+            "amount_minor": deal.amount_minor,
+            "currency": deal.currency,
+            "stage": deal.stage,
+        }
+        for name in ("win_prob", "category", "close_date", "owner", "region", "product_line",
+                     "customer_tier", "source"):  # fmt: skip
+            value = getattr(d, name)[0]
+            if value:
+                record[name] = value
+        if d.attributes:
+            record["attributes"] = {k: v[0] for k, v in d.attributes.items()}
+        record["team"] = _team(deal)
+        return record
+    if kind in (EventKind.STAGE_CHANGED, EventKind.REOPENED):
+        return {"stage": deal.stage}
+    if kind is EventKind.AMOUNT_CHANGED:
+        out: dict[str, Any] = {"amount_minor": deal.amount_minor}
+        if deal.currency:
+            out["currency"] = deal.currency
+        return out
+    if kind is EventKind.PARTICIPANTS_CHANGED:
+        return {"team": _team(deal)}
+    return {}
+
+
+def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]:
+    """Turn ``DealEvent`` messages into engine events; an unknown kind or a missing time is an
+    INVALID_ARGUMENT naming the event."""
+    out = []
+    problems: list[Violation] = []
+    for i, e in enumerate(events):
+        kind = _EVENT_KINDS.get(e.kind)
+        if kind is None:
+            problems.append(
+                Violation(f"events[{i}].kind", 0, 0, "MISSING_FIELD", "kind is required")
+            )
+            continue
+        if not e.HasField("event_time"):
+            problems.append(
+                Violation(
+                    f"events[{i}].event_time", 0, 0, "MISSING_FIELD", "event_time is required"
+                )
+            )
+            continue
+        when = e.event_time.ToDatetime(tzinfo=dt.UTC)
+        out.append(DealEvent(e.event_id, e.deal_id, when, kind, _changes(kind, e.deal)))
+    if problems:
+        raise InvalidArgumentError(
+            f"{len(problems)} event(s) are malformed; nothing was stored",
+            reason="EVENTS_INVALID",
+            violations=problems,
+        )
+    return out
+
+
+def _timestamp(t: dt.datetime) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(t)
+    return ts
+
+
+def line_to_proto(line: LedgerLine | LedgerRow) -> credit_pb2.LedgerLine:
+    return credit_pb2.LedgerLine(
+        line_id=getattr(line, "line_id", 0),
+        deal_id=line.deal_id,
+        event_id=line.event_id,
+        event_time=_timestamp(line.event_time),
+        split=line.split,
+        person=line.person,
+        credit_delta_minor=line.credit_delta_minor,
+        weighted_credit_delta_minor=line.weighted_delta_minor,
+        currency=line.currency,
+        correction=line.correction,
+        rule_set=line.rule_set,
+        revision=line.revision,
+    )
+
+
+__all__ = [
+    "credits_to_proto",
+    "events_from_proto",
+    "line_to_proto",
+    "team_from_proto",
+]

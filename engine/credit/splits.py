@@ -360,7 +360,7 @@ def _compute(
     def group_fail(bad: np.ndarray, reason: str, message: Any) -> None:
         for g in np.flatnonzero(bad).tolist():
             d = int(g_deal[g])
-            fail(d, f"team (split {types[int(g_split[g])].id})", reason, message(g))
+            fail(d, "team", reason, f"split {types[int(g_split[g])].id}: {message(g)}")
 
     # Duplicate people within a split.
     person_codes = {p: i for i, p in enumerate(dict.fromkeys(parts.person))}

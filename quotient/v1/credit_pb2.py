@@ -22,30 +22,47 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from quotient.v1 import types_pb2 as quotient_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18quotient/v1/credit.proto\x12\x0bquotient.v1\x1a\x17quotient/v1/types.proto\"o\n\x13SplitCreditsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\"\xa3\x02\n\nCreditPart\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05split\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.quotient.v1.SplitKind\x12\'\n\x05\x62\x61sis\x18\x05 \x01(\x0e\x32\x18.quotient.v1.CreditBasis\x12\r\n\x05ratio\x18\x06 \x01(\t\x12\x1a\n\x12\x66ixed_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x63redit_minor\x18\x08 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\t \x01(\x03\x12)\n\x06source\x18\n \x01(\x0e\x32\x19.quotient.v1.CreditSource\x12\x0e\n\x06policy\x18\x0b \x01(\t\"\xd9\x01\n\x0b\x44\x65\x61lCredits\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08win_prob\x18\x06 \x01(\t\x12&\n\x05parts\x18\x07 \x03(\x0b\x32\x17.quotient.v1.CreditPart\x12)\n\x07problem\x18\x08 \x01(\x0b\x32\x18.quotient.v1.DealProblem\"y\n\x14SplitCreditsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\'\n\x05\x64\x65\x61ls\x18\x03 \x03(\x0b\x32\x18.quotient.v1.DealCredits\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05*T\n\tSplitKind\x12\x1a\n\x16SPLIT_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSPLIT_KIND_FULL\x10\x01\x12\x16\n\x12SPLIT_KIND_OVERAGE\x10\x02*x\n\x0b\x43reditBasis\x12\x1c\n\x18\x43REDIT_BASIS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_BASIS_RATIO\x10\x01\x12\x17\n\x13\x43REDIT_BASIS_AMOUNT\x10\x02\x12\x1a\n\x16\x43REDIT_BASIS_REMAINDER\x10\x03*\x9d\x01\n\x0c\x43reditSource\x12\x1d\n\x19\x43REDIT_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_SOURCE_TEAM\x10\x01\x12\x18\n\x14\x43REDIT_SOURCE_POLICY\x10\x02\x12\x1f\n\x1b\x43REDIT_SOURCE_OWNER_DEFAULT\x10\x03\x12\x1b\n\x17\x43REDIT_SOURCE_REMAINDER\x10\x04\x32\x64\n\rCreditService\x12S\n\x0cSplitCredits\x12 .quotient.v1.SplitCreditsRequest\x1a!.quotient.v1.SplitCreditsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18quotient/v1/credit.proto\x12\x0bquotient.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17quotient/v1/types.proto\"\xa9\x01\n\tDealEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04kind\x18\x04 \x01(\x0e\x32\x1a.quotient.v1.DealEventKind\x12\x1f\n\x04\x64\x65\x61l\x18\x05 \x01(\x0b\x32\x11.quotient.v1.Deal\"S\n\x17RecordDealEventsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12&\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x16.quotient.v1.DealEvent\"\x9a\x02\n\nLedgerLine\x12\x0f\n\x07line_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05split\x18\x05 \x01(\t\x12\x0e\n\x06person\x18\x06 \x01(\t\x12\x1a\n\x12\x63redit_delta_minor\x18\x07 \x01(\x03\x12#\n\x1bweighted_credit_delta_minor\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x12\n\ncorrection\x18\n \x01(\x08\x12\x10\n\x08rule_set\x18\x0b \x01(\t\x12\x10\n\x08revision\x18\x0c \x01(\x03\"s\n\x18RecordDealEventsResponse\x12\x16\n\x0erecorded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x02 \x01(\x05\x12&\n\x05lines\x18\x03 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"v\n\x11GetCreditsRequest\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rinclude_lines\x18\x04 \x01(\x08\"\x84\x01\n\x0b\x43reditTotal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\r\n\x05split\x18\x02 \x01(\t\x12\x0e\n\x06person\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x14\n\x0c\x63redit_minor\x18\x05 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\x06 \x01(\x03\"f\n\x12GetCreditsResponse\x12(\n\x06totals\x18\x01 \x03(\x0b\x32\x18.quotient.v1.CreditTotal\x12&\n\x05lines\x18\x02 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"o\n\x13SplitCreditsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\"\xa3\x02\n\nCreditPart\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05split\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.quotient.v1.SplitKind\x12\'\n\x05\x62\x61sis\x18\x05 \x01(\x0e\x32\x18.quotient.v1.CreditBasis\x12\r\n\x05ratio\x18\x06 \x01(\t\x12\x1a\n\x12\x66ixed_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x63redit_minor\x18\x08 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\t \x01(\x03\x12)\n\x06source\x18\n \x01(\x0e\x32\x19.quotient.v1.CreditSource\x12\x0e\n\x06policy\x18\x0b \x01(\t\"\xd9\x01\n\x0b\x44\x65\x61lCredits\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08win_prob\x18\x06 \x01(\t\x12&\n\x05parts\x18\x07 \x03(\x0b\x32\x17.quotient.v1.CreditPart\x12)\n\x07problem\x18\x08 \x01(\x0b\x32\x18.quotient.v1.DealProblem\"y\n\x14SplitCreditsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\'\n\x05\x64\x65\x61ls\x18\x03 \x03(\x0b\x32\x18.quotient.v1.DealCredits\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05*\xae\x02\n\rDealEventKind\x12\x1f\n\x1b\x44\x45\x41L_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45\x41L_EVENT_KIND_CREATED\x10\x01\x12!\n\x1d\x44\x45\x41L_EVENT_KIND_STAGE_CHANGED\x10\x02\x12\"\n\x1e\x44\x45\x41L_EVENT_KIND_AMOUNT_CHANGED\x10\x03\x12(\n$DEAL_EVENT_KIND_PARTICIPANTS_CHANGED\x10\x04\x12\x17\n\x13\x44\x45\x41L_EVENT_KIND_WON\x10\x05\x12\x18\n\x14\x44\x45\x41L_EVENT_KIND_LOST\x10\x06\x12\x1c\n\x18\x44\x45\x41L_EVENT_KIND_REOPENED\x10\x07\x12\x1d\n\x19\x44\x45\x41L_EVENT_KIND_CANCELLED\x10\x08*T\n\tSplitKind\x12\x1a\n\x16SPLIT_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSPLIT_KIND_FULL\x10\x01\x12\x16\n\x12SPLIT_KIND_OVERAGE\x10\x02*x\n\x0b\x43reditBasis\x12\x1c\n\x18\x43REDIT_BASIS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_BASIS_RATIO\x10\x01\x12\x17\n\x13\x43REDIT_BASIS_AMOUNT\x10\x02\x12\x1a\n\x16\x43REDIT_BASIS_REMAINDER\x10\x03*\x9d\x01\n\x0c\x43reditSource\x12\x1d\n\x19\x43REDIT_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_SOURCE_TEAM\x10\x01\x12\x18\n\x14\x43REDIT_SOURCE_POLICY\x10\x02\x12\x1f\n\x1b\x43REDIT_SOURCE_OWNER_DEFAULT\x10\x03\x12\x1b\n\x17\x43REDIT_SOURCE_REMAINDER\x10\x04\x32\x94\x02\n\rCreditService\x12S\n\x0cSplitCredits\x12 .quotient.v1.SplitCreditsRequest\x1a!.quotient.v1.SplitCreditsResponse\x12_\n\x10RecordDealEvents\x12$.quotient.v1.RecordDealEventsRequest\x1a%.quotient.v1.RecordDealEventsResponse\x12M\n\nGetCredits\x12\x1e.quotient.v1.GetCreditsRequest\x1a\x1f.quotient.v1.GetCreditsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'quotient.v1.credit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_SPLITKIND']._serialized_start=816
-  _globals['_SPLITKIND']._serialized_end=900
-  _globals['_CREDITBASIS']._serialized_start=902
-  _globals['_CREDITBASIS']._serialized_end=1022
-  _globals['_CREDITSOURCE']._serialized_start=1025
-  _globals['_CREDITSOURCE']._serialized_end=1182
-  _globals['_SPLITCREDITSREQUEST']._serialized_start=66
-  _globals['_SPLITCREDITSREQUEST']._serialized_end=177
-  _globals['_CREDITPART']._serialized_start=180
-  _globals['_CREDITPART']._serialized_end=471
-  _globals['_DEALCREDITS']._serialized_start=474
-  _globals['_DEALCREDITS']._serialized_end=691
-  _globals['_SPLITCREDITSRESPONSE']._serialized_start=693
-  _globals['_SPLITCREDITSRESPONSE']._serialized_end=814
-  _globals['_CREDITSERVICE']._serialized_start=1184
-  _globals['_CREDITSERVICE']._serialized_end=1284
+  _globals['_DEALEVENTKIND']._serialized_start=1868
+  _globals['_DEALEVENTKIND']._serialized_end=2170
+  _globals['_SPLITKIND']._serialized_start=2172
+  _globals['_SPLITKIND']._serialized_end=2256
+  _globals['_CREDITBASIS']._serialized_start=2258
+  _globals['_CREDITBASIS']._serialized_end=2378
+  _globals['_CREDITSOURCE']._serialized_start=2381
+  _globals['_CREDITSOURCE']._serialized_end=2538
+  _globals['_DEALEVENT']._serialized_start=100
+  _globals['_DEALEVENT']._serialized_end=269
+  _globals['_RECORDDEALEVENTSREQUEST']._serialized_start=271
+  _globals['_RECORDDEALEVENTSREQUEST']._serialized_end=354
+  _globals['_LEDGERLINE']._serialized_start=357
+  _globals['_LEDGERLINE']._serialized_end=639
+  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_start=641
+  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_end=756
+  _globals['_GETCREDITSREQUEST']._serialized_start=758
+  _globals['_GETCREDITSREQUEST']._serialized_end=876
+  _globals['_CREDITTOTAL']._serialized_start=879
+  _globals['_CREDITTOTAL']._serialized_end=1011
+  _globals['_GETCREDITSRESPONSE']._serialized_start=1013
+  _globals['_GETCREDITSRESPONSE']._serialized_end=1115
+  _globals['_SPLITCREDITSREQUEST']._serialized_start=1117
+  _globals['_SPLITCREDITSREQUEST']._serialized_end=1228
+  _globals['_CREDITPART']._serialized_start=1231
+  _globals['_CREDITPART']._serialized_end=1522
+  _globals['_DEALCREDITS']._serialized_start=1525
+  _globals['_DEALCREDITS']._serialized_end=1742
+  _globals['_SPLITCREDITSRESPONSE']._serialized_start=1744
+  _globals['_SPLITCREDITSRESPONSE']._serialized_end=1865
+  _globals['_CREDITSERVICE']._serialized_start=2541
+  _globals['_CREDITSERVICE']._serialized_end=2817
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,16 @@ class CreditServiceStub:
                 request_serializer=quotient_dot_v1_dot_credit__pb2.SplitCreditsRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_credit__pb2.SplitCreditsResponse.FromString,
                 _registered_method=True)
+        self.RecordDealEvents = channel.unary_unary(
+                '/quotient.v1.CreditService/RecordDealEvents',
+                request_serializer=quotient_dot_v1_dot_credit__pb2.RecordDealEventsRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_credit__pb2.RecordDealEventsResponse.FromString,
+                _registered_method=True)
+        self.GetCredits = channel.unary_unary(
+                '/quotient.v1.CreditService/GetCredits',
+                request_serializer=quotient_dot_v1_dot_credit__pb2.GetCreditsRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_credit__pb2.GetCreditsResponse.FromString,
+                _registered_method=True)
 
 
 class CreditServiceServicer:
@@ -54,6 +64,21 @@ class CreditServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordDealEvents(self, request, context):
+        """Stateful: records deal events and appends the credit changes they cause to the ledger. A batch
+        is atomic; an event id already recorded with the same payload is skipped (safe to retry).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCredits(self, request, context):
+        """Credits of a deal or a person, now or as of a past time, with the ledger lines behind them.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CreditServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +86,16 @@ def add_CreditServiceServicer_to_server(servicer, server):
                     servicer.SplitCredits,
                     request_deserializer=quotient_dot_v1_dot_credit__pb2.SplitCreditsRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_credit__pb2.SplitCreditsResponse.SerializeToString,
+            ),
+            'RecordDealEvents': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordDealEvents,
+                    request_deserializer=quotient_dot_v1_dot_credit__pb2.RecordDealEventsRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_credit__pb2.RecordDealEventsResponse.SerializeToString,
+            ),
+            'GetCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCredits,
+                    request_deserializer=quotient_dot_v1_dot_credit__pb2.GetCreditsRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_credit__pb2.GetCreditsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +126,60 @@ class CreditService:
             '/quotient.v1.CreditService/SplitCredits',
             quotient_dot_v1_dot_credit__pb2.SplitCreditsRequest.SerializeToString,
             quotient_dot_v1_dot_credit__pb2.SplitCreditsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordDealEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.CreditService/RecordDealEvents',
+            quotient_dot_v1_dot_credit__pb2.RecordDealEventsRequest.SerializeToString,
+            quotient_dot_v1_dot_credit__pb2.RecordDealEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.CreditService/GetCredits',
+            quotient_dot_v1_dot_credit__pb2.GetCreditsRequest.SerializeToString,
+            quotient_dot_v1_dot_credit__pb2.GetCreditsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 
 from engine.credit.splits import split_credits
@@ -10,15 +12,24 @@ from engine.forecast.deals import build_deal_batch
 from engine.forecast.scoring import score_deals
 from quotient.v1 import credit_pb2, credit_pb2_grpc
 from service.convert import deals_from_proto, parse_date
-from service.convert_credit import credits_to_proto, team_from_proto
+from service.convert_credit import (
+    credits_to_proto,
+    events_from_proto,
+    line_to_proto,
+    team_from_proto,
+)
+from service.credit_ledger import CreditLedger, totals
 from service.repository import RuleSetRepository
 
 
 class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     """Implements CreditService over a :class:`RuleSetRepository`."""
 
-    def __init__(self, repository: RuleSetRepository, max_batch_deals: int) -> None:
+    def __init__(
+        self, repository: RuleSetRepository, ledger: CreditLedger, max_batch_deals: int
+    ) -> None:
         self.repository = repository
+        self.ledger = ledger
         self.max_batch_deals = max_batch_deals
 
     def SplitCredits(
@@ -37,6 +48,42 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         scores = score_deals(rules, batch)
         result = split_credits(rules, batch, scores, team_from_proto(request.deals))
         return credits_to_proto(rules, batch, scores, result, deals.currency, record)
+
+    def RecordDealEvents(
+        self, request: credit_pb2.RecordDealEventsRequest, context: grpc.ServicerContext
+    ) -> credit_pb2.RecordDealEventsResponse:
+        n = len(request.events)
+        if n > self.max_batch_deals:
+            raise ResourceExhaustedError(
+                f"{n} events in one batch; the limit is {self.max_batch_deals}",
+                reason="BATCH_TOO_LARGE",
+            )
+        result = self.ledger.record(request.rule_set, events_from_proto(request.events))
+        return credit_pb2.RecordDealEventsResponse(
+            recorded_count=result.recorded,
+            duplicate_count=result.duplicates,
+            lines=[line_to_proto(line) for line in result.lines],
+        )
+
+    def GetCredits(
+        self, request: credit_pb2.GetCreditsRequest, context: grpc.ServicerContext
+    ) -> credit_pb2.GetCreditsResponse:
+        as_of = request.as_of.ToDatetime(tzinfo=dt.UTC) if request.HasField("as_of") else None
+        rows = self.ledger.lines(deal_id=request.deal_id, person=request.person, as_of=as_of)
+        response = credit_pb2.GetCreditsResponse()
+        for (deal_id, split, person, currency), (c, w) in sorted(totals(rows).items()):
+            if (c, w) != (0, 0):
+                response.totals.add(
+                    deal_id=deal_id,
+                    split=split,
+                    person=person,
+                    currency=currency,
+                    credit_minor=c,
+                    weighted_credit_minor=w,
+                )
+        if request.include_lines:
+            response.lines.extend(line_to_proto(r) for r in rows)
+        return response
 
 
 __all__ = ["CreditServicer"]

@@ -83,6 +83,16 @@ class SqliteStore:
                 self._all.append(conn)
         return conn
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection (autocommit: reads see the latest committed data)."""
+        return self._conn()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on error."""
+        with self._write() as conn:
+            yield conn
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()

@@ -3,10 +3,15 @@ default, and per-deal problems returned on the deal."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
+from typing import Any
 
 import grpc
 import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from google.rpc import error_details_pb2
+from grpc_status import rpc_status
 
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 from server import Quotient
@@ -82,3 +87,110 @@ def test_owner_default_and_per_deal_problems(stub: credit_pb2_grpc.CreditService
     assert resp.failed_count == 1 and not refused.parts
     assert refused.problem.reason == "RATIOS_NOT_100"
     assert "90 %" in refused.problem.message
+
+
+# --- RecordDealEvents and GetCredits ------------------------------------------------------------
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+
+def ts(minutes: int) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(T0 + dt.timedelta(minutes=minutes))
+    return t
+
+
+def event(
+    event_id: str, kind: int, minutes: int, deal: types_pb2.Deal | None = None, deal_id: str = "d-1"
+) -> credit_pb2.DealEvent:
+    return credit_pb2.DealEvent(
+        event_id=event_id,
+        deal_id=deal_id,
+        event_time=ts(minutes),
+        kind=kind,
+        deal=deal or types_pb2.Deal(),
+    )
+
+
+CREATED = credit_pb2.DEAL_EVENT_KIND_CREATED
+STAGE = credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED
+
+
+def record(stub: credit_pb2_grpc.CreditServiceStub, *events: credit_pb2.DealEvent) -> Any:
+    return stub.RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=list(events))
+    )
+
+
+def totals(stub: credit_pb2_grpc.CreditServiceStub, **kw: Any) -> list[tuple[str, int, int]]:
+    resp = stub.GetCredits(credit_pb2.GetCreditsRequest(**kw))
+    return [(t.person, t.credit_minor, t.weighted_credit_minor) for t in resp.totals]
+
+
+def test_the_example_ledger_over_grpc(stub: credit_pb2_grpc.CreditServiceStub) -> None:
+    first = record(stub, event("e1", CREATED, 0, example("initial_contact")))
+    assert (first.recorded_count, first.duplicate_count) == (1, 0)
+    assert totals(stub, deal_id="d-1") == [
+        ("li.wei", 70_000_000, 7_000_000),
+        ("zhang.min", 30_000_000, 3_000_000),
+    ]
+    won = record(stub, event("e2", STAGE, 10, types_pb2.Deal(stage="won")))
+    assert [(ln.person, ln.credit_delta_minor, ln.weighted_credit_delta_minor)
+            for ln in won.lines] == [("li.wei", 0, 63_000_000), ("zhang.min", 0, 27_000_000)]  # fmt: skip
+    assert totals(stub, deal_id="d-1") == [
+        ("li.wei", 70_000_000, 70_000_000),
+        ("zhang.min", 30_000_000, 30_000_000),
+    ]
+    # As of before the stage change, and per person with the lines behind the total.
+    assert totals(stub, deal_id="d-1", as_of=ts(5))[1] == ("zhang.min", 30_000_000, 3_000_000)
+    resp = stub.GetCredits(credit_pb2.GetCreditsRequest(person="zhang.min", include_lines=True))
+    assert [ln.weighted_credit_delta_minor for ln in resp.lines] == [3_000_000, 27_000_000]
+
+
+def test_retries_are_idempotent_and_reused_ids_refused(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    e1 = event("e1", CREATED, 0, example("initial_contact"))
+    record(stub, e1)
+    again = record(stub, e1)
+    assert (again.recorded_count, again.duplicate_count, len(again.lines)) == (0, 1, 0)
+    changed = event("e1", CREATED, 0, example("quote"))
+    with pytest.raises(grpc.RpcError) as err:
+        record(stub, changed)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+
+
+def test_a_bad_event_refuses_the_whole_batch(stub: credit_pb2_grpc.CreditServiceStub) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        record(
+            stub,
+            event("e1", CREATED, 0, example("initial_contact")),
+            event("x", STAGE, 5, types_pb2.Deal(stage="won"), deal_id="nobody"),
+        )
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert totals(stub, deal_id="d-1") == []
+    bad_split = example("quote")
+    bad_split.team[1].ratio = "0.2"
+    with pytest.raises(grpc.RpcError) as err:
+        record(stub, event("e1", CREATED, 0, bad_split))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    bad = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+    assert [(v.field, v.reason) for v in bad.field_violations] == [
+        ("events[0].deal.team", "RATIOS_NOT_100")
+    ]
+
+
+def test_a_late_event_is_placed_by_its_time(stub: credit_pb2_grpc.CreditServiceStub) -> None:
+    record(stub, event("e1", CREATED, 0, example("initial_contact")))
+    record(stub, event("e3", STAGE, 20, types_pb2.Deal(stage="won")))
+    # Arrives last, happened in between: quote (50 %) from minute 10 to 20.
+    late = record(stub, event("e2", STAGE, 10, types_pb2.Deal(stage="quote")))
+    assert any(ln.correction for ln in late.lines)
+    assert totals(stub, deal_id="d-1", as_of=ts(15)) == [
+        ("li.wei", 70_000_000, 35_000_000),
+        ("zhang.min", 30_000_000, 15_000_000),
+    ]
+    assert totals(stub, deal_id="d-1")[0] == ("li.wei", 70_000_000, 70_000_000)

@@ -1,0 +1,249 @@
+"""Recording deal events: idempotency, ordering, atomic batches, and credits read back as of a time.
+
+This is the stateful half of credit splits. A batch of events is checked and applied in one store
+transaction: an event id seen before with the same payload is skipped (so a retry after a lost
+acknowledgement is harmless), with a different payload it is refused; in-order events continue
+from the deal's stored head; a late event makes the deal replay from its first event and appends
+corrections. Anything wrong refuses the whole batch and stores nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from engine.credit.ledger import (
+    Credits,
+    DealEvent,
+    EventError,
+    LedgerLine,
+    State,
+    ledger_lines,
+    replay_deals,
+)
+from engine.errors import (
+    AlreadyExistsError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    QuotientError,
+    Violation,
+)
+from engine.rules.compiler import CompiledRuleSet
+from service.repository import RuleSetRepository
+from service.store.sqlite_ledger import DealHead, LedgerRow, SqliteLedger, canonical_json
+
+#: Event problems that mean "the deal is not in the state this event assumes".
+_PRECONDITION = {"UNKNOWN_DEAL", "DEAL_CANCELLED"}
+_EXISTS = {"DEAL_EXISTS", "EVENT_ID_REUSED"}
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What a batch did."""
+
+    recorded: int  # new events stored
+    duplicates: int  # events already stored with the same payload, skipped
+    lines: list[LedgerLine]
+
+
+def payload_hash(event: DealEvent, rule_set: str) -> str:
+    """Hash of what the caller sent (not of when it arrived)."""
+    text = canonical_json(
+        [rule_set, event.deal_id, event.event_time.isoformat(), event.kind.value, event.changes]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _refuse(violations: list[Violation]) -> QuotientError:
+    reasons = {v.reason for v in violations}
+    message = f"{len(violations)} event(s) refused; nothing from this batch was stored"
+    if reasons & _EXISTS:
+        return AlreadyExistsError(message, reason=sorted(reasons & _EXISTS)[0])
+    if reasons & _PRECONDITION:
+        return FailedPreconditionError(message, reason=sorted(reasons & _PRECONDITION)[0])
+    return InvalidArgumentError(message, reason="EVENTS_INVALID", violations=violations)
+
+
+class CreditLedger:
+    """Records deal events into the ledger and reads credits back."""
+
+    def __init__(
+        self,
+        ledger: SqliteLedger,
+        repository: RuleSetRepository,
+        clock: Callable[[], dt.datetime],
+    ) -> None:
+        self.ledger = ledger
+        self.repository = repository
+        self.clock = clock
+
+    def _rules_at(self, rule_set: str) -> Callable[[dt.datetime], tuple[str, int, CompiledRuleSet]]:
+        cache: dict[dt.date, tuple[str, int, CompiledRuleSet]] = {}
+
+        def rules_at(t: dt.datetime) -> tuple[str, int, CompiledRuleSet]:
+            day = t.astimezone(dt.UTC).date()
+            if day not in cache:
+                record, rules = self.repository.resolve(rule_set, None, day)
+                cache[day] = (record.name, record.revision, rules)
+            return cache[day]
+
+        return rules_at
+
+    def record(self, rule_set: str, events: Sequence[DealEvent]) -> RecordResult:
+        """Apply a batch of events atomically; see the module docstring."""
+        if not rule_set:
+            raise InvalidArgumentError("a rule-set name is required", reason="MISSING_RULE_SET")
+        position = {}
+        violations: list[Violation] = []
+        for i, e in enumerate(events):
+            if not e.event_id:
+                violations.append(
+                    Violation(
+                        f"events[{i}].event_id", 0, 0, "MISSING_FIELD", "event_id is required"
+                    )
+                )
+            if not e.deal_id:
+                violations.append(
+                    Violation(f"events[{i}].deal_id", 0, 0, "MISSING_FIELD", "deal_id is required")
+                )
+        if violations:
+            raise _refuse(violations)
+        rules_at = self._rules_at(rule_set)
+        now = self.clock()
+        with self.ledger.batch() as tx:
+            # Idempotency: drop events stored before (same payload) or twice in this batch.
+            hashes = [payload_hash(e, rule_set) for e in events]
+            stored = tx.events_by_id(e.event_id for e in events)
+            fresh: list[tuple[int, DealEvent, str]] = []
+            seen: dict[str, str] = {}
+            duplicates = 0
+            for i, (e, h) in enumerate(zip(events, hashes, strict=True)):
+                before = (
+                    stored[e.event_id].payload_hash
+                    if e.event_id in stored
+                    else seen.get(e.event_id)
+                )
+                if before is None:
+                    seen[e.event_id] = h
+                    fresh.append((i, e, h))
+                elif before == h:
+                    duplicates += 1
+                else:
+                    violations.append(
+                        Violation(
+                            f"events[{i}].event_id",
+                            0,
+                            0,
+                            "EVENT_ID_REUSED",
+                            f"event {e.event_id!r} was already recorded with a different payload",
+                        )
+                    )
+            if violations:
+                raise _refuse(violations)
+            seq = tx.next_seq()
+            numbered: list[tuple[int, DealEvent, str]] = []
+            for k, (i, e, h) in enumerate(fresh):
+                numbered.append(
+                    (
+                        i,
+                        DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k),
+                        h,
+                    )
+                )
+                position[e.event_id] = i
+            by_deal: dict[str, list[DealEvent]] = {}
+            for _, e, _ in numbered:
+                by_deal.setdefault(e.deal_id, []).append(e)
+            heads = tx.heads(by_deal)
+            histories: dict[str, tuple[State | None, Credits, list[DealEvent]]] = {}
+            recorded: dict[str, dict[str, Credits]] = {}
+            for deal_id, new in by_deal.items():
+                head = heads.get(deal_id)
+                if head is not None and head.rule_set != rule_set:
+                    violations.append(
+                        Violation(
+                            f"events[{position[new[0].event_id]}].deal_id",
+                            0,
+                            0,
+                            "RULE_SET_MISMATCH",
+                            f"deal {deal_id!r} is credited under rule set {head.rule_set!r}",
+                        )
+                    )
+                    continue
+                first = min(e.order_key for e in new)
+                if head is not None and first > (head.last_time, head.last_seq, ""):
+                    histories[deal_id] = (head.state, head.credits, new)
+                    recorded[deal_id] = {}
+                elif head is None:
+                    histories[deal_id] = (None, {}, new)
+                    recorded[deal_id] = {}
+                else:  # a late event: replay the deal from its first event
+                    histories[deal_id] = (None, {}, tx.events_of(deal_id) + new)
+                    recorded[deal_id] = tx.recorded_by_event(deal_id)
+            if violations:
+                raise _refuse(violations)
+            replays, failed = replay_deals(histories, rules_at)
+            for _, (event, error) in sorted(failed.items()):
+                violations.append(self._violation(event, error, position))
+            if violations:
+                raise _refuse(sorted(violations))
+            lines: list[LedgerLine] = []
+            new_heads: list[DealHead] = []
+            for deal_id, replay in replays.items():
+                start = histories[deal_id][1]
+                lines += ledger_lines(replay, start, recorded[deal_id], rule_set)
+                last = replay.events[-1]
+                new_heads.append(
+                    DealHead(
+                        deal_id,
+                        rule_set,
+                        last.event_time,
+                        last.seq,
+                        replay.states[-1],
+                        replay.credits[-1],
+                    )
+                )
+            tx.insert_events([(e, rule_set, h) for _, e, h in numbered], now)
+            tx.insert_lines(lines, now)
+            tx.put_heads(new_heads)
+        return RecordResult(len(numbered), duplicates, lines)
+
+    @staticmethod
+    def _violation(event: DealEvent, error: EventError, position: dict[str, int]) -> Violation:
+        if event.event_id in position:
+            where = f"events[{position[event.event_id]}]"
+        else:  # a stored event that a late one makes impossible
+            where = f"stored event {event.event_id!r}"
+        field = error.field if error.field.startswith(("deal", "kind")) else f"deal.{error.field}"
+        return Violation(f"{where}.{field}", 0, 0, error.reason, error.message)
+
+    def lines(
+        self,
+        *,
+        deal_id: str | None,
+        person: str | None,
+        as_of: dt.datetime | None,
+        limit: int = 100_000,
+    ) -> list[LedgerRow]:
+        """Ledger lines of a deal and/or person with event time up to ``as_of`` (all if None)."""
+        if not deal_id and not person:
+            raise InvalidArgumentError(
+                "give a deal_id or a person", reason="MISSING_FIELD",
+                violations=[Violation("deal_id", 0, 0, "MISSING_FIELD", "deal_id or person")],
+            )  # fmt: skip
+        return self.ledger.lines(deal_id=deal_id, person=person, until=as_of, limit=limit)
+
+
+def totals(rows: Sequence[LedgerRow]) -> dict[tuple[str, str, str, str], tuple[int, int]]:
+    """Sum lines per (deal, split, person, currency): the credits they make up."""
+    out: dict[tuple[str, str, str, str], tuple[int, int]] = {}
+    for r in rows:
+        key = (r.deal_id, r.split, r.person, r.currency)
+        c, w = out.get(key, (0, 0))
+        out[key] = (c + r.credit_delta_minor, w + r.weighted_delta_minor)
+    return out
+
+
+__all__ = ["CreditLedger", "RecordResult", "payload_hash", "totals"]

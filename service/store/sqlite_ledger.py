@@ -1,0 +1,326 @@
+"""Deal events and the credit ledger in the embedded SQLite store, append-only by triggers.
+
+Three tables: ``deal_events`` (every accepted event with its canonical payload and hash, for
+idempotency and replay), ``credit_ledger`` (the lines) and ``deal_heads`` (each deal's rule set,
+latest state and credits, so an in-order event needs no replay). Events and lines refuse UPDATE and
+DELETE; only heads are overwritten, and they can always be rebuilt from the events.
+
+All writes of one batch happen in one ``BEGIN IMMEDIATE`` transaction of the store (see
+:meth:`SqliteLedger.batch`): a batch is stored whole or not at all, also across a crash.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from engine.credit.ledger import Credits, DealEvent, EventKind, LedgerLine, State
+from service.store.sqlite import SqliteStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS deal_events (
+    event_id     TEXT    PRIMARY KEY,
+    deal_id      TEXT    NOT NULL,
+    rule_set     TEXT    NOT NULL,
+    event_time   TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    changes      TEXT    NOT NULL,
+    payload_hash TEXT    NOT NULL,
+    seq          INTEGER NOT NULL UNIQUE,
+    recorded_at  TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deal_events_by_deal ON deal_events (deal_id, event_time, seq);
+CREATE TABLE IF NOT EXISTS credit_ledger (
+    line_id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    deal_id              TEXT    NOT NULL,
+    event_id             TEXT    NOT NULL,
+    event_time           TEXT    NOT NULL,
+    split                TEXT    NOT NULL,
+    person               TEXT    NOT NULL,
+    credit_delta_minor   INTEGER NOT NULL,
+    weighted_delta_minor INTEGER NOT NULL,
+    currency             TEXT    NOT NULL,
+    correction           INTEGER NOT NULL,
+    rule_set             TEXT    NOT NULL,
+    revision             INTEGER NOT NULL,
+    recorded_at          TEXT    NOT NULL
+);
+CREATE INDEX IF NOT EXISTS credit_ledger_by_deal ON credit_ledger (deal_id, event_time);
+CREATE INDEX IF NOT EXISTS credit_ledger_by_person ON credit_ledger (person, event_time);
+CREATE TABLE IF NOT EXISTS deal_heads (
+    deal_id    TEXT PRIMARY KEY,
+    rule_set   TEXT NOT NULL,
+    last_time  TEXT NOT NULL,
+    last_seq   INTEGER NOT NULL,
+    state      TEXT NOT NULL,
+    credits    TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS deal_events_no_update BEFORE UPDATE ON deal_events
+    BEGIN SELECT RAISE(ABORT, 'deal events are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS deal_events_no_delete BEFORE DELETE ON deal_events
+    BEGIN SELECT RAISE(ABORT, 'deal events are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS credit_ledger_no_update BEFORE UPDATE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS credit_ledger_no_delete BEFORE DELETE ON credit_ledger
+    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
+"""
+
+
+def time_text(t: dt.datetime) -> str:
+    """A UTC timestamp as fixed-width text, so text order is time order."""
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def _credits_json(credits: Credits) -> str:
+    return json.dumps([[s, p, c, w] for (s, p), (c, w) in sorted(credits.items())])
+
+
+def _credits_from_json(text: str) -> Credits:
+    return {(s, p): (c, w) for s, p, c, w in json.loads(text)}
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as stored, with the hash of its payload and its rule set."""
+
+    event: DealEvent
+    rule_set: str
+    payload_hash: str
+
+
+@dataclass(frozen=True)
+class DealHead:
+    """A deal's latest state and credits, and the key of its latest event."""
+
+    deal_id: str
+    rule_set: str
+    last_time: dt.datetime
+    last_seq: int
+    state: State
+    credits: Credits
+
+
+def _event(row: Sequence[Any]) -> StoredEvent:
+    event_id, deal_id, rule_set, t, kind, changes, phash, seq = row
+    event = DealEvent(
+        event_id, deal_id, parse_time(t), EventKind(kind), json.loads(changes), int(seq)
+    )
+    return StoredEvent(event, rule_set, phash)
+
+
+_EVENT_COLUMNS = "event_id, deal_id, rule_set, event_time, kind, changes, payload_hash, seq"
+
+
+class LedgerBatch:
+    """The reads and writes of one batch, inside one transaction."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def events_by_id(self, ids: Iterable[str]) -> dict[str, StoredEvent]:
+        out: dict[str, StoredEvent] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {_EVENT_COLUMNS} FROM deal_events WHERE event_id IN ({marks})", chunk
+            ).fetchall()
+            out.update((r[0], _event(r)) for r in rows)
+        return out
+
+    def events_of(self, deal_id: str) -> list[DealEvent]:
+        rows = self.conn.execute(
+            f"SELECT {_EVENT_COLUMNS} FROM deal_events WHERE deal_id = ? ORDER BY event_time, seq",
+            (deal_id,),
+        ).fetchall()
+        return [_event(r).event for r in rows]
+
+    def heads(self, deal_ids: Iterable[str]) -> dict[str, DealHead]:
+        out: dict[str, DealHead] = {}
+        ids = list(deal_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT deal_id, rule_set, last_time, last_seq, state, credits FROM deal_heads "
+                f"WHERE deal_id IN ({marks})",
+                chunk,
+            ).fetchall()
+            for d, rs, t, seq, state, credits in rows:
+                out[d] = DealHead(
+                    d, rs, parse_time(t), int(seq), json.loads(state), _credits_from_json(credits)
+                )
+        return out
+
+    def recorded_by_event(self, deal_id: str) -> dict[str, Credits]:
+        """What each event's lines of a deal sum to, per (split, person)."""
+        out: dict[str, Credits] = {}
+        rows = self.conn.execute(
+            "SELECT event_id, split, person, SUM(credit_delta_minor), SUM(weighted_delta_minor) "
+            "FROM credit_ledger WHERE deal_id = ? GROUP BY event_id, split, person",
+            (deal_id,),
+        ).fetchall()
+        for event_id, split, person, c, w in rows:
+            out.setdefault(event_id, {})[(split, person)] = (int(c), int(w))
+        return out
+
+    def next_seq(self) -> int:
+        row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events").fetchone()
+        return int(row[0]) + 1
+
+    def insert_events(self, events: Sequence[tuple[DealEvent, str, str]], now: dt.datetime) -> None:
+        """Store (event, rule set, payload hash) rows."""
+        recorded = time_text(now)
+        self.conn.executemany(
+            f"INSERT INTO deal_events ({_EVENT_COLUMNS}, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    e.event_id,
+                    e.deal_id,
+                    rule_set,
+                    time_text(e.event_time),
+                    e.kind.value,
+                    canonical_json(e.changes),
+                    phash,
+                    e.seq,
+                    recorded,
+                )
+                for e, rule_set, phash in events
+            ],
+        )
+
+    def insert_lines(self, lines: Sequence[LedgerLine], now: dt.datetime) -> None:
+        recorded = time_text(now)
+        self.conn.executemany(
+            "INSERT INTO credit_ledger (deal_id, event_id, event_time, split, person, "
+            "credit_delta_minor, weighted_delta_minor, currency, correction, rule_set, revision, "
+            "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    ln.deal_id,
+                    ln.event_id,
+                    time_text(ln.event_time),
+                    ln.split,
+                    ln.person,
+                    ln.credit_delta_minor,
+                    ln.weighted_delta_minor,
+                    ln.currency,
+                    int(ln.correction),
+                    ln.rule_set,
+                    ln.revision,
+                    recorded,
+                )
+                for ln in lines
+            ],
+        )
+
+    def put_heads(self, heads: Sequence[DealHead]) -> None:
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO deal_heads (deal_id, rule_set, last_time, last_seq, state, "
+            "credits) VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    h.deal_id,
+                    h.rule_set,
+                    time_text(h.last_time),
+                    h.last_seq,
+                    canonical_json(h.state),
+                    _credits_json(h.credits),
+                )
+                for h in heads
+            ],
+        )
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no spaces: equal payloads give equal text (and hashes)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """A stored ledger line, for reports."""
+
+    line_id: int
+    deal_id: str
+    event_id: str
+    event_time: dt.datetime
+    split: str
+    person: str
+    credit_delta_minor: int
+    weighted_delta_minor: int
+    currency: str
+    correction: bool
+    rule_set: str
+    revision: int
+
+
+class SqliteLedger:
+    """Deal events and credit lines in the store's SQLite file."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        store.connection().executescript(_SCHEMA)
+
+    @contextmanager
+    def batch(self) -> Iterator[LedgerBatch]:
+        """One atomic batch: everything written inside is committed together or not at all."""
+        with self.store.transaction() as conn:
+            yield LedgerBatch(conn)
+
+    def lines(
+        self,
+        *,
+        deal_id: str | None = None,
+        person: str | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100_000,
+    ) -> list[LedgerRow]:
+        """Ledger lines of a deal or a person (or both), up to an event time, in line order."""
+        where, args = [], []
+        if deal_id:
+            where.append("deal_id = ?")
+            args.append(deal_id)
+        if person:
+            where.append("person = ?")
+            args.append(person)
+        if until is not None:
+            where.append("event_time <= ?")
+            args.append(time_text(until))
+        sql = (
+            "SELECT line_id, deal_id, event_id, event_time, split, person, credit_delta_minor, "
+            "weighted_delta_minor, currency, correction, rule_set, revision FROM credit_ledger"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY line_id LIMIT ?"
+        )
+        rows = self.store.connection().execute(sql, (*args, limit)).fetchall()
+        return [
+            LedgerRow(
+                int(r[0]), r[1], r[2], parse_time(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8],
+                bool(r[9]), r[10], int(r[11]),
+            )
+            for r in rows
+        ]  # fmt: skip
+
+
+__all__ = [
+    "DealHead",
+    "LedgerBatch",
+    "LedgerRow",
+    "SqliteLedger",
+    "StoredEvent",
+    "canonical_json",
+    "parse_time",
+    "time_text",
+]
