@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from engine.credit.splits import TeamInput, split_credits
 from engine.errors import RuleSetInvalidError
 from engine.forecast.deals import build_deal_batch, deal_input_from_records
 from engine.forecast.scoring import ProbSource, score_deals
@@ -20,6 +21,18 @@ from engine.money import ppm_to_decimal
 from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import CATEGORY_ORDER, Model
 from engine.rules.source import join_path, parse_document
+
+
+class ExpectedCredit(Model):
+    """One expected credit part (split type, person, credit and weighted credit)."""
+
+    split: str
+    person: str
+    credit_minor: int
+    weighted_credit_minor: int
+
+    def text(self) -> str:
+        return f"{self.split}/{self.person}: {self.credit_minor} ({self.weighted_credit_minor})"
 
 
 class Expectation(Model):
@@ -32,6 +45,9 @@ class Expectation(Model):
         default=None, pattern="^(stage|override|manual|closed_stage)$"
     )
     matched_rules: list[str] | None = None
+    credits: list[ExpectedCredit] | None = Field(
+        default=None, description="every credit part of the deal, in split-type then team order"
+    )
     problem: str | None = Field(default=None, description="expected per-deal problem reason")
 
 
@@ -116,12 +132,39 @@ def _norm_decimal(value: Decimal) -> str:
 def run_suite(rules: CompiledRuleSet, suite: Suite) -> list[CaseResult]:
     """Score every case's deal under ``rules`` and compare with its expectations."""
     records = []
+    team = TeamInput([], [], [], [], [], [])
     for i, case in enumerate(suite.cases):
         base = suite.fixtures.deals[case.deal] if isinstance(case.deal, str) else case.deal
-        records.append({"id": f"case-{i}", **base, **case.with_})
+        record = {"id": f"case-{i}", **base, **case.with_}
+        for member in record.pop("team", None) or []:
+            team.deal.append(i)
+            team.person.append(str(member.get("person", "")))
+            team.role.append(member.get("role"))
+            team.split.append(member.get("split"))
+            team.ratio.append(None if member.get("ratio") is None else str(member["ratio"]))
+            team.amount_minor.append(member.get("amount_minor"))
+        records.append(record)
     batch = build_deal_batch(deal_input_from_records(records), rules)
     scores = score_deals(rules, batch)
     problems = {e.index: e.reason for e in scores.errors}
+    # Credits are checked for cases that give a team or expect credits; only those cases can
+    # fail for a split problem.
+    credit_cases = {i for i, c in enumerate(suite.cases) if c.expect.credits is not None}
+    credit_cases |= set(team.deal)
+    parts: dict[int, list[str]] = {}
+    if credit_cases:
+        split = split_credits(rules, batch, scores, team)
+        problems.update(
+            (e.index, e.reason)
+            for e in split.errors
+            if e.index not in problems and e.index in credit_cases
+        )
+        types = rules.splits.types
+        for k in range(len(split)):
+            parts.setdefault(int(split.deal[k]), []).append(
+                f"{types[int(split.split[k])].id}/{split.person[k]}: "
+                f"{int(split.credit_minor[k])} ({int(split.weighted_credit_minor[k])})"
+            )
     results = []
     for i, case in enumerate(suite.cases):
         exp = case.expect
@@ -156,6 +199,12 @@ def run_suite(rules: CompiledRuleSet, suite: Suite) -> list[CaseResult]:
                     "matched_rules",
                     ", ".join(exp.matched_rules),
                     ", ".join(scores.matched_rules(i)),
+                )
+            if exp.credits is not None:
+                check(
+                    "credits",
+                    "; ".join(c.text() for c in exp.credits),
+                    "; ".join(parts.get(i, [])),
                 )
         results.append(CaseResult(case.name, not diffs, tuple(diffs)))
     return results

@@ -25,7 +25,8 @@ from engine.credit.ledger import (
 from engine.rules.compiler import compile_rule_set
 from tests.conftest import EXAMPLES
 
-SAMPLE = (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+# The sample without its own splits section, which these tests replace.
+SAMPLE = (EXAMPLES / "default.yaml").read_text(encoding="utf-8").split("\nsplits:")[0]
 RULES = compile_rule_set(
     SAMPLE
     + """

@@ -16,7 +16,8 @@ from engine.forecast.scoring import score_deals
 from engine.rules.compiler import CompiledRuleSet, compile_rule_set
 from tests.conftest import EXAMPLES
 
-SAMPLE = (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+# The sample without its own splits section, which these tests replace.
+SAMPLE = (EXAMPLES / "default.yaml").read_text(encoding="utf-8").split("\nsplits:")[0]
 SPLITS = """
 splits:
   types:
