@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.errors import QuotientError, RuleSetInvalidError, Violation
+from service.cli_credit import add_commands as add_credit_commands
+from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
-DEFAULT_SERVER = "localhost:50051"
 CSV_COLUMNS = (
     "id",
     "amount_minor",
@@ -476,6 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=10_000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_score)
+
+    add_credit_commands(sub, _report_rpc_error)
     return parser
 
 

@@ -11,11 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
 
 
+#: Where the server listens, and where the CLI looks for it, unless told otherwise.
+DEFAULT_ADDRESS = "localhost:50051"
+
+
 @dataclass(frozen=True)
 class Config:
     """Everything the composition root needs; every field has an env var ``QUOTIENT_<NAME>``."""
 
-    address: str = "localhost:50051"
+    address: str = DEFAULT_ADDRESS
     #: SQLite database file of the embedded store.
     db_path: Path = ROOT / "var" / "quotient.sqlite3"
     #: Largest request or response message, in bytes (over it: RESOURCE_EXHAUSTED).

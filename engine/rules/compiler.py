@@ -29,7 +29,9 @@ from engine.rules.schema import (
     DecisionTable,
     FieldDecl,
     RuleSetDocument,
+    SplitPolicy,
     Splits,
+    SplitType,
     Stage,
     WinRates,
 )
@@ -289,6 +291,44 @@ def _build_schema(
     return schema
 
 
+_SPLIT_TYPE = TypeAdapter(SplitType)
+_SPLIT_POLICY = TypeAdapter(SplitPolicy)
+
+
+def _compile_splits_section(
+    raw: Any,
+    schema: Mapping[str, FieldSpec] | None,
+    doc: SourceDocument,
+    out: list[Violation],
+) -> CompiledSplits | None:
+    """Shape the ``splits`` section item by item (so one bad item hides nothing), then compile."""
+    if not isinstance(raw, dict):
+        _shape(_SECTION_TYPES["splits"], raw, doc, "splits", out)
+        return None
+    for key in raw:
+        if key not in ("types", "policies"):
+            out.append(
+                doc.violation(join_path("splits", key), "UNKNOWN_KEY", f"unknown key {key!r}")
+            )
+    if not raw.get("types"):
+        out.append(doc.violation("splits.types", "REQUIRED", "at least one split type is required"))
+        return None
+    types = _shape_items(_SPLIT_TYPE, raw["types"], doc, "splits.types", out)
+    policies = _shape_items(_SPLIT_POLICY, raw.get("policies", []), doc, "splits.policies", out)
+    if types is None or policies is None or schema is None:
+        return None
+    section = Splits.model_construct(types=[t for _, t in types], policies=[p for _, p in policies])
+    return compile_splits(
+        section,
+        schema,
+        doc,
+        out,
+        type_index=[i for i, _ in types],
+        policy_index=[i for i, _ in policies],
+        complete=len(types) == len(raw["types"]),
+    )
+
+
 def compile_rule_set(text: str) -> CompiledRuleSet:
     """Validate and compile rule-set text (YAML or JSON).
 
@@ -393,9 +433,8 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
     splits: CompiledSplits | None = DEFAULT_SPLITS
-    split_section: Splits | None = sections["splits"]
-    if split_section is not None and fields_ok:
-        splits = compile_splits(split_section, schema, doc, out)
+    if data.get("splits") is not None:
+        splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
     if out:
         raise RuleSetInvalidError(sorted_violations(out))
     assert splits is not None

@@ -9,7 +9,7 @@ section gets :data:`DEFAULT_SPLITS`: one full split, ``revenue``, owner credited
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -87,9 +87,19 @@ def compile_splits(
     schema: Mapping[str, FieldSpec],
     doc: SourceDocument,
     out: list[Violation],
+    *,
+    type_index: Sequence[int] | None = None,
+    policy_index: Sequence[int] | None = None,
+    complete: bool = True,
 ) -> CompiledSplits | None:
-    """Check and compile the ``splits`` section; violations go to ``out`` (None if any)."""
+    """Check and compile the ``splits`` section; violations go to ``out`` (None if any).
+
+    ``type_index`` and ``policy_index`` give the source positions of the items when some items
+    were dropped for shape errors (and ``complete`` is then False).
+    """
     start = len(out)
+    t_pos = list(type_index) if type_index is not None else list(range(len(section.types)))
+    p_pos = list(policy_index) if policy_index is not None else list(range(len(section.policies)))
     types: list[CompiledSplitType] = []
     seen: dict[str, int] = {}
 
@@ -107,7 +117,7 @@ def compile_splits(
             out.append(doc.violation(path, "SHARE_TOO_PRECISE", f"{what} {exc}"))
             return 0
 
-    for i, t in enumerate(section.types):
+    for i, t in zip(t_pos, section.types, strict=True):
         p = join_path("splits.types", i)
         if t.id in seen:
             out.append(
@@ -133,7 +143,7 @@ def compile_splits(
                 min_share_units=min_share,
             )
         )
-    if not any(t.kind is SplitKind.FULL for t in section.types):
+    if complete and not any(t.kind is SplitKind.FULL for t in section.types):
         out.append(
             doc.violation(
                 "splits.types",
@@ -144,7 +154,7 @@ def compile_splits(
     by_id = {t.id: t for t in types}
     policies: list[CompiledPolicy] = []
     policy_ids: dict[str, int] = {}
-    for i, pol in enumerate(section.policies):
+    for i, pol in zip(p_pos, section.policies, strict=True):
         p = join_path("splits.policies", i)
         if pol.id in policy_ids:
             out.append(
