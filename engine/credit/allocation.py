@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Products whose estimated magnitude is below this stay in int64 (2**62 leaves room for error).
-_SAFE_PRODUCT = float(2**62)
+#: Beyond these the float estimate below may be too far off to correct in int64.
+_FAST_PRODUCT = 2.0**110
+_FAST_DIVISOR = 2.0**60
+_FAST_QUOTIENT = 2.0**62
 
 
 def muldiv(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> tuple[np.ndarray, np.ndarray]:
     """Return the floor quotient and remainder of ``a x b / d``, exactly, element-wise.
+
+    The product may exceed int64. The quotient is estimated in float64 (off by at most a few
+    thousand) and corrected exactly with int64 arithmetic that wraps modulo 2**64: the true
+    remainder and the estimate's error both fit in int64, so the wrapped difference is exact.
+    Rows outside the bounds where that holds are computed with Python integers.
 
     Parameters
     ----------
@@ -40,22 +47,24 @@ def muldiv(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> tuple[np.ndarra
     b = np.asarray(b, dtype=np.int64)
     a, b = np.broadcast_arrays(a, b)
     den = np.broadcast_to(np.asarray(d, dtype=np.int64), a.shape)
-    estimate = np.abs(a.astype(np.float64)) * np.abs(b.astype(np.float64))
-    big = estimate >= _SAFE_PRODUCT
-    if not big.any():
-        q, r = np.divmod(a * b, den)
-        return q.astype(np.int64, copy=False), r.astype(np.int64, copy=False)
-    q = np.empty(a.shape, dtype=np.int64)
-    r = np.empty(a.shape, dtype=np.int64)
-    small = ~big
-    q[small], r[small] = np.divmod(a[small] * b[small], den[small])
-    exact = [
-        divmod(int(x) * int(y), int(z)) for x, y, z in zip(a[big], b[big], den[big], strict=True)
-    ]
-    if any(abs(qq) >= 2**63 for qq, _ in exact):
+    af, bf, df = a.astype(np.float64), b.astype(np.float64), den.astype(np.float64)
+    product = af * bf
+    estimate = np.floor(product / df)
+    fast = (product < _FAST_PRODUCT) & (df < _FAST_DIVISOR) & (estimate < _FAST_QUOTIENT)
+    q = np.where(fast, estimate, 0).astype(np.int64)
+    with np.errstate(over="ignore"):
+        r = a * b - q * den  # exact modulo 2**64, and the true value fits: so exact
+    fix = r // den
+    q += fix
+    r -= fix * den
+    if fast.all():
+        return q, r
+    slow = np.flatnonzero(~fast)
+    exact = [divmod(int(a[i]) * int(b[i]), int(den[i])) for i in slow.tolist()]
+    if any(qq >= 2**63 for qq, _ in exact):
         raise OverflowError("a credit does not fit in 64-bit minor units")
-    q[big] = np.array([qq for qq, _ in exact], dtype=np.int64)
-    r[big] = np.array([rr for _, rr in exact], dtype=np.int64)
+    q[slow] = np.array([qq for qq, _ in exact], dtype=np.int64)
+    r[slow] = np.array([rr for _, rr in exact], dtype=np.int64)
     return q, r
 
 
@@ -68,7 +77,13 @@ def muldiv_half_even(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> np.nd
     return q + up
 
 
-def allocate(total_minor: np.ndarray, group: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def allocate(
+    total_minor: np.ndarray,
+    group: np.ndarray,
+    weight: np.ndarray,
+    *,
+    starts: np.ndarray | None = None,
+) -> np.ndarray:
     """Split each group's total among its parts in proportion to their weights, to the unit.
 
     Parameters
@@ -80,6 +95,14 @@ def allocate(total_minor: np.ndarray, group: np.ndarray, weight: np.ndarray) -> 
     weight : ndarray of int64, shape (n_parts,)
         Non-negative weights; every group with a non-zero total has a positive weight sum.
 
+    starts : ndarray of int64, optional
+        When the parts are already in group order (group ``g`` is the run starting at
+        ``starts[g]``, every group non-empty), the run starts; this skips a sort.
+
+    starts : ndarray of int64, optional
+        When the parts are already in group order (group ``g`` is the run starting at
+        ``starts[g]``, every group non-empty), the run starts; this skips a sort.
+
     Returns
     -------
     ndarray of int64, shape (n_parts,)
@@ -90,28 +113,71 @@ def allocate(total_minor: np.ndarray, group: np.ndarray, weight: np.ndarray) -> 
     n_groups = total_minor.shape[0]
     weight = np.asarray(weight, dtype=np.int64)
     group = np.asarray(group, dtype=np.int64)
-    weight_sum = np.zeros(n_groups, dtype=np.int64)
-    np.add.at(weight_sum, group, weight)
+    if group.shape[0] == 0:
+        return np.zeros(0, dtype=np.int64)
+    if starts is not None:
+        weight_sum = np.add.reduceat(weight, starts)
+    else:
+        weight_sum = np.zeros(n_groups, dtype=np.int64)
+        np.add.at(weight_sum, group, weight)
     den = weight_sum[group]
     safe_den = np.where(den > 0, den, 1)
     base, rem = muldiv(total_minor[group], weight, safe_den)
     base = np.where(den > 0, base, 0)
     rem = np.where(den > 0, rem, 0)
-    given = np.zeros(n_groups, dtype=np.int64)
-    np.add.at(given, group, base)
+    if starts is not None:
+        given = np.add.reduceat(base, starts)
+    else:
+        given = np.zeros(n_groups, dtype=np.int64)
+        np.add.at(given, group, base)
     leftover = total_minor - given  # < number of parts in the group
     if not leftover.any():
         return base
-    # Remainders are compared as fractions rem / den; within a group den is shared, so rem orders
-    # them. Order: by group, then largest remainder, then position (stable tie-break).
-    position = np.arange(group.shape[0])
-    order = np.lexsort((position, -rem, group))
-    sorted_group = group[order]
-    starts = np.searchsorted(sorted_group, np.arange(n_groups))
-    rank = np.arange(order.shape[0]) - starts[sorted_group]
-    bonus = np.zeros_like(base)
-    bonus[order] = (rank < leftover[sorted_group]).astype(np.int64)
-    return base + bonus
+    return base + _largest_remainders(group, rem, leftover, starts)
+
+
+#: Up to this many leftover units per group, picking maxima beats sorting every part.
+_PICK_ROUNDS = 8
+
+
+def _largest_remainders(
+    group: np.ndarray, rem: np.ndarray, leftover: np.ndarray, starts: np.ndarray | None
+) -> np.ndarray:
+    """One unit to each of the ``leftover[g]`` parts of group ``g`` with the largest remainders.
+
+    Remainders are compared as fractions ``rem / den``; within a group ``den`` is shared, so
+    ``rem`` orders them. Ties go to the earlier part.
+    """
+    n = group.shape[0]
+    bonus = np.zeros(n, dtype=np.int64)
+    if int(leftover.max()) > _PICK_ROUNDS:
+        by_rem = np.lexsort((-rem, group))  # stable: equal remainders keep their order
+        starts = np.searchsorted(group[by_rem], np.arange(leftover.shape[0]))
+        rank = np.arange(n) - starts[group[by_rem]]
+        bonus[by_rem] = (rank < leftover[group[by_rem]]).astype(np.int64)
+        return bonus
+    # Few units per group: pick the largest remainder of each group, round by round.
+    if starts is None:
+        order = np.argsort(group, kind="stable")
+        g_sorted = group[order]
+        starts = np.flatnonzero(np.concatenate(([True], g_sorted[1:] != g_sorted[:-1])))
+    else:
+        order, g_sorted = np.arange(n), group
+    lengths = np.diff(np.concatenate((starts, [n])))
+    segment = np.repeat(np.arange(starts.shape[0]), lengths)
+    need = leftover[g_sorted[starts]]
+    available = rem[order].copy()
+    position = np.arange(n)
+    chosen_sorted = np.zeros(n, dtype=np.bool_)
+    for t in range(int(need.max())):
+        active = need > t
+        best = np.maximum.reduceat(available, starts)
+        hit = (available == best[segment]) & active[segment] & (available >= 0)
+        first = np.minimum.reduceat(np.where(hit, position, n), starts)[active]
+        chosen_sorted[first] = True
+        available[first] = -1
+    bonus[order[chosen_sorted]] = 1
+    return bonus
 
 
 __all__ = ["allocate", "muldiv", "muldiv_half_even"]

@@ -45,6 +45,7 @@ class Basis(IntEnum):
     RATIO = 0
     AMOUNT = 1
     REMAINDER = 2  # a remainder receiver with no part of their own
+    NONE = 3  # a team member with no share yet: a policy for their role may give one
 
 
 class PartSource(IntEnum):
@@ -77,6 +78,38 @@ class TeamInput:
 
 
 @dataclass
+class TeamColumns:
+    """Deal-team members as typed columns, ready for :func:`split_credits` (see :func:`read_team`).
+
+    Attributes
+    ----------
+    deal : ndarray of int64, shape (m,)
+    person, role : ndarray of int32, shape (m,)
+        Codes into ``people`` and ``roles`` (role code 0 is "no role").
+    split : ndarray of int64, shape (m,)
+        Index into the rule set's split types.
+    basis : ndarray of int8, shape (m,)
+        :class:`Basis` (``NONE`` for members whose share a policy must give).
+    ratio_units, fixed_minor : ndarray of int64, shape (m,)
+    people, roles : list of str
+    errors : list of DealError
+        Members that could not be read; their deals get no credit.
+    """
+
+    deal: np.ndarray
+    person: np.ndarray
+    role: np.ndarray
+    split: np.ndarray
+    basis: np.ndarray
+    ratio_units: np.ndarray
+    fixed_minor: np.ndarray
+    people: list[str]
+    roles: list[str]
+    errors: list[DealError] = field(default_factory=list)
+    rows: np.ndarray | None = None  # the member's row in the caller's team (for error paths)
+
+
+@dataclass
 class SplitResult:
     """Credit parts, one row per (deal, split type, person), ordered by deal, split type and team order.
 
@@ -86,7 +119,8 @@ class SplitResult:
         Deal index in the batch.
     split : ndarray of int16, shape (m,)
         Index into ``rules.splits.types``.
-    person, role : list of str, length m
+    person_code, role_code : ndarray of int32, shape (m,)
+        Codes into ``people`` and ``roles``; :attr:`person` and :attr:`role` decode them.
     basis, source : ndarray of int8, shape (m,)
         :class:`Basis` and :class:`PartSource` values.
     ratio_units : ndarray of int64, shape (m,)
@@ -94,27 +128,45 @@ class SplitResult:
     fixed_minor : ndarray of int64, shape (m,)
         The fixed amount of amount parts (0 otherwise).
     credit_minor, weighted_credit_minor : ndarray of int64, shape (m,)
-    policy : list of str, length m
-        The id of the policy that gave the share ('' if none).
+    policy_code : ndarray of int16, shape (m,)
+        Index of the policy that gave the share into ``rules.splits.policies`` (-1 if none).
     errors : list of DealError
         Deals that got no credit, with the reason.
     """
 
     deal: np.ndarray
     split: np.ndarray
-    person: list[str]
-    role: list[str]
+    person_code: np.ndarray
+    role_code: np.ndarray
     basis: np.ndarray
     source: np.ndarray
     ratio_units: np.ndarray
     fixed_minor: np.ndarray
     credit_minor: np.ndarray
     weighted_credit_minor: np.ndarray
-    policy: list[str]
+    policy_code: np.ndarray
+    people: list[str]
+    roles: list[str]
+    policies: list[str]
     errors: list[DealError]
 
     def __len__(self) -> int:
         return int(self.deal.shape[0])
+
+    @property
+    def person(self) -> list[str]:
+        people = self.people
+        return [people[c] for c in self.person_code.tolist()]
+
+    @property
+    def role(self) -> list[str]:
+        roles = self.roles
+        return [roles[c] for c in self.role_code.tolist()]
+
+    @property
+    def policy(self) -> list[str]:
+        names = [*self.policies, ""]  # code -1 picks ""
+        return [names[c] for c in self.policy_code.tolist()]
 
 
 def _percent(units: int) -> str:
@@ -126,54 +178,32 @@ def _pad(values: Sequence[Any], n: int) -> list[Any]:
     return list(values) + [None] * (n - len(values))
 
 
-@dataclass
-class _Parts:
-    """Parts being assembled (Python lists; turned into arrays once complete)."""
+def read_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamColumns:
+    """Check the caller's team values and encode them as columns.
 
-    deal: list[int] = field(default_factory=list)
-    split: list[int] = field(default_factory=list)
-    person: list[str] = field(default_factory=list)
-    role: list[str] = field(default_factory=list)
-    basis: list[int] = field(default_factory=list)
-    source: list[int] = field(default_factory=list)
-    ratio: list[int] = field(default_factory=list)
-    fixed: list[int] = field(default_factory=list)
-    policy: list[str] = field(default_factory=list)
-    path: list[str] = field(default_factory=list)
-
-    def add(
-        self,
-        deal: int,
-        split: int,
-        person: str,
-        role: str,
-        basis: Basis,
-        source: PartSource,
-        ratio: int = 0,
-        fixed: int = 0,
-        policy: str = "",
-        path: str = "",
-    ) -> None:
-        self.deal.append(deal)
-        self.split.append(split)
-        self.person.append(person)
-        self.role.append(role)
-        self.basis.append(basis)
-        self.source.append(source)
-        self.ratio.append(ratio)
-        self.fixed.append(fixed)
-        self.policy.append(policy)
-        self.path.append(path)
-
-
-def _read_team(
-    rules: CompiledRuleSet, batch: DealBatch, team: TeamInput, fail: Any
-) -> tuple[_Parts, list[tuple[int, int, str, str]]]:
-    """Check the caller's team rows; return explicit parts and the share-less role holders."""
+    This is the only per-member Python in splitting; repeated values (the same ratio text, person
+    or role) are converted once.
+    """
     splits = rules.splits
     m = len(team)
-    parts = _Parts()
-    holders: list[tuple[int, int, str, str]] = []  # (deal, team row, person, role)
+    errors: list[DealError] = []
+    people: dict[str, int] = {}
+    roles: dict[str, int] = {"": 0}
+    ratio_cache: dict[Any, int | str] = {}
+    split_cache: dict[Any, int] = {None: splits.default_type, "": splits.default_type}
+    deal = np.zeros(m, dtype=np.int64)
+    person = np.zeros(m, dtype=np.int32)
+    role = np.zeros(m, dtype=np.int32)
+    split = np.zeros(m, dtype=np.int64)
+    basis = np.full(m, Basis.NONE, dtype=np.int8)
+    ratio = np.zeros(m, dtype=np.int64)
+    fixed = np.zeros(m, dtype=np.int64)
+    ok = np.ones(m, dtype=np.bool_)
+
+    def bad(j: int, d: int, path: str, reason: str, message: str) -> None:
+        errors.append(DealError(d, path, reason, message))
+        ok[j] = False
+
     rows = zip(
         team.deal,
         team.person,
@@ -183,73 +213,90 @@ def _read_team(
         _pad(team.amount_minor, m),
         strict=True,
     )
-    for j, (d, person, role, split, ratio, amount) in enumerate(rows):
+    for j, (d, who, r, sp, rt, amount) in enumerate(rows):
         path = f"team[{j}]"
-        if not isinstance(d, int) or not 0 <= d < batch.n_deals:
+        if not isinstance(d, int) or not 0 <= d < n_deals:
             raise IndexError(f"{path} refers to deal {d}, outside the batch")
-        if not person:
-            fail(d, f"{path}.person", "MISSING_FIELD", "every team member needs a person id")
+        deal[j] = d
+        if not who:
+            bad(j, d, f"{path}.person", "MISSING_FIELD", "every team member needs a person id")
             continue
-        if split:
-            s = splits.index.get(split)
-            if s is None:
-                fail(
-                    d,
-                    f"{path}.split",
-                    "UNKNOWN_SPLIT",
-                    f"split type {split!r} is not in the rule set "
-                    f"({', '.join(t.id for t in splits.types)})",
-                )
-                continue
-        else:
-            s = splits.default_type
-        has_ratio = ratio is not None and ratio != ""
+        person[j] = people.setdefault(who, len(people))
+        role[j] = roles.setdefault(r or "", len(roles))
+        s = split_cache.get(sp)
+        if s is None:
+            s = splits.index.get(sp, -1)
+            split_cache[sp] = s
+        if s < 0:
+            bad(j, d, f"{path}.split", "UNKNOWN_SPLIT",
+                f"split type {sp!r} is not in the rule set "
+                f"({', '.join(t.id for t in splits.types)})")  # fmt: skip
+            continue
+        split[j] = s
+        has_ratio = rt is not None and rt != ""
         has_amount = amount is not None and amount != ""
         if has_ratio and has_amount:
-            fail(d, path, "INVALID_SHARE", "give a ratio or an amount, not both")
-            continue
-        if has_ratio:
-            try:
-                units = ratio_units(ratio if isinstance(ratio, Decimal) else Decimal(str(ratio)))
-            except (InvalidOperation, ValueError) as exc:
-                msg = str(exc) if isinstance(exc, ValueError) else "is not a number"
-                fail(d, f"{path}.ratio", "INVALID_SHARE", f"ratio {ratio!r}: {msg}")
-                continue
-            if units < 0:
-                fail(d, f"{path}.ratio", "NEGATIVE_SHARE", f"ratio {ratio} is negative")
-                continue
-            parts.add(
-                d, s, person, role or "", Basis.RATIO, PartSource.TEAM, ratio=units, path=path
-            )
+            bad(j, d, path, "INVALID_SHARE", "give a ratio or an amount, not both")
+        elif has_ratio:
+            units = ratio_cache.get(rt)
+            if units is None:
+                try:
+                    units = ratio_units(rt if isinstance(rt, Decimal) else Decimal(str(rt)))
+                except (InvalidOperation, ValueError) as exc:
+                    units = f"ratio {rt!r}: " + (
+                        str(exc) if isinstance(exc, ValueError) else "is not a number"
+                    )
+                ratio_cache[rt] = units
+            if isinstance(units, str):
+                bad(j, d, f"{path}.ratio", "INVALID_SHARE", units)
+            elif units < 0:
+                bad(j, d, f"{path}.ratio", "NEGATIVE_SHARE", f"ratio {rt} is negative")
+            else:
+                basis[j] = Basis.RATIO
+                ratio[j] = units
         elif has_amount:
-            if isinstance(amount, bool) or not isinstance(amount, int | str):
-                fail(d, f"{path}.amount_minor", "INVALID_SHARE", "amount_minor must be an integer")
-                continue
-            try:
-                value = int(amount)
-            except ValueError:
-                fail(d, f"{path}.amount_minor", "INVALID_SHARE", "amount_minor must be an integer")
-                continue
-            if value < 0:
-                fail(d, f"{path}.amount_minor", "NEGATIVE_SHARE", f"amount {value} is negative")
-                continue
-            if value >= 2**62:
-                fail(d, f"{path}.amount_minor", "INVALID_SHARE", f"amount {value} is too large")
-                continue
-            parts.add(
-                d, s, person, role or "", Basis.AMOUNT, PartSource.TEAM, fixed=value, path=path
-            )
-        else:
-            holders.append((d, j, person, role or ""))
-    return parts, holders
+            value = amount if isinstance(amount, int) and not isinstance(amount, bool) else None
+            if value is None and isinstance(amount, str):
+                try:
+                    value = int(amount)
+                except ValueError:
+                    value = None
+            if value is None or value >= 2**62:
+                bad(j, d, f"{path}.amount_minor", "INVALID_SHARE",
+                    f"amount_minor must be an integer below 2**62, got {amount!r}")  # fmt: skip
+            elif value < 0:
+                bad(j, d, f"{path}.amount_minor", "NEGATIVE_SHARE", f"amount {value} is negative")
+            else:
+                basis[j] = Basis.AMOUNT
+                fixed[j] = value
+    keep = np.flatnonzero(ok)
+    return TeamColumns(
+        deal=deal[keep],
+        person=person[keep],
+        role=role[keep],
+        split=split[keep],
+        basis=basis[keep],
+        ratio_units=ratio[keep],
+        fixed_minor=fixed[keep],
+        people=list(people),
+        roles=list(roles),
+        errors=errors,
+        rows=keep,
+    )
 
 
 def split_credits(
-    rules: CompiledRuleSet, batch: DealBatch, scores: ScoreResult, team: TeamInput
+    rules: CompiledRuleSet,
+    batch: DealBatch,
+    scores: ScoreResult,
+    team: TeamInput | TeamColumns,
 ) -> SplitResult:
     """Split every valid deal's amount and weighted amount among its team; see the module doc."""
+    if isinstance(team, TeamInput):
+        team = read_team(rules, team, batch.n_deals)
     splits = rules.splits
-    n_types = len(splits.types)
+    types = splits.types
+    n_types = len(types)
     errors: dict[int, DealError] = {}
     valid = scores.valid.copy()
 
@@ -258,269 +305,275 @@ def split_credits(
             errors[d] = DealError(d, path, reason, message)
         valid[d] = False
 
-    parts, holders = _read_team(rules, batch, team, fail)
+    def fail_rows(rows: np.ndarray, path: Any, reason: str, message: Any) -> None:
+        for k in rows.tolist():
+            fail(int(deal[k]), path(k), reason, message(k))
 
-    # Policies: members who hold a role get the policy's share, on deals that match.
-    if holders and splits.policies:
-        holder_deal = np.array([h[0] for h in holders], dtype=np.int64)
-        given = np.zeros(len(holders), dtype=np.bool_)
-        for policy in splits.policies:
-            if policy.condition is None:
+    for e in team.errors:
+        fail(e.index, e.field, e.reason, e.message)
+    people = list(team.people)
+    roles = list(team.roles)
+    member_row = team.rows if team.rows is not None else np.arange(team.deal.shape[0])
+    deal = team.deal
+    person = team.person.astype(np.int32)
+    role = team.role.astype(np.int32)
+    split = team.split.astype(np.int64)
+    basis = team.basis.astype(np.int8)
+    ratio = team.ratio_units.astype(np.int64)
+    fixed = team.fixed_minor.astype(np.int64)
+    source = np.full(deal.shape[0], PartSource.TEAM, dtype=np.int8)
+    policy = np.full(deal.shape[0], -1, dtype=np.int16)
+    path_of = lambda k: f"team[{int(member_row[k])}]"  # noqa: E731
+
+    # Policies: members without a share get the share a matching policy gives their role.
+    holder = basis == Basis.NONE
+    if holder.any():
+        role_index = {r: i for i, r in enumerate(roles)}
+        for p_index, pol in enumerate(splits.policies):
+            if pol.condition is None:
                 match = np.ones(batch.n_deals, dtype=np.bool_)
             else:
                 problems: list[tuple[np.ndarray, str, str]] = []
-                match = evaluate_masked(policy.condition, batch.frame, problems)
-                for bad, reason, message in problems:
-                    for d in bad.tolist():
-                        fail(int(d), f"splits.policies.{policy.id}", reason, message)
-            s = splits.index[policy.split]
-            shares = dict(policy.participants)
-            for k in np.flatnonzero(match[holder_deal] & ~given).tolist():
-                d, j, person, role = holders[k]
-                if role in shares:
-                    parts.add(
-                        d,
-                        s,
-                        person,
-                        role,
-                        Basis.RATIO,
-                        PartSource.POLICY,
-                        ratio=shares[role],
-                        policy=policy.id,
-                        path=f"team[{j}]",
-                    )
-                    given[k] = True
-        holders = [h for h, g in zip(holders, given, strict=True) if not g]
-    for d, j, person, role in holders:
-        fail(
-            d,
-            f"team[{j}]",
+                match = evaluate_masked(pol.condition, batch.frame, problems)
+                for bad_rows, reason, message in problems:
+                    for d in bad_rows.tolist():
+                        fail(int(d), f"splits.policies.{pol.id}", reason, message)
+            s = splits.index[pol.split]
+            for role_name, units in pol.participants:
+                code = role_index.get(role_name)
+                if code is None:
+                    continue
+                take = holder & (role == code) & match[deal]
+                split[take], basis[take], ratio[take] = s, Basis.RATIO, units
+                source[take], policy[take] = PartSource.POLICY, p_index
+                holder &= ~take
+        fail_rows(
+            np.flatnonzero(holder),
+            path_of,
             "MISSING_SHARE",
-            f"{person} has no ratio or amount, and no policy gives role {role or '(none)'!r} a share",
+            lambda k: (
+                f"{people[person[k]]} has no ratio or amount, and no policy gives role "
+                f"{roles[role[k]] or '(none)'!r} a share"
+            ),
         )
 
-    # The owner is credited 100 % of the default full split until others are added.
+    # The owner: credited 100 % of the default full split until others are added.
+    owner_col = batch.frame["owner"]
+    owner_person = np.full(len(owner_col.dictionary) + 1, -1, dtype=np.int32)
+    person_index = {p: i for i, p in enumerate(people)}
+    for i, name in enumerate(owner_col.dictionary):
+        if name not in person_index:
+            person_index[name] = len(people)
+            people.append(name)
+        owner_person[i] = person_index[name]
+    owner_of_deal = owner_person[owner_col.values.astype(np.int64)]  # code -1 picks the last -1
     default = splits.default_type
     in_default = np.zeros(batch.n_deals, dtype=np.bool_)
-    if parts.deal:
-        pd, ps = np.array(parts.deal), np.array(parts.split)
-        in_default[pd[ps == default]] = True
-    owner_col = batch.frame["owner"]
-    owners = owner_col.dictionary
-    owner_code = owner_col.values
-    for d in np.flatnonzero(valid & ~in_default).tolist():
-        code = int(owner_code[d])
-        if code < 0:
-            fail(d, "owner", "MISSING_OWNER", "a deal with no team needs an owner to credit")
-            continue
-        parts.add(
-            d, default, owners[code], "owner", Basis.RATIO, PartSource.OWNER_DEFAULT, RATIO_UNIT
-        )
+    in_default[deal[split == default]] = True
+    lonely = valid & ~in_default
+    no_owner = lonely & (owner_of_deal < 0)
+    for d in np.flatnonzero(no_owner).tolist():
+        fail(d, "owner", "MISSING_OWNER", "a deal with no team needs an owner to credit")
+    added = np.flatnonzero(lonely & ~no_owner)
+    owner_role = roles.index("owner") if "owner" in roles else len(roles)
+    if owner_role == len(roles):
+        roles.append("owner")
+    k = added.shape[0]
+    deal = np.concatenate([deal, added])
+    person = np.concatenate([person, owner_of_deal[added]])
+    role = np.concatenate([role, np.full(k, owner_role, dtype=np.int32)])
+    split = np.concatenate([split, np.full(k, default, dtype=np.int64)])
+    basis = np.concatenate([basis, np.full(k, Basis.RATIO, dtype=np.int8)])
+    ratio = np.concatenate([ratio, np.full(k, RATIO_UNIT, dtype=np.int64)])
+    fixed = np.concatenate([fixed, np.zeros(k, dtype=np.int64)])
+    source = np.concatenate([source, np.full(k, PartSource.OWNER_DEFAULT, dtype=np.int8)])
+    policy = np.concatenate([policy, np.full(k, -1, dtype=np.int16)])
+    member_row = np.concatenate([member_row, np.full(k, -1, dtype=np.int64)])
+    path_of = lambda k: f"team[{int(member_row[k])}]" if member_row[k] >= 0 else "owner"  # noqa: E731
 
-    return _compute(rules, batch, scores, parts, valid, errors, fail, n_types)
-
-
-def _compute(
-    rules: CompiledRuleSet,
-    batch: DealBatch,
-    scores: ScoreResult,
-    parts: _Parts,
-    valid: np.ndarray,
-    errors: dict[int, DealError],
-    fail: Any,
-    n_types: int,
-) -> SplitResult:
-    types = rules.splits.types
-    m = len(parts.deal)
-    deal = np.array(parts.deal, dtype=np.int64).reshape(m)
-    split = np.array(parts.split, dtype=np.int64).reshape(m)
-    basis = np.array(parts.basis, dtype=np.int8).reshape(m)
-    ratio = np.array(parts.ratio, dtype=np.int64).reshape(m)
-    fixed = np.array(parts.fixed, dtype=np.int64).reshape(m)
-    amount = batch.frame["amount_minor"].values
-    kind_full = np.array([t.kind is SplitKind.FULL for t in types], dtype=np.bool_)
-    max_parts = np.array([t.max_participants for t in types], dtype=np.int64)
-    min_share = np.array([t.min_share_units for t in types], dtype=np.int64)
-    ceiling = np.array([t.ceiling_units for t in types], dtype=np.int64)
-
-    # Groups are (deal, split type); order parts by group, keeping team order inside a group.
+    # Groups are (deal, split type). Parts are put in group order once (keeping team order inside
+    # a group), so groups are contiguous runs from here on.
     key = deal * n_types + split
     order = np.argsort(key, kind="stable")
-    uniq, group_sorted = np.unique(key[order], return_inverse=True)
-    group = np.empty(m, dtype=np.int64)
-    group[order] = group_sorted
-    g_deal, g_split = uniq // n_types, uniq % n_types
-    n_groups = uniq.shape[0]
+    deal, person, role, split = deal[order], person[order], role[order], split[order]
+    basis, ratio, fixed = basis[order], ratio[order], fixed[order]
+    source, policy, member_row = source[order], policy[order], member_row[order]
+    key = key[order]
+    boundary = np.ones(key.shape[0], dtype=np.bool_)
+    boundary[1:] = key[1:] != key[:-1]
+    starts = np.flatnonzero(boundary)
+    n_groups = starts.shape[0]
+    sizes = np.diff(np.append(starts, key.shape[0])).astype(np.int64)
+    group = np.repeat(np.arange(n_groups), sizes)
+    g_deal, g_split = deal[starts], split[starts]
 
     def per_group(values: np.ndarray) -> np.ndarray:
-        out = np.zeros(n_groups, dtype=np.int64)
-        np.add.at(out, group, values)
-        return out
+        if not n_groups:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(values.astype(np.int64, copy=False), starts)
 
     def group_fail(bad: np.ndarray, reason: str, message: Any) -> None:
         for g in np.flatnonzero(bad).tolist():
-            d = int(g_deal[g])
-            fail(d, "team", reason, f"split {types[int(g_split[g])].id}: {message(g)}")
+            fail(int(g_deal[g]), "team", reason, f"split {types[int(g_split[g])].id}: {message(g)}")
 
-    # Duplicate people within a split.
-    person_codes = {p: i for i, p in enumerate(dict.fromkeys(parts.person))}
-    pcode = np.array([person_codes[p] for p in parts.person], dtype=np.int64).reshape(m)
-    by_person = np.lexsort((pcode, group))
-    dup = np.zeros(m, dtype=np.bool_)
+    # Governance: one part per person and split, participant count, minimum share.
+    by_person = np.argsort(group * max(len(people), 1) + person, kind="stable")
     same = (group[by_person][1:] == group[by_person][:-1]) & (
-        pcode[by_person][1:] == pcode[by_person][:-1]
+        person[by_person][1:] == person[by_person][:-1]
     )
-    dup[by_person[1:][same]] = True
-    for k in np.flatnonzero(dup).tolist():
-        fail(
-            int(deal[k]),
-            parts.path[k] or "team",
-            "DUPLICATE_PARTICIPANT",
-            f"{parts.person[k]} appears twice in split {types[int(split[k])].id}",
-        )
-
-    count = np.bincount(group, minlength=n_groups)
-    g_full = kind_full[g_split]
-    too_many = count > max_parts[g_split]
+    fail_rows(
+        by_person[1:][same],
+        path_of,
+        "DUPLICATE_PARTICIPANT",
+        lambda k: f"{people[person[k]]} appears twice in split {types[int(split[k])].id}",
+    )
+    count = sizes
+    max_parts = np.array([t.max_participants for t in types], dtype=np.int64)
     group_fail(
-        too_many,
+        count > max_parts[g_split],
         "TOO_MANY_PARTICIPANTS",
         lambda g: f"{count[g]} participants; the most allowed is {max_parts[g_split[g]]}",
     )
-    small = (basis == Basis.RATIO) & (ratio < min_share[split])
-    for k in np.flatnonzero(small).tolist():
-        fail(
-            int(deal[k]),
-            f"{parts.path[k]}.ratio" if parts.path[k] else "team",
-            "SHARE_TOO_SMALL",
-            f"{parts.person[k]}'s share is below the split's minimum",
-        )
+    min_share = np.array([t.min_share_units for t in types], dtype=np.int64)
+    fail_rows(
+        np.flatnonzero((basis == Basis.RATIO) & (ratio < min_share[split])),
+        lambda k: f"{path_of(k)}.ratio",
+        "SHARE_TOO_SMALL",
+        lambda k: f"{people[person[k]]}'s share is below the split's minimum",
+    )
+
+    # Full splits: ratios make exactly 100 %, or fixed amounts leave a remainder to a receiver.
+    kind_full = np.array([t.kind is SplitKind.FULL for t in types], dtype=np.bool_)
+    g_full = kind_full[g_split]
     is_fixed = basis == Basis.AMOUNT
     ratio_sum = per_group(np.where(basis == Basis.RATIO, ratio, 0))
     fixed_sum = per_group(np.where(is_fixed, fixed, 0))
     has_fixed = per_group(is_fixed.astype(np.int64)) > 0
+    amount = batch.frame["amount_minor"].values
     g_amount = amount[g_deal]
-    not_100 = g_full & ~has_fixed & (ratio_sum != RATIO_UNIT)
     group_fail(
-        not_100,
+        g_full & ~has_fixed & (ratio_sum != RATIO_UNIT),
         "RATIOS_NOT_100",
         lambda g: (
-            f"the ratios of a full split must add up to exactly 100 %; they add up to "
+            "the ratios of a full split must add up to exactly 100 %; they add up to "
             f"{_percent(int(ratio_sum[g]))} %"
         ),
     )
-    # What the ratio parts leave of the deal must cover the fixed amounts.
     left, _ = muldiv(g_amount, np.maximum(RATIO_UNIT - ratio_sum, 0), RATIO_UNIT)
-    over = g_full & has_fixed & ((ratio_sum > RATIO_UNIT) | (fixed_sum > left))
     group_fail(
-        over,
+        g_full & has_fixed & ((ratio_sum > RATIO_UNIT) | (fixed_sum > left)),
         "FIXED_EXCEEDS_AMOUNT",
         lambda g: (
             f"fixed amounts ({int(fixed_sum[g])}) and ratios exceed the deal amount "
-            f"({int(g_amount[g])}) in a full split"
+            f"({int(g_amount[g])})"
         ),
     )
-
-    # Remainder receivers of full splits with fixed amounts.
-    needs_receiver = g_full & has_fixed & valid[g_deal]
     receiver = np.full(n_groups, -1, dtype=np.int64)
-    if needs_receiver.any():
-        owner_col = batch.frame["owner"]
-        for g in np.flatnonzero(needs_receiver).tolist():
-            d, s = int(g_deal[g]), int(g_split[g])
-            role = types[s].remainder_role
-            members = np.flatnonzero(group == g).tolist()
-            if role == "owner":
-                code = int(owner_col.values[d])
-                who = owner_col.dictionary[code] if code >= 0 else None
-                found = [k for k in members if parts.person[k] == who] if who else []
-            else:
-                found = [k for k in members if parts.role[k] == role]
-                who = parts.person[found[0]] if found else None
-            if found:
-                receiver[g] = found[0]
-            elif who is None:
-                fail(
-                    d,
-                    "team",
-                    "NO_REMAINDER_RECEIVER",
-                    f"split {types[s].id} has fixed amounts but no {role} to receive the rest",
-                )
-            else:
-                parts.add(d, s, who, role, Basis.REMAINDER, PartSource.REMAINDER)
-                receiver[g] = len(parts.deal) - 1
-        if len(parts.deal) > m:  # receivers were added: rebuild the arrays with them
-            extra = len(parts.deal) - m
-            new_groups = np.array(
-                [int(np.flatnonzero(receiver == k)[0]) for k in range(m, m + extra)], dtype=np.int64
-            )
-            deal = np.concatenate([deal, np.array(parts.deal[m:], dtype=np.int64)])
-            split = np.concatenate([split, np.array(parts.split[m:], dtype=np.int64)])
-            basis = np.concatenate([basis, np.full(extra, Basis.REMAINDER, dtype=np.int8)])
-            ratio = np.concatenate([ratio, np.zeros(extra, dtype=np.int64)])
-            fixed = np.concatenate([fixed, np.zeros(extra, dtype=np.int64)])
-            group = np.concatenate([group, new_groups])
-            m += extra
+    needs = g_full & has_fixed & valid[g_deal]
+    if needs.any():
+        rr = [t.remainder_role for t in types]
+        rr_code = np.array([roles.index(r) if r in roles else -9 for r in rr], dtype=np.int64)
+        by_owner = np.array([r == "owner" for r in rr], dtype=np.bool_)
+        candidate = (
+            np.where(by_owner[split], person == owner_of_deal[deal], role == rr_code[split])
+            & needs[group]
+        )
+        cand_rows = np.flatnonzero(candidate)
+        first_groups, first_idx = np.unique(group[cand_rows], return_index=True)
+        receiver[first_groups] = cand_rows[first_idx]
+        missing = np.flatnonzero(needs & (receiver < 0))
+        can_add = missing[by_owner[g_split[missing]] & (owner_of_deal[g_deal[missing]] >= 0)]
+        group_fail(
+            np.isin(np.arange(n_groups), missing) & ~np.isin(np.arange(n_groups), can_add),
+            "NO_REMAINDER_RECEIVER",
+            lambda g: (
+                f"fixed amounts but no {types[int(g_split[g])].remainder_role} to receive the rest"
+            ),
+        )
+        k = can_add.shape[0]
+        if k:
+            base = deal.shape[0]
+            deal = np.concatenate([deal, g_deal[can_add]])
+            person = np.concatenate([person, owner_of_deal[g_deal[can_add]]])
+            role = np.concatenate([role, np.full(k, owner_role, dtype=np.int32)])
+            split = np.concatenate([split, g_split[can_add]])
+            basis = np.concatenate([basis, np.full(k, Basis.REMAINDER, dtype=np.int8)])
+            ratio = np.concatenate([ratio, np.zeros(k, dtype=np.int64)])
+            fixed = np.concatenate([fixed, np.zeros(k, dtype=np.int64)])
+            source = np.concatenate([source, np.full(k, PartSource.REMAINDER, dtype=np.int8)])
+            policy = np.concatenate([policy, np.full(k, -1, dtype=np.int16)])
+            group = np.concatenate([group, can_add])
+            receiver[can_add] = np.arange(base, base + k)
 
-    # Keep only the parts of deals still valid.
-    keep = valid[deal]
+    # Credits.
     g_ok = valid[g_deal]
-    weight = np.where(basis == Basis.RATIO, ratio, 0)
+    keep = valid[deal]
+    m = deal.shape[0]
     is_receiver = np.zeros(m, dtype=np.bool_)
-    rec_rows = receiver[(receiver >= 0) & g_ok]
-    is_receiver[rec_rows] = True
+    is_receiver[receiver[(receiver >= 0) & g_ok]] = True
+    weight = np.where(basis == Basis.RATIO, ratio, 0)
     weight = weight + np.where(is_receiver, RATIO_UNIT - ratio_sum[group], 0)
-
     credit = np.zeros(m, dtype=np.int64)
     weighted = np.zeros(m, dtype=np.int64)
     full_rows = keep & g_full[group]
-    g_full_ok = g_full & g_ok
     if full_rows.any():
-        total = np.where(g_full_ok, g_amount, 0)
-        w = np.where(full_rows, weight, 0)
-        credit += allocate(total, group, w)
+        g_full_ok = g_full & g_ok
+        run = starts if deal.shape[0] == key.shape[0] else None  # no receivers appended
+        credit += allocate(
+            np.where(g_full_ok, g_amount, 0), group, np.where(full_rows, weight, 0), starts=run
+        )
         credit += np.where(full_rows & (basis == Basis.AMOUNT), fixed, 0)
         credit -= np.where(is_receiver, fixed_sum[group], 0)
-        wtotal = np.where(g_full_ok, scores.weighted_amount_minor[g_deal], 0)
-        weighted += allocate(wtotal, group, np.where(full_rows, credit, 0))
+        w_total = np.where(g_full_ok, scores.weighted_amount_minor[g_deal], 0)
+        weighted += allocate(w_total, group, np.where(full_rows, credit, 0), starts=run)
     over_rows = keep & ~g_full[group]
     if over_rows.any():
-        a = amount[deal]
-        c = np.where(basis == Basis.RATIO, muldiv_half_even(a, ratio, RATIO_UNIT), fixed)
+        c = np.where(basis == Basis.RATIO, muldiv_half_even(amount[deal], ratio, RATIO_UNIT), fixed)
         c = np.where(over_rows, c, 0)
         credit += c
         weighted += np.where(over_rows, muldiv_half_even(c, scores.win_prob_ppm[deal], PPM), 0)
-        # The ceiling bounds the shares, not the rounded credits: the ratios plus the fixed amounts
-        # (as a share of the deal) add up to at most the ceiling.
+        # The ceiling bounds the shares, not the rounded credits: the ratios plus the fixed
+        # amounts (as a share of the deal) add up to at most the ceiling.
+        ceiling = np.array([t.ceiling_units for t in types], dtype=np.int64)
         room = np.maximum(ceiling[g_split] - ratio_sum, 0)
         fixed_room, _ = muldiv(g_amount, room, RATIO_UNIT)
         group_fail(
             ~g_full & g_ok & ((ratio_sum > ceiling[g_split]) | (fixed_sum > fixed_room)),
             "OVERAGE_CEILING",
             lambda g: (
-                f"the shares add up to more than the split's ceiling of "
+                "the shares add up to more than the split's ceiling of "
                 f"{_percent(int(ceiling[g_split[g]]))} % of the deal"
             ),
         )
 
-    keep = valid[deal]
-    rows = np.flatnonzero(keep)
-    rows = rows[np.lexsort((rows, split[rows], deal[rows]))]
-    src = np.array(parts.source, dtype=np.int8).reshape(m)
+    rows = np.flatnonzero(valid[deal])
+    if deal.shape[0] > key.shape[0]:  # remainder receivers were appended: put them in place
+        rows = rows[np.lexsort((rows, split[rows], deal[rows]))]
     return SplitResult(
         deal=deal[rows],
         split=split[rows].astype(np.int16),
-        person=[parts.person[k] for k in rows.tolist()],
-        role=[parts.role[k] for k in rows.tolist()],
+        person_code=person[rows],
+        role_code=role[rows],
         basis=basis[rows],
-        source=src[rows],
+        source=source[rows],
         ratio_units=ratio[rows],
         fixed_minor=fixed[rows],
         credit_minor=credit[rows],
         weighted_credit_minor=weighted[rows],
-        policy=[parts.policy[k] for k in rows.tolist()],
-        errors=sorted(list(errors.values()) + list(scores.errors), key=lambda e: e.index),
+        policy_code=policy[rows],
+        people=people,
+        roles=roles,
+        policies=[p.id for p in splits.policies],
+        errors=sorted([*errors.values(), *scores.errors], key=lambda e: e.index),
     )
 
 
-__all__ = ["Basis", "PartSource", "SplitResult", "TeamInput", "split_credits"]
+__all__ = [
+    "Basis",
+    "PartSource",
+    "SplitResult",
+    "TeamColumns",
+    "TeamInput",
+    "read_team",
+    "split_credits",
+]
