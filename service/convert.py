@@ -22,7 +22,7 @@ from service.store.port import RevisionRecord
 
 # Proto enum value of each category code (CATEGORY_ORDER index) and back.
 _CATEGORY_TO_PROTO = [types_pb2.Category.Value(f"CATEGORY_{c.name}") for c in CATEGORY_ORDER]
-_CATEGORY_FROM_PROTO = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER, strict=True)}
+CATEGORY_NAMES = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER, strict=True)}
 _SOURCE_TO_PROTO = {
     ProbSource.STAGE: forecast_pb2.WIN_PROB_SOURCE_STAGE,
     ProbSource.OVERRIDE: forecast_pb2.WIN_PROB_SOURCE_OVERRIDE,
@@ -45,7 +45,8 @@ def parse_date(text: str, field: str) -> dt.date | None:
         ) from None
 
 
-def _attribute(value: types_pb2.AttributeValue) -> Any:
+def attribute_value(value: types_pb2.AttributeValue) -> Any:
+    """The Python value of an ``AttributeValue`` (None when unset)."""
     kind = value.WhichOneof("kind")
     return None if kind is None else getattr(value, kind)
 
@@ -56,14 +57,14 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
     for i, d in enumerate(deals):
         if d.attributes:
             for key, value in d.attributes.items():
-                attributes.setdefault(key, [None] * len(deals))[i] = _attribute(value)
+                attributes.setdefault(key, [None] * len(deals))[i] = attribute_value(value)
     return DealInput(
         id=[d.id for d in deals],
         amount_minor=[d.amount_minor for d in deals],
         currency=[d.currency for d in deals],
         stage=[d.stage for d in deals],
         win_prob=[d.win_prob or None for d in deals],
-        category=[_CATEGORY_FROM_PROTO.get(d.category) for d in deals],
+        category=[CATEGORY_NAMES.get(d.category) for d in deals],
         close_date=[d.close_date or None for d in deals],
         owner=[d.owner for d in deals],
         region=[d.region for d in deals],
@@ -139,4 +140,11 @@ def revision_to_proto(
     )
 
 
-__all__ = ["deals_from_proto", "parse_date", "revision_to_proto", "scores_to_proto"]
+__all__ = [
+    "CATEGORY_NAMES",
+    "attribute_value",
+    "deals_from_proto",
+    "parse_date",
+    "revision_to_proto",
+    "scores_to_proto",
+]

@@ -18,7 +18,7 @@ from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import SplitKind
 from engine.rules.splits import units_to_ratio
 from quotient.v1 import credit_pb2, types_pb2
-from service.convert import deals_from_proto
+from service.convert import CATEGORY_NAMES, attribute_value
 from service.store.port import RevisionRecord
 from service.store.sqlite_ledger import LedgerRow
 
@@ -155,19 +155,20 @@ def _team(deal: types_pb2.Deal) -> list[dict[str, Any]]:
 def _changes(kind: EventKind, deal: types_pb2.Deal) -> dict[str, Any]:
     """The deal fields an event of ``kind`` sets, as plain JSON-able values."""
     if kind is EventKind.CREATED:
-        d = deals_from_proto([deal])
         record: dict[str, Any] = {
             "amount_minor": deal.amount_minor,
             "currency": deal.currency,
             "stage": deal.stage,
         }
-        for name in ("win_prob", "category", "close_date", "owner", "region", "product_line",
+        for name in ("win_prob", "close_date", "owner", "region", "product_line",
                      "customer_tier", "source"):  # fmt: skip
-            value = getattr(d, name)[0]
+            value = getattr(deal, name)
             if value:
                 record[name] = value
-        if d.attributes:
-            record["attributes"] = {k: v[0] for k, v in d.attributes.items()}
+        if deal.category:
+            record["category"] = CATEGORY_NAMES[deal.category]
+        if deal.attributes:
+            record["attributes"] = {k: attribute_value(v) for k, v in deal.attributes.items()}
         record["team"] = _team(deal)
         return record
     if kind in (EventKind.STAGE_CHANGED, EventKind.REOPENED):

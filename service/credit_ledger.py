@@ -32,7 +32,13 @@ from engine.errors import (
 )
 from engine.rules.compiler import CompiledRuleSet
 from service.repository import RuleSetRepository
-from service.store.sqlite_ledger import DealHead, LedgerRow, SqliteLedger, canonical_json
+from service.store.sqlite_ledger import (
+    DealHead,
+    LedgerRow,
+    SqliteLedger,
+    canonical_json,
+    time_text,
+)
 
 #: Event problems that mean "the deal is not in the state this event assumes".
 _PRECONDITION = {"UNKNOWN_DEAL", "DEAL_CANCELLED"}
@@ -48,10 +54,11 @@ class RecordResult:
     lines: list[LedgerLine]
 
 
-def payload_hash(event: DealEvent, rule_set: str) -> str:
+def payload_hash(event: DealEvent, rule_set: str, changes_json: str | None = None) -> str:
     """Hash of what the caller sent (not of when it arrived)."""
-    text = canonical_json(
-        [rule_set, event.deal_id, event.event_time.isoformat(), event.kind.value, event.changes]
+    changes = changes_json if changes_json is not None else canonical_json(event.changes)
+    text = "\x1f".join(
+        (rule_set, event.deal_id, time_text(event.event_time), event.kind.value, changes)
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -114,9 +121,13 @@ class CreditLedger:
         now = self.clock()
         with self.ledger.batch() as tx:
             # Idempotency: drop events stored before (same payload) or twice in this batch.
-            hashes = [payload_hash(e, rule_set) for e in events]
+            changes_json = [canonical_json(e.changes) for e in events]
+            hashes = [
+                payload_hash(e, rule_set, c) for e, c in zip(events, changes_json, strict=True)
+            ]
             stored = tx.events_by_id(e.event_id for e in events)
             fresh: list[tuple[int, DealEvent, str]] = []
+            change_text: dict[str, str] = {}
             seen: dict[str, str] = {}
             duplicates = 0
             for i, (e, h) in enumerate(zip(events, hashes, strict=True)):
@@ -128,6 +139,7 @@ class CreditLedger:
                 if before is None:
                     seen[e.event_id] = h
                     fresh.append((i, e, h))
+                    change_text[e.event_id] = changes_json[i]
                 elif before == h:
                     duplicates += 1
                 else:
@@ -205,7 +217,9 @@ class CreditLedger:
                         replay.credits[-1],
                     )
                 )
-            tx.insert_events([(e, rule_set, h) for _, e, h in numbered], now)
+            tx.insert_events(
+                [(e, rule_set, h, change_text[e.event_id]) for _, e, h in numbered], now
+            )
             tx.insert_lines(lines, now)
             tx.put_heads(new_heads)
         return RecordResult(len(numbered), duplicates, lines)

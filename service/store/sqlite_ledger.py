@@ -72,12 +72,15 @@ CREATE TRIGGER IF NOT EXISTS credit_ledger_no_delete BEFORE DELETE ON credit_led
 
 
 def time_text(t: dt.datetime) -> str:
-    """A UTC timestamp as fixed-width text, so text order is time order."""
-    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """A UTC timestamp as fixed-width ISO text (``...T09:00:00.000000+00:00``): text order is time
+    order."""
+    if t.tzinfo is not dt.UTC:
+        t = t.astimezone(dt.UTC)
+    return t.isoformat(timespec="microseconds")
 
 
 def parse_time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(text)
 
 
 def _credits_json(credits: Credits) -> str:
@@ -191,12 +194,12 @@ class LedgerBatch:
                     rule_set,
                     time_text(e.event_time),
                     e.kind.value,
-                    canonical_json(e.changes),
+                    changes,
                     phash,
                     e.seq,
                     recorded,
                 )
-                for e, rule_set, phash in events
+                for e, rule_set, phash, changes in events
             ],
         )
 

@@ -1,0 +1,267 @@
+"""Credit splits in-process, and deal events recorded into the ledger over gRPC.
+
+Why this exists: splits run on every deal change and over every deal for attainment, and the
+ledger takes every CRM event. Two measurements, each beside a baseline from the same run:
+
+1. In-process: split 1,000,000 deals x 3 participants (a 50/30/20 full split, amounts over several
+   orders of magnitude, every stage) with :func:`engine.credit.splits.split_credits` on prepared
+   columns (the hot path), and separately the reading of the team values (the service boundary).
+   Baseline: a per-deal Python implementation with ``Decimal`` and the same largest-remainder rule,
+   on a subsample; its credits and weighted credits are checked to be identical before any ratio
+   is printed. Target from the issue: >= 2M deals/s.
+2. Over gRPC: ``RecordDealEvents`` in batches of 1,000 (each event creates a deal with a 70/30
+   split) into a fresh SQLite file, through a real channel to an in-process server. Baseline: the
+   same events written straight into SQLite with ``executemany`` (no validation, no credits), so
+   the ratio shows what checking, splitting and the ledger cost on top of storing. Target from the
+   issue: >= 20,000 events/s.
+
+Run ``.venv/bin/python -m bench.credit --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sqlite3
+import tempfile
+import time
+from collections.abc import Sequence
+from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
+from typing import Any
+
+import grpc
+import numpy as np
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from bench import ROOT, fmt_rate, fmt_ratio, machine_summary, median, print_table, write_json
+from engine.credit.splits import TeamInput, read_team, split_credits
+from engine.forecast.deals import DealInput, build_deal_batch
+from engine.forecast.scoring import score_deals
+from engine.rules.compiler import compile_rule_set
+from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
+from server import start
+from service.config import Config
+
+RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
+SHARES = ("0.5", "0.3", "0.2")
+
+
+def make_deals(n: int, rng: np.random.Generator, stages: Sequence[str]) -> DealInput:
+    amounts = (10 ** rng.uniform(2, 10, n)).astype(np.int64).tolist()
+    stage = [stages[i] for i in rng.integers(0, len(stages), n).tolist()]
+    return DealInput(
+        id=[f"d{i}" for i in range(n)],
+        amount_minor=amounts,
+        currency=["CNY"] * n,
+        stage=stage,
+        owner=[f"rep{i % 997}" for i in range(n)],
+    )
+
+
+def make_team(n: int) -> TeamInput:
+    return TeamInput(
+        deal=[i for i in range(n) for _ in SHARES],
+        person=[f"rep{(i + k * 331) % 997}" for i in range(n) for k in range(len(SHARES))],
+        ratio=list(SHARES) * n,
+    )
+
+
+def loop_split(
+    amounts: Sequence[int], win_ppm: Sequence[int], n: int
+) -> list[list[tuple[int, int]]]:
+    """The baseline: each deal on its own, ``Decimal`` shares, largest remainder by hand."""
+    shares = [Decimal(s) for s in SHARES]
+    out = []
+    for i in range(n):
+        amount = Decimal(amounts[i])
+        weighted_total = (amount * Decimal(win_ppm[i]) / Decimal(1_000_000)).quantize(
+            Decimal(1), rounding=ROUND_HALF_EVEN
+        )
+
+        def largest_remainder(total: Decimal, weights: list[Decimal]) -> list[int]:
+            whole = sum(weights)
+            exact = [total * w / whole if whole else Decimal(0) for w in weights]
+            parts = [int(e) for e in exact]  # floor: every value is non-negative
+            left = int(total) - sum(parts)
+            by_rem = sorted(range(len(weights)), key=lambda k: (-(exact[k] - parts[k]), k))
+            for k in by_rem[:left]:
+                parts[k] += 1
+            return parts
+
+        credits = largest_remainder(amount, shares)
+        weighted = largest_remainder(weighted_total, [Decimal(c) for c in credits])
+        out.append(list(zip(credits, weighted, strict=True)))
+    return out
+
+
+def bench_splits(args: argparse.Namespace) -> dict[str, Any]:
+    rules = compile_rule_set(RULE_SET.read_text(encoding="utf-8"))
+    rng = np.random.default_rng(args.seed)
+    n = args.deals
+    deals = make_deals(n, rng, rules.stage_ids)
+    batch = build_deal_batch(deals, rules)
+    scores = score_deals(rules, batch)
+    team = make_team(n)
+    read_s = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        columns = read_team(rules, team, n)
+        read_s.append(time.perf_counter() - t0)
+    split_s = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        result = split_credits(rules, batch, scores, columns)
+        split_s.append(time.perf_counter() - t0)
+    assert not result.errors and len(result) == 3 * n
+
+    m = min(args.baseline_deals, n)
+    t0 = time.perf_counter()
+    expected = loop_split(deals.amount_minor, scores.win_prob_ppm.tolist(), m)  # type: ignore[arg-type]
+    loop_s = time.perf_counter() - t0
+    credit = result.credit_minor.reshape(n, 3)[:m].tolist()
+    weighted = result.weighted_credit_minor.reshape(n, 3)[:m].tolist()
+    got = [list(zip(c, w, strict=True)) for c, w in zip(credit, weighted, strict=True)]
+    mismatches = sum(a != b for a, b in zip(expected, got, strict=True))
+    if mismatches:
+        raise SystemExit(f"the baseline and the engine disagree on {mismatches} of {m} deals")
+    split_rate = n / median(split_s)
+    loop_rate = m / loop_s
+    return {
+        "deals": n,
+        "participants_per_deal": 3,
+        "read_team_deals_per_s": n / median(read_s),
+        "split_deals_per_s": split_rate,
+        "split_seconds": split_s,
+        "loop_deals": m,
+        "loop_deals_per_s": loop_rate,
+        "split_vs_loop": split_rate / loop_rate,
+    }
+
+
+def event_batch(b: int, size: int) -> credit_pb2.RecordDealEventsRequest:
+    events = []
+    base = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    for j in range(size):
+        when = Timestamp()
+        when.FromDatetime(base + dt.timedelta(milliseconds=b * size + j))
+        events.append(
+            credit_pb2.DealEvent(
+                event_id=f"e{b}-{j}",
+                deal_id=f"d{b}-{j}",
+                event_time=when,
+                kind=credit_pb2.DEAL_EVENT_KIND_CREATED,
+                deal=types_pb2.Deal(
+                    amount_minor=100_000 + j,
+                    currency="CNY",
+                    stage="quote",
+                    owner="li.wei",
+                    team=[
+                        types_pb2.TeamMember(person="li.wei", ratio="0.7"),
+                        types_pb2.TeamMember(person=f"p{j % 50}", ratio="0.3"),
+                    ],
+                ),
+            )
+        )
+    return credit_pb2.RecordDealEventsRequest(rule_set="default", events=events)
+
+
+def bench_events(args: argparse.Namespace) -> dict[str, Any]:
+    requests = [event_batch(b, args.batch_size) for b in range(args.batches)]
+    n_events = args.batches * args.batch_size
+    with tempfile.TemporaryDirectory() as tmp:
+        app = start(
+            Config(address="127.0.0.1:0", db_path=Path(tmp) / "bench.sqlite3"),
+            clock=lambda: dt.datetime(2026, 11, 22, tzinfo=dt.UTC),
+        )
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+                stub = credit_pb2_grpc.CreditServiceStub(channel)
+                stub.RecordDealEvents(event_batch(10**6, 10))  # warm-up: compile, cache
+                t0 = time.perf_counter()
+                lines = 0
+                for request in requests:
+                    lines += len(stub.RecordDealEvents(request).lines)
+                grpc_s = time.perf_counter() - t0
+        finally:
+            app.stop(0)
+        # Baseline: the same events stored as rows, nothing else.
+        conn = sqlite3.connect(Path(tmp) / "raw.sqlite3", isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("CREATE TABLE ev (id TEXT PRIMARY KEY, deal TEXT, t TEXT, payload BLOB)")
+        t0 = time.perf_counter()
+        for request in requests:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.executemany(
+                "INSERT INTO ev VALUES (?, ?, ?, ?)",
+                [
+                    (e.event_id, e.deal_id, e.event_time.ToJsonString(), e.SerializeToString())
+                    for e in request.events
+                ],
+            )
+            conn.execute("COMMIT")
+        raw_s = time.perf_counter() - t0
+        conn.close()
+    return {
+        "events": n_events,
+        "batch_size": args.batch_size,
+        "ledger_lines": lines,
+        "grpc_events_per_s": n_events / grpc_s,
+        "raw_sqlite_events_per_s": n_events / raw_s,
+        "grpc_vs_raw": raw_s / grpc_s,
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.credit", description=__doc__.splitlines()[0])
+    p.add_argument("--deals", type=int, default=1_000_000, help="deals to split (1,000,000)")
+    p.add_argument("--baseline-deals", type=int, default=50_000, help="deals for the loop (50,000)")
+    p.add_argument("--repeats", type=int, default=5, help="timed runs of each phase (5)")
+    p.add_argument("--batches", type=int, default=100, help="event batches to record (100)")
+    p.add_argument("--batch-size", type=int, default=1000, help="events per batch (1,000)")
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--quick", action="store_true", help="a few seconds: small sizes")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.deals, args.baseline_deals, args.repeats, args.batches = 50_000, 5_000, 2, 5
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parse_args(argv)
+    machine = machine_summary()
+    print(f"bench.credit on {machine['platform']}, {machine['cpus']} CPUs, {machine['date']}")
+    splits = bench_splits(args)
+    print_table(
+        f"Splitting {splits['deals']:,} deals x 3 participants in-process",
+        ["what", "deals/s", "vs loop"],
+        [
+            ["split_credits (hot path)", fmt_rate(splits["split_deals_per_s"]),
+             fmt_ratio(splits["split_vs_loop"])],
+            ["read_team (boundary)", fmt_rate(splits["read_team_deals_per_s"]), ""],
+            [f"Decimal loop ({splits['loop_deals']:,} deals)", fmt_rate(splits["loop_deals_per_s"]),
+             "1.00x"],
+        ],
+    )  # fmt: skip
+    target = "met" if splits["split_deals_per_s"] >= 2e6 else "NOT met"
+    print(f"target >= 2M deals/s: {target}")
+    events = bench_events(args)
+    print_table(
+        f"RecordDealEvents: {events['events']:,} events in batches of {events['batch_size']:,}",
+        ["what", "events/s", "vs raw insert"],
+        [
+            ["gRPC -> checks, splits, ledger", fmt_rate(events["grpc_events_per_s"]),
+             fmt_ratio(events["grpc_vs_raw"])],
+            ["raw SQLite executemany", fmt_rate(events["raw_sqlite_events_per_s"]), "1.00x"],
+        ],
+    )  # fmt: skip
+    target = "met" if events["grpc_events_per_s"] >= 20_000 else "NOT met"
+    print(f"target >= 20,000 events/s: {target}")
+    if args.json:
+        write_json(args.json, {"machine": machine, "splits": splits, "events": events})
+
+
+if __name__ == "__main__":
+    main()
