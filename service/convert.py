@@ -52,25 +52,53 @@ def attribute_value(value: types_pb2.AttributeValue) -> Any:
 
 
 def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
-    """Turn repeated ``Deal`` messages into a :class:`DealInput` (column lists)."""
+    """Turn repeated ``Deal`` messages into a :class:`DealInput` (column lists), in one pass."""
+    n = len(deals)
+    ids: list[str] = []
+    amount: list[Any] = []
+    currency: list[str] = []
+    stage: list[str] = []
+    win_prob: list[Any] = []
+    category: list[str | None] = []
+    close_date: list[Any] = []
+    owner: list[str | None] = []
+    region: list[str | None] = []
+    product_line: list[str | None] = []
+    customer_tier: list[str | None] = []
+    source: list[str | None] = []
     attributes: dict[str, list[Any]] = {}
     for i, d in enumerate(deals):
+        ids.append(d.id)
+        amount.append(d.amount_minor)
+        currency.append(d.currency)
+        stage.append(d.stage)
+        win_prob.append(d.win_prob or None)
+        category.append(CATEGORY_NAMES.get(d.category))
+        close_date.append(d.close_date or None)
+        owner.append(d.owner)
+        region.append(d.region)
+        product_line.append(d.product_line)
+        customer_tier.append(d.customer_tier)
+        source.append(d.source)
         if d.attributes:
             for key, value in d.attributes.items():
-                attributes.setdefault(key, [None] * len(deals))[i] = attribute_value(value)
+                column = attributes.get(key)
+                if column is None:
+                    column = attributes[key] = [None] * n
+                column[i] = attribute_value(value)
     return DealInput(
-        id=[d.id for d in deals],
-        amount_minor=[d.amount_minor for d in deals],
-        currency=[d.currency for d in deals],
-        stage=[d.stage for d in deals],
-        win_prob=[d.win_prob or None for d in deals],
-        category=[CATEGORY_NAMES.get(d.category) for d in deals],
-        close_date=[d.close_date or None for d in deals],
-        owner=[d.owner for d in deals],
-        region=[d.region for d in deals],
-        product_line=[d.product_line for d in deals],
-        customer_tier=[d.customer_tier for d in deals],
-        source=[d.source for d in deals],
+        id=ids,
+        amount_minor=amount,
+        currency=currency,
+        stage=stage,
+        win_prob=win_prob,
+        category=category,
+        close_date=close_date,
+        owner=owner,
+        region=region,
+        product_line=product_line,
+        customer_tier=customer_tier,
+        source=source,
         attributes=attributes,
     )
 

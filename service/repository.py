@@ -2,13 +2,17 @@
 
 Compiled rule sets are immutable and cached by (name, revision), so a CRM's per-deal calls never
 recompile. Resolution follows DESIGN §4: an explicit revision, else the revision in force at the
-as-of date (today by the injected clock).
+as-of date (today by the injected clock). Which revision is in force on a date is remembered for
+``resolution_ttl_s`` seconds (and forgotten at once when this process publishes), so a per-deal
+call does not query the store; another process publishing into the same store is seen within that
+time.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -21,13 +25,21 @@ class RuleSetRepository:
     """Publishes and resolves rule sets over a :class:`RuleSetStore`, with an LRU of compiled ones."""
 
     def __init__(
-        self, store: RuleSetStore, clock: Callable[[], dt.datetime], cache_size: int = 64
+        self,
+        store: RuleSetStore,
+        clock: Callable[[], dt.datetime],
+        cache_size: int = 64,
+        resolution_ttl_s: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = store
         self.clock = clock
         self._cache: OrderedDict[tuple[str, int], CompiledRuleSet] = OrderedDict()
         self._cache_size = cache_size
         self._lock = threading.Lock()
+        self._in_force: dict[tuple[str, dt.date], tuple[float, RevisionRecord]] = {}
+        self._ttl_s = resolution_ttl_s
+        self._monotonic = monotonic
 
     def publish(self, content: str, expected_revision: int) -> RevisionRecord:
         """Validate and compile ``content``, then store it as the next revision.
@@ -49,6 +61,8 @@ class RuleSetRepository:
             now=self.clock(),
         )
         self._remember(record, compiled)
+        with self._lock:
+            self._in_force.clear()
         return record
 
     def record(
@@ -60,7 +74,17 @@ class RuleSetRepository:
         if revision:
             return self.store.get_revision(name, revision)
         if as_of is not None:
-            return self.store.revision_as_of(name, as_of)
+            key = (name, as_of)
+            now = self._monotonic()
+            hit = self._in_force.get(key)
+            if hit is not None and now - hit[0] < self._ttl_s:
+                return hit[1]
+            found = self.store.revision_as_of(name, as_of)
+            with self._lock:
+                if len(self._in_force) > 4096:
+                    self._in_force.clear()
+                self._in_force[key] = (now, found)
+            return found
         return self.store.latest_revision(name)
 
     def resolve(

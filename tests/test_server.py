@@ -291,6 +291,18 @@ def test_unexpected_errors_become_internal_with_a_request_id(
     assert (info.reason, info.metadata["request_id"]) == ("INTERNAL", "req-42")
 
 
+def test_successful_calls_echo_the_request_id(channel: grpc.Channel) -> None:
+    stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+    _, call = stub.ScoreDeals.with_call(
+        forecast_pb2.ScoreDealsRequest(rule_set="default", deals=[million("quote")]),
+        metadata=[("x-request-id", "req-7")],
+    )
+    assert ("x-request-id", "req-7") in tuple(call.trailing_metadata())
+    _, call = stub.ScoreDeals.with_call(forecast_pb2.ScoreDealsRequest(rule_set="default"))
+    generated = dict(call.trailing_metadata())["x-request-id"]
+    assert len(generated) == 32
+
+
 def test_a_message_over_the_size_limit_is_resource_exhausted(tmp_path: Path) -> None:
     config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_message_bytes=4096)
     small = start(config, clock=lambda: TODAY)

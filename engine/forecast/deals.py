@@ -9,7 +9,7 @@ fails its batch: it is marked invalid with a reason and the field at fault, and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -20,8 +20,8 @@ from engine.frame import (
     Column,
     FieldType,
     Frame,
-    column_from_python,
-    date_column,
+    code_dtype,
+    date_to_days,
     string_column,
     to_scaled,
 )
@@ -145,6 +145,139 @@ def _coerce(value: Any, type_: FieldType, scale: int) -> Any:
     raise ValueError(f"expected a date, got {value!r}")
 
 
+def _distinct(values: Sequence[Any]) -> tuple[np.ndarray, list[Any]]:
+    """Codes of ``values`` into their distinct values (in first-appearance order).
+
+    Deal columns repeat a few values many times (dates, regions, discounts), so checking and
+    converting each distinct value once is what keeps reading a batch linear and cheap.
+    """
+    index: dict[Any, int] = {}
+    try:  # keyed by type too: 1, 1.0 and True are equal in Python but not as deal values
+        codes = [index.setdefault((v.__class__, v), len(index)) for v in values]
+    except TypeError:  # an unhashable value (a list, a dict): encode by identity instead
+        index = {}
+        keyed: dict[int, int] = {}
+        uniques: list[Any] = []
+        codes = []
+        for v in values:
+            k = keyed.get(id(v))
+            if k is None:
+                k = keyed[id(v)] = len(uniques)
+                uniques.append(v)
+            codes.append(k)
+        return np.array(codes, dtype=np.int64), uniques
+    return np.array(codes, dtype=np.int64), [v for _, v in index]
+
+
+def _typed_column(
+    values: Sequence[Any],
+    type_: FieldType,
+    scale: int,
+    empty_is_null: bool,
+    field_name: str,
+    reason: str,
+    fail: Callable[[int, str, str, str], None],
+) -> Column:
+    """Check and convert caller values into a typed column, one conversion per distinct value."""
+    codes, uniques = _distinct(values)
+    k = len(uniques)
+    is_null = np.zeros(k + 1, dtype=np.bool_)
+    is_bad = np.zeros(k + 1, dtype=np.bool_)
+    problems: dict[int, str] = {}
+    encoded: list[Any] = []
+    label = field_name.removeprefix("attributes.")
+    for u, v in enumerate(uniques):
+        if v is None or (empty_is_null and v == ""):
+            is_null[u] = True
+            encoded.append(None)
+            continue
+        try:
+            encoded.append(_coerce(v, type_, scale))
+        except ValueError as exc:
+            is_bad[u] = True
+            is_null[u] = True
+            problems[u] = f"{label}: {exc}"
+            encoded.append(None)
+    if is_bad.any():
+        for i in np.flatnonzero(is_bad[codes]).tolist():
+            fail(i, field_name, reason, problems[int(codes[i])])
+    null = is_null[codes] if codes.size else np.zeros(0, dtype=np.bool_)
+    null_mask = null if null.any() else None
+    if type_ is FieldType.STRING:
+        dictionary: dict[str, int] = {}
+        remap = np.full(k + 1, -1, dtype=np.int64)
+        for u, v in enumerate(encoded):
+            if v is not None:
+                remap[u] = dictionary.setdefault(v, len(dictionary))
+        arr = remap[codes].astype(code_dtype(len(dictionary)))
+        return Column(FieldType.STRING, arr, null_mask, tuple(dictionary))
+    if type_ is FieldType.DECIMAL:
+        table = np.array([0 if v is None else to_scaled(v, scale) for v in encoded] + [0], np.int64)
+        return Column(FieldType.DECIMAL, table[codes], null_mask, scale=scale)
+    if type_ is FieldType.INT:
+        table = np.array([0 if v is None else v for v in encoded] + [0], dtype=np.int64)
+        return Column(FieldType.INT, table[codes], null_mask)
+    if type_ is FieldType.BOOL:
+        table = np.array([bool(v) for v in encoded] + [False], dtype=np.bool_)
+        return Column(FieldType.BOOL, table[codes], null_mask)
+    days = [0 if v is None else date_to_days(v) for v in encoded]
+    return Column(FieldType.DATE, np.array([*days, 0], dtype=np.int32)[codes], null_mask)
+
+
+def _amounts(
+    amounts: Sequence[Any],
+    currencies: Sequence[Any],
+    fail: Callable[[int, str, str, str], None],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Check amounts and currencies; return ``amount_minor`` and ``amount`` (major units, scale 4)."""
+    n = len(amounts)
+    cur_codes, cur_uniques = _distinct(currencies)
+    exponent = np.array(
+        [CURRENCY_EXPONENTS.get(c, -1) if isinstance(c, str) else -1 for c in cur_uniques] + [-1],
+        dtype=np.int64,
+    )[cur_codes]
+    if set(map(type, amounts)) <= {int}:  # the usual case: plain integers
+        values = np.fromiter(amounts, dtype=np.int64, count=n) if n else np.zeros(0, np.int64)
+        given = np.ones(n, dtype=np.bool_)
+    else:
+        values = np.zeros(n, dtype=np.int64)
+        given = np.zeros(n, dtype=np.bool_)
+        for i, a in enumerate(amounts):
+            if a is None:
+                fail(i, "amount_minor", "MISSING_FIELD", "amount_minor is required")
+                continue
+            if isinstance(a, bool) or not isinstance(a, int | str):
+                fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+                continue
+            try:
+                v = int(a)
+            except ValueError:
+                fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+                continue
+            if not -(2**63) <= v < 2**63:
+                fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {v} is too large")
+                continue
+            values[i] = v
+            given[i] = True
+    for i in np.flatnonzero(given & (exponent < 0)).tolist():
+        cur = currencies[i]
+        fail(i, "currency", "UNKNOWN_CURRENCY",
+             f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY")  # fmt: skip
+    ok = given & (exponent >= 0)
+    for i in np.flatnonzero(ok & (values < 0)).tolist():
+        fail(
+            i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({values[i]})"
+        )
+    ok &= values >= 0
+    factor = 10 ** np.clip(AMOUNT_SCALE - np.where(exponent < 0, 0, exponent), 0, AMOUNT_SCALE)
+    too_large = ok & (values > (2**63 - 1) // factor)
+    for i in np.flatnonzero(too_large).tolist():
+        fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {values[i]} is too large")
+    ok &= ~too_large
+    amount_minor = np.where(ok, values, 0)
+    return amount_minor, amount_minor * np.where(ok, factor, 0)
+
+
 def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
     """Check deal values against ``rules`` and build the typed frame scoring reads.
 
@@ -161,37 +294,7 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
             errors.append(DealError(i, field_name, reason, message))
             valid[i] = False
 
-    amount_minor = np.zeros(n, dtype=np.int64)
-    amount = np.zeros(n, dtype=np.int64)
-    for i, (a, cur) in enumerate(zip(deals.amount_minor, deals.currency, strict=True)):
-        if a is None:
-            fail(i, "amount_minor", "MISSING_FIELD", "amount_minor is required")
-            continue
-        if isinstance(a, str | bool):
-            try:
-                a = int(a) if not isinstance(a, bool) else None
-            except ValueError:
-                a = None
-            if a is None:
-                fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
-                continue
-        exp = CURRENCY_EXPONENTS.get(cur) if isinstance(cur, str) else None
-        if exp is None:
-            fail(
-                i,
-                "currency",
-                "UNKNOWN_CURRENCY",
-                f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY",
-            )
-            continue
-        if a < 0:
-            fail(i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({a})")
-            continue
-        if a > (2**63 - 1) // 10 ** (AMOUNT_SCALE - min(exp, AMOUNT_SCALE)):
-            fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {a} is too large")
-            continue
-        amount_minor[i] = a
-        amount[i] = a * 10 ** (AMOUNT_SCALE - exp)
+    amount_minor, amount = _amounts(deals.amount_minor, deals.currency, fail)
 
     stage_col = string_column([s or None for s in deals.stage])
     lookup = np.array(
@@ -244,30 +347,29 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
         "amount": Column(FieldType.DECIMAL, amount, scale=AMOUNT_SCALE),
         "currency": string_column([c if isinstance(c, str) else None for c in deals.currency]),
     }
-    dates: list[dt.date | None] = []
-    for i, v in enumerate(_pad(deals.close_date, n)):
-        try:
-            dates.append(_coerce(v or None, FieldType.DATE, 0))
-        except ValueError as exc:
-            fail(i, "close_date", "INVALID_DATE", f"close_date: {exc}")
-            dates.append(None)
-    columns["close_date"] = date_column(dates)
+    columns["close_date"] = _typed_column(
+        _pad(deals.close_date, n), FieldType.DATE, 0, True, "close_date", "INVALID_DATE", fail
+    )
     for name in ("owner", "region", "product_line", "customer_tier", "source"):
-        columns[name] = string_column([v or None for v in _pad(getattr(deals, name), n)])
+        values = getattr(deals, name)
+        columns[name] = _typed_column(
+            _pad(values, n), FieldType.STRING, 0, True, name, "INVALID_ATTRIBUTE", fail
+        )
     builtins = set(columns)
     for name, spec in rules.schema.items():
         if name in builtins:
             continue
-        raw = _pad(deals.attributes.get(name, []), n)
-        values: list[Any] = []
-        for i, v in enumerate(raw):
-            try:
-                values.append(_coerce(v, spec.type, spec.scale))
-            except ValueError as exc:
-                fail(i, f"attributes.{name}", "INVALID_ATTRIBUTE", f"{name}: {exc}")
-                values.append(None)
-        columns[name] = column_from_python(values, spec.type, spec.scale)
+        columns[name] = _typed_column(
+            _pad(deals.attributes.get(name, []), n),
+            spec.type,
+            spec.scale,
+            False,
+            f"attributes.{name}",
+            "INVALID_ATTRIBUTE",
+            fail,
+        )
     stage_codes = np.where(stage_idx < 0, 0, stage_idx).astype(np.int16)
+    errors.sort(key=lambda e: e.index)
     frame = Frame(n, columns)
     return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
 

@@ -70,3 +70,21 @@ def test_an_invalid_publish_stores_nothing(repo: RuleSetRepository) -> None:
     assert repo.record("default").revision == 1
     with pytest.raises(InvalidArgumentError):
         repo.record("")
+
+
+def test_the_revision_in_force_is_remembered_briefly(tmp_path: Path, clock: Clock) -> None:
+    store = SqliteStore(tmp_path / "q.sqlite3")
+    ticks = [0.0]
+    repo = RuleSetRepository(store, clock, resolution_ttl_s=1.0, monotonic=lambda: ticks[0])
+    other = RuleSetRepository(store, clock)  # another process publishing into the same store
+    try:
+        repo.publish(SAMPLE, 0)
+        assert repo.resolve("default")[0].revision == 1
+        other.publish(SAMPLE.replace("win_rate: 0.10", "win_rate: 0.11"), 1)
+        assert repo.resolve("default")[0].revision == 1  # still remembered
+        ticks[0] = 1.5
+        assert repo.resolve("default")[0].revision == 2  # looked up again
+        repo.publish(SAMPLE.replace("win_rate: 0.10", "win_rate: 0.12"), 2)
+        assert repo.resolve("default")[0].revision == 3  # its own publish is seen at once
+    finally:
+        store.close()
