@@ -84,11 +84,20 @@ def currency_exponent(currency: str) -> int:
 
 
 def _div_round_half_even(numerator: np.ndarray, denominator: int) -> np.ndarray:
-    """Integer ``numerator / denominator`` rounded half to even (denominator > 0)."""
-    q, r = np.divmod(numerator, denominator)  # floor division: 0 <= r < denominator
-    twice = 2 * r
-    up = (twice > denominator) | ((twice == denominator) & (q % 2 == 1))
-    return q + up
+    """Integer ``numerator / denominator`` rounded half to even (denominator > 0).
+
+    ``numerator`` is overwritten (callers pass a fresh product): on a million deals, every
+    temporary array costs more than the arithmetic, so the remainder is computed in place.
+    """
+    q = numerator // denominator  # floor division: 0 <= r < denominator
+    numerator -= q * denominator  # now the remainder r
+    numerator <<= 1  # 2r, compared with the denominator
+    up = numerator > denominator
+    ties = np.flatnonzero(numerator == denominator)  # rare: exactly half way
+    if ties.size:
+        up[ties] = (q[ties] & 1).astype(np.bool_)
+    q += up
+    return q
 
 
 def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndarray:
@@ -106,10 +115,15 @@ def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndar
         so the result is exact for every int64 amount.
     """
     amount_minor = np.asarray(amount_minor, dtype=np.int64)
-    rate = np.broadcast_to(np.asarray(rate_ppm, dtype=np.int64), amount_minor.shape)
-    big = np.abs(amount_minor) > _SAFE_AMOUNT_MINOR
-    if not big.any():
+    rate = np.asarray(rate_ppm, dtype=np.int64)
+    if rate.shape != amount_minor.shape:
+        rate = np.broadcast_to(rate, amount_minor.shape)
+    if not amount_minor.size or (
+        int(amount_minor.max()) <= _SAFE_AMOUNT_MINOR
+        and int(amount_minor.min()) >= -_SAFE_AMOUNT_MINOR
+    ):
         return _div_round_half_even(amount_minor * rate, PPM)
+    big = (amount_minor > _SAFE_AMOUNT_MINOR) | (amount_minor < -_SAFE_AMOUNT_MINOR)
     out = np.empty_like(amount_minor)
     small = ~big
     out[small] = _div_round_half_even(amount_minor[small] * rate[small], PPM)

@@ -78,7 +78,8 @@ class ScoreResult:
         """Return :meth:`matched_rules` for every deal at once (one pass per rule row)."""
         out: list[list[str]] = [[] for _ in range(self.valid.shape[0])]
         for prefix, table, result, applied in self._tables:
-            for row, mask in zip(table.rows, result.row_masks, strict=True):
+            for r, row in enumerate(table.rows):
+                mask = result.row_mask(r)
                 rule_id = f"{prefix}.{table.id}/{row.id}"
                 for i in np.flatnonzero(mask & applied).tolist():
                     out[i].append(rule_id)
@@ -87,16 +88,15 @@ class ScoreResult:
 
 def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
     """Score every valid deal of ``batch`` under ``rules``; see the module docstring."""
-    n = batch.n_deals
     errors = list(batch.errors)
     valid = batch.valid.copy()
     stage = batch.stage_idx
     rate = rules.stage_rate_ppm[stage]
-    source = np.zeros(n, dtype=np.int8)
     won = rules.stage_is_won[stage]
-    closed = won | rules.stage_is_lost[stage]
-    source[closed] = ProbSource.CLOSED_STAGE
-    manual = (batch.manual_win_ppm >= 0) & ~closed
+    closed = rules.stage_is_closed[stage]
+    source = closed.astype(np.int8) * np.int8(ProbSource.CLOSED_STAGE)
+    any_manual = bool(batch.manual_win_ppm.max(initial=-1) >= 0)
+    manual = (batch.manual_win_ppm >= 0) & ~closed if any_manual else None
     tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]] = []
 
     def record_errors(result: TableResult, affected: np.ndarray) -> None:
@@ -105,21 +105,24 @@ def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
                 errors.append(DealError(int(i), "", reason, message))
                 valid[i] = False
 
-    undecided = valid & ~closed & ~manual
+    undecided = valid & ~closed
+    if manual is not None:
+        undecided &= ~manual
     for table in rules.overrides:
         if not undecided.any():
             break
         result = table.evaluate(batch.frame)
         record_errors(result, undecided)
         apply = result.hit & undecided & valid
-        rate = np.where(apply, result.values["win_rate"], rate)
-        source[apply] = ProbSource.OVERRIDE
+        np.putmask(rate, apply, result.values["win_rate"])
+        np.putmask(source, apply, np.int8(ProbSource.OVERRIDE))
         tables.append(("win_rates.overrides", table, result, apply))
         undecided &= ~apply
-    rate = np.where(manual, batch.manual_win_ppm, rate)
-    source[manual] = ProbSource.MANUAL
+    if manual is not None:
+        np.putmask(rate, manual, batch.manual_win_ppm)
+        np.putmask(source, manual, np.int8(ProbSource.MANUAL))
 
-    category = rules.stage_category[stage].astype(np.int8)
+    category = rules.stage_category[stage]
     open_valid = valid & ~closed
     if rules.categories is not None and open_valid.any():
         frame = batch.frame.with_columns(
@@ -128,10 +131,12 @@ def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
         result = rules.categories.evaluate(frame)
         record_errors(result, open_valid)
         apply = result.hit & open_valid & valid
-        category = np.where(apply, result.values["category"], category).astype(np.int8)
+        np.copyto(category, result.values["category"], casting="unsafe", where=apply)
         tables.append(("categories", rules.categories, result, apply))
     override = batch.category_override
     wants = (override >= 0) & valid
+    if not wants.any():
+        return _result(valid, rate, category, source, batch, errors, tables)
     bad = wants & (
         ((override == _CLOSED) & ~won) | (won & (override != _CLOSED) & (override != _OMITTED))
     )
@@ -147,18 +152,32 @@ def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
         )
         valid[i] = False
     wants &= valid
-    category = np.where(wants, override, category).astype(np.int8)
+    np.putmask(category, wants, override)
+    return _result(valid, rate, category, source, batch, errors, tables)
 
-    rate = np.where(valid, rate, 0)
-    amount_minor = batch.frame["amount_minor"].values
-    weighted = mul_ppm_half_even(amount_minor, rate)
+
+def _result(
+    valid: np.ndarray,
+    rate: np.ndarray,
+    category: np.ndarray,
+    source: np.ndarray,
+    batch: DealBatch,
+    errors: list[DealError],
+    tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]],
+) -> ScoreResult:
+    """Weigh the amounts and zero every output of an invalid deal."""
+    if not valid.all():
+        invalid = ~valid
+        for arr in (rate, category, source):
+            np.putmask(arr, invalid, 0)
+    weighted = mul_ppm_half_even(batch.frame["amount_minor"].values, rate)
     errors.sort(key=lambda e: e.index)
     return ScoreResult(
         valid=valid,
         win_prob_ppm=rate,
-        weighted_amount_minor=np.where(valid, weighted, 0),
-        category=np.where(valid, category, 0).astype(np.int8),
-        prob_source=np.where(valid, source, 0).astype(np.int8),
+        weighted_amount_minor=weighted,
+        category=category,
+        prob_source=source,
         errors=errors,
         _tables=tables,
     )

@@ -71,7 +71,7 @@ class CompiledRuleSet:
         Configured win rate of each stage in parts per million.
     stage_category : ndarray of int8, shape (n_stages,)
         Default category code of each stage (index into ``CATEGORY_ORDER``).
-    stage_is_won, stage_is_lost : ndarray of bool, shape (n_stages,)
+    stage_is_won, stage_is_lost, stage_is_closed : ndarray of bool, shape (n_stages,)
     """
 
     document: RuleSetDocument
@@ -83,6 +83,7 @@ class CompiledRuleSet:
     stage_category: np.ndarray
     stage_is_won: np.ndarray
     stage_is_lost: np.ndarray
+    stage_is_closed: np.ndarray
     overrides: tuple[CompiledTable, ...]
     categories: CompiledTable | None
     splits: CompiledSplits = DEFAULT_SPLITS
@@ -454,6 +455,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         ),
         stage_is_won=np.array([s.is_won for s in ordered], dtype=np.bool_),
         stage_is_lost=np.array([s.is_lost for s in ordered], dtype=np.bool_),
+        stage_is_closed=np.array([s.is_won or s.is_lost for s in ordered], dtype=np.bool_),
         overrides=tuple(overrides),
         categories=categories,
         splits=splits,

@@ -78,17 +78,34 @@ class TableResult:
         Deals for which the table produced outputs.
     values : dict of name -> ndarray of int64, shape (n,)
         Encoded outputs (scaled decimals or choice codes); meaningful where ``hit``.
-    row_masks : list of ndarray of bool, shape (n,), one per row
-        Deals for which each row is reported as matched (for single-hit policies only the winning
-        row; for collect policies every matching row).
+    masks : list of ndarray of bool, shape (n,), one per row, or None
+        Collect policies: the deals each row matched.
+    winner : ndarray of int16, shape (n,), or None
+        Single-hit policies: the index of the winning row (-1: no hit).
     errors : list of (rows, reason, message)
         Deals that could not be evaluated (integer indices), with a stable reason.
     """
 
     hit: np.ndarray
     values: dict[str, np.ndarray]
-    row_masks: list[np.ndarray]
+    masks: list[np.ndarray] | None = None
+    winner: np.ndarray | None = None
     errors: list[tuple[np.ndarray, str, str]] = field(default_factory=list)
+
+    def row_mask(self, r: int) -> np.ndarray:
+        """Deals for which row ``r`` is reported as matched (single-hit policies: only the winning
+        row; collect policies: every matching row). Computed on demand: explanations only."""
+        if self.winner is not None:
+            return self.winner == r
+        assert self.masks is not None
+        return self.masks[r]
+
+    def row_matched(self, r: int, i: int) -> bool:
+        """Whether row ``r`` is reported as matched for deal ``i``."""
+        if self.winner is not None:
+            return bool(self.winner[i] == r)
+        assert self.masks is not None
+        return bool(self.masks[r][i])
 
 
 def evaluate_masked(
@@ -153,12 +170,19 @@ class CompiledTable:
         hit = winner >= 0
         if self.hit_policy is HitPolicy.UNIQUE:
             self._unique_conflicts(masks, hit, errors)
-        values = {}
-        for name in self.outputs:
-            table = np.array([row.outputs[name] for row in self.rows] + [0], dtype=np.int64)
-            values[name] = table[winner]  # winner -1 picks the trailing 0
-        row_masks = [winner == r for r in range(len(self.rows))]
-        return TableResult(hit, values, row_masks, errors)
+        values = {name: table[winner] for name, table in self._output_tables().items()}
+        return TableResult(hit, values, winner=winner, errors=errors)
+
+    def _output_tables(self) -> dict[str, np.ndarray]:
+        """Each output's encoded value per row, then 0 (what winner -1 picks). Built once."""
+        tables = self.__dict__.get("_tables")
+        if tables is None:
+            tables = {
+                name: np.array([row.outputs[name] for row in self.rows] + [0], dtype=np.int64)
+                for name in self.outputs
+            }
+            object.__setattr__(self, "_tables", tables)
+        return tables
 
     def _collect(
         self, masks: list[np.ndarray], n: int, errors: list[tuple[np.ndarray, str, str]]
@@ -176,7 +200,7 @@ class CompiledTable:
                     np.putmask(acc, mask & (acc < row.outputs[name]), row.outputs[name])
                 acc[~hit] = 0
             values[name] = acc
-        return TableResult(hit, values, masks, errors)
+        return TableResult(hit, values, masks=masks, errors=errors)
 
     def _unique_conflicts(
         self, masks: list[np.ndarray], hit: np.ndarray, errors: list[tuple[np.ndarray, str, str]]
@@ -206,7 +230,7 @@ class CompiledTable:
 
     def matched_rows(self, result: TableResult, i: int) -> list[str]:
         """Return the ids of the rows reported as matched for deal ``i`` (for explanations)."""
-        return [row.id for row, mask in zip(self.rows, result.row_masks, strict=True) if mask[i]]
+        return [row.id for r, row in enumerate(self.rows) if result.row_matched(r, i)]
 
 
 def compile_table(

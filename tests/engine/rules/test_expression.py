@@ -829,7 +829,8 @@ class Expressions:
     def number_literal(self) -> tuple[str, int]:
         kind = self.pick(["int", "int", "dec", "big", "neg"])
         if kind == "int":
-            return str(self.draw(st.integers(-3, 60))), 0
+            value = self.draw(st.integers(-3, 60))
+            return (f"({value})" if value < 0 else str(value)), 0  # never "--1": a comment
         if kind == "neg":
             return f"(-{self.draw(st.integers(0, 60))})", 0
         if kind == "big":
