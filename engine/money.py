@@ -100,6 +100,12 @@ def _div_round_half_even(numerator: np.ndarray, denominator: int) -> np.ndarray:
     return q
 
 
+def _half_even_int(numerator: int, denominator: int) -> int:
+    q, r = divmod(numerator, denominator)
+    twice = 2 * r
+    return q + (twice > denominator or (twice == denominator and q % 2 == 1))
+
+
 def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndarray:
     """Return ``amount_minor x rate_ppm / 1e6`` in minor units, rounded half to even, exactly.
 
@@ -118,6 +124,12 @@ def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndar
     rate = np.asarray(rate_ppm, dtype=np.int64)
     if rate.shape != amount_minor.shape:
         rate = np.broadcast_to(rate, amount_minor.shape)
+    if amount_minor.size <= 16:  # a few deals: Python integers are exact and cheaper than numpy
+        few = [
+            _half_even_int(a * r, PPM)
+            for a, r in zip(amount_minor.tolist(), rate.tolist(), strict=True)
+        ]
+        return np.array(few, dtype=np.int64).reshape(amount_minor.shape)
     if not amount_minor.size or (
         int(amount_minor.max()) <= _SAFE_AMOUNT_MINOR
         and int(amount_minor.min()) >= -_SAFE_AMOUNT_MINOR

@@ -179,6 +179,8 @@ def _typed_column(
     fail: Callable[[int, str, str, str], None],
 ) -> Column:
     """Check and convert caller values into a typed column, one conversion per distinct value."""
+    if len(values) <= _SMALL:
+        return _typed_column_small(values, type_, scale, empty_is_null, field_name, reason, fail)
     codes, uniques = _distinct(values)
     k = len(uniques)
     is_null = np.zeros(k + 1, dtype=np.bool_)
@@ -224,6 +226,90 @@ def _typed_column(
     return Column(FieldType.DATE, np.array([*days, 0], dtype=np.int32)[codes], null_mask)
 
 
+#: Batches up to this size (a CRM's per-deal call) take a plain per-value path: for them numpy's
+#: per-call overhead, not the per-value work, is what costs.
+_SMALL = 16
+
+
+def _typed_column_small(
+    values: Sequence[Any],
+    type_: FieldType,
+    scale: int,
+    empty_is_null: bool,
+    field_name: str,
+    reason: str,
+    fail: Callable[[int, str, str, str], None],
+) -> Column:
+    """:func:`_typed_column` for a few values."""
+    label = field_name.removeprefix("attributes.")
+    encoded: list[Any] = []
+    for i, v in enumerate(values):
+        if v is None or (empty_is_null and v == ""):
+            encoded.append(None)
+            continue
+        try:
+            encoded.append(_coerce(v, type_, scale))
+        except ValueError as exc:
+            fail(i, field_name, reason, f"{label}: {exc}")
+            encoded.append(None)
+    null = [v is None for v in encoded]
+    null_mask = np.array(null, dtype=np.bool_) if any(null) else None
+    if type_ is FieldType.STRING:
+        dictionary: dict[str, int] = {}
+        codes = [-1 if v is None else dictionary.setdefault(v, len(dictionary)) for v in encoded]
+        arr = np.array(codes, dtype=code_dtype(len(dictionary)))
+        return Column(FieldType.STRING, arr, null_mask, tuple(dictionary))
+    if type_ is FieldType.DECIMAL:
+        ints = [0 if v is None else to_scaled(v, scale) for v in encoded]
+        return Column(FieldType.DECIMAL, np.array(ints, dtype=np.int64), null_mask, scale=scale)
+    if type_ is FieldType.INT:
+        ints = [0 if v is None else v for v in encoded]
+        return Column(FieldType.INT, np.array(ints, dtype=np.int64), null_mask)
+    if type_ is FieldType.BOOL:
+        return Column(FieldType.BOOL, np.array([bool(v) for v in encoded], np.bool_), null_mask)
+    days = [0 if v is None else date_to_days(v) for v in encoded]
+    return Column(FieldType.DATE, np.array(days, dtype=np.int32), null_mask)
+
+
+def _amounts_small(
+    amounts: Sequence[Any],
+    currencies: Sequence[Any],
+    fail: Callable[[int, str, str, str], None],
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_amounts` for a few deals, value by value."""
+    minor: list[int] = []
+    major: list[int] = []
+    for i, (a, cur) in enumerate(zip(amounts, currencies, strict=True)):
+        minor.append(0)
+        major.append(0)
+        if a is None:
+            fail(i, "amount_minor", "MISSING_FIELD", "amount_minor is required")
+            continue
+        if isinstance(a, bool) or not isinstance(a, int | str):
+            fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+            continue
+        try:
+            v = int(a)
+        except ValueError:
+            fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+            continue
+        exp = CURRENCY_EXPONENTS.get(cur) if isinstance(cur, str) else None
+        if exp is None:
+            fail(i, "currency", "UNKNOWN_CURRENCY",
+                 f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY")  # fmt: skip
+            continue
+        if v < 0:
+            fail(i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({v})")
+            continue
+        factor = 10 ** max(AMOUNT_SCALE - exp, 0)
+        if v > (2**63 - 1) // factor:
+            fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {v} is too large")
+            continue
+        minor[-1] = v
+        major[-1] = v * factor
+    return np.array(minor, dtype=np.int64), np.array(major, dtype=np.int64)
+
+
 def _amounts(
     amounts: Sequence[Any],
     currencies: Sequence[Any],
@@ -231,6 +317,8 @@ def _amounts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Check amounts and currencies; return ``amount_minor`` and ``amount`` (major units, scale 4)."""
     n = len(amounts)
+    if n <= _SMALL:
+        return _amounts_small(amounts, currencies, fail)
     cur_codes, cur_uniques = _distinct(currencies)
     exponent = np.array(
         [CURRENCY_EXPONENTS.get(c, -1) if isinstance(c, str) else -1 for c in cur_uniques] + [-1],
