@@ -36,6 +36,9 @@ def test_half_even_ties() -> None:
     # 5 x 0.5 = 2.5 -> 2; 15 x 0.5 = 7.5 -> 8; 3 x 0.5 = 1.5 -> 2
     out = mul_ppm_half_even(np.array([5, 15, 3]), np.array([500_000] * 3))
     assert out.tolist() == [2, 8, 2]
+    # The same ties on the vectorised path (more than a handful of amounts).
+    out = mul_ppm_half_even(np.array([5, 15, 3] * 20), np.array([500_000] * 60))
+    assert out.tolist() == [2, 8, 2] * 20
 
 
 @given(
