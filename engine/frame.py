@@ -35,6 +35,9 @@ class FieldType(str, Enum):
 
 
 #: Default number of decimal places kept for a ``decimal`` field with no declared scale.
+#: Batches up to this many rows (a CRM's per-deal call) take plain per-value paths where numpy's
+#: fixed cost per call, not the per-value work, would dominate.
+SMALL_BATCH = 16
 DEFAULT_DECIMAL_SCALE = 6
 #: Largest scale a decimal column may use (int64 leaves room for 10**12 whole units at scale 6).
 MAX_DECIMAL_SCALE = 9
@@ -220,6 +223,7 @@ __all__ = [
     "DEFAULT_DECIMAL_SCALE",
     "EPOCH",
     "MAX_DECIMAL_SCALE",
+    "SMALL_BATCH",
     "Column",
     "FieldType",
     "Frame",

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 
 from engine.errors import InvalidArgumentError
+from engine.frame import SMALL_BATCH
 
 #: ISO 4217 minor-unit exponents that differ from 2 (every other listed currency uses 2).
 _EXPONENT_NOT_2: dict[str, int] = {
@@ -124,7 +125,7 @@ def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndar
     rate = np.asarray(rate_ppm, dtype=np.int64)
     if rate.shape != amount_minor.shape:
         rate = np.broadcast_to(rate, amount_minor.shape)
-    if amount_minor.size <= 16:  # a few deals: Python integers are exact and cheaper than numpy
+    if amount_minor.size <= SMALL_BATCH:  # a few deals: Python integers are exact and cheaper
         few = [
             _half_even_int(a * r, PPM)
             for a, r in zip(amount_minor.tolist(), rate.tolist(), strict=True)

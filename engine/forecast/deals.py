@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.frame import (
+    SMALL_BATCH,
     Column,
     FieldType,
     Frame,
@@ -226,9 +227,7 @@ def _typed_column(
     return Column(FieldType.DATE, np.array([*days, 0], dtype=np.int32)[codes], null_mask)
 
 
-#: Batches up to this size (a CRM's per-deal call) take a plain per-value path: for them numpy's
-#: per-call overhead, not the per-value work, is what costs.
-_SMALL = 16
+_SMALL = SMALL_BATCH
 
 
 def _typed_column_small(
@@ -438,7 +437,12 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
     columns["close_date"] = _typed_column(
         _pad(deals.close_date, n), FieldType.DATE, 0, True, "close_date", "INVALID_DATE", fail
     )
+    # The owner is always kept (credit splits need it); the other built-in strings only when a
+    # rule reads them, since they need no checking.
+    used = rules.fields_used
     for name in ("owner", "region", "product_line", "customer_tier", "source"):
+        if name != "owner" and name not in used:
+            continue
         values = getattr(deals, name)
         columns[name] = _typed_column(
             _pad(values, n), FieldType.STRING, 0, True, name, "INVALID_ATTRIBUTE", fail

@@ -16,7 +16,7 @@ from enum import IntEnum
 import numpy as np
 
 from engine.forecast.deals import DealBatch, DealError
-from engine.frame import Column, FieldType
+from engine.frame import SMALL_BATCH, Column, FieldType
 from engine.money import mul_ppm_half_even
 from engine.rules.compiler import WIN_RATE_SCALE, CompiledRuleSet
 from engine.rules.schema import CATEGORY_ORDER, Category
@@ -76,7 +76,10 @@ class ScoreResult:
 
     def matched_rules_all(self) -> list[list[str]]:
         """Return :meth:`matched_rules` for every deal at once (one pass per rule row)."""
-        out: list[list[str]] = [[] for _ in range(self.valid.shape[0])]
+        n = self.valid.shape[0]
+        if n <= SMALL_BATCH:  # a few deals: asking deal by deal beats a pass per row
+            return [self.matched_rules(i) for i in range(n)]
+        out: list[list[str]] = [[] for _ in range(n)]
         for prefix, table, result, applied in self._tables:
             for r, row in enumerate(table.rows):
                 mask = result.row_mask(r)

@@ -95,6 +95,21 @@ class CompiledRuleSet:
         return self.document.name
 
     @property
+    def fields_used(self) -> frozenset[str]:
+        """Every deal field some table or split policy reads (computed once)."""
+        cached = self.__dict__.get("_fields_used")
+        if cached is None:
+            used: set[str] = set()
+            for table in (*self.overrides, *([self.categories] if self.categories else [])):
+                used |= table.fields
+            for policy in self.splits.policies:
+                if policy.condition is not None:
+                    used |= policy.condition.fields
+            cached = frozenset(used)
+            object.__setattr__(self, "_fields_used", cached)
+        return cached
+
+    @property
     def effective_from(self) -> dt.date:
         return self.document.effective_from
 
