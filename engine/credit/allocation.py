@@ -47,6 +47,11 @@ def muldiv(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> tuple[np.ndarra
     b = np.asarray(b, dtype=np.int64)
     a, b = np.broadcast_arrays(a, b)
     den = np.broadcast_to(np.asarray(d, dtype=np.int64), a.shape)
+    if a.size and int(a.max()) * int(b.max()) < 2**62 and int(a.min()) >= 0 and int(b.min()) >= 0:
+        product_int = a * b  # every product fits: plain integer arithmetic
+        q = product_int // den
+        product_int -= q * den
+        return q, product_int
     af, bf, df = a.astype(np.float64), b.astype(np.float64), den.astype(np.float64)
     product = af * bf
     estimate = np.floor(product / df)
@@ -156,6 +161,21 @@ def _largest_remainders(
         rank = np.arange(n) - starts[group[by_rem]]
         bonus[by_rem] = (rank < leftover[group[by_rem]]).astype(np.int64)
         return bonus
+    if starts is not None and starts.size and n % starts.size == 0:
+        size = n // starts.size
+        if size <= 8 and np.array_equal(starts, np.arange(0, n, size)):
+            # Every group has the same few parts (the usual team): a part's rank is the number
+            # of parts of its group before it in (largest remainder, earlier part) order.
+            r2 = rem.reshape(-1, size)
+            rank = np.zeros(r2.shape, dtype=np.int64)
+            for i in range(size):
+                for j in range(size):
+                    if j != i:
+                        ahead = r2[:, j] > r2[:, i]
+                        if j < i:
+                            ahead |= r2[:, j] == r2[:, i]
+                        rank[:, i] += ahead
+            return (rank < leftover[:, None]).astype(np.int64).reshape(n)
     # Few units per group: pick the largest remainder of each group, round by round.
     if starts is None:
         order = np.argsort(group, kind="stable")

@@ -103,3 +103,28 @@ def test_parts_always_add_up_and_stay_within_a_unit_of_the_exact_share(
         for p, w in zip(mine, ws, strict=True):
             floor = total * w // sum(ws)
             assert p in (floor, floor + 1)
+
+
+@settings(max_examples=100)
+@given(
+    st.integers(1, 6),
+    st.lists(st.integers(0, 10**12), min_size=1, max_size=12),
+    st.data(),
+)
+def test_groups_in_order_give_the_same_parts_with_or_without_their_starts(
+    size: int, totals: list[int], data: st.DataObject
+) -> None:
+    n_groups = len(totals)
+    weight = np.array(
+        data.draw(
+            st.lists(st.integers(1, 10**8), min_size=size * n_groups, max_size=size * n_groups)
+        ),
+        dtype=I64,
+    )
+    group = np.repeat(np.arange(n_groups), size)
+    total = np.array(totals, dtype=I64)
+    starts = np.arange(0, size * n_groups, size)
+    assert (
+        allocate(total, group, weight, starts=starts).tolist()
+        == allocate(total, group, weight).tolist()
+    )
