@@ -19,23 +19,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.errors import QuotientError, RuleSetInvalidError, Violation
+from engine.forecast.deals import DEAL_COLUMNS
 from service.cli_credit import add_commands as add_credit_commands
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
-CSV_COLUMNS = (
-    "id",
-    "amount_minor",
-    "currency",
-    "stage",
-    "win_prob",
-    "category",
-    "close_date",
-    "owner",
-    "region",
-    "product_line",
-    "customer_tier",
-    "source",
-)
+CSV_COLUMNS = DEAL_COLUMNS
 OUTPUT_COLUMNS = (
     "id",
     "stage",

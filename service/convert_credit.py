@@ -20,7 +20,6 @@ from engine.rules.splits import units_to_ratio
 from quotient.v1 import credit_pb2, types_pb2
 from service.convert import CATEGORY_NAMES, attribute_value
 from service.store.port import RevisionRecord
-from service.store.sqlite_ledger import LedgerRow
 
 _KIND = {
     SplitKind.FULL: credit_pb2.SPLIT_KIND_FULL,
@@ -219,7 +218,7 @@ def _timestamp(t: dt.datetime) -> Timestamp:
     return ts
 
 
-def line_to_proto(line: LedgerLine | LedgerRow) -> credit_pb2.LedgerLine:
+def line_to_proto(line: LedgerLine) -> credit_pb2.LedgerLine:
     return credit_pb2.LedgerLine(
         line_id=getattr(line, "line_id", 0),
         deal_id=line.deal_id,

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
 import pytest
+from google.rpc import error_details_pb2, status_pb2
 from hypothesis import settings
 
+from quotient.v1 import types_pb2
 from server import Quotient, start
 from service.config import Config
 
@@ -73,3 +80,51 @@ def app(tmp_path: Path) -> Iterator[Quotient]:
 def channel(app: Quotient) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(f"127.0.0.1:{app.port}") as ch:
         yield ch
+
+
+@contextmanager
+def serve_subprocess(db: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """Run ``quotient serve`` on a free port in a child process; yield it and its port.
+
+    The child is killed if still running on exit; read the rest of its log from ``stderr``.
+    """
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0", "--db", str(db)],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    try:
+        port = None
+        deadline = time.monotonic() + 60
+        while port is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            m = re.search(r"serving on .* \(port (\d+)\)", line)
+            port = int(m.group(1)) if m else None
+        assert port, "the server did not report its port"
+        yield proc, port
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        proc.stderr.close()
+
+
+def decode_details(status: status_pb2.Status) -> dict[str, object]:
+    """The ``google.rpc`` details of a status by type name (ErrorInfo, BadRequest, ViolationList)."""
+    out: dict[str, object] = {}
+    for kind in (
+        error_details_pb2.ErrorInfo,
+        error_details_pb2.BadRequest,
+        types_pb2.ViolationList,
+    ):
+        for d in status.details:
+            if d.Is(kind.DESCRIPTOR):
+                msg = kind()
+                d.Unpack(msg)
+                out[kind.DESCRIPTOR.name] = msg
+    return out

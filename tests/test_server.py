@@ -6,7 +6,6 @@ from pathlib import Path
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
@@ -14,25 +13,14 @@ from grpc_status import rpc_status
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc, types_pb2
 from server import SERVICE_NAMES, Quotient, start
 from service.config import SAMPLE_RULE_SET, Config
-from tests.conftest import TODAY
+from tests.conftest import TODAY, decode_details
 
 
 def details(err: grpc.RpcError) -> dict[str, object]:
     """Decode the google.rpc details of a failed call by type."""
     status = rpc_status.from_call(err)
     assert status is not None, "the error carries no google.rpc status"
-    out: dict[str, object] = {}
-    for kind in (
-        error_details_pb2.ErrorInfo,
-        error_details_pb2.BadRequest,
-        types_pb2.ViolationList,
-    ):
-        for d in status.details:
-            if d.Is(kind.DESCRIPTOR):
-                msg = kind()
-                d.Unpack(msg)
-                out[kind.DESCRIPTOR.name] = msg
-    return out
+    return decode_details(status)
 
 
 def million(stage: str, **extra: object) -> types_pb2.Deal:

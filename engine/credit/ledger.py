@@ -24,7 +24,7 @@ from enum import Enum
 from typing import Any
 
 from engine.credit.splits import TeamInput, split_credits
-from engine.forecast.deals import build_deal_batch, deal_input_from_records
+from engine.forecast.deals import DEAL_COLUMNS, build_deal_batch, deal_input_from_records
 from engine.forecast.scoring import score_deals
 from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import AmountChange, SplitKind
@@ -44,21 +44,7 @@ class EventKind(str, Enum):
 
 
 #: Deal fields an event may carry (``team`` is the list of members).
-DEAL_FIELDS = (
-    "amount_minor",
-    "currency",
-    "stage",
-    "win_prob",
-    "category",
-    "close_date",
-    "owner",
-    "region",
-    "product_line",
-    "customer_tier",
-    "source",
-    "attributes",
-    "team",
-)
+DEAL_FIELDS = (*DEAL_COLUMNS[1:], "attributes", "team")
 
 
 @dataclass(frozen=True)

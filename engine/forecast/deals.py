@@ -70,6 +70,12 @@ class DealInput:
         return len(self.id)
 
 
+#: The built-in deal fields, in order: the columns of :class:`DealInput` other than attributes.
+DEAL_COLUMNS: tuple[str, ...] = tuple(
+    f for f in DealInput.__dataclass_fields__ if f != "attributes"
+)
+
+
 @dataclass(frozen=True, eq=False)
 class DealBatch:
     """Deals ready for scoring.
@@ -485,6 +491,7 @@ def deal_input_from_records(records: Sequence[Mapping[str, Any]]) -> DealInput:
 
 
 __all__ = [
+    "DEAL_COLUMNS",
     "DealBatch",
     "DealError",
     "DealInput",

@@ -7,7 +7,6 @@ import datetime as dt
 import grpc
 
 from engine.credit.splits import split_credits
-from engine.errors import ResourceExhaustedError
 from engine.forecast.deals import build_deal_batch
 from engine.forecast.scoring import score_deals
 from quotient.v1 import credit_pb2, credit_pb2_grpc
@@ -20,6 +19,7 @@ from service.convert_credit import (
 )
 from service.credit_ledger import CreditLedger, totals
 from service.repository import RuleSetRepository
+from service.servicers.limits import check_batch_size
 
 
 class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
@@ -35,12 +35,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     def SplitCredits(
         self, request: credit_pb2.SplitCreditsRequest, context: grpc.ServicerContext
     ) -> credit_pb2.SplitCreditsResponse:
-        n = len(request.deals)
-        if n > self.max_batch_deals:
-            raise ResourceExhaustedError(
-                f"{n} deals in one batch; the limit is {self.max_batch_deals}",
-                reason="BATCH_TOO_LARGE",
-            )
+        check_batch_size(len(request.deals), self.max_batch_deals, "deals")
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         deals = deals_from_proto(request.deals)
@@ -52,12 +47,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     def RecordDealEvents(
         self, request: credit_pb2.RecordDealEventsRequest, context: grpc.ServicerContext
     ) -> credit_pb2.RecordDealEventsResponse:
-        n = len(request.events)
-        if n > self.max_batch_deals:
-            raise ResourceExhaustedError(
-                f"{n} events in one batch; the limit is {self.max_batch_deals}",
-                reason="BATCH_TOO_LARGE",
-            )
+        check_batch_size(len(request.events), self.max_batch_deals, "events")
         result = self.ledger.record(request.rule_set, events_from_proto(request.events))
         return credit_pb2.RecordDealEventsResponse(
             recorded_count=result.recorded,

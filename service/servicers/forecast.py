@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import grpc
 
-from engine.errors import ResourceExhaustedError
 from engine.forecast.deals import build_deal_batch
 from engine.forecast.scoring import score_deals
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.repository import RuleSetRepository
+from service.servicers.limits import check_batch_size
 
 
 class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
@@ -22,13 +22,12 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         self.max_batch_deals = max_batch_deals
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
-        n = len(request.deals)
-        if n > self.max_batch_deals:
-            raise ResourceExhaustedError(
-                f"{n} deals in one batch; the limit is {self.max_batch_deals}: split the batch "
-                "or use StreamScoreDeals",
-                reason="BATCH_TOO_LARGE",
-            )
+        check_batch_size(
+            len(request.deals),
+            self.max_batch_deals,
+            "deals",
+            "split the batch or use StreamScoreDeals",
+        )
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         deals = deals_from_proto(request.deals)

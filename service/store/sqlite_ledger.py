@@ -130,16 +130,18 @@ class LedgerBatch:
         self.conn = conn
 
     def events_by_id(self, ids: Iterable[str]) -> dict[str, StoredEvent]:
-        out: dict[str, StoredEvent] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
+        rows = self._where_in(f"SELECT {_EVENT_COLUMNS} FROM deal_events", "event_id", ids)
+        return {r[0]: _event(r) for r in rows}
+
+    def _where_in(self, select: str, column: str, values: Iterable[str]) -> list[Any]:
+        """Rows of ``select`` whose ``column`` is one of ``values`` (in chunks of 500)."""
+        values = list(values)
+        rows: list[Any] = []
+        for i in range(0, len(values), 500):
+            chunk = values[i : i + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT {_EVENT_COLUMNS} FROM deal_events WHERE event_id IN ({marks})", chunk
-            ).fetchall()
-            out.update((r[0], _event(r)) for r in rows)
-        return out
+            rows += self.conn.execute(f"{select} WHERE {column} IN ({marks})", chunk).fetchall()
+        return rows
 
     def events_of(self, deal_id: str) -> list[DealEvent]:
         rows = self.conn.execute(
@@ -150,19 +152,11 @@ class LedgerBatch:
 
     def heads(self, deal_ids: Iterable[str]) -> dict[str, DealHead]:
         out: dict[str, DealHead] = {}
-        ids = list(deal_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                "SELECT deal_id, rule_set, last_time, last_seq, state, credits FROM deal_heads "
-                f"WHERE deal_id IN ({marks})",
-                chunk,
-            ).fetchall()
-            for d, rs, t, seq, state, credits in rows:
-                out[d] = DealHead(
-                    d, rs, parse_time(t), int(seq), json.loads(state), _credits_from_json(credits)
-                )
+        select = "SELECT deal_id, rule_set, last_time, last_seq, state, credits FROM deal_heads"
+        for d, rs, t, seq, state, credits in self._where_in(select, "deal_id", deal_ids):
+            out[d] = DealHead(
+                d, rs, parse_time(t), int(seq), json.loads(state), _credits_from_json(credits)
+            )
         return out
 
     def recorded_by_event(self, deal_id: str) -> dict[str, Credits]:
@@ -252,21 +246,10 @@ def canonical_json(value: Any) -> str:
 
 
 @dataclass(frozen=True)
-class LedgerRow:
-    """A stored ledger line, for reports."""
+class LedgerRow(LedgerLine):
+    """A stored ledger line, with its place in the ledger."""
 
-    line_id: int
-    deal_id: str
-    event_id: str
-    event_time: dt.datetime
-    split: str
-    person: str
-    credit_delta_minor: int
-    weighted_delta_minor: int
-    currency: str
-    correction: bool
-    rule_set: str
-    revision: int
+    line_id: int = 0
 
 
 class SqliteLedger:
@@ -310,8 +293,8 @@ class SqliteLedger:
         rows = self.store.connection().execute(sql, (*args, limit)).fetchall()
         return [
             LedgerRow(
-                int(r[0]), r[1], r[2], parse_time(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8],
-                bool(r[9]), r[10], int(r[11]),
+                r[1], r[2], parse_time(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9]),
+                r[10], int(r[11]), line_id=int(r[0]),
             )
             for r in rows
         ]  # fmt: skip

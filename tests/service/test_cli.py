@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import grpc
@@ -17,7 +15,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from service.cli import main
-from tests.conftest import EXAMPLES, GOLDEN, ROOT
+from tests.conftest import EXAMPLES, GOLDEN, ROOT, serve_subprocess
 
 SAMPLE = str(EXAMPLES / "default.yaml")
 
@@ -78,34 +76,7 @@ def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.slow
 def test_serve_publishes_the_sample_and_drains_on_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "service.cli",
-            "serve",
-            "--address",
-            "127.0.0.1:0",
-            "--db",
-            str(tmp_path / "q.sqlite3"),
-        ],
-        cwd=ROOT,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        port = None
-        deadline = time.monotonic() + 60
-        assert proc.stderr is not None
-        while port is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            m = re.search(r"serving on .* \(port (\d+)\)", line)
-            port = int(m.group(1)) if m else None
-        assert port, "the server did not report its port"
+    with serve_subprocess(tmp_path / "q.sqlite3") as (proc, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
             status = (
                 health_pb2_grpc.HealthStub(ch)
@@ -134,9 +105,3 @@ def test_serve_publishes_the_sample_and_drains_on_sigterm(tmp_path: Path) -> Non
         assert proc.wait(timeout=30) == 0
         rest = proc.stderr.read()
         assert "draining" in rest and "stopped" in rest
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()

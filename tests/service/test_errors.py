@@ -11,6 +11,7 @@ import engine.errors as domain
 from engine.errors import InvalidArgumentError, NotFoundError, QuotientError, Violation
 from quotient.v1 import types_pb2
 from service.errors import DOMAIN, STATUS_CODES, internal_status, status_code_for, to_status
+from tests.conftest import decode_details
 
 
 def test_every_domain_error_maps_to_a_deliberate_status() -> None:
@@ -29,18 +30,7 @@ def test_every_domain_error_maps_to_a_deliberate_status() -> None:
 def unpack(status: grpc.Status) -> dict[str, object]:
     (_, value), *_ = [m for m in status.trailing_metadata if m[0] == "grpc-status-details-bin"]
     decoded = status_pb2.Status.FromString(value)
-    out: dict[str, object] = {"code": decoded.code, "message": decoded.message}
-    for kind in (
-        error_details_pb2.ErrorInfo,
-        error_details_pb2.BadRequest,
-        types_pb2.ViolationList,
-    ):
-        for d in decoded.details:
-            if d.Is(kind.DESCRIPTOR):
-                msg = kind()
-                d.Unpack(msg)
-                out[kind.DESCRIPTOR.name] = msg
-    return out
+    return {"code": decoded.code, "message": decoded.message, **decode_details(decoded)}
 
 
 def test_violations_become_bad_request_and_a_violation_list() -> None:

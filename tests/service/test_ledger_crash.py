@@ -5,15 +5,9 @@ half there, and re-sending the unacknowledged ones gives the ledger of an uninte
 from __future__ import annotations
 
 import datetime as dt
-import os
-import re
 import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import grpc
@@ -21,39 +15,11 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
-from tests.conftest import ROOT
+from tests.conftest import serve_subprocess
 
 BATCHES = 40
 PER_BATCH = 200
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
-
-
-@contextmanager
-def server(db: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0", "--db", str(db)],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert proc.stderr is not None
-    try:
-        port = None
-        deadline = time.monotonic() + 60
-        while port is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            m = re.search(r"serving on .* \(port (\d+)\)", line)
-            port = int(m.group(1)) if m else None
-        assert port, "the server did not report its port"
-        yield proc, port
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        proc.stderr.close()
 
 
 def batch(i: int) -> credit_pb2.RecordDealEventsRequest:
@@ -94,7 +60,7 @@ def deals_of(port: int) -> dict[str, tuple[int, int]]:
 @pytest.mark.slow
 def test_sigkill_mid_stream_loses_no_acknowledged_batch_and_tears_none(tmp_path: Path) -> None:
     acked: list[int] = []
-    with server(tmp_path / "crash.sqlite3") as (proc, port):
+    with serve_subprocess(tmp_path / "crash.sqlite3") as (proc, port):
 
         def send() -> None:
             with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
@@ -114,7 +80,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_batch_and_tears_none(tmp_path:
         sender.join(60)
     assert 0 < len(acked) < BATCHES, "the kill should land mid-stream"
 
-    with server(tmp_path / "crash.sqlite3") as (_, port):
+    with serve_subprocess(tmp_path / "crash.sqlite3") as (_, port):
         present = deals_of(port)
         for i in range(BATCHES):
             have = sum(f"d-{i}-{j}" in present for j in range(PER_BATCH))
@@ -129,7 +95,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_batch_and_tears_none(tmp_path:
                     stub.RecordDealEvents(batch(i), timeout=60)
         after_retry = deals_of(port)
 
-    with server(tmp_path / "clean.sqlite3") as (_, port):
+    with serve_subprocess(tmp_path / "clean.sqlite3") as (_, port):
         with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
             stub = credit_pb2_grpc.CreditServiceStub(ch)
             for i in range(BATCHES):
