@@ -9,7 +9,7 @@ fails its batch: it is marked invalid with a reason and the field at fault, and 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -371,8 +371,13 @@ def _amounts(
     return amount_minor, amount_minor * np.where(ok, factor, 0)
 
 
-def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
+def build_deal_batch(
+    deals: DealInput, rules: CompiledRuleSet, *, keep_fields: Collection[str] = ()
+) -> DealBatch:
     """Check deal values against ``rules`` and build the typed frame scoring reads.
+
+    Built-in text fields no rule reads (region, product line...) are left out of small batches,
+    where every column costs; name any a caller needs (to group by, say) in ``keep_fields``.
 
     Per-deal problems (unknown stage or currency, negative amount, a probability outside [0, 1] or
     with more than 6 places, an unknown category, an attribute of the wrong type) are returned in
@@ -443,17 +448,19 @@ def build_deal_batch(deals: DealInput, rules: CompiledRuleSet) -> DealBatch:
     columns["close_date"] = _typed_column(
         _pad(deals.close_date, n), FieldType.DATE, 0, True, "close_date", "INVALID_DATE", fail
     )
-    # The owner is always kept (credit splits need it); the other built-in strings only when a
-    # rule reads them, since they need no checking.
+    # The owner is always kept (credit splits need it); in small batches the other built-in
+    # strings only when a rule reads them or the caller asks, since they need no checking.
     used = rules.fields_used
-    for name in ("owner", "region", "product_line", "customer_tier", "source"):
-        if name != "owner" and name not in used:
+    skip_unused = n <= SMALL_BATCH
+    text_fields = ("owner", "region", "product_line", "customer_tier", "source")
+    for name in text_fields:
+        if skip_unused and name != "owner" and name not in used and name not in keep_fields:
             continue
         values = getattr(deals, name)
         columns[name] = _typed_column(
             _pad(values, n), FieldType.STRING, 0, True, name, "INVALID_ATTRIBUTE", fail
         )
-    builtins = set(columns)
+    builtins = set(columns) | set(text_fields)
     for name, spec in rules.schema.items():
         if name in builtins:
             continue
