@@ -126,6 +126,8 @@ class Rollup:
     closed_won_minor : ndarray of int64
     category_minor, cumulative_minor : dict of Category -> ndarray of int64
         Amount per forecast category (omitted excluded), single and cumulative.
+    row_of_deal : ndarray of int64, shape (deals,)
+        The row each deal of the batch was summed into; -1 for deals left out.
     """
 
     group_by: tuple[str, ...]
@@ -139,6 +141,7 @@ class Rollup:
     closed_won_minor: np.ndarray
     category_minor: dict[Category, np.ndarray]
     cumulative_minor: dict[Category, np.ndarray]
+    row_of_deal: np.ndarray
 
 
 def exact_group_sum(key: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray:
@@ -209,6 +212,8 @@ def rollup(
     flat = np.ravel_multi_index([c[rows] for c in codes], radices) if rows.size else rows
     uniq, key = np.unique(flat, return_inverse=True)
     n = uniq.shape[0]
+    row_of_deal = np.full(keep.shape[0], -1, dtype=np.int64)
+    row_of_deal[rows] = key
     amount = frame["amount_minor"].values[rows]
     weighted = scores.weighted_amount_minor[rows]
     cat = category[rows]
@@ -244,6 +249,7 @@ def rollup(
         closed_won_minor=per(np.where(won, amount, 0)),
         category_minor=single,
         cumulative_minor={c: np.asarray(v, dtype=np.int64) for c, v in cumulative.items()},
+        row_of_deal=row_of_deal,
     )
 
 

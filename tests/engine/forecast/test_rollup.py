@@ -159,3 +159,18 @@ def test_small_batches_leave_out_unread_text_fields_unless_kept() -> None:
     assert err.value.violations[0].reason == "UNKNOWN_FIELD"
     kept = build_deal_batch(deal_input_from_records(records), RULES, keep_fields=["product_line"])
     assert kept.frame["product_line"].dictionary == ("A",)
+
+
+def test_each_deal_knows_its_row() -> None:
+    r = run(
+        [
+            deal("quote", 100, "North", "2026-02-02"),
+            deal("lost", 700, "North", "2026-02-01"),  # omitted
+            deal("quote", 300, "South", "2026-05-02"),
+            deal("quote", 200, "North", "2026-03-02"),
+        ],
+        ["region"],
+        [Q1, Q2],
+    )
+    north, south = r.keys.index(("North", "2026-Q1")), r.keys.index(("South", "2026-Q2"))
+    assert r.row_of_deal.tolist() == [north, -1, south, north]
