@@ -112,13 +112,12 @@ def start(
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
+    ledger = SqliteLedger(store)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
-        ForecastServicer(repository, config.max_batch_deals), server
+        ForecastServicer(repository, config.max_batch_deals, ledger), server
     )
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
-        CreditServicer(
-            repository, CreditLedger(SqliteLedger(store), repository, clock), config.max_batch_deals
-        ),
+        CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
         server,
     )
     health_servicer = health.HealthServicer()

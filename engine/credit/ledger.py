@@ -164,6 +164,13 @@ def apply_event(state: State | None, event: DealEvent, rules: CompiledRuleSet) -
     return new
 
 
+def deal_record(state: State) -> dict[str, Any]:
+    """A state as a flat deal record (declared attributes beside the built-in fields, no team)."""
+    record = {k: v for k, v in state.items() if k not in ("team", "cancelled", "attributes")}
+    record.update(state.get("attributes") or {})
+    return record
+
+
 def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits | EventError]:
     """Split every state at once; a state that cannot be split gives its error instead."""
     if not states:
@@ -174,9 +181,7 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
     team = TeamInput([], [], [], [], [], [])
     for j, i in enumerate(live):
         s = states[i]
-        rec = {k: v for k, v in s.items() if k not in ("team", "cancelled", "attributes")}
-        rec.update(s.get("attributes") or {})
-        records.append(rec)
+        records.append(deal_record(s))
         for m in s.get("team", []):
             team.deal.append(j)
             team.person.append(m.get("person", ""))
@@ -339,6 +344,7 @@ __all__ = [
     "State",
     "apply_event",
     "credits_of",
+    "deal_record",
     "delta",
     "ledger_lines",
     "replay_deals",

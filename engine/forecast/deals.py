@@ -108,6 +108,25 @@ class DealBatch:
     def n_deals(self) -> int:
         return self.frame.n_rows
 
+    def take(self, index: np.ndarray) -> DealBatch:
+        """The deals at ``index`` (int positions, in that order), errors renumbered."""
+        index = np.asarray(index, dtype=np.int64)
+        position = {int(old): new for new, old in enumerate(index.tolist())}
+        errors = [
+            DealError(position[e.index], e.field, e.reason, e.message)
+            for e in self.errors
+            if e.index in position
+        ]
+        return DealBatch(
+            ids=[self.ids[i] for i in index.tolist()],
+            frame=self.frame.take(index),
+            valid=self.valid[index],
+            manual_win_ppm=self.manual_win_ppm[index],
+            category_override=self.category_override[index],
+            stage_idx=self.stage_idx[index],
+            errors=sorted(errors, key=lambda e: e.index),
+        )
+
 
 def _pad(values: Sequence[Any], n: int) -> list[Any]:
     return list(values) + [None] * (n - len(values)) if len(values) < n else list(values)

@@ -25,21 +25,53 @@ _sym_db = _symbol_database.Default()
 from quotient.v1 import types_pb2 as quotient_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aquotient/v1/forecast.proto\x12\x0bquotient.v1\x1a\x17quotient/v1/types.proto\"m\n\x11ScoreDealsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\"\xc8\x02\n\tDealScore\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08win_prob\x18\x03 \x01(\t\x12\x14\n\x0cwin_prob_ppm\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\'\n\x08\x63\x61tegory\x18\x07 \x01(\x0e\x32\x15.quotient.v1.Category\x12\x33\n\x0fwin_prob_source\x18\x08 \x01(\x0e\x32\x1a.quotient.v1.WinProbSource\x12\x15\n\rmatched_rules\x18\t \x03(\t\x12\x10\n\x08rule_set\x18\n \x01(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x12)\n\x07problem\x18\x0c \x01(\x0b\x32\x18.quotient.v1.DealProblem\"v\n\x12ScoreDealsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12&\n\x06scores\x18\x03 \x03(\x0b\x32\x16.quotient.v1.DealScore\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05*\xa7\x01\n\rWinProbSource\x12\x1f\n\x1bWIN_PROB_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15WIN_PROB_SOURCE_STAGE\x10\x01\x12\x1c\n\x18WIN_PROB_SOURCE_OVERRIDE\x10\x02\x12\x1a\n\x16WIN_PROB_SOURCE_MANUAL\x10\x03\x12 \n\x1cWIN_PROB_SOURCE_CLOSED_STAGE\x10\x04\x32\xb9\x01\n\x0f\x46orecastService\x12M\n\nScoreDeals\x12\x1e.quotient.v1.ScoreDealsRequest\x1a\x1f.quotient.v1.ScoreDealsResponse\x12W\n\x10StreamScoreDeals\x12\x1e.quotient.v1.ScoreDealsRequest\x1a\x1f.quotient.v1.ScoreDealsResponse(\x01\x30\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aquotient/v1/forecast.proto\x12\x0bquotient.v1\x1a\x17quotient/v1/types.proto\"m\n\x11ScoreDealsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\"\xc8\x02\n\tDealScore\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08win_prob\x18\x03 \x01(\t\x12\x14\n\x0cwin_prob_ppm\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\'\n\x08\x63\x61tegory\x18\x07 \x01(\x0e\x32\x15.quotient.v1.Category\x12\x33\n\x0fwin_prob_source\x18\x08 \x01(\x0e\x32\x1a.quotient.v1.WinProbSource\x12\x15\n\rmatched_rules\x18\t \x03(\t\x12\x10\n\x08rule_set\x18\n \x01(\t\x12\x10\n\x08revision\x18\x0b \x01(\x03\x12)\n\x07problem\x18\x0c \x01(\x0b\x32\x18.quotient.v1.DealProblem\"v\n\x12ScoreDealsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12&\n\x06scores\x18\x03 \x03(\x0b\x32\x16.quotient.v1.DealScore\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05\",\n\x08\x44\x65\x61lList\x12 \n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x11.quotient.v1.Deal\"\x1d\n\x0bStoredDeals\x12\x0e\n\x06\x66ilter\x18\x01 \x01(\t\"_\n\x0f\x43\x61lendarPeriods\x12%\n\x04kind\x18\x01 \x01(\x0e\x32\x17.quotient.v1.PeriodKind\x12\x12\n\nfirst_date\x18\x02 \x01(\t\x12\x11\n\tlast_date\x18\x03 \x01(\t\"D\n\x0c\x43ustomPeriod\x12\r\n\x05label\x18\x01 \x01(\t\x12\x12\n\nfirst_date\x18\x02 \x01(\t\x12\x11\n\tlast_date\x18\x03 \x01(\t\";\n\rCustomPeriods\x12*\n\x07periods\x18\x01 \x03(\x0b\x32\x19.quotient.v1.CustomPeriod\"B\n\x0bGroupTarget\x12\r\n\x05group\x18\x01 \x03(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x14\n\x0ctarget_minor\x18\x03 \x01(\x03\"\xf0\x03\n\x16\x43omputeForecastRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12&\n\x05\x64\x65\x61ls\x18\x04 \x01(\x0b\x32\x15.quotient.v1.DealListH\x00\x12*\n\x06stored\x18\x05 \x01(\x0b\x32\x18.quotient.v1.StoredDealsH\x00\x12\x10\n\x08group_by\x18\x06 \x03(\t\x12\x11\n\tsubtotals\x18\x07 \x01(\x08\x12\x30\n\x08\x63\x61lendar\x18\x08 \x01(\x0b\x32\x1c.quotient.v1.CalendarPeriodsH\x01\x12,\n\x06\x63ustom\x18\t \x01(\x0b\x32\x1a.quotient.v1.CustomPeriodsH\x01\x12\x11\n\tquantiles\x18\n \x03(\x01\x12)\n\x07targets\x18\x0b \x03(\x0b\x32\x18.quotient.v1.GroupTarget\x12/\n\x06method\x18\x0c \x01(\x0e\x32\x1f.quotient.v1.DistributionMethod\x12\x0e\n\x06trials\x18\r \x01(\x05\x12\x0c\n\x04seed\x18\x0e \x01(\x04\x12\x1a\n\x12max_relative_error\x18\x0f \x01(\x01\x42\x0c\n\ndeals_fromB\x0e\n\x0cperiods_from\"i\n\x0e\x43\x61tegoryAmount\x12\'\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x15.quotient.v1.Category\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x18\n\x10\x63umulative_minor\x18\x03 \x01(\x03\"7\n\rQuantileValue\x12\x10\n\x08quantile\x18\x01 \x01(\x01\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"\x99\x01\n\x13OutcomeDistribution\x12\x0e\n\x06method\x18\x01 \x01(\t\x12-\n\tquantiles\x18\x02 \x03(\x0b\x32\x1a.quotient.v1.QuantileValue\x12\x12\n\nmean_minor\x18\x03 \x01(\x01\x12\x19\n\x11\x65rror_bound_minor\x18\x04 \x01(\x01\x12\x14\n\x0c\x62ucket_minor\x18\x05 \x01(\x03\"\xf7\x01\n\tTargetGap\x12\x14\n\x0ctarget_minor\x18\x01 \x01(\x03\x12\x11\n\tgap_minor\x18\x02 \x01(\x03\x12\x1a\n\x12\x65xpected_gap_minor\x18\x03 \x01(\x03\x12\x10\n\x08\x63overage\x18\x04 \x01(\x01\x12\x1a\n\x12pace_minor_per_day\x18\x05 \x01(\x01\x12\x17\n\x0fprojected_minor\x18\x06 \x01(\x03\x12\x14\n\x0c\x64\x61ys_elapsed\x18\x07 \x01(\x05\x12\x11\n\tdays_left\x18\x08 \x01(\x05\x12\x1d\n\x15pipeline_needed_minor\x18\t \x01(\x03\x12\x16\n\x0ep_reach_target\x18\n \x01(\x01\"\xd3\x02\n\rForecastGroup\x12\r\n\x05group\x18\x01 \x03(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x12\n\ndeal_count\x18\x04 \x01(\x03\x12\x12\n\nopen_count\x18\x05 \x01(\x03\x12\x11\n\twon_count\x18\x06 \x01(\x03\x12\x16\n\x0epipeline_minor\x18\x07 \x01(\x03\x12\x16\n\x0eweighted_minor\x18\x08 \x01(\x03\x12\x18\n\x10\x63losed_won_minor\x18\t \x01(\x03\x12/\n\ncategories\x18\n \x03(\x0b\x32\x1b.quotient.v1.CategoryAmount\x12\x36\n\x0c\x64istribution\x18\x0b \x01(\x0b\x32 .quotient.v1.OutcomeDistribution\x12&\n\x06target\x18\x0c \x01(\x0b\x32\x16.quotient.v1.TargetGap\"\xba\x02\n\x17\x43omputeForecastResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x03(\t\x12*\n\x06groups\x18\x05 \x03(\x0b\x32\x1a.quotient.v1.ForecastGroup\x12\x0c\n\x04seed\x18\x06 \x01(\x04\x12\x0e\n\x06trials\x18\x07 \x01(\x05\x12\x12\n\ndeals_read\x18\x08 \x01(\x03\x12\x16\n\x0e\x64\x65\x61ls_unscored\x18\t \x01(\x03\x12\x1d\n\x15\x64\x65\x61ls_outside_periods\x18\n \x01(\x03\x12\x15\n\rdeals_omitted\x18\x0b \x01(\x03\x12+\n\x08unscored\x18\x0c \x03(\x0b\x32\x19.quotient.v1.UnscoredDeal\"Y\n\x0cUnscoredDeal\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12)\n\x07problem\x18\x03 \x01(\x0b\x32\x18.quotient.v1.DealProblem*\xa7\x01\n\rWinProbSource\x12\x1f\n\x1bWIN_PROB_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n\x15WIN_PROB_SOURCE_STAGE\x10\x01\x12\x1c\n\x18WIN_PROB_SOURCE_OVERRIDE\x10\x02\x12\x1a\n\x16WIN_PROB_SOURCE_MANUAL\x10\x03\x12 \n\x1cWIN_PROB_SOURCE_CLOSED_STAGE\x10\x04*o\n\nPeriodKind\x12\x1b\n\x17PERIOD_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11PERIOD_KIND_MONTH\x10\x01\x12\x17\n\x13PERIOD_KIND_QUARTER\x10\x02\x12\x14\n\x10PERIOD_KIND_YEAR\x10\x03*|\n\x12\x44istributionMethod\x12#\n\x1f\x44ISTRIBUTION_METHOD_UNSPECIFIED\x10\x00\x12#\n\x1f\x44ISTRIBUTION_METHOD_MONTE_CARLO\x10\x01\x12\x1c\n\x18\x44ISTRIBUTION_METHOD_NONE\x10\x02\x32\x97\x02\n\x0f\x46orecastService\x12M\n\nScoreDeals\x12\x1e.quotient.v1.ScoreDealsRequest\x1a\x1f.quotient.v1.ScoreDealsResponse\x12W\n\x10StreamScoreDeals\x12\x1e.quotient.v1.ScoreDealsRequest\x1a\x1f.quotient.v1.ScoreDealsResponse(\x01\x30\x01\x12\\\n\x0f\x43omputeForecast\x12#.quotient.v1.ComputeForecastRequest\x1a$.quotient.v1.ComputeForecastResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'quotient.v1.forecast_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_WINPROBSOURCE']._serialized_start=631
-  _globals['_WINPROBSOURCE']._serialized_end=798
+  _globals['_WINPROBSOURCE']._serialized_start=2823
+  _globals['_WINPROBSOURCE']._serialized_end=2990
+  _globals['_PERIODKIND']._serialized_start=2992
+  _globals['_PERIODKIND']._serialized_end=3103
+  _globals['_DISTRIBUTIONMETHOD']._serialized_start=3105
+  _globals['_DISTRIBUTIONMETHOD']._serialized_end=3229
   _globals['_SCOREDEALSREQUEST']._serialized_start=68
   _globals['_SCOREDEALSREQUEST']._serialized_end=177
   _globals['_DEALSCORE']._serialized_start=180
   _globals['_DEALSCORE']._serialized_end=508
   _globals['_SCOREDEALSRESPONSE']._serialized_start=510
   _globals['_SCOREDEALSRESPONSE']._serialized_end=628
-  _globals['_FORECASTSERVICE']._serialized_start=801
-  _globals['_FORECASTSERVICE']._serialized_end=986
+  _globals['_DEALLIST']._serialized_start=630
+  _globals['_DEALLIST']._serialized_end=674
+  _globals['_STOREDDEALS']._serialized_start=676
+  _globals['_STOREDDEALS']._serialized_end=705
+  _globals['_CALENDARPERIODS']._serialized_start=707
+  _globals['_CALENDARPERIODS']._serialized_end=802
+  _globals['_CUSTOMPERIOD']._serialized_start=804
+  _globals['_CUSTOMPERIOD']._serialized_end=872
+  _globals['_CUSTOMPERIODS']._serialized_start=874
+  _globals['_CUSTOMPERIODS']._serialized_end=933
+  _globals['_GROUPTARGET']._serialized_start=935
+  _globals['_GROUPTARGET']._serialized_end=1001
+  _globals['_COMPUTEFORECASTREQUEST']._serialized_start=1004
+  _globals['_COMPUTEFORECASTREQUEST']._serialized_end=1500
+  _globals['_CATEGORYAMOUNT']._serialized_start=1502
+  _globals['_CATEGORYAMOUNT']._serialized_end=1607
+  _globals['_QUANTILEVALUE']._serialized_start=1609
+  _globals['_QUANTILEVALUE']._serialized_end=1664
+  _globals['_OUTCOMEDISTRIBUTION']._serialized_start=1667
+  _globals['_OUTCOMEDISTRIBUTION']._serialized_end=1820
+  _globals['_TARGETGAP']._serialized_start=1823
+  _globals['_TARGETGAP']._serialized_end=2070
+  _globals['_FORECASTGROUP']._serialized_start=2073
+  _globals['_FORECASTGROUP']._serialized_end=2412
+  _globals['_COMPUTEFORECASTRESPONSE']._serialized_start=2415
+  _globals['_COMPUTEFORECASTRESPONSE']._serialized_end=2729
+  _globals['_UNSCOREDDEAL']._serialized_start=2731
+  _globals['_UNSCOREDDEAL']._serialized_end=2820
+  _globals['_FORECASTSERVICE']._serialized_start=3232
+  _globals['_FORECASTSERVICE']._serialized_end=3511
 # @@protoc_insertion_point(module_scope)

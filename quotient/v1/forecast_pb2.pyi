@@ -15,11 +15,31 @@ class WinProbSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WIN_PROB_SOURCE_OVERRIDE: _ClassVar[WinProbSource]
     WIN_PROB_SOURCE_MANUAL: _ClassVar[WinProbSource]
     WIN_PROB_SOURCE_CLOSED_STAGE: _ClassVar[WinProbSource]
+
+class PeriodKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PERIOD_KIND_UNSPECIFIED: _ClassVar[PeriodKind]
+    PERIOD_KIND_MONTH: _ClassVar[PeriodKind]
+    PERIOD_KIND_QUARTER: _ClassVar[PeriodKind]
+    PERIOD_KIND_YEAR: _ClassVar[PeriodKind]
+
+class DistributionMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    DISTRIBUTION_METHOD_UNSPECIFIED: _ClassVar[DistributionMethod]
+    DISTRIBUTION_METHOD_MONTE_CARLO: _ClassVar[DistributionMethod]
+    DISTRIBUTION_METHOD_NONE: _ClassVar[DistributionMethod]
 WIN_PROB_SOURCE_UNSPECIFIED: WinProbSource
 WIN_PROB_SOURCE_STAGE: WinProbSource
 WIN_PROB_SOURCE_OVERRIDE: WinProbSource
 WIN_PROB_SOURCE_MANUAL: WinProbSource
 WIN_PROB_SOURCE_CLOSED_STAGE: WinProbSource
+PERIOD_KIND_UNSPECIFIED: PeriodKind
+PERIOD_KIND_MONTH: PeriodKind
+PERIOD_KIND_QUARTER: PeriodKind
+PERIOD_KIND_YEAR: PeriodKind
+DISTRIBUTION_METHOD_UNSPECIFIED: DistributionMethod
+DISTRIBUTION_METHOD_MONTE_CARLO: DistributionMethod
+DISTRIBUTION_METHOD_NONE: DistributionMethod
 
 class ScoreDealsRequest(_message.Message):
     __slots__ = ("rule_set", "revision", "as_of_date", "deals")
@@ -72,3 +92,207 @@ class ScoreDealsResponse(_message.Message):
     scores: _containers.RepeatedCompositeFieldContainer[DealScore]
     failed_count: int
     def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[DealScore, _Mapping]]] = ..., failed_count: _Optional[int] = ...) -> None: ...
+
+class DealList(_message.Message):
+    __slots__ = ("deals",)
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    deals: _containers.RepeatedCompositeFieldContainer[_types_pb2.Deal]
+    def __init__(self, deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ...) -> None: ...
+
+class StoredDeals(_message.Message):
+    __slots__ = ("filter",)
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    filter: str
+    def __init__(self, filter: _Optional[str] = ...) -> None: ...
+
+class CalendarPeriods(_message.Message):
+    __slots__ = ("kind", "first_date", "last_date")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_DATE_FIELD_NUMBER: _ClassVar[int]
+    kind: PeriodKind
+    first_date: str
+    last_date: str
+    def __init__(self, kind: _Optional[_Union[PeriodKind, str]] = ..., first_date: _Optional[str] = ..., last_date: _Optional[str] = ...) -> None: ...
+
+class CustomPeriod(_message.Message):
+    __slots__ = ("label", "first_date", "last_date")
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_DATE_FIELD_NUMBER: _ClassVar[int]
+    label: str
+    first_date: str
+    last_date: str
+    def __init__(self, label: _Optional[str] = ..., first_date: _Optional[str] = ..., last_date: _Optional[str] = ...) -> None: ...
+
+class CustomPeriods(_message.Message):
+    __slots__ = ("periods",)
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    periods: _containers.RepeatedCompositeFieldContainer[CustomPeriod]
+    def __init__(self, periods: _Optional[_Iterable[_Union[CustomPeriod, _Mapping]]] = ...) -> None: ...
+
+class GroupTarget(_message.Message):
+    __slots__ = ("group", "period", "target_minor")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    target_minor: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
+
+class ComputeForecastRequest(_message.Message):
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    SUBTOTALS_FIELD_NUMBER: _ClassVar[int]
+    CALENDAR_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    TRIALS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    MAX_RELATIVE_ERROR_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    as_of_date: str
+    deals: DealList
+    stored: StoredDeals
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    subtotals: bool
+    calendar: CalendarPeriods
+    custom: CustomPeriods
+    quantiles: _containers.RepeatedScalarFieldContainer[float]
+    targets: _containers.RepeatedCompositeFieldContainer[GroupTarget]
+    method: DistributionMethod
+    trials: int
+    seed: int
+    max_relative_error: float
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ...) -> None: ...
+
+class CategoryAmount(_message.Message):
+    __slots__ = ("category", "amount_minor", "cumulative_minor")
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CUMULATIVE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    category: _types_pb2.Category
+    amount_minor: int
+    cumulative_minor: int
+    def __init__(self, category: _Optional[_Union[_types_pb2.Category, str]] = ..., amount_minor: _Optional[int] = ..., cumulative_minor: _Optional[int] = ...) -> None: ...
+
+class QuantileValue(_message.Message):
+    __slots__ = ("quantile", "amount_minor")
+    QUANTILE_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    quantile: float
+    amount_minor: int
+    def __init__(self, quantile: _Optional[float] = ..., amount_minor: _Optional[int] = ...) -> None: ...
+
+class OutcomeDistribution(_message.Message):
+    __slots__ = ("method", "quantiles", "mean_minor", "error_bound_minor", "bucket_minor")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    QUANTILES_FIELD_NUMBER: _ClassVar[int]
+    MEAN_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ERROR_BOUND_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BUCKET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    method: str
+    quantiles: _containers.RepeatedCompositeFieldContainer[QuantileValue]
+    mean_minor: float
+    error_bound_minor: float
+    bucket_minor: int
+    def __init__(self, method: _Optional[str] = ..., quantiles: _Optional[_Iterable[_Union[QuantileValue, _Mapping]]] = ..., mean_minor: _Optional[float] = ..., error_bound_minor: _Optional[float] = ..., bucket_minor: _Optional[int] = ...) -> None: ...
+
+class TargetGap(_message.Message):
+    __slots__ = ("target_minor", "gap_minor", "expected_gap_minor", "coverage", "pace_minor_per_day", "projected_minor", "days_elapsed", "days_left", "pipeline_needed_minor", "p_reach_target")
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    GAP_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_GAP_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    PACE_MINOR_PER_DAY_FIELD_NUMBER: _ClassVar[int]
+    PROJECTED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    DAYS_ELAPSED_FIELD_NUMBER: _ClassVar[int]
+    DAYS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_NEEDED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    P_REACH_TARGET_FIELD_NUMBER: _ClassVar[int]
+    target_minor: int
+    gap_minor: int
+    expected_gap_minor: int
+    coverage: float
+    pace_minor_per_day: float
+    projected_minor: int
+    days_elapsed: int
+    days_left: int
+    pipeline_needed_minor: int
+    p_reach_target: float
+    def __init__(self, target_minor: _Optional[int] = ..., gap_minor: _Optional[int] = ..., expected_gap_minor: _Optional[int] = ..., coverage: _Optional[float] = ..., pace_minor_per_day: _Optional[float] = ..., projected_minor: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., days_left: _Optional[int] = ..., pipeline_needed_minor: _Optional[int] = ..., p_reach_target: _Optional[float] = ...) -> None: ...
+
+class ForecastGroup(_message.Message):
+    __slots__ = ("group", "level", "period", "deal_count", "open_count", "won_count", "pipeline_minor", "weighted_minor", "closed_won_minor", "categories", "distribution", "target")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    DEAL_COUNT_FIELD_NUMBER: _ClassVar[int]
+    OPEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WON_COUNT_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    WEIGHTED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_WON_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CATEGORIES_FIELD_NUMBER: _ClassVar[int]
+    DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    level: int
+    period: str
+    deal_count: int
+    open_count: int
+    won_count: int
+    pipeline_minor: int
+    weighted_minor: int
+    closed_won_minor: int
+    categories: _containers.RepeatedCompositeFieldContainer[CategoryAmount]
+    distribution: OutcomeDistribution
+    target: TargetGap
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., level: _Optional[int] = ..., period: _Optional[str] = ..., deal_count: _Optional[int] = ..., open_count: _Optional[int] = ..., won_count: _Optional[int] = ..., pipeline_minor: _Optional[int] = ..., weighted_minor: _Optional[int] = ..., closed_won_minor: _Optional[int] = ..., categories: _Optional[_Iterable[_Union[CategoryAmount, _Mapping]]] = ..., distribution: _Optional[_Union[OutcomeDistribution, _Mapping]] = ..., target: _Optional[_Union[TargetGap, _Mapping]] = ...) -> None: ...
+
+class ComputeForecastResponse(_message.Message):
+    __slots__ = ("rule_set", "revision", "currency", "group_by", "groups", "seed", "trials", "deals_read", "deals_unscored", "deals_outside_periods", "deals_omitted", "unscored")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    TRIALS_FIELD_NUMBER: _ClassVar[int]
+    DEALS_READ_FIELD_NUMBER: _ClassVar[int]
+    DEALS_UNSCORED_FIELD_NUMBER: _ClassVar[int]
+    DEALS_OUTSIDE_PERIODS_FIELD_NUMBER: _ClassVar[int]
+    DEALS_OMITTED_FIELD_NUMBER: _ClassVar[int]
+    UNSCORED_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    currency: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    groups: _containers.RepeatedCompositeFieldContainer[ForecastGroup]
+    seed: int
+    trials: int
+    deals_read: int
+    deals_unscored: int
+    deals_outside_periods: int
+    deals_omitted: int
+    unscored: _containers.RepeatedCompositeFieldContainer[UnscoredDeal]
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., groups: _Optional[_Iterable[_Union[ForecastGroup, _Mapping]]] = ..., seed: _Optional[int] = ..., trials: _Optional[int] = ..., deals_read: _Optional[int] = ..., deals_unscored: _Optional[int] = ..., deals_outside_periods: _Optional[int] = ..., deals_omitted: _Optional[int] = ..., unscored: _Optional[_Iterable[_Union[UnscoredDeal, _Mapping]]] = ...) -> None: ...
+
+class UnscoredDeal(_message.Message):
+    __slots__ = ("index", "deal_id", "problem")
+    INDEX_FIELD_NUMBER: _ClassVar[int]
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    index: int
+    deal_id: str
+    problem: _types_pb2.DealProblem
+    def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ...) -> None: ...

@@ -45,6 +45,11 @@ class ForecastServiceStub:
                 request_serializer=quotient_dot_v1_dot_forecast__pb2.ScoreDealsRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_forecast__pb2.ScoreDealsResponse.FromString,
                 _registered_method=True)
+        self.ComputeForecast = channel.unary_unary(
+                '/quotient.v1.ForecastService/ComputeForecast',
+                request_serializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.FromString,
+                _registered_method=True)
 
 
 class ForecastServiceServicer:
@@ -65,6 +70,14 @@ class ForecastServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ComputeForecast(self, request, context):
+        """Rolls deals (given, or held in the store) up by group and period: pipeline, weighted amount,
+        closed-won, amounts per forecast category, the outcome distribution, and the gap to targets.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ForecastServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +90,11 @@ def add_ForecastServiceServicer_to_server(servicer, server):
                     servicer.StreamScoreDeals,
                     request_deserializer=quotient_dot_v1_dot_forecast__pb2.ScoreDealsRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_forecast__pb2.ScoreDealsResponse.SerializeToString,
+            ),
+            'ComputeForecast': grpc.unary_unary_rpc_method_handler(
+                    servicer.ComputeForecast,
+                    request_deserializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +152,33 @@ class ForecastService:
             '/quotient.v1.ForecastService/StreamScoreDeals',
             quotient_dot_v1_dot_forecast__pb2.ScoreDealsRequest.SerializeToString,
             quotient_dot_v1_dot_forecast__pb2.ScoreDealsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ComputeForecast(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.ForecastService/ComputeForecast',
+            quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.SerializeToString,
+            quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.FromString,
             options,
             channel_credentials,
             insecure,

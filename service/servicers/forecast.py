@@ -1,25 +1,56 @@
-"""``quotient.v1.ForecastService``: deal scoring, one batch per request or per stream message."""
+"""``quotient.v1.ForecastService``: deal scoring (one batch per request or per stream message) and
+forecasts over deals given in the request or held in the store."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import grpc
+import numpy as np
 
-from engine.forecast.deals import build_deal_batch
+from engine.credit.ledger import deal_record
+from engine.errors import ResourceExhaustedError
+from engine.forecast.deals import DealInput, build_deal_batch, deal_input_from_records
+from engine.forecast.report import (
+    DistributionOptions,
+    Method,
+    compile_filter,
+    forecast_report,
+    select_deals,
+)
 from engine.forecast.scoring import score_deals
-from quotient.v1 import forecast_pb2, forecast_pb2_grpc
+from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
 from service.convert import deals_from_proto, parse_date, scores_to_proto
+from service.convert_forecast import (
+    method_from_proto,
+    periods_from_proto,
+    quantiles_from_proto,
+    report_to_proto,
+    targets_from_proto,
+)
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
+from service.store.sqlite_ledger import SqliteLedger
+
+#: Monte Carlo work one request may ask for: trials x deals.
+MAX_MONTE_CARLO_DRAWS = 500_000_000
+#: Unscored deals listed in a forecast response.
+MAX_UNSCORED_LISTED = 100
 
 
 class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     """Implements ForecastService over a :class:`RuleSetRepository`."""
 
-    def __init__(self, repository: RuleSetRepository, max_batch_deals: int) -> None:
+    def __init__(
+        self,
+        repository: RuleSetRepository,
+        max_batch_deals: int,
+        ledger: SqliteLedger | None = None,
+    ) -> None:
         self.repository = repository
         self.max_batch_deals = max_batch_deals
+        self.ledger = ledger
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
         check_batch_size(
@@ -47,6 +78,64 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     ) -> Iterator[forecast_pb2.ScoreDealsResponse]:
         for request in request_iterator:
             yield self._score(request)
+
+    def _deals(self, request: forecast_pb2.ComputeForecastRequest) -> DealInput:
+        if request.WhichOneof("deals_from") == "stored":
+            if self.ledger is None:
+                raise ResourceExhaustedError("this server keeps no deals", reason="NO_DEAL_STORE")
+            states = self.ledger.deal_states(request.rule_set)
+            return deal_input_from_records(
+                [deal_record(s) for s in states if not s.get("cancelled")]
+            )
+        check_batch_size(len(request.deals.deals), self.max_batch_deals, "deals",
+                         "roll up stored deals, or split the forecast by period")  # fmt: skip
+        return deals_from_proto(request.deals.deals)
+
+    def ComputeForecast(
+        self, request: forecast_pb2.ComputeForecastRequest, context: grpc.ServicerContext
+    ) -> forecast_pb2.ComputeForecastResponse:
+        as_of = parse_date(request.as_of_date, "as_of_date")
+        record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
+        as_of = as_of or self.repository.clock().date()
+        periods = periods_from_proto(request)
+        quantiles = quantiles_from_proto(request)
+        method = method_from_proto(request.method)
+        condition = compile_filter(rules, request.stored.filter, "stored.filter")
+        group_by = list(request.group_by)
+        keep = [*group_by, *(condition.fields if condition else ())]
+        batch = select_deals(build_deal_batch(self._deals(request), rules, keep_fields=keep),
+                             condition)  # fmt: skip
+        trials = request.trials or 10_000
+        seed = None
+        if method is Method.MONTE_CARLO:
+            if trials * max(batch.n_deals, 1) > MAX_MONTE_CARLO_DRAWS:
+                raise ResourceExhaustedError(
+                    f"{trials} trials over {batch.n_deals} deals is more than "
+                    f"{MAX_MONTE_CARLO_DRAWS:,} draws: use fewer trials or the exact method",
+                    reason="MONTE_CARLO_TOO_LARGE",
+                )
+            seed = request.seed or secrets.randbits(63)
+        options = DistributionOptions(
+            method=method,
+            quantiles=quantiles,
+            max_relative_error=request.max_relative_error or 0.001,
+            trials=trials,
+            rng=np.random.default_rng(seed) if seed is not None else None,
+            seed=seed,
+        )
+        scores = score_deals(rules, batch)
+        report = forecast_report(batch, scores, group_by, periods, as_of=as_of,
+                                 subtotals=request.subtotals,
+                                 targets=targets_from_proto(list(request.targets)),
+                                 options=options)  # fmt: skip
+        response = report_to_proto(report, record)
+        for e in scores.errors[:MAX_UNSCORED_LISTED]:
+            response.unscored.add(
+                index=e.index,
+                deal_id=batch.ids[e.index],
+                problem=types_pb2.DealProblem(reason=e.reason, field=e.field, message=e.message),
+            )
+        return response
 
 
 __all__ = ["ForecastServicer"]

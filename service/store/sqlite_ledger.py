@@ -265,6 +265,13 @@ class SqliteLedger:
         with self.store.transaction() as conn:
             yield LedgerBatch(conn)
 
+    def deal_states(self, rule_set: str) -> list[State]:
+        """The latest state of every deal recorded under ``rule_set``, in deal id order."""
+        rows = self.store.connection().execute(
+            "SELECT state FROM deal_heads WHERE rule_set = ? ORDER BY deal_id", (rule_set,)
+        )
+        return [json.loads(state) for (state,) in rows]
+
     def lines(
         self,
         *,

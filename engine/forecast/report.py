@@ -1,0 +1,353 @@
+"""A whole forecast: roll-ups by group and period, subtotals, outcome distributions and target gaps.
+
+This is what ``ForecastService.ComputeForecast`` and ``quotient forecast`` return, assembled from the
+pure parts: :func:`~engine.forecast.rollup.rollup` sums the scored deals (once per subtotal level),
+:mod:`~engine.forecast.distribution` gives each row's outcome distribution from the row's deals,
+and :mod:`~engine.forecast.gap` the gap to each row's target. Loops here run over rows (groups x
+periods), never over deals.
+
+Targets are checked before anything is computed: a target must name a reported period, give one
+value per group-by field (fewer for a subtotal row), and use group values that occur in the deals
+(a typo must not become a silent empty row). A target whose group has no deal in its period still
+gets a row, with zero sums, so the whole gap shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from enum import Enum
+
+import numpy as np
+
+from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
+from engine.forecast.deals import DealBatch
+from engine.forecast.distribution import Outcome, monte_carlo, outcome_distribution
+from engine.forecast.gap import target_gaps
+from engine.forecast.rollup import REPORTED, Period, Rollup, rollup
+from engine.forecast.scoring import ScoreResult
+from engine.frame import date_to_days
+from engine.rules.compiler import CompiledRuleSet
+from engine.rules.expression import Condition, compile_condition
+from engine.rules.schema import CATEGORY_ORDER, Category
+
+_OMITTED = CATEGORY_ORDER.index(Category.OMITTED)
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
+
+class Method(str, Enum):
+    """How outcome distributions are computed."""
+
+    AUTO = "auto"  # exact, or normal where provably within the error budget
+    MONTE_CARLO = "monte_carlo"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target for one group (one value per leading group-by field) and period label."""
+
+    group: tuple[str, ...]
+    period: str
+    target_minor: int
+
+
+@dataclass(frozen=True)
+class DistributionOptions:
+    """How to compute outcome distributions. ``rng`` and ``seed`` are for Monte Carlo only."""
+
+    method: Method = Method.AUTO
+    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    max_relative_error: float = 0.001
+    trials: int = 10_000
+    rng: np.random.Generator | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class TargetGap:
+    """A row's target and its gap figures (see :mod:`engine.forecast.gap`)."""
+
+    target_minor: int
+    gap_minor: int
+    expected_gap_minor: int
+    coverage: float
+    pace_minor_per_day: float
+    projected_minor: int
+    days_elapsed: int
+    days_left: int
+    pipeline_needed_minor: int
+    p_reach_target: float | None
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One group and period. ``group`` has one value per group-by field; only the first
+    ``level`` apply (the rest are '' in a subtotal row)."""
+
+    group: tuple[str, ...]
+    level: int
+    period: Period
+    deal_count: int
+    open_count: int
+    won_count: int
+    pipeline_minor: int
+    weighted_minor: int
+    closed_won_minor: int
+    category_minor: dict[Category, int]
+    cumulative_minor: dict[Category, int]
+    outcome: Outcome | None
+    target: TargetGap | None
+
+
+@dataclass(frozen=True)
+class ForecastReport:
+    """Every row of a forecast, with what was left out of it and why."""
+
+    group_by: tuple[str, ...]
+    currency: str
+    rows: list[ForecastRow]
+    deals_read: int
+    deals_unscored: int
+    deals_outside_periods: int
+    deals_omitted: int
+    seed: int | None
+    trials: int
+
+
+def compile_filter(rules: CompiledRuleSet, text: str, path: str) -> Condition | None:
+    """A deal filter: a condition over the rule set's fields, SQL-style as in rule sets; None for
+    empty text. A filter that does not compile is INVALID_FILTER with its violations under ``path``.
+    """
+    if not text.strip():
+        return None
+    try:
+        return compile_condition(text, rules.schema, path=path)
+    except RuleSetInvalidError as e:
+        raise InvalidArgumentError(
+            f"the filter {text!r} is not a valid condition",
+            reason="INVALID_FILTER",
+            violations=e.violations,
+        ) from None
+
+
+def select_deals(batch: DealBatch, condition: Condition | None) -> DealBatch:
+    """The deals of ``batch`` for which ``condition`` holds. Deals that could not be read are
+    kept, so that they are reported, never silently dropped."""
+    if condition is None:
+        return batch
+    keep = condition.evaluate(batch.frame) | ~batch.valid
+    return batch.take(np.flatnonzero(keep))
+
+
+def _refuse(problems: list[Violation]) -> None:
+    if problems:
+        raise InvalidArgumentError(
+            "these targets do not fit the forecast", reason="INVALID_TARGET", violations=problems
+        )
+
+
+def check_targets(
+    targets: Sequence[Target],
+    batch: DealBatch,
+    group_by: Sequence[str],
+    periods: Sequence[Period],
+    levels: Sequence[int],
+) -> None:
+    """Refuse targets for unknown periods, groups or group values, duplicates and negatives."""
+    labels = {p.label for p in periods}
+    seen: set[tuple[tuple[str, ...], str]] = set()
+    problems = []
+    for i, t in enumerate(targets):
+        where = f"targets[{i}]"
+        if len(t.group) not in levels:
+            problems.append(Violation(f"{where}.group", 0, 0, "TARGET_GROUP_ARITY",
+                                      f"{len(t.group)} values; this forecast's rows have "
+                                      + " or ".join(map(str, sorted(levels)))))  # fmt: skip
+        else:
+            for j, value in enumerate(t.group):
+                column = batch.frame[group_by[j]]
+                if value and value not in column.dictionary:
+                    problems.append(Violation(f"{where}.group[{j}]", 0, 0, "UNKNOWN_GROUP",
+                                              f"no deal has {group_by[j]} {value!r}"))  # fmt: skip
+        if t.period not in labels:
+            problems.append(Violation(f"{where}.period", 0, 0, "UNKNOWN_PERIOD",
+                                      f"{t.period!r} is not one of the forecast's periods"))  # fmt: skip
+        if t.target_minor < 0:
+            problems.append(Violation(f"{where}.target_minor", 0, 0, "NEGATIVE_TARGET",
+                                      "a target cannot be negative"))  # fmt: skip
+        key = (t.group, t.period)
+        if key in seen:
+            problems.append(Violation(where, 0, 0, "DUPLICATE_TARGET",
+                                      "another target has this group and period"))  # fmt: skip
+        seen.add(key)
+    _refuse(problems)
+
+
+def _outcome(
+    amount: np.ndarray, prob_ppm: np.ndarray, target: int | None, options: DistributionOptions
+) -> Outcome | None:
+    if options.method is Method.NONE:
+        return None
+    if options.method is Method.MONTE_CARLO:
+        if options.rng is None:
+            raise ValueError("Monte Carlo needs an rng")
+        return monte_carlo(amount, prob_ppm, options.quantiles, rng=options.rng,
+                           seed=options.seed, trials=options.trials,
+                           target_minor=target)  # fmt: skip
+    return outcome_distribution(amount, prob_ppm, options.quantiles, target_minor=target,
+                                max_relative_error=options.max_relative_error)  # fmt: skip
+
+
+def _level_rows(
+    level: int,
+    width: int,
+    r: Rollup,
+    periods: Sequence[Period],
+    amount: np.ndarray,
+    prob_ppm: np.ndarray,
+    targets: dict[tuple[tuple[str, ...], str], int],
+    options: DistributionOptions,
+) -> list[tuple[ForecastRow, int | None]]:
+    """The rows of one level, plus empty rows for targets without deals, each with its target."""
+    by_label = {p.label: p for p in periods}
+    members = np.flatnonzero(r.row_of_deal >= 0)
+    members = members[np.argsort(r.row_of_deal[members], kind="stable")]
+    bounds = np.searchsorted(r.row_of_deal[members], np.arange(len(r.keys) + 1))
+    out = []
+    pad = ("",) * (width - level)
+    for i, key in enumerate(r.keys):
+        group, label = tuple(key[:-1]), key[-1]
+        target = targets.pop((group, label), None)
+        deals = members[bounds[i] : bounds[i + 1]]
+        row = ForecastRow(
+            group=group + pad,
+            level=level,
+            period=by_label[label],
+            deal_count=int(r.deal_count[i]),
+            open_count=int(r.open_count[i]),
+            won_count=int(r.won_count[i]),
+            pipeline_minor=int(r.pipeline_minor[i]),
+            weighted_minor=int(r.weighted_minor[i]),
+            closed_won_minor=int(r.closed_won_minor[i]),
+            category_minor={c: int(r.category_minor[c][i]) for c in REPORTED},
+            cumulative_minor={c: int(r.cumulative_minor[c][i]) for c in REPORTED},
+            outcome=_outcome(amount[deals], prob_ppm[deals], target, options),
+            target=None,
+        )
+        out.append((row, target))
+    for (group, label), target in list(targets.items()):
+        if len(group) != level:
+            continue
+        del targets[(group, label)]
+        zero: dict[Category, int] = dict.fromkeys(REPORTED, 0)
+        empty = np.zeros(0, dtype=np.int64)
+        row = ForecastRow(group + pad, level, by_label[label], 0, 0, 0, 0, 0, 0, zero, dict(zero),
+                          _outcome(empty, empty, target, options), None)  # fmt: skip
+        out.append((row, target))
+    return out
+
+
+def _with_gaps(rows: list[tuple[ForecastRow, int | None]], as_of: dt.date) -> list[ForecastRow]:
+    """Attach :class:`TargetGap` to the rows that have a target (one vectorised call)."""
+    have = [i for i, (_, t) in enumerate(rows) if t is not None]
+    out = [row for row, _ in rows]
+    if not have:
+        return out
+    picked = [rows[i] for i in have]
+
+    def col(values: Sequence[int | float | None], dtype: type = np.int64) -> np.ndarray:
+        return np.asarray(values, dtype=dtype)
+
+    expected = [r.outcome.mean_minor if r.outcome else r.closed_won_minor + r.weighted_minor
+                for r, _ in picked]  # fmt: skip
+    gaps = target_gaps(
+        col([t for _, t in picked]),
+        col([r.closed_won_minor for r, _ in picked]),
+        col([r.pipeline_minor for r, _ in picked]),
+        col([r.weighted_minor for r, _ in picked]),
+        col(expected, np.float64),
+        col([date_to_days(r.period.start) for r, _ in picked]),
+        col([date_to_days(r.period.end) for r, _ in picked]),
+        date_to_days(as_of),
+    )
+    for j, i in enumerate(have):
+        row, target = rows[i]
+        assert target is not None
+        gap = TargetGap(
+            target_minor=target,
+            gap_minor=int(gaps.gap_minor[j]),
+            expected_gap_minor=int(gaps.expected_gap_minor[j]),
+            coverage=float(gaps.coverage[j]),
+            pace_minor_per_day=float(gaps.pace_minor_per_day[j]),
+            projected_minor=int(gaps.projected_minor[j]),
+            days_elapsed=int(gaps.days_elapsed[j]),
+            days_left=int(gaps.days_left[j]),
+            pipeline_needed_minor=int(gaps.pipeline_needed_minor[j]),
+            p_reach_target=row.outcome.p_reach_target if row.outcome else None,
+        )
+        out[i] = replace(row, target=gap)
+    return out
+
+
+def forecast_report(
+    batch: DealBatch,
+    scores: ScoreResult,
+    group_by: Sequence[str],
+    periods: Sequence[Period],
+    *,
+    as_of: dt.date,
+    subtotals: bool = False,
+    targets: Sequence[Target] = (),
+    options: DistributionOptions | None = None,
+) -> ForecastReport:
+    """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
+    ``subtotals``), with outcome distributions and, where targets are given, the gap to them.
+
+    Raises INVALID_ARGUMENT for unknown or non-text group-by fields, unusable periods, a currency
+    mixture, and targets that do not fit (see :func:`check_targets`).
+    """
+    options = options or DistributionOptions()
+    width = len(group_by)
+    levels = list(range(width, -1, -1)) if subtotals else [width]
+    detail = rollup(batch, scores, group_by, periods)
+    check_targets(targets, batch, group_by, periods, levels)
+    wanted = {(t.group, t.period): t.target_minor for t in targets}
+    amount = batch.frame["amount_minor"].values.astype(np.int64)
+    prob_ppm = scores.win_prob_ppm.astype(np.int64)
+    rows: list[tuple[ForecastRow, int | None]] = []
+    for level in levels:
+        r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
+        level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
+        level_rows.sort(key=lambda x: (x[0].group, x[0].period.start))
+        rows += level_rows
+    omitted = scores.valid & (scores.category == _OMITTED)
+    outside = scores.valid & ~omitted & (detail.row_of_deal < 0)
+    mc = options.method is Method.MONTE_CARLO
+    return ForecastReport(
+        group_by=tuple(group_by),
+        currency=detail.currency,
+        rows=_with_gaps(rows, as_of),
+        deals_read=batch.n_deals,
+        deals_unscored=int((~scores.valid).sum()),
+        deals_outside_periods=int(outside.sum()),
+        deals_omitted=int(omitted.sum()),
+        seed=options.seed if mc else None,
+        trials=options.trials if mc else 0,
+    )
+
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "DistributionOptions",
+    "ForecastReport",
+    "ForecastRow",
+    "Method",
+    "Target",
+    "TargetGap",
+    "check_targets",
+    "compile_filter",
+    "forecast_report",
+    "select_deals",
+]

@@ -1,0 +1,211 @@
+"""ForecastService.ComputeForecast over a real channel: a hand-checked roll-up with subtotals, the
+outcome distribution and target gap, stored deals with a filter, a replayable Monte Carlo, and bad
+input refused with the field paths in the status details."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_status import rpc_status
+
+from quotient.v1 import credit_pb2, credit_pb2_grpc, forecast_pb2, forecast_pb2_grpc, types_pb2
+from tests.conftest import decode_details
+
+Q = forecast_pb2.PERIOD_KIND_QUARTER
+H1 = forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-01-01", last_date="2026-06-30")
+
+
+@pytest.fixture
+def stub(channel: grpc.Channel) -> Iterator[forecast_pb2_grpc.ForecastServiceStub]:
+    yield forecast_pb2_grpc.ForecastServiceStub(channel)
+
+
+def deal(i: int, stage: str, amount: int, region: str, owner: str, close: str) -> types_pb2.Deal:
+    return types_pb2.Deal(id=f"d-{i}", amount_minor=amount, currency="CNY", stage=stage,
+                          region=region, owner=owner, close_date=close)  # fmt: skip
+
+
+DEALS = [
+    deal(1, "initial_contact", 1_000_000, "North", "li.wei", "2026-02-10"),
+    deal(2, "quote", 2_000_000, "North", "li.wei", "2026-03-31"),
+    deal(3, "won", 500_000, "North", "zhang.min", "2026-01-05"),
+    deal(4, "lost", 700_000, "North", "zhang.min", "2026-02-01"),
+    deal(5, "quote", 400_000, "South", "wang.fang", "2026-05-02"),
+    deal(6, "quote", 400_000, "South", "wang.fang", "2027-05-02"),  # outside the periods
+    deal(7, "nowhere", 400_000, "South", "wang.fang", "2026-05-02"),  # unknown stage
+]
+
+
+def compute(stub: forecast_pb2_grpc.ForecastServiceStub, **kw: Any) -> Any:
+    if "custom" not in kw:
+        kw.setdefault("calendar", H1)
+    return stub.ComputeForecast(
+        forecast_pb2.ComputeForecastRequest(rule_set="default", as_of_date="2026-02-14", **kw)
+    )
+
+
+def test_a_rollup_with_subtotals_distribution_and_gap(
+    stub: forecast_pb2_grpc.ForecastServiceStub,
+) -> None:
+    resp = compute(
+        stub,
+        deals=forecast_pb2.DealList(deals=DEALS),
+        group_by=["region", "owner"],
+        subtotals=True,
+        targets=[
+            forecast_pb2.GroupTarget(group=["North"], period="2026-Q1", target_minor=3_000_000)
+        ],
+    )
+    assert (resp.rule_set, resp.revision, resp.currency) == ("default", 1, "CNY")
+    assert (resp.deals_read, resp.deals_unscored, resp.deals_outside_periods, resp.deals_omitted) == (
+        7, 1, 1, 1)  # fmt: skip
+    assert [(u.deal_id, u.problem.reason) for u in resp.unscored] == [("d-7", "UNKNOWN_STAGE")]
+    rows = {(tuple(g.group), g.level, g.period): g for g in resp.groups}
+    assert list(rows)[:3] == [
+        (("North", "li.wei"), 2, "2026-Q1"),
+        (("North", "zhang.min"), 2, "2026-Q1"),
+        (("South", "wang.fang"), 2, "2026-Q2"),
+    ]
+    north = rows[(("North", ""), 1, "2026-Q1")]
+    assert (north.deal_count, north.open_count, north.won_count) == (3, 2, 1)
+    assert (north.pipeline_minor, north.weighted_minor, north.closed_won_minor) == (
+        3_000_000, 1_100_000, 500_000)  # fmt: skip
+    cats = {types_pb2.Category.Name(c.category): (c.amount_minor, c.cumulative_minor)
+            for c in north.categories}  # fmt: skip
+    assert cats == {
+        "CATEGORY_PIPELINE": (1_000_000, 3_500_000),
+        "CATEGORY_BEST_CASE": (2_000_000, 2_500_000),
+        "CATEGORY_COMMIT": (0, 500_000),
+        "CATEGORY_CLOSED": (500_000, 500_000),
+    }
+    d = north.distribution
+    assert d.method == "exact" and [q.quantile for q in d.quantiles] == [0.1, 0.5, 0.9]
+    assert d.mean_minor == pytest.approx(1_600_000)
+    # 500,000 won + {0, 1M, 2M, 3M} with probabilities .45 .05 .45 .05
+    for q, want in zip(d.quantiles, [500_000, 1_500_000, 2_500_000], strict=True):
+        assert abs(q.amount_minor - want) <= d.error_bound_minor
+    t = north.target
+    assert (t.target_minor, t.gap_minor, t.expected_gap_minor) == (3_000_000, 2_500_000, 1_400_000)
+    assert (t.days_elapsed, t.days_left) == (45, 45)
+    assert t.p_reach_target == pytest.approx(0.05)  # only with both open deals won
+    assert not rows[(("", ""), 0, "2026-Q1")].HasField("target")
+
+
+def test_stored_deals_with_a_filter(
+    stub: forecast_pb2_grpc.ForecastServiceStub, channel: grpc.Channel
+) -> None:
+    credit = credit_pb2_grpc.CreditServiceStub(channel)
+    t = Timestamp()
+    t.FromDatetime(dt.datetime(2026, 1, 2, tzinfo=dt.UTC))
+    events = [
+        credit_pb2.DealEvent(
+            event_id=f"e-{d.id}",
+            deal_id=d.id,
+            event_time=t,
+            kind=credit_pb2.DEAL_EVENT_KIND_CREATED,
+            deal=d,
+        )
+        for d in DEALS[:5]
+    ]
+    credit.RecordDealEvents(credit_pb2.RecordDealEventsRequest(rule_set="default", events=events))
+    resp = compute(
+        stub,
+        stored=forecast_pb2.StoredDeals(filter="region = 'North' AND amount >= 10000"),
+        group_by=["owner"],
+        method=forecast_pb2.DISTRIBUTION_METHOD_NONE,
+    )
+    assert resp.deals_read == 2
+    assert [(tuple(g.group), g.period, g.pipeline_minor) for g in resp.groups] == [
+        (("li.wei",), "2026-Q1", 3_000_000)
+    ]
+    assert not resp.groups[0].HasField("distribution")
+    everything = compute(stub, stored=forecast_pb2.StoredDeals())
+    assert everything.deals_read == 5
+
+
+def test_monte_carlo_is_replayable_by_its_seed(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    mc = forecast_pb2.DISTRIBUTION_METHOD_MONTE_CARLO
+    first = compute(stub, deals=forecast_pb2.DealList(deals=DEALS), method=mc, trials=2_000)
+    assert first.seed != 0 and first.trials == 2_000
+    again = compute(stub, deals=forecast_pb2.DealList(deals=DEALS), method=mc, trials=2_000,
+                    seed=first.seed)  # fmt: skip
+    assert again.groups == first.groups
+    assert first.groups[0].distribution.method == "monte_carlo"
+
+
+def bad_request(stub: forecast_pb2_grpc.ForecastServiceStub, **kw: Any) -> set[tuple[str, str]]:
+    with pytest.raises(grpc.RpcError) as err:
+        compute(stub, deals=forecast_pb2.DealList(deals=DEALS), **kw)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    bad = decode_details(status)["BadRequest"]
+    return {(v.field, v.reason) for v in bad.field_violations}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        ({"group_by": ["regoin"]}, {("group_by[0]", "UNKNOWN_FIELD")}),
+        ({"quantiles": [0.5, 1.0]}, {("quantiles[1]", "INVALID_QUANTILE")}),
+        (
+            {"calendar": forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-13-01")},
+            {("calendar.first_date", "INVALID_DATE"), ("calendar.last_date", "INVALID_DATE")},
+        ),
+        (
+            {
+                "custom": forecast_pb2.CustomPeriods(
+                    periods=[
+                        forecast_pb2.CustomPeriod(
+                            label="A", first_date="2026-01-01", last_date="2026-03-31"
+                        ),
+                        forecast_pb2.CustomPeriod(
+                            label="B", first_date="2026-03-01", last_date="2026-04-30"
+                        ),
+                    ]
+                )
+            },
+            {("custom.periods[1]", "OVERLAPPING_PERIODS")},
+        ),
+        ({"custom": forecast_pb2.CustomPeriods()}, {("custom.periods", "EMPTY_PERIODS")}),
+        (
+            {
+                "group_by": ["owner"],
+                "targets": [forecast_pb2.GroupTarget(group=["li.wie"], period="2026-Q1")],
+            },
+            {("targets[0].group[0]", "UNKNOWN_GROUP")},
+        ),
+    ],
+)
+def test_bad_input_names_the_field(
+    stub: forecast_pb2_grpc.ForecastServiceStub, kw: dict[str, Any], expected: set[Any]
+) -> None:
+    assert bad_request(stub, **kw) == expected
+
+
+def test_a_filter_that_does_not_compile(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        compute(stub, stored=forecast_pb2.StoredDeals(filter="regoin = 'North'"))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    details = decode_details(status)
+    assert details["ErrorInfo"].reason == "INVALID_FILTER"  # type: ignore[attr-defined]
+    fields = [v.field for v in details["BadRequest"].field_violations]  # type: ignore[attr-defined]
+    assert fields == ["stored.filter"]
+
+
+def test_currency_mixture_is_refused(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    usd = types_pb2.Deal(id="u", amount_minor=5, currency="USD", stage="quote",
+                         close_date="2026-02-02")  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        compute(stub, deals=forecast_pb2.DealList(deals=[*DEALS, usd]))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    assert decode_details(status)["ErrorInfo"].reason == "CURRENCY_MIXTURE"  # type: ignore[attr-defined]
