@@ -1,0 +1,228 @@
+"""``quotient forecast``: roll deals up by group and period through a server (ComputeForecast) and
+print the table; ``--plot FILE.png`` also draws the outcome distribution against the target and
+the category waterfall.
+
+Deals come from a CSV file (columns as in the ``Deal`` message, as for ``quotient score``) or from
+the server's store (``--stored``, with an optional ``--filter`` condition). Amounts are printed in
+major units of the forecast's currency (exact: minor units shifted by the currency's exponent).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from engine.money import CURRENCY_EXPONENTS
+from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+
+#: Quantiles asked for when plotting: enough points to draw the distribution function.
+PLOT_QUANTILES = tuple(round(i / 100, 2) for i in range(1, 100))
+_METHODS = {"auto": 0, "monte-carlo": 1, "none": 2}
+_KINDS = {"month": 1, "quarter": 2, "year": 3}
+
+
+def parse_target(text: str) -> tuple[list[str], str, int]:
+    """``GROUP/VALUES@PERIOD=AMOUNT_MINOR`` -> (group values, period, target); ``@2026-Q1=5`` is a
+    total row's target."""
+    try:
+        head, amount = text.rsplit("=", 1)
+        group, period = head.rsplit("@", 1)
+        return ([g for g in group.split("/")] if group else []), period, int(amount)
+    except ValueError:
+        raise SystemExit(
+            f"quotient forecast: --target {text!r}: expected GROUP[/GROUP...]@PERIOD=AMOUNT_MINOR"
+        ) from None
+
+
+def parse_custom(text: str) -> tuple[str, str, str]:
+    """``LABEL:FIRST:LAST`` (dates inclusive) -> its parts."""
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise SystemExit(f"quotient forecast: --period-range {text!r}: expected LABEL:FIRST:LAST")
+    return parts[0], parts[1], parts[2]
+
+
+def major(amount_minor: int | float, currency: str) -> str:
+    """An amount in major units with thousands separators, exactly (``1234567`` CNY -> 12,345.67)."""
+    exponent = CURRENCY_EXPONENTS.get(currency, 2)
+    value = Decimal(round(amount_minor)).scaleb(-exponent)
+    return f"{value:,.{exponent}f}"
+
+
+def build_request(args: argparse.Namespace) -> Any:
+    from quotient.v1 import forecast_pb2, types_pb2
+
+    request = forecast_pb2.ComputeForecastRequest(
+        rule_set=args.rule_set,
+        as_of_date=args.as_of or "",
+        group_by=args.group_by or [],
+        subtotals=args.subtotals,
+        quantiles=sorted(set(args.quantiles) | (set(PLOT_QUANTILES) if args.plot else set())),
+        method=_METHODS[args.method],
+        trials=args.trials,
+        seed=args.seed,
+    )
+    if args.period_range:
+        for label, first, last in map(parse_custom, args.period_range):
+            request.custom.periods.add(label=label, first_date=first, last_date=last)
+    else:
+        if not (args.first and args.last):
+            raise SystemExit("quotient forecast: give --from and --to, or --period-range")
+        request.calendar.CopyFrom(
+            forecast_pb2.CalendarPeriods(
+                kind=_KINDS[args.period], first_date=args.first, last_date=args.last
+            )
+        )
+    for group, period, amount in map(parse_target, args.target or []):
+        request.targets.add(group=group, period=period, target_minor=amount)
+    if args.stored:
+        request.stored.filter = args.filter or ""
+    elif args.csv:
+        from service.cli import _csv_records, deal_message
+
+        with open(args.csv, encoding="utf-8", newline="") as handle:
+            deals = [deal_message(r, types_pb2) for r in _csv_records(csv.DictReader(handle))]
+        request.deals.deals.extend(deals)
+    else:
+        raise SystemExit("quotient forecast: give --csv FILE or --stored")
+    return request
+
+
+def _table(response: Any, quantiles: Sequence[float], out: Any) -> None:
+    from quotient.v1 import types_pb2
+
+    cur = response.currency
+    group_cols = list(response.group_by)
+    head = [*group_cols, "period", "deals", "open", "won", "pipeline", "weighted", "closed_won",
+            "commit_cum", "best_case_cum"]  # fmt: skip
+    head += [f"P{round(q * 100):g}" for q in quantiles]
+    head += ["target", "gap", "p_reach_target"]
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    writer.writerow(head)
+    for g in response.groups:
+        cum = {types_pb2.Category.Name(c.category): c.cumulative_minor for c in g.categories}
+        values = {q.quantile: q.amount_minor for q in g.distribution.quantiles}
+        group = [v if i < g.level else "(all)" for i, v in enumerate(g.group)]
+        row = [*group, g.period, g.deal_count, g.open_count, g.won_count,
+               major(g.pipeline_minor, cur), major(g.weighted_minor, cur),
+               major(g.closed_won_minor, cur), major(cum.get("CATEGORY_COMMIT", 0), cur),
+               major(cum.get("CATEGORY_BEST_CASE", 0), cur)]  # fmt: skip
+        row += [major(values[q], cur) if q in values else "" for q in quantiles]
+        if g.HasField("target"):
+            t = g.target
+            row += [major(t.target_minor, cur), major(t.gap_minor, cur), f"{t.p_reach_target:.3f}"]
+        else:
+            row += ["", "", ""]
+        writer.writerow(row)
+    left_out = [
+        (response.deals_unscored, "could not be scored"),
+        (response.deals_outside_periods, "close outside the periods or have no close date"),
+        (response.deals_omitted, "are omitted"),
+    ]
+    print(f"{response.deals_read} deals read; amounts in {cur or '-'}", file=sys.stderr)
+    for count, why in left_out:
+        if count:
+            print(f"{count} deals {why}", file=sys.stderr)
+    for u in response.unscored:
+        print(f"  {u.deal_id}: {u.problem.reason}: {u.problem.message}", file=sys.stderr)
+    if response.seed:
+        print(f"Monte Carlo: {response.trials} trials, seed {response.seed}", file=sys.stderr)
+
+
+def _plot(response: Any, path: Path) -> None:
+    from quotient.v1 import types_pb2
+    from service.plots import PlotRow, forecast_figure
+
+    rows = [g for g in response.groups if g.HasField("distribution")]
+    if not rows:
+        raise SystemExit("quotient forecast: nothing to plot (no row has a distribution)")
+    with_target = [g for g in rows if g.HasField("target")]
+    g = with_target[0] if with_target else max(rows, key=lambda r: r.distribution.mean_minor)
+    exponent = CURRENCY_EXPONENTS.get(response.currency, 2)
+    scale = 10.0**-exponent
+    single = {types_pb2.Category.Name(c.category): c.amount_minor * scale for c in g.categories}
+    names = [v for v in g.group[: g.level]] or ["all"]
+    forecast_figure(
+        PlotRow(
+            title=f"{'/'.join(names)} {g.period}",
+            currency=response.currency,
+            quantiles=[q.quantile for q in g.distribution.quantiles],
+            values=[q.amount_minor * scale for q in g.distribution.quantiles],
+            mean=g.distribution.mean_minor * scale,
+            target=g.target.target_minor * scale if g.HasField("target") else None,
+            p_reach_target=g.target.p_reach_target if g.HasField("target") else None,
+            closed=single.get("CATEGORY_CLOSED", 0.0),
+            commit=single.get("CATEGORY_COMMIT", 0.0),
+            best_case=single.get("CATEGORY_BEST_CASE", 0.0),
+            pipeline=single.get("CATEGORY_PIPELINE", 0.0),
+        ),
+        path,
+    )
+    print(f"wrote {path} ({'/'.join(names)} {g.period})", file=sys.stderr)
+
+
+def cmd_forecast(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import forecast_pb2_grpc
+
+    request = build_request(args)
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            response = forecast_pb2_grpc.ForecastServiceStub(channel).ComputeForecast(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    _table(response, sorted(set(args.quantiles)), sys.stdout)
+    if args.plot:
+        _plot(response, Path(args.plot))
+    return 0
+
+
+def _quantiles(text: str) -> list[float]:
+    try:
+        return [float(q) for q in text.split(",") if q.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected numbers like 0.1,0.5,0.9") from None
+
+
+def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
+    """Register ``forecast`` on the main parser's subparsers."""
+    p = sub.add_parser(
+        "forecast", help="roll deals up by group and period with outcome distribution and gaps"
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--csv", help="deals, one per row; columns as in the Deal message")
+    src.add_argument("--stored", action="store_true", help="the deals held in the server's store")
+    p.add_argument("--filter", help="with --stored: a condition, e.g. \"region = 'North'\"")
+    p.add_argument("--rule-set", default="default")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: today on the server)")
+    p.add_argument("--group-by", action="append", help="a field to group by (repeatable)")
+    p.add_argument("--subtotals", action="store_true", help="also every prefix of --group-by")
+    p.add_argument("--period", choices=sorted(_KINDS), default="quarter")
+    p.add_argument("--from", dest="first", help="first close date covered, YYYY-MM-DD")
+    p.add_argument("--to", dest="last", help="last close date covered, YYYY-MM-DD")
+    p.add_argument(
+        "--period-range",
+        action="append",
+        help="a custom period LABEL:FIRST:LAST (dates inclusive; repeatable) instead of --period",
+    )
+    p.add_argument("--quantiles", type=_quantiles, default=[0.1, 0.5, 0.9])
+    p.add_argument(
+        "--target",
+        action="append",
+        help="GROUP[/GROUP...]@PERIOD=AMOUNT_MINOR, e.g. North@2026-Q1=500000000 (repeatable)",
+    )
+    p.add_argument("--method", choices=sorted(_METHODS), default="auto")
+    p.add_argument("--trials", type=int, default=0, help="Monte Carlo trials (default 10,000)")
+    p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: drawn)")
+    p.add_argument("--plot", help="write the distribution and waterfall of one row to FILE.png")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.set_defaults(func=lambda a: cmd_forecast(a, report))
+
+
+__all__ = ["add_commands", "major", "parse_target"]

@@ -1,0 +1,72 @@
+"""Pictures for the CLI: a forecast's outcome distribution against its target, and its category
+waterfall. matplotlib draws off-screen (Agg) into a PNG file, so this works on a server without a
+display."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class PlotRow:
+    """What the pictures need of one forecast row, in major units of ``currency``."""
+
+    title: str
+    currency: str
+    quantiles: Sequence[float]  # increasing, in (0, 1)
+    values: Sequence[float]  # the outcome at each quantile
+    mean: float
+    target: float | None
+    p_reach_target: float | None
+    closed: float
+    commit: float
+    best_case: float
+    pipeline: float
+
+
+def forecast_figure(row: PlotRow, path: Path) -> None:
+    """Write a PNG: left, the outcome's distribution function with P10/P50/P90 and the target;
+    right, the waterfall closed -> commit -> best case -> pipeline."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    left.step(row.values, row.quantiles, where="post", color="tab:blue", label="P(outcome <= x)")
+    for q, label in ((0.1, "P10"), (0.5, "P50"), (0.9, "P90")):
+        if q in row.quantiles:
+            x = row.values[list(row.quantiles).index(q)]
+            left.axvline(x, color="tab:gray", linestyle=":", linewidth=1)
+            left.annotate(label, (x, q), textcoords="offset points", xytext=(4, -12))
+    left.axvline(row.mean, color="tab:green", linestyle="--", linewidth=1, label="mean")
+    if row.target is not None:
+        reach = "" if row.p_reach_target is None else f" (P reach = {row.p_reach_target:.0%})"
+        left.axvline(row.target, color="tab:red", linewidth=1.5, label=f"target{reach}")
+    left.set_xlabel(f"bookings ({row.currency})")
+    left.set_ylabel("cumulative probability")
+    left.set_ylim(0, 1)
+    left.set_title(f"Outcome distribution: {row.title}")
+    left.legend(loc="lower right")
+
+    steps = [("closed", row.closed), ("commit", row.commit), ("best case", row.best_case),
+             ("pipeline", row.pipeline)]  # fmt: skip
+    bottom = 0.0
+    colors = ["tab:green", "tab:blue", "tab:orange", "tab:gray"]
+    for (label, amount), color in zip(steps, colors, strict=True):
+        right.bar(label, amount, bottom=bottom, color=color)
+        right.annotate(f"{bottom + amount:,.0f}", (label, bottom + amount), ha="center",
+                       textcoords="offset points", xytext=(0, 3))  # fmt: skip
+        bottom += amount
+    if row.target is not None:
+        right.axhline(row.target, color="tab:red", linewidth=1.5, label="target")
+        right.legend(loc="upper left")
+    right.set_ylabel(f"cumulative amount ({row.currency})")
+    right.set_title("Forecast categories (cumulative)")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+__all__ = ["PlotRow", "forecast_figure"]

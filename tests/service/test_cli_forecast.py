@@ -1,0 +1,82 @@
+"""``quotient forecast`` against a real server: the table from a CSV file, targets and subtotals,
+custom periods, a PNG plot, and bad input reported with its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server import Quotient
+from service.cli import main
+from service.cli_forecast import major, parse_target
+
+CSV = """id,amount_minor,currency,stage,region,owner,close_date
+d-1,1000000,CNY,initial_contact,North,li.wei,2026-02-10
+d-2,2000000,CNY,quote,North,li.wei,2026-03-31
+d-3,500000,CNY,won,North,zhang.min,2026-01-05
+d-4,400000,CNY,quote,South,wang.fang,2026-05-02
+"""
+
+
+@pytest.fixture
+def deals(tmp_path: Path) -> Path:
+    path = tmp_path / "deals.csv"
+    path.write_text(CSV, encoding="utf-8")
+    return path
+
+
+def run(app: Quotient, *args: str) -> int:
+    return main(["forecast", *args, "--server", f"127.0.0.1:{app.port}"])
+
+
+def test_the_table_with_targets_and_subtotals(
+    app: Quotient, deals: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(app, "--csv", str(deals), "--group-by", "region", "--subtotals",
+               "--from", "2026-01-01", "--to", "2026-06-30", "--as-of", "2026-02-14",
+               "--target", "North@2026-Q1=3000000", "--target", "@2026-Q2=1000000")  # fmt: skip
+    assert code == 0
+    out, err = capsys.readouterr()
+    lines = [line.split("\t") for line in out.splitlines()]
+    assert lines[0][:4] == ["region", "period", "deals", "open"]
+    assert lines[0][-6:] == ["P10", "P50", "P90", "target", "gap", "p_reach_target"]
+    north = next(row for row in lines if row[:2] == ["North", "2026-Q1"])
+    assert north[2:9] == ["3", "2", "1", "30,000.00", "11,000.00", "5,000.00", "5,000.00"]
+    assert north[-3:] == ["30,000.00", "25,000.00", "0.050"]
+    total_q2 = next(row for row in lines if row[:2] == ["(all)", "2026-Q2"])
+    assert total_q2[-3:-1] == ["10,000.00", "10,000.00"]
+    assert "4 deals read; amounts in CNY" in err
+
+
+def test_custom_periods_and_a_plot(
+    app: Quotient, deals: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    png = tmp_path / "forecast.png"
+    code = run(app, "--csv", str(deals), "--period-range", "H1:2026-01-01:2026-06-30",
+               "--as-of", "2026-02-14", "--target", "@H1=3000000", "--plot", str(png))  # fmt: skip
+    assert code == 0
+    out, err = capsys.readouterr()
+    rows = out.splitlines()
+    assert len(rows) == 2 and rows[1].startswith("H1\t4\t3\t1\t")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert f"wrote {png}" in err
+
+
+def test_bad_input_is_reported_with_the_field(
+    app: Quotient, deals: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(app, "--csv", str(deals), "--group-by", "regoin", "--from", "2026-01-01",
+               "--to", "2026-03-31")  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "INVALID_ARGUMENT" in err and "group_by[0]" in err
+
+
+def test_helpers() -> None:
+    assert parse_target("North/li.wei@2026-Q1=250") == (["North", "li.wei"], "2026-Q1", 250)
+    assert parse_target("@2026=5") == ([], "2026", 5)
+    with pytest.raises(SystemExit):
+        parse_target("North=5")
+    assert major(123456789, "CNY") == "1,234,567.89"
+    assert major(1234, "JPY") == "1,234"
