@@ -1,10 +1,11 @@
 """``quotient forecast``: roll deals up by group and period through a server (ComputeForecast) and
-print the table; ``--plot FILE.png`` also draws the outcome distribution against the target and
-the category waterfall.
+print the table (with ``--levers``, also what fills each gap); ``--plot FILE.png`` draws the
+outcome distribution against the target and the category waterfall.
 
 Deals come from a CSV file (columns as in the ``Deal`` message, as for ``quotient score``) or from
-the server's store (``--stored``, with an optional ``--filter`` condition). Amounts are printed in
-major units of the forecast's currency (exact: minor units shifted by the currency's exponent).
+the server's store (``--stored``, with an optional ``--filter`` condition). Amounts, printed and
+given (``--target``), are in major units of the forecast's currency, converted exactly by the
+currency's exponent.
 """
 
 from __future__ import annotations
@@ -26,16 +27,20 @@ _METHODS = {"auto": 0, "monte-carlo": 1, "none": 2}
 _KINDS = {"month": 1, "quarter": 2, "year": 3}
 
 
-def parse_target(text: str) -> tuple[list[str], str, int]:
-    """``GROUP/VALUES@PERIOD=AMOUNT_MINOR`` -> (group values, period, target); ``@2026-Q1=5`` is a
-    total row's target."""
+def parse_target(text: str, exponent: int) -> tuple[list[str], str, int]:
+    """``GROUP[/GROUP...]@PERIOD=AMOUNT`` (major units) -> (group values, period, minor units);
+    ``@2026-Q1=5`` is a total row's target."""
     try:
         head, amount = text.rsplit("=", 1)
         group, period = head.rsplit("@", 1)
-        return ([g for g in group.split("/")] if group else []), period, int(amount)
-    except ValueError:
+        minor = Decimal(amount.replace(",", "")).scaleb(exponent)
+        if minor != minor.to_integral_value():
+            raise ValueError("more decimal places than the currency has")
+        return ([g for g in group.split("/")] if group else []), period, int(minor)
+    except (ValueError, ArithmeticError):
         raise SystemExit(
-            f"quotient forecast: --target {text!r}: expected GROUP[/GROUP...]@PERIOD=AMOUNT_MINOR"
+            f"quotient forecast: --target {text!r}: expected GROUP[/GROUP...]@PERIOD=AMOUNT, the "
+            f"amount in major units with at most {exponent} decimal places"
         ) from None
 
 
@@ -66,6 +71,8 @@ def build_request(args: argparse.Namespace) -> Any:
         method=_METHODS[args.method],
         trials=args.trials,
         seed=args.seed,
+        solve_levers=args.levers,
+        visit_to_deal=args.visit_to_deal or "",
     )
     if args.period_range:
         for label, first, last in map(parse_custom, args.period_range):
@@ -78,8 +85,7 @@ def build_request(args: argparse.Namespace) -> Any:
                 kind=_KINDS[args.period], first_date=args.first, last_date=args.last
             )
         )
-    for group, period, amount in map(parse_target, args.target or []):
-        request.targets.add(group=group, period=period, target_minor=amount)
+    currency = args.currency
     if args.stored:
         request.stored.filter = args.filter or ""
     elif args.csv:
@@ -88,8 +94,16 @@ def build_request(args: argparse.Namespace) -> Any:
         with open(args.csv, encoding="utf-8", newline="") as handle:
             deals = [deal_message(r, types_pb2) for r in _csv_records(csv.DictReader(handle))]
         request.deals.deals.extend(deals)
+        currency = currency or (deals[0].currency if deals else None)
     else:
         raise SystemExit("quotient forecast: give --csv FILE or --stored")
+    if args.target and not currency:
+        raise SystemExit(
+            "quotient forecast: with --stored, give --currency for the --target amounts"
+        )
+    exponent = CURRENCY_EXPONENTS.get(currency or "", 2)
+    for group, period, amount in (parse_target(t, exponent) for t in args.target or []):
+        request.targets.add(group=group, period=period, target_minor=amount)
     return request
 
 
@@ -119,6 +133,11 @@ def _table(response: Any, quantiles: Sequence[float], out: Any) -> None:
         else:
             row += ["", "", ""]
         writer.writerow(row)
+
+
+def _summary(response: Any) -> None:
+    """What was read and what was left out, on standard error."""
+    cur = response.currency
     left_out = [
         (response.deals_unscored, "could not be scored"),
         (response.deals_outside_periods, "close outside the periods or have no close date"),
@@ -132,6 +151,30 @@ def _table(response: Any, quantiles: Sequence[float], out: Any) -> None:
         print(f"  {u.deal_id}: {u.problem.reason}: {u.problem.message}", file=sys.stderr)
     if response.seed:
         print(f"Monte Carlo: {response.trials} trials, seed {response.seed}", file=sys.stderr)
+
+
+def _levers(response: Any, out: Any) -> None:
+    """What fills each gap: one line per row with a target, lever and confidence."""
+    cur = response.currency
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    rows = [g for g in response.groups if g.HasField("target") and g.target.levers]
+    if not rows:
+        return
+    out.write("\n")
+    writer.writerow([*response.group_by, "period", "lever", "stage", "confidence", "needs"])
+    for g in rows:
+        group = [v if i < g.level else "(all)" for i, v in enumerate(g.group)]
+        for x in g.target.levers:
+            if not x.feasible:
+                needs = "cannot reach the target alone"
+            elif x.lever in ("win_rate", "deal_size"):
+                needs = "already reached" if x.factor == 1 else f"x {x.factor:.3f}"
+            elif x.lever == "new_pipeline":
+                needs = f"+{x.new_deals} deals, {major(x.new_pipeline_minor, cur)}"
+            else:
+                needs = f"+{x.visits} visits"
+            writer.writerow([*group, g.period, x.lever, x.stage or "(all)",
+                             f"P{round(x.confidence * 100)}", needs])  # fmt: skip
 
 
 def _plot(response: Any, path: Path) -> None:
@@ -178,6 +221,9 @@ def cmd_forecast(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         except grpc.RpcError as exc:
             return report(exc)
     _table(response, sorted(set(args.quantiles)), sys.stdout)
+    _levers(response, sys.stdout)
+    sys.stdout.flush()
+    _summary(response)
     if args.plot:
         _plot(response, Path(args.plot))
     return 0
@@ -215,8 +261,14 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument(
         "--target",
         action="append",
-        help="GROUP[/GROUP...]@PERIOD=AMOUNT_MINOR, e.g. North@2026-Q1=500000000 (repeatable)",
+        help="GROUP[/GROUP...]@PERIOD=AMOUNT in major units, e.g. North@2026-Q1=5000000 "
+        "(repeatable; @PERIOD=AMOUNT for a total row)",
     )
+    p.add_argument("--currency", help="currency of --target amounts (default: the deals')")
+    p.add_argument(
+        "--levers", action="store_true", help="for rows with a target: what fills the gap"
+    )
+    p.add_argument("--visit-to-deal", help="visit -> deal conversion rate, e.g. 0.2")
     p.add_argument("--method", choices=sorted(_METHODS), default="auto")
     p.add_argument("--trials", type=int, default=0, help="Monte Carlo trials (default 10,000)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: drawn)")

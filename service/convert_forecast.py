@@ -10,10 +10,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 
 from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.distribution import Outcome
-from engine.forecast.report import DEFAULT_QUANTILES, ForecastReport, Method, Target
+from engine.forecast.report import (
+    DEFAULT_QUANTILES,
+    ForecastReport,
+    LeverOptions,
+    Method,
+    Target,
+)
 from engine.forecast.rollup import Period, PeriodKind, calendar_periods, check_periods
 from engine.rules.schema import CATEGORY_ORDER
 from quotient.v1 import forecast_pb2, types_pb2
@@ -106,6 +113,23 @@ def quantiles_from_proto(request: forecast_pb2.ComputeForecastRequest) -> tuple[
     return tuple(request.quantiles) or DEFAULT_QUANTILES
 
 
+def levers_from_proto(request: forecast_pb2.ComputeForecastRequest) -> LeverOptions:
+    """Whether to solve the gap levers, and the visit -> deal conversion rate if given."""
+    rate = None
+    if request.visit_to_deal:
+        try:
+            rate = Decimal(request.visit_to_deal)
+        except InvalidOperation:
+            rate = None
+        if rate is None or not rate.is_finite() or not 0 < rate <= 1:
+            raise InvalidArgumentError(
+                f"visit_to_deal must be a decimal in (0, 1], got {request.visit_to_deal!r}",
+                reason="INVALID_ARGUMENT",
+                violations=[Violation("visit_to_deal", 0, 0, "INVALID_ARGUMENT", "in (0, 1]")],
+            )
+    return LeverOptions(enabled=request.solve_levers, visit_to_deal=rate)
+
+
 def method_from_proto(value: int) -> Method:
     method = _METHODS.get(value)
     if method is None:
@@ -182,12 +206,26 @@ def report_to_proto(
                     days_left=t.days_left,
                     pipeline_needed_minor=t.pipeline_needed_minor,
                     p_reach_target=t.p_reach_target or 0.0,
+                    levers=[
+                        forecast_pb2.GapLever(
+                            lever=x.lever,
+                            stage=x.stage,
+                            confidence=x.confidence,
+                            feasible=x.feasible,
+                            factor=x.factor,
+                            new_deals=x.new_deals,
+                            new_pipeline_minor=x.new_pipeline_minor,
+                            visits=x.visits,
+                        )
+                        for x in t.levers
+                    ],
                 )
             )
     return response
 
 
 __all__ = [
+    "levers_from_proto",
     "method_from_proto",
     "periods_from_proto",
     "quantiles_from_proto",

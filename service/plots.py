@@ -33,6 +33,7 @@ def forecast_figure(row: PlotRow, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
     left.step(row.values, row.quantiles, where="post", color="tab:blue", label="P(outcome <= x)")
@@ -65,6 +66,9 @@ def forecast_figure(row: PlotRow, path: Path) -> None:
         right.legend(loc="upper left")
     right.set_ylabel(f"cumulative amount ({row.currency})")
     right.set_title("Forecast categories (cumulative)")
+    thousands = FuncFormatter(lambda x, _: f"{x:,.0f}")
+    left.xaxis.set_major_formatter(thousands)
+    right.yaxis.set_major_formatter(thousands)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

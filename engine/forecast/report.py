@@ -3,7 +3,8 @@
 This is what ``ForecastService.ComputeForecast`` and ``quotient forecast`` return, assembled from the
 pure parts: :func:`~engine.forecast.rollup.rollup` sums the scored deals (once per subtotal level),
 :mod:`~engine.forecast.distribution` gives each row's outcome distribution from the row's deals,
-and :mod:`~engine.forecast.gap` the gap to each row's target. Loops here run over rows (groups x
+and :mod:`~engine.forecast.gap` the gap to each row's target, with :mod:`~engine.forecast.levers`
+the smallest change of each lever that closes it. Loops here run over rows (groups x
 periods), never over deals.
 
 Targets are checked before anything is computed: a target must name a reported period, give one
@@ -17,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import Enum
 
 import numpy as np
@@ -25,6 +27,7 @@ from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DealBatch
 from engine.forecast.distribution import Outcome, monte_carlo, outcome_distribution
 from engine.forecast.gap import target_gaps
+from engine.forecast.levers import Lever, gap_levers
 from engine.forecast.rollup import REPORTED, Period, Rollup, rollup
 from engine.forecast.scoring import ScoreResult
 from engine.frame import date_to_days
@@ -66,6 +69,15 @@ class DistributionOptions:
 
 
 @dataclass(frozen=True)
+class LeverOptions:
+    """Whether to solve "what fills the gap" for rows with a target, and how."""
+
+    enabled: bool = False
+    confidences: tuple[float, ...] = (0.5, 0.9)
+    visit_to_deal: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class TargetGap:
     """A row's target and its gap figures (see :mod:`engine.forecast.gap`)."""
 
@@ -79,6 +91,7 @@ class TargetGap:
     days_left: int
     pipeline_needed_minor: int
     p_reach_target: float | None
+    levers: tuple[Lever, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,6 +213,13 @@ def _outcome(
                                 max_relative_error=options.max_relative_error)  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Pending:
+    row: ForecastRow
+    target: int | None
+    deals: np.ndarray
+
+
 def _level_rows(
     level: int,
     width: int,
@@ -209,8 +229,9 @@ def _level_rows(
     prob_ppm: np.ndarray,
     targets: dict[tuple[tuple[str, ...], str], int],
     options: DistributionOptions,
-) -> list[tuple[ForecastRow, int | None]]:
-    """The rows of one level, plus empty rows for targets without deals, each with its target."""
+) -> list[_Pending]:
+    """The rows of one level, plus empty rows for targets without deals, each with its target
+    and the positions of its deals."""
     by_label = {p.label: p for p in periods}
     members = np.flatnonzero(r.row_of_deal >= 0)
     members = members[np.argsort(r.row_of_deal[members], kind="stable")]
@@ -236,7 +257,7 @@ def _level_rows(
             outcome=_outcome(amount[deals], prob_ppm[deals], target, options),
             target=None,
         )
-        out.append((row, target))
+        out.append(_Pending(row, target, deals))
     for (group, label), target in list(targets.items()):
         if len(group) != level:
             continue
@@ -245,49 +266,70 @@ def _level_rows(
         empty = np.zeros(0, dtype=np.int64)
         row = ForecastRow(group + pad, level, by_label[label], 0, 0, 0, 0, 0, 0, zero, dict(zero),
                           _outcome(empty, empty, target, options), None)  # fmt: skip
-        out.append((row, target))
+        out.append(_Pending(row, target, empty))
     return out
 
 
-def _with_gaps(rows: list[tuple[ForecastRow, int | None]], as_of: dt.date) -> list[ForecastRow]:
-    """Attach :class:`TargetGap` to the rows that have a target (one vectorised call)."""
-    have = [i for i, (_, t) in enumerate(rows) if t is not None]
-    out = [row for row, _ in rows]
-    if not have:
+def _with_gaps(
+    rows: list[_Pending],
+    as_of: dt.date,
+    batch: DealBatch,
+    prob_ppm: np.ndarray,
+    levers: LeverOptions,
+    max_relative_error: float,
+) -> list[ForecastRow]:
+    """Attach :class:`TargetGap` to the rows that have a target (one vectorised call), with the
+    gap levers when asked."""
+    out = [p.row for p in rows]
+    picked = [p for p in rows if p.target is not None]
+    if not picked:
         return out
-    picked = [rows[i] for i in have]
 
     def col(values: Sequence[int | float | None], dtype: type = np.int64) -> np.ndarray:
         return np.asarray(values, dtype=dtype)
 
-    expected = [r.outcome.mean_minor if r.outcome else r.closed_won_minor + r.weighted_minor
-                for r, _ in picked]  # fmt: skip
+    expected = [p.row.outcome.mean_minor if p.row.outcome
+                else p.row.closed_won_minor + p.row.weighted_minor for p in picked]  # fmt: skip
     gaps = target_gaps(
-        col([t for _, t in picked]),
-        col([r.closed_won_minor for r, _ in picked]),
-        col([r.pipeline_minor for r, _ in picked]),
-        col([r.weighted_minor for r, _ in picked]),
+        col([p.target for p in picked]),
+        col([p.row.closed_won_minor for p in picked]),
+        col([p.row.pipeline_minor for p in picked]),
+        col([p.row.weighted_minor for p in picked]),
         col(expected, np.float64),
-        col([date_to_days(r.period.start) for r, _ in picked]),
-        col([date_to_days(r.period.end) for r, _ in picked]),
+        col([date_to_days(p.row.period.start) for p in picked]),
+        col([date_to_days(p.row.period.end) for p in picked]),
         date_to_days(as_of),
     )
-    for j, i in enumerate(have):
-        row, target = rows[i]
-        assert target is not None
-        gap = TargetGap(
-            target_minor=target,
-            gap_minor=int(gaps.gap_minor[j]),
-            expected_gap_minor=int(gaps.expected_gap_minor[j]),
-            coverage=float(gaps.coverage[j]),
-            pace_minor_per_day=float(gaps.pace_minor_per_day[j]),
-            projected_minor=int(gaps.projected_minor[j]),
-            days_elapsed=int(gaps.days_elapsed[j]),
-            days_left=int(gaps.days_left[j]),
-            pipeline_needed_minor=int(gaps.pipeline_needed_minor[j]),
-            p_reach_target=row.outcome.p_reach_target if row.outcome else None,
+    amount = batch.frame["amount_minor"].values.astype(np.int64)
+    stage = batch.frame["stage"] if levers.enabled else None
+    j = 0
+    for i, p in enumerate(rows):
+        if p.target is None:
+            continue
+        solved: tuple[Lever, ...] = ()
+        if stage is not None:
+            names = [stage.dictionary[int(k)] for k in stage.values[p.deals].tolist()]
+            solved = tuple(gap_levers(amount[p.deals], prob_ppm[p.deals], names, p.target,
+                                      confidences=levers.confidences,
+                                      visit_to_deal=levers.visit_to_deal,
+                                      max_relative_error=max_relative_error))  # fmt: skip
+        out[i] = replace(
+            p.row,
+            target=TargetGap(
+                target_minor=p.target,
+                gap_minor=int(gaps.gap_minor[j]),
+                expected_gap_minor=int(gaps.expected_gap_minor[j]),
+                coverage=float(gaps.coverage[j]),
+                pace_minor_per_day=float(gaps.pace_minor_per_day[j]),
+                projected_minor=int(gaps.projected_minor[j]),
+                days_elapsed=int(gaps.days_elapsed[j]),
+                days_left=int(gaps.days_left[j]),
+                pipeline_needed_minor=int(gaps.pipeline_needed_minor[j]),
+                p_reach_target=p.row.outcome.p_reach_target if p.row.outcome else None,
+                levers=solved,
+            ),
         )
-        out[i] = replace(row, target=gap)
+        j += 1
     return out
 
 
@@ -301,6 +343,7 @@ def forecast_report(
     subtotals: bool = False,
     targets: Sequence[Target] = (),
     options: DistributionOptions | None = None,
+    levers: LeverOptions | None = None,
 ) -> ForecastReport:
     """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
     ``subtotals``), with outcome distributions and, where targets are given, the gap to them.
@@ -316,11 +359,11 @@ def forecast_report(
     wanted = {(t.group, t.period): t.target_minor for t in targets}
     amount = batch.frame["amount_minor"].values.astype(np.int64)
     prob_ppm = scores.win_prob_ppm.astype(np.int64)
-    rows: list[tuple[ForecastRow, int | None]] = []
+    rows: list[_Pending] = []
     for level in levels:
         r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
         level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
-        level_rows.sort(key=lambda x: (x[0].group, x[0].period.start))
+        level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
         rows += level_rows
     omitted = scores.valid & (scores.category == _OMITTED)
     outside = scores.valid & ~omitted & (detail.row_of_deal < 0)
@@ -328,7 +371,9 @@ def forecast_report(
     return ForecastReport(
         group_by=tuple(group_by),
         currency=detail.currency,
-        rows=_with_gaps(rows, as_of),
+        rows=_with_gaps(
+            rows, as_of, batch, prob_ppm, levers or LeverOptions(), options.max_relative_error
+        ),
         deals_read=batch.n_deals,
         deals_unscored=int((~scores.valid).sum()),
         deals_outside_periods=int(outside.sum()),
@@ -343,6 +388,7 @@ __all__ = [
     "DistributionOptions",
     "ForecastReport",
     "ForecastRow",
+    "LeverOptions",
     "Method",
     "Target",
     "TargetGap",

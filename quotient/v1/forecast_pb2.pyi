@@ -142,7 +142,7 @@ class GroupTarget(_message.Message):
     def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -158,6 +158,8 @@ class ComputeForecastRequest(_message.Message):
     TRIALS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     MAX_RELATIVE_ERROR_FIELD_NUMBER: _ClassVar[int]
+    SOLVE_LEVERS_FIELD_NUMBER: _ClassVar[int]
+    VISIT_TO_DEAL_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
@@ -173,7 +175,9 @@ class ComputeForecastRequest(_message.Message):
     trials: int
     seed: int
     max_relative_error: float
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ...) -> None: ...
+    solve_levers: bool
+    visit_to_deal: str
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ...) -> None: ...
 
 class CategoryAmount(_message.Message):
     __slots__ = ("category", "amount_minor", "cumulative_minor")
@@ -208,7 +212,7 @@ class OutcomeDistribution(_message.Message):
     def __init__(self, method: _Optional[str] = ..., quantiles: _Optional[_Iterable[_Union[QuantileValue, _Mapping]]] = ..., mean_minor: _Optional[float] = ..., error_bound_minor: _Optional[float] = ..., bucket_minor: _Optional[int] = ...) -> None: ...
 
 class TargetGap(_message.Message):
-    __slots__ = ("target_minor", "gap_minor", "expected_gap_minor", "coverage", "pace_minor_per_day", "projected_minor", "days_elapsed", "days_left", "pipeline_needed_minor", "p_reach_target")
+    __slots__ = ("target_minor", "gap_minor", "expected_gap_minor", "coverage", "pace_minor_per_day", "projected_minor", "days_elapsed", "days_left", "pipeline_needed_minor", "p_reach_target", "levers")
     TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
     GAP_MINOR_FIELD_NUMBER: _ClassVar[int]
     EXPECTED_GAP_MINOR_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +223,7 @@ class TargetGap(_message.Message):
     DAYS_LEFT_FIELD_NUMBER: _ClassVar[int]
     PIPELINE_NEEDED_MINOR_FIELD_NUMBER: _ClassVar[int]
     P_REACH_TARGET_FIELD_NUMBER: _ClassVar[int]
+    LEVERS_FIELD_NUMBER: _ClassVar[int]
     target_minor: int
     gap_minor: int
     expected_gap_minor: int
@@ -229,7 +234,28 @@ class TargetGap(_message.Message):
     days_left: int
     pipeline_needed_minor: int
     p_reach_target: float
-    def __init__(self, target_minor: _Optional[int] = ..., gap_minor: _Optional[int] = ..., expected_gap_minor: _Optional[int] = ..., coverage: _Optional[float] = ..., pace_minor_per_day: _Optional[float] = ..., projected_minor: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., days_left: _Optional[int] = ..., pipeline_needed_minor: _Optional[int] = ..., p_reach_target: _Optional[float] = ...) -> None: ...
+    levers: _containers.RepeatedCompositeFieldContainer[GapLever]
+    def __init__(self, target_minor: _Optional[int] = ..., gap_minor: _Optional[int] = ..., expected_gap_minor: _Optional[int] = ..., coverage: _Optional[float] = ..., pace_minor_per_day: _Optional[float] = ..., projected_minor: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., days_left: _Optional[int] = ..., pipeline_needed_minor: _Optional[int] = ..., p_reach_target: _Optional[float] = ..., levers: _Optional[_Iterable[_Union[GapLever, _Mapping]]] = ...) -> None: ...
+
+class GapLever(_message.Message):
+    __slots__ = ("lever", "stage", "confidence", "feasible", "factor", "new_deals", "new_pipeline_minor", "visits")
+    LEVER_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    FEASIBLE_FIELD_NUMBER: _ClassVar[int]
+    FACTOR_FIELD_NUMBER: _ClassVar[int]
+    NEW_DEALS_FIELD_NUMBER: _ClassVar[int]
+    NEW_PIPELINE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    VISITS_FIELD_NUMBER: _ClassVar[int]
+    lever: str
+    stage: str
+    confidence: float
+    feasible: bool
+    factor: float
+    new_deals: int
+    new_pipeline_minor: int
+    visits: int
+    def __init__(self, lever: _Optional[str] = ..., stage: _Optional[str] = ..., confidence: _Optional[float] = ..., feasible: _Optional[bool] = ..., factor: _Optional[float] = ..., new_deals: _Optional[int] = ..., new_pipeline_minor: _Optional[int] = ..., visits: _Optional[int] = ...) -> None: ...
 
 class ForecastGroup(_message.Message):
     __slots__ = ("group", "level", "period", "deal_count", "open_count", "won_count", "pipeline_minor", "weighted_minor", "closed_won_minor", "categories", "distribution", "target")

@@ -23,6 +23,7 @@ from engine.forecast.scoring import score_deals
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.convert_forecast import (
+    levers_from_proto,
     method_from_proto,
     periods_from_proto,
     quantiles_from_proto,
@@ -100,9 +101,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         periods = periods_from_proto(request)
         quantiles = quantiles_from_proto(request)
         method = method_from_proto(request.method)
+        levers = levers_from_proto(request)
         condition = compile_filter(rules, request.stored.filter, "stored.filter")
         group_by = list(request.group_by)
-        keep = [*group_by, *(condition.fields if condition else ())]
+        keep = [*group_by, "stage", *(condition.fields if condition else ())]
         batch = select_deals(build_deal_batch(self._deals(request), rules, keep_fields=keep),
                              condition)  # fmt: skip
         trials = request.trials or 10_000
@@ -127,7 +129,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         report = forecast_report(batch, scores, group_by, periods, as_of=as_of,
                                  subtotals=request.subtotals,
                                  targets=targets_from_proto(list(request.targets)),
-                                 options=options)  # fmt: skip
+                                 options=options, levers=levers)  # fmt: skip
         response = report_to_proto(report, record)
         for e in scores.errors[:MAX_UNSCORED_LISTED]:
             response.unscored.add(

@@ -35,7 +35,7 @@ def test_the_table_with_targets_and_subtotals(
 ) -> None:
     code = run(app, "--csv", str(deals), "--group-by", "region", "--subtotals",
                "--from", "2026-01-01", "--to", "2026-06-30", "--as-of", "2026-02-14",
-               "--target", "North@2026-Q1=3000000", "--target", "@2026-Q2=1000000")  # fmt: skip
+               "--target", "North@2026-Q1=30000", "--target", "@2026-Q2=10000.00")  # fmt: skip
     assert code == 0
     out, err = capsys.readouterr()
     lines = [line.split("\t") for line in out.splitlines()]
@@ -54,7 +54,7 @@ def test_custom_periods_and_a_plot(
 ) -> None:
     png = tmp_path / "forecast.png"
     code = run(app, "--csv", str(deals), "--period-range", "H1:2026-01-01:2026-06-30",
-               "--as-of", "2026-02-14", "--target", "@H1=3000000", "--plot", str(png))  # fmt: skip
+               "--as-of", "2026-02-14", "--target", "@H1=30,000", "--plot", str(png))  # fmt: skip
     assert code == 0
     out, err = capsys.readouterr()
     rows = out.splitlines()
@@ -74,9 +74,25 @@ def test_bad_input_is_reported_with_the_field(
 
 
 def test_helpers() -> None:
-    assert parse_target("North/li.wei@2026-Q1=250") == (["North", "li.wei"], "2026-Q1", 250)
-    assert parse_target("@2026=5") == ([], "2026", 5)
-    with pytest.raises(SystemExit):
-        parse_target("North=5")
+    assert parse_target("North/li.wei@2026-Q1=2.5", 2) == (["North", "li.wei"], "2026-Q1", 250)
+    assert parse_target("@2026=5", 0) == ([], "2026", 5)
+    for bad in ("North=5", "North@Q1=1.234", "North@Q1=lots"):
+        with pytest.raises(SystemExit):
+            parse_target(bad, 2)
     assert major(123456789, "CNY") == "1,234,567.89"
     assert major(1234, "JPY") == "1,234"
+
+
+def test_levers_say_what_fills_the_gap(
+    app: Quotient, deals: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(app, "--csv", str(deals), "--group-by", "owner", "--from", "2026-01-01",
+               "--to", "2026-03-31", "--as-of", "2026-02-14", "--target", "li.wei@2026-Q1=30000",
+               "--levers", "--visit-to-deal", "0.25")  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    levers = out.split("\n\n")[1].splitlines()
+    assert levers[0] == "owner\tperiod\tlever\tstage\tconfidence\tneeds"
+    assert "li.wei\t2026-Q1\twin_rate\tquote\tP50\tcannot reach the target alone" in levers
+    size = next(x for x in levers if "\tdeal_size\t(all)\tP50\t" in x)
+    assert size.split("\t")[-1].startswith("x 1.5")  # the 20,000.00 deal won must reach 30,000

@@ -209,3 +209,26 @@ def test_currency_mixture_is_refused(stub: forecast_pb2_grpc.ForecastServiceStub
     status = rpc_status.from_call(err.value)
     assert status is not None
     assert decode_details(status)["ErrorInfo"].reason == "CURRENCY_MIXTURE"  # type: ignore[attr-defined]
+
+
+def test_gap_levers(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    resp = compute(
+        stub,
+        deals=forecast_pb2.DealList(deals=DEALS[:3]),
+        group_by=["owner"],
+        targets=[
+            forecast_pb2.GroupTarget(group=["li.wei"], period="2026-Q1", target_minor=3_000_000)
+        ],
+        solve_levers=True,
+        visit_to_deal="0.25",
+    )
+    (li,) = [g for g in resp.groups if g.HasField("target")]
+    levers = {(x.lever, x.stage, x.confidence): x for x in li.target.levers}
+    # Both deals must win: quote caps at 1 from x2, then initial contact needs x10 alone, x5 with it
+    assert 5 <= levers[("win_rate", "", 0.5)].factor <= 5.03
+    assert not levers[("win_rate", "quote", 0.5)].feasible
+    assert 1.5 <= levers[("deal_size", "", 0.5)].factor <= 1.51  # 2M x f >= 3M at P = .5
+    new = levers[("new_pipeline", "", 0.9)]
+    assert new.feasible and new.new_pipeline_minor == new.new_deals * 1_500_000
+    assert levers[("visits", "", 0.9)].visits == new.new_deals * 4
+    assert bad_request(stub, visit_to_deal="1.5") == {("visit_to_deal", "INVALID_ARGUMENT")}

@@ -1,0 +1,97 @@
+"""Gap levers: hand-solved answers for a three-deal group, already-reached targets, infeasible
+levers, and the answers checked against the outcome distribution (enough, and minimal)."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.forecast.distribution import outcome_distribution
+from engine.forecast.levers import FACTOR_TOLERANCE, Lever, gap_levers
+
+# 1,000,000 at 10 %, 2,000,000 at 50 %, 500,000 won; target 3,000,000: both open deals must win.
+AMOUNT = np.array([1_000_000, 2_000_000, 500_000])
+PROB = np.array([100_000, 500_000, 1_000_000])
+STAGE = ["initial_contact", "quote", "won"]
+
+
+def find(levers: list[Lever], lever: str, confidence: float, stage: str = "") -> Lever:
+    return next(x for x in levers if (x.lever, x.stage, x.confidence) == (lever, stage, confidence))
+
+
+def reaches(amount: np.ndarray, prob: np.ndarray, target: int, c: float) -> bool:
+    o = outcome_distribution(amount, prob, (0.5,), target_minor=target)
+    return (o.p_reach_target or 0.0) >= c - 1e-9
+
+
+def test_hand_solved_levers() -> None:
+    levers = gap_levers(AMOUNT, PROB, STAGE, 3_000_000, visit_to_deal=Decimal("0.2"))
+    # All win rates x f: quote caps at 1 from f = 2, then initial contact needs 0.5: f = 5.
+    f = find(levers, "win_rate", 0.5).factor
+    assert 5 <= f <= 5 * (1 + FACTOR_TOLERANCE)
+    # Initial contact alone must become certain (x 10); quote alone can never reach 0.5.
+    assert 10 <= find(levers, "win_rate", 0.5, "initial_contact").factor <= 10.05
+    assert not find(levers, "win_rate", 0.5, "quote").feasible
+    # Deal size: P(2M deal won) = .5, so 500,000 + 2,000,000 f >= 3,000,000: f = 1.25.
+    size = find(levers, "deal_size", 0.5)
+    assert size.feasible and 1.25 <= size.factor <= 1.25 * (1 + FACTOR_TOLERANCE)
+    # At P90 a bigger deal cannot help: nothing is won with probability .45.
+    assert not find(levers, "deal_size", 0.9).feasible
+    # New pipeline: the smallest count of average deals (1.5M at the weighted 36.67 %).
+    for c in (0.5, 0.9):
+        new = find(levers, "new_pipeline", c)
+        m = new.new_deals
+        assert new.feasible and m > 0 and new.new_pipeline_minor == m * 1_500_000
+
+        def with_new(k: int, c: float = c) -> bool:
+            a = np.concatenate([AMOUNT, np.full(k, 1_500_000)])
+            p = np.concatenate([PROB, np.full(k, 366_667)])
+            return reaches(a, p, 3_000_000, c)
+
+        assert with_new(m) and not with_new(m - 1)
+        assert find(levers, "visits", c).visits == math.ceil(m / 0.2)
+
+
+def test_a_reached_target_needs_no_change() -> None:
+    levers = gap_levers(AMOUNT, PROB, STAGE, 500_000)
+    assert all(x.feasible for x in levers)
+    assert {x.factor for x in levers} == {1.0}
+    assert {x.new_deals for x in levers} == {0}
+    assert not any(x.lever == "visits" for x in levers)  # no conversion rate given
+
+
+def test_a_group_without_open_deals() -> None:
+    levers = gap_levers(np.array([500_000]), np.array([1_000_000]), ["won"], 900_000)
+    assert [(x.lever, x.feasible) for x in levers] == [
+        ("deal_size", False), ("new_pipeline", False),
+        ("deal_size", False), ("new_pipeline", False),
+    ]  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 50), st.integers(50_000, 950_000)), min_size=1, max_size=8),
+    st.floats(1.05, 2.0),
+)
+def test_win_rate_factor_is_enough_and_nearly_minimal(
+    deals: list[tuple[int, int]], stretch: float
+) -> None:
+    amount = np.array([a * 100_000 for a, _ in deals])
+    prob = np.array([p for _, p in deals])
+    target = int(float((amount * prob).sum()) / 1e6 * stretch)
+    levers = gap_levers(amount, prob, ["quote"] * len(deals), target, confidences=(0.5,))
+    lever = find(levers, "win_rate", 0.5)
+    if not lever.feasible:
+        return
+
+    def at(f: float) -> bool:
+        return reaches(amount, np.minimum(np.rint(prob * f), 1_000_000).astype(np.int64),
+                       target, 0.5)  # fmt: skip
+
+    assert at(lever.factor)
+    if lever.factor > 1:
+        assert not at(lever.factor / (1 + 2 * FACTOR_TOLERANCE))
