@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +34,7 @@ from engine.rules.schema import (
     Splits,
     SplitType,
     Stage,
+    Timing,
     WinRates,
 )
 from engine.rules.source import SourceDocument, join_path, parse_document
@@ -151,6 +153,7 @@ _SECTION_TYPES: dict[str, Any] = {
     "win_rates": TypeAdapter(WinRates),
     "categories": TypeAdapter(DecisionTable | None),
     "splits": TypeAdapter(Splits | None),
+    "timing": TypeAdapter(Timing),
 }
 _STAGE = TypeAdapter(Stage)
 _TABLE = TypeAdapter(DecisionTable)
@@ -369,8 +372,18 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     sections = {
         name: _shape(adapter, data.get(name), doc, name, out) if name in data else None
         for name, adapter in _SECTION_TYPES.items()
-        if name in ("fields", "categories", "splits")
+        if name in ("fields", "categories", "splits", "timing")
     }
+    raw_timing = data.get("timing")
+    edges = raw_timing.get("age_buckets_days") if isinstance(raw_timing, dict) else None
+    # Checked on the raw list, so that a shape problem elsewhere in the section hides nothing.
+    increasing = not isinstance(edges, list) or all(
+        not isinstance(a, int) or not isinstance(b, int) or b > a
+        for a, b in itertools.pairwise(edges)
+    )
+    if not increasing:
+        out.append(doc.violation("timing.age_buckets_days", "NOT_INCREASING",
+                                 f"bucket bounds must increase: {edges}"))  # fmt: skip
     if "stages" not in data:
         out.append(doc.violation("stages", "REQUIRED", "Field required"))
     for name in RESERVED_SECTIONS:

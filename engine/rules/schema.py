@@ -182,6 +182,49 @@ class Splits(Model):
     policies: list[SplitPolicy] = Field(default_factory=list)
 
 
+class StaleRules(Model):
+    """How far a stale open deal's period-aware probability is cut."""
+
+    past_close_factor: Decimal = Field(
+        default=Decimal(1),
+        ge=0,
+        le=1,
+        description="multiplier for deals past their expected close date (1: only what history "
+        "shows about overdue deals)",
+    )
+    dwell_multiple: Decimal = Field(
+        default=Decimal(2),
+        gt=0,
+        description="a deal is stale when it has been in its stage longer than this multiple of "
+        "the stage's historical P90 dwell time",
+    )
+    dwell_factor: Decimal = Field(
+        default=Decimal("0.5"), ge=0, le=1, description="multiplier for such stale deals"
+    )
+
+
+class Timing(Model):
+    """The period-aware probability: P(won within the period | stage, age in stage, days to
+    expected close), learned from deal histories with shrinkage toward coarser estimates."""
+
+    age_buckets_days: list[Annotated[int, Field(ge=1)]] = Field(
+        default_factory=lambda: [14, 30, 60, 120],
+        description="increasing bounds of the age-in-stage buckets, in days",
+    )
+    prior_strength: Decimal = Field(
+        default=Decimal(20),
+        gt=0,
+        description="weight, in observations, of the coarser estimate a cell is shrunk toward",
+    )
+    snapshot_every_days: int = Field(
+        default=7, ge=1, le=366, description="spacing of the past snapshots learned from"
+    )
+    lookback_days: int = Field(
+        default=730, ge=30, le=3660, description="how far back snapshots are taken"
+    )
+    stale: StaleRules = Field(default_factory=StaleRules)
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -194,6 +237,7 @@ class RuleSetDocument(Model):
     win_rates: WinRates = Field(default_factory=WinRates)
     categories: DecisionTable | None = None
     splits: Splits | None = None
+    timing: Timing = Field(default_factory=Timing)
     # Declared for the sections that later capabilities fill; validation rejects them for now.
     plans: Any = None
     targets: Any = None

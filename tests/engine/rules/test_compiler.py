@@ -113,3 +113,19 @@ def test_json_schema_is_exported() -> None:
     assert schema["additionalProperties"] is False
     assert {"api_version", "name", "effective_from", "stages"} <= set(schema["required"])
     assert "win_rates" in schema["properties"]
+
+
+def test_the_timing_section(sample_text: str) -> None:
+    rules = compile_rule_set(sample_text)
+    assert rules.document.timing.age_buckets_days == [14, 30, 60, 120]  # defaults
+    tuned = compile_rule_set(
+        sample_text + "\ntiming:\n  age_buckets_days: [7, 21]\n  stale: {dwell_factor: 0.3}\n"
+    )
+    assert tuned.document.timing.age_buckets_days == [7, 21]
+    assert str(tuned.document.timing.stale.dwell_factor) == "0.3"
+    bad = sample_text + "\ntiming:\n  age_buckets_days: [30, 10]\n  snapshot_every_days: 0\n"
+    found = {(v.path, v.reason) for v in validate_rule_set(bad)}
+    assert found == {
+        ("timing.age_buckets_days", "NOT_INCREASING"),
+        ("timing.snapshot_every_days", "INVALID_VALUE"),
+    }
