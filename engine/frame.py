@@ -167,6 +167,11 @@ def date_to_days(value: dt.date) -> int:
     return (value - EPOCH).days
 
 
+def days_to_date(days: int) -> dt.date:
+    """The date ``days`` after 1970-01-01."""
+    return EPOCH + dt.timedelta(days=days)
+
+
 def date_column(values: Sequence[dt.date | None]) -> Column:
     """Build a date column of int32 days since 1970-01-01 (``None`` is null)."""
     arr = np.array([0 if v is None else date_to_days(v) for v in values], dtype=np.int32)
@@ -232,6 +237,7 @@ __all__ = [
     "column_from_python",
     "date_column",
     "date_to_days",
+    "days_to_date",
     "decimal_column",
     "int_column",
     "string_column",

@@ -1,6 +1,11 @@
-"""``quotient forecast``: roll deals up by group and period through a server (ComputeForecast) and
+"""``quotient forecast`` and ``quotient backtest``.
+
+``forecast`` rolls deals up by group and period through a server (ComputeForecast) and
 print the table (with ``--levers``, also what fills each gap); ``--plot FILE.png`` draws the
-outcome distribution against the target and the category waterfall.
+outcome distribution against the target and the category waterfall; ``--period-aware`` adds
+what each row should book in its period, learned from deal histories. ``backtest`` replays the
+classic and the period-aware forecast at past cutoffs against what was won (BacktestForecast);
+``--plot`` draws both against the actuals per period.
 
 Deals come from a CSV file (columns as in the ``Deal`` message, as for ``quotient score``) or from
 the server's store (``--stored``, with an optional ``--filter`` condition). Amounts, printed and
@@ -73,7 +78,10 @@ def build_request(args: argparse.Namespace) -> Any:
         seed=args.seed,
         solve_levers=args.levers,
         visit_to_deal=args.visit_to_deal or "",
+        period_aware=args.period_aware,
     )
+    if args.history:
+        request.history.changes.extend(read_history(args.history))
     if args.period_range:
         for label, first, last in map(parse_custom, args.period_range):
             request.custom.periods.add(label=label, first_date=first, last_date=last)
@@ -116,6 +124,9 @@ def _table(response: Any, quantiles: Sequence[float], out: Any) -> None:
             "commit_cum", "best_case_cum"]  # fmt: skip
     head += [f"P{round(q * 100):g}" for q in quantiles]
     head += ["target", "gap", "p_reach_target"]
+    aware = any(g.period_aware_minor for g in response.groups)
+    if aware:
+        head += ["period_aware", "new_business"]
     writer = csv.writer(out, delimiter="\t", lineterminator="\n")
     writer.writerow(head)
     for g in response.groups:
@@ -132,6 +143,8 @@ def _table(response: Any, quantiles: Sequence[float], out: Any) -> None:
             row += [major(t.target_minor, cur), major(t.gap_minor, cur), f"{t.p_reach_target:.3f}"]
         else:
             row += ["", "", ""]
+        if aware:
+            row += [major(g.period_aware_minor, cur), major(g.new_business_minor, cur)]
         writer.writerow(row)
 
 
@@ -229,6 +242,102 @@ def cmd_forecast(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     return 0
 
 
+def read_history(path: str) -> list[Any]:
+    """``DealChange`` messages from a history CSV: ``deal_id``, ``date``, then deal columns."""
+    from quotient.v1 import forecast_pb2, types_pb2
+    from service.cli import _csv_records, deal_message
+
+    changes = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        for n, rec in enumerate(_csv_records(csv.DictReader(handle)), 2):
+            date = rec.pop("date", "")
+            rec["id"] = rec.pop("deal_id", "")
+            try:
+                deal = deal_message(rec, types_pb2)
+            except (ValueError, TypeError) as exc:
+                raise SystemExit(f"{path}:{n}: {exc}") from None
+            changes.append(forecast_pb2.DealChange(date=str(date), deal=deal))
+    return changes
+
+
+def _backtest_table(response: Any, out: Any) -> None:
+    cur = response.currency
+    writer = csv.writer(out, delimiter="\t", lineterminator="\n")
+    groups = list(response.group_by)
+    writer.writerow([*groups, "period", "cutoff", "open", "won", "classic", "period_aware",
+                     "new_business", "actual", "classic_error", "period_aware_error"])  # fmt: skip
+
+    def pct(forecast: int, actual: int) -> str:
+        return f"{(forecast - actual) / actual:+.1%}" if actual else ""
+
+    for p in response.periods:
+        group = list(p.group) or ["(all)"] * max(len(groups), 0)
+        mark = "" if p.complete else " (incomplete)"
+        writer.writerow([*group, p.period + mark, p.cutoff_date, p.open_count, p.won_count,
+                         major(p.classic_minor, cur), major(p.period_aware_minor, cur),
+                         major(p.new_business_minor, cur), major(p.actual_minor, cur),
+                         pct(p.classic_minor, p.actual_minor),
+                         pct(p.period_aware_minor, p.actual_minor)])  # fmt: skip
+    out.write("\n")
+    writer.writerow([*groups, "periods", "classic_bias", "classic_mape", "period_aware_bias",
+                     "period_aware_mape"])  # fmt: skip
+
+    def share(a: Any, name: str) -> str:
+        return f"{getattr(a, name):+.1%}" if a.HasField(name) else ""
+
+    for a in response.accuracy:
+        group = list(a.group) or ["(all)"] * max(len(groups), 0)
+        writer.writerow([*group, a.classic.periods, share(a.classic, "bias"),
+                         share(a.classic, "mape").lstrip("+"), share(a.period_aware, "bias"),
+                         share(a.period_aware, "mape").lstrip("+")])  # fmt: skip
+
+
+def cmd_backtest(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import forecast_pb2, forecast_pb2_grpc
+
+    request = forecast_pb2.BacktestForecastRequest(
+        rule_set=args.rule_set, group_by=args.group_by or [], lead_days=args.lead_days
+    )
+    if not (args.first and args.last):
+        raise SystemExit("quotient backtest: give --from and --to")
+    request.calendar.CopyFrom(
+        forecast_pb2.CalendarPeriods(
+            kind=_KINDS[args.period], first_date=args.first, last_date=args.last
+        )
+    )
+    if args.history:
+        request.history.changes.extend(read_history(args.history))
+    else:
+        request.stored.SetInParent()
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            response = forecast_pb2_grpc.ForecastServiceStub(channel).BacktestForecast(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    _backtest_table(response, sys.stdout)
+    sys.stdout.flush()
+    print(f"{response.deals} deals, {response.changes} history rows; amounts in "
+          f"{response.currency or '-'}", file=sys.stderr)  # fmt: skip
+    if args.plot:
+        from service.plots import backtest_figure
+
+        totals = [p for p in response.periods if not p.group] or list(response.periods)
+        scale = 10.0 ** -CURRENCY_EXPONENTS.get(response.currency, 2)
+        backtest_figure(
+            [p.period for p in totals],
+            [p.classic_minor * scale for p in totals],
+            [p.period_aware_minor * scale for p in totals],
+            [p.actual_minor * scale for p in totals],
+            [p.complete for p in totals],
+            response.currency,
+            Path(args.plot),
+        )
+        print(f"wrote {args.plot}", file=sys.stderr)
+    return 0
+
+
 def _quantiles(text: str) -> list[float]:
     try:
         return [float(q) for q in text.split(",") if q.strip()]
@@ -272,9 +381,30 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--method", choices=sorted(_METHODS), default="auto")
     p.add_argument("--trials", type=int, default=0, help="Monte Carlo trials (default 10,000)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default: drawn)")
+    p.add_argument(
+        "--period-aware",
+        action="store_true",
+        help="also what each row should book in its period, learned from deal histories",
+    )
+    p.add_argument("--history", help="with --period-aware: a history CSV (default: the store's)")
     p.add_argument("--plot", help="write the distribution and waterfall of one row to FILE.png")
     p.add_argument("--server", default=DEFAULT_SERVER)
     p.set_defaults(func=lambda a: cmd_forecast(a, report))
 
+    p = sub.add_parser(
+        "backtest", help="replay the classic and period-aware forecasts against what was won"
+    )
+    p.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
+                   "(default: the history the store keeps)")  # fmt: skip
+    p.add_argument("--rule-set", default="default")
+    p.add_argument("--group-by", action="append", help="a field to group by (repeatable)")
+    p.add_argument("--period", choices=sorted(_KINDS), default="quarter")
+    p.add_argument("--from", dest="first", help="first day covered, YYYY-MM-DD")
+    p.add_argument("--to", dest="last", help="last day covered, YYYY-MM-DD")
+    p.add_argument("--lead-days", type=int, default=0, help="forecast this many days earlier")
+    p.add_argument("--plot", help="write forecasts against actuals per period to FILE.png")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.set_defaults(func=lambda a: cmd_backtest(a, report))
 
-__all__ = ["add_commands", "major", "parse_target"]
+
+__all__ = ["add_commands", "major", "parse_target", "read_history"]

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.backtest import Backtest, ForecastError
 from engine.forecast.distribution import Outcome
 from engine.forecast.report import (
     DEFAULT_QUANTILES,
@@ -22,8 +25,10 @@ from engine.forecast.report import (
     Target,
 )
 from engine.forecast.rollup import Period, PeriodKind, calendar_periods, check_periods
+from engine.frame import days_to_date
 from engine.rules.schema import CATEGORY_ORDER
 from quotient.v1 import forecast_pb2, types_pb2
+from service.convert import attribute_value
 from service.store.port import RevisionRecord
 
 _KINDS = {
@@ -52,7 +57,9 @@ def _refuse(message: str, reason: str, problems: list[Violation]) -> None:
         raise InvalidArgumentError(message, reason=reason, violations=problems)
 
 
-def periods_from_proto(request: forecast_pb2.ComputeForecastRequest) -> list[Period]:
+def periods_from_proto(
+    request: forecast_pb2.ComputeForecastRequest | forecast_pb2.BacktestForecastRequest,
+) -> list[Period]:
     """The request's calendar or custom periods; empty or overlapping ones are refused."""
     problems: list[Violation] = []
     which = request.WhichOneof("periods_from")
@@ -91,6 +98,71 @@ def periods_from_proto(request: forecast_pb2.ComputeForecastRequest) -> list[Per
         moved = [replace(v, path=prefix + v.path) for v in e.violations]
         raise InvalidArgumentError(e.message, reason=e.reason, violations=moved) from None
     return periods
+
+
+def history_from_proto(changes: Sequence[forecast_pb2.DealChange]) -> list[dict[str, Any]]:
+    """History rows (``engine.forecast.history``) from ``DealChange`` messages."""
+    rows: list[dict[str, Any]] = []
+    for c in changes:
+        d = c.deal
+        row: dict[str, Any] = {
+            "deal_id": d.id,
+            "date": c.date,
+            "stage": d.stage,
+            "amount_minor": d.amount_minor,
+            "currency": d.currency,
+            "close_date": d.close_date or None,
+        }
+        for name in ("owner", "region", "product_line", "customer_tier", "source", "win_prob"):
+            value = getattr(d, name)
+            if value:
+                row[name] = value
+        for name, value in d.attributes.items():
+            row[name] = attribute_value(value)
+        rows.append(row)
+    return rows
+
+
+def backtest_to_proto(
+    result: Backtest, record: RevisionRecord, deals: int, changes: int
+) -> forecast_pb2.BacktestForecastResponse:
+    response = forecast_pb2.BacktestForecastResponse(
+        rule_set=record.name,
+        revision=record.revision,
+        currency=result.currency,
+        group_by=list(result.group_by),
+        deals=deals,
+        changes=changes,
+    )
+    for r in result.rows:
+        response.periods.add(
+            group=list(r.group),
+            period=r.period.label,
+            cutoff_date=days_to_date(r.cutoff_day).isoformat(),
+            complete=r.complete,
+            open_count=r.open_count,
+            won_count=r.won_count,
+            classic_minor=r.classic_minor,
+            period_aware_minor=r.period_aware_minor,
+            new_business_minor=r.new_business_minor,
+            actual_minor=r.actual_minor,
+        )
+
+    def accuracy(e: ForecastError) -> forecast_pb2.ForecastAccuracy:
+        out = forecast_pb2.ForecastAccuracy(
+            periods=e.periods, error_minor=e.error_minor, mae_minor=e.mae_minor
+        )
+        if e.bias is not None:
+            out.bias = e.bias
+        if e.mape is not None:
+            out.mape = e.mape
+        return out
+
+    for a in result.accuracy:
+        response.accuracy.add(
+            group=list(a.group), classic=accuracy(a.classic), period_aware=accuracy(a.period_aware)
+        )
+    return response
 
 
 def targets_from_proto(targets: list[forecast_pb2.GroupTarget]) -> list[Target]:
@@ -181,6 +253,8 @@ def report_to_proto(
             pipeline_minor=row.pipeline_minor,
             weighted_minor=row.weighted_minor,
             closed_won_minor=row.closed_won_minor,
+            period_aware_minor=row.period_aware_minor or 0,
+            new_business_minor=row.new_business_minor or 0,
             categories=[
                 forecast_pb2.CategoryAmount(
                     category=_CATEGORY_PROTO[c],
@@ -225,6 +299,8 @@ def report_to_proto(
 
 
 __all__ = [
+    "backtest_to_proto",
+    "history_from_proto",
     "levers_from_proto",
     "method_from_proto",
     "periods_from_proto",

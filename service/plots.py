@@ -1,6 +1,6 @@
-"""Pictures for the CLI: a forecast's outcome distribution against its target, and its category
-waterfall. matplotlib draws off-screen (Agg) into a PNG file, so this works on a server without a
-display."""
+"""Pictures for the CLI: a forecast's outcome distribution against its target, its category
+waterfall, and backtested forecasts against actuals. matplotlib draws off-screen (Agg) into PNG
+files, so this works on a server without a display."""
 
 from __future__ import annotations
 
@@ -73,4 +73,38 @@ def forecast_figure(row: PlotRow, path: Path) -> None:
     plt.close(fig)
 
 
-__all__ = ["PlotRow", "forecast_figure"]
+def backtest_figure(
+    periods: Sequence[str],
+    classic: Sequence[float],
+    period_aware: Sequence[float],
+    actual: Sequence[float],
+    complete: Sequence[bool],
+    currency: str,
+    path: Path,
+) -> None:
+    """Write a PNG: actual bookings per period as bars, the two forecasts made before each period
+    as lines; periods whose actuals are not all known are hatched."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(10, 4.8), constrained_layout=True)
+    x = list(range(len(periods)))
+    bars = ax.bar(x, actual, color="tab:green", alpha=0.5, label="actual")
+    for bar, done in zip(bars, complete, strict=True):
+        if not done:
+            bar.set_hatch("//")
+    ax.plot(x, classic, marker="o", color="tab:gray", label="classic (weighted pipeline)")
+    ax.plot(x, period_aware, marker="o", color="tab:blue", label="period-aware")
+    ax.set_xticks(x, periods)
+    ax.set_ylabel(f"bookings ({currency})")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.set_title("Forecast made before each period against what was won")
+    ax.legend(loc="upper left")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+__all__ = ["PlotRow", "backtest_figure", "forecast_figure"]

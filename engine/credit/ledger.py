@@ -171,6 +171,31 @@ def deal_record(state: State) -> dict[str, Any]:
     return record
 
 
+def state_history(
+    events: Sequence[DealEvent], rules: CompiledRuleSet, lost_stage: str | None = None
+) -> list[dict[str, Any]]:
+    """Deal-history rows (``engine.forecast.history``) from stored events, in their order: each
+    event gives the deal's state from its day on. A cancelled deal is taken as lost from the
+    cancellation on (it no longer books); events that cannot apply are skipped, as the ledger
+    never accepted them.
+    """
+    lost = lost_stage or _stage_where(rules, "lost")
+    rows: list[dict[str, Any]] = []
+    states: dict[str, State] = {}
+    for event in sorted(events, key=lambda e: (e.deal_id, *e.order_key)):
+        try:
+            state = apply_event(states.get(event.deal_id), event, rules)
+        except EventError:
+            continue
+        states[event.deal_id] = state
+        record = deal_record(state)
+        record.pop("id", None)
+        if state.get("cancelled"):
+            record["stage"] = lost
+        rows.append({"deal_id": event.deal_id, "date": event.event_time.date(), **record})
+    return rows
+
+
 def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits | EventError]:
     """Split every state at once; a state that cannot be split gives its error instead."""
     if not states:
@@ -348,4 +373,5 @@ __all__ = [
     "delta",
     "ledger_lines",
     "replay_deals",
+    "state_history",
 ]

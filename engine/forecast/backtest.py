@@ -13,7 +13,7 @@ history as known at the cutoff:
 Per group and period the three figures are reported; per group, over its complete periods, the
 error (forecast - actual), the mean absolute error, the bias (total error / total actual) and the
 MAPE (mean of |error| / actual over periods with bookings), for both forecasts. A period that ends
-after the history does is reported but left out of the metrics: its actuals are not all known.
+after the history is known is reported but left out of the metrics: its actuals are not all known.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.deals import DEAL_COLUMNS, build_deal_batch, deal_input_from_records
-from engine.forecast.history import NO_DAY, DealHistory, first_won_row, state_at
+from engine.forecast.history import NO_DAY, DealHistory, first_won_row, group_codes, state_at
 from engine.forecast.rollup import Period, check_periods
 from engine.forecast.scoring import score_deals
 from engine.forecast.timing import fit_period_rates, new_business, period_probability
@@ -77,26 +77,6 @@ class Backtest:
     accuracy: list[GroupAccuracy]
 
 
-def _codes(
-    history: DealHistory, group_by: Sequence[str]
-) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    """A group code per history row, and the group values of each code."""
-    m = len(history.records)
-    if not group_by:
-        return np.zeros(m, dtype=np.int64), [()]
-    parts = []
-    for name in group_by:
-        values = np.array([str(r.get(name) or "") for r in history.records], dtype=object)
-        parts.append(np.unique(values, return_inverse=True))
-    radices = [len(u) for u, _ in parts]
-    flat = np.ravel_multi_index([inv for _, inv in parts], radices)
-    uniq, code = np.unique(flat, return_inverse=True)
-    unravel = np.unravel_index(uniq, radices)
-    keys = [tuple(str(parts[g][0][unravel[g][j]]) for g in range(len(group_by)))
-            for j in range(uniq.size)]  # fmt: skip
-    return code.astype(np.int64), keys
-
-
 def _classic_weighted(
     history: DealHistory, rules: CompiledRuleSet, rows: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -136,8 +116,13 @@ def backtest(
     group_by: Sequence[str] = (),
     *,
     lead_days: int = 0,
+    known_through: int | None = None,
 ) -> Backtest:
-    """Replay the classic and period-aware forecasts at each period's cutoff (see the module)."""
+    """Replay the classic and period-aware forecasts at each period's cutoff (see the module).
+
+    ``known_through`` (a day) says the history is complete up to that day even if its last row is
+    earlier; by default it is complete up to its last row.
+    """
     check_periods(periods)
     if lead_days < 0:
         raise InvalidArgumentError(
@@ -145,7 +130,7 @@ def backtest(
             reason="INVALID_ARGUMENT",
             violations=[Violation("lead_days", 0, 0, "INVALID_ARGUMENT", "must be >= 0")],
         )
-    code, keys = _codes(history, group_by)
+    code, keys = group_codes(history, group_by)
     n_groups = len(keys)
     won_row = first_won_row(history, rules.stage_is_won)
     won_day = history.won_day
@@ -154,7 +139,7 @@ def backtest(
     for period in sorted(periods, key=lambda p: p.start):
         start, end = date_to_days(period.start), date_to_days(period.end)
         cutoff = start - 1 - lead_days
-        complete = end - 1 <= history.last_day
+        complete = end - 1 <= max(history.last_day, known_through or history.last_day)
         at = state_at(history, cutoff)
         at = at[at >= 0]
         at = at[~rules.stage_is_closed[history.stage[at]]]

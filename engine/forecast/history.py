@@ -191,6 +191,27 @@ def history_from_records(
     )
 
 
+def group_codes(
+    history: DealHistory, group_by: Sequence[str]
+) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """A group code per history row (by the row's values of ``group_by``; '' where missing), and
+    the group values of each code."""
+    m = len(history.records)
+    if not group_by:
+        return np.zeros(m, dtype=np.int64), [()]
+    parts = []
+    for name in group_by:
+        values = np.array([str(r.get(name) or "") for r in history.records], dtype=object)
+        parts.append(np.unique(values, return_inverse=True))
+    radices = [max(len(u), 1) for u, _ in parts]
+    flat = np.ravel_multi_index([inv for _, inv in parts], radices)
+    uniq, code = np.unique(flat, return_inverse=True)
+    unravel = np.unravel_index(uniq, radices)
+    keys = [tuple(str(parts[g][0][unravel[g][j]]) for g in range(len(group_by)))
+            for j in range(uniq.size)]  # fmt: skip
+    return code.astype(np.int64), keys
+
+
 def first_won_row(history: DealHistory, is_won_stage: np.ndarray) -> np.ndarray:
     """Each deal's first row in a won stage (its amount when won), or -1 for deals never won."""
     rows = np.flatnonzero(is_won_stage[history.stage])
@@ -236,6 +257,7 @@ __all__ = [
     "NO_DAY",
     "DealHistory",
     "first_won_row",
+    "group_codes",
     "history_from_records",
     "stage_dwell_p90",
     "state_at",

@@ -27,7 +27,9 @@ from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DealBatch
 from engine.forecast.distribution import Outcome, monte_carlo, outcome_distribution
 from engine.forecast.gap import target_gaps
+from engine.forecast.history import DealHistory
 from engine.forecast.levers import Lever, gap_levers
+from engine.forecast.period_aware import PeriodAwareSums, period_aware_sums
 from engine.forecast.rollup import REPORTED, Period, Rollup, rollup
 from engine.forecast.scoring import ScoreResult
 from engine.frame import date_to_days
@@ -112,6 +114,17 @@ class ForecastRow:
     cumulative_minor: dict[Category, int]
     outcome: Outcome | None
     target: TargetGap | None
+    period_aware_minor: int | None = None  # closed-won + open deals x P(won in period) + new
+    new_business_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class PeriodAwareInputs:
+    """What the period-aware forecast learns from: the rule set (its ``timing`` section) and the
+    deal histories."""
+
+    rules: CompiledRuleSet
+    history: DealHistory
 
 
 @dataclass(frozen=True)
@@ -262,11 +275,50 @@ def _level_rows(
         if len(group) != level:
             continue
         del targets[(group, label)]
-        zero: dict[Category, int] = dict.fromkeys(REPORTED, 0)
-        empty = np.zeros(0, dtype=np.int64)
-        row = ForecastRow(group + pad, level, by_label[label], 0, 0, 0, 0, 0, 0, zero, dict(zero),
-                          _outcome(empty, empty, target, options), None)  # fmt: skip
-        out.append(_Pending(row, target, empty))
+        out.append(_empty_row(group + pad, level, by_label[label], target, options))
+    return out
+
+
+def _empty_row(
+    group: tuple[str, ...],
+    level: int,
+    period: Period,
+    target: int | None,
+    options: DistributionOptions,
+) -> _Pending:
+    """A row for a group and period without deals (it has a target, or expects bookings)."""
+    zero: dict[Category, int] = dict.fromkeys(REPORTED, 0)
+    empty = np.zeros(0, dtype=np.int64)
+    row = ForecastRow(group, level, period, 0, 0, 0, 0, 0, 0, zero, dict(zero),
+                      _outcome(empty, empty, target, options), None)  # fmt: skip
+    return _Pending(row, target, empty)
+
+
+def _with_period_aware(
+    level_rows: list[_Pending],
+    level: int,
+    width: int,
+    periods: Sequence[Period],
+    sums: PeriodAwareSums,
+    options: DistributionOptions,
+) -> list[_Pending]:
+    """Fill in the period-aware figures of a level's rows, adding rows for groups that expect
+    bookings in a period where none of their deals is due to close."""
+    by_label = {p.label: p for p in periods}
+    index = {(p.row.group[:level], p.row.period.label): i for i, p in enumerate(level_rows)}
+    out = list(level_rows)
+    for key in sorted(set(sums.open_minor) | set(sums.new_minor)):
+        if key not in index and key[1] in by_label:
+            index[key] = len(out)
+            pad = ("",) * (width - level)
+            out.append(_empty_row(key[0] + pad, level, by_label[key[1]], None, options))
+    for key, i in index.items():
+        new = round(sums.new_minor.get(key, 0.0))
+        ahead = round(sums.open_minor.get(key, 0.0)) + new
+        p = out[i]
+        row = replace(p.row, period_aware_minor=p.row.closed_won_minor + ahead,
+                      new_business_minor=new)  # fmt: skip
+        out[i] = _Pending(row, p.target, p.deals)
     return out
 
 
@@ -344,9 +396,12 @@ def forecast_report(
     targets: Sequence[Target] = (),
     options: DistributionOptions | None = None,
     levers: LeverOptions | None = None,
+    period_aware: PeriodAwareInputs | None = None,
 ) -> ForecastReport:
     """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
-    ``subtotals``), with outcome distributions and, where targets are given, the gap to them.
+    ``subtotals``), with outcome distributions and, where targets are given, the gap to them;
+    with ``period_aware``, also what each row should book in its period (see
+    :mod:`engine.forecast.period_aware`).
 
     Raises INVALID_ARGUMENT for unknown or non-text group-by fields, unusable periods, a currency
     mixture, and targets that do not fit (see :func:`check_targets`).
@@ -363,6 +418,10 @@ def forecast_report(
     for level in levels:
         r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
         level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
+        if period_aware is not None:
+            sums = period_aware_sums(batch, scores, period_aware.rules, period_aware.history,
+                                     group_by[:level], periods, date_to_days(as_of))  # fmt: skip
+            level_rows = _with_period_aware(level_rows, level, width, periods, sums, options)
         level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
         rows += level_rows
     omitted = scores.valid & (scores.category == _OMITTED)
@@ -390,6 +449,7 @@ __all__ = [
     "ForecastRow",
     "LeverOptions",
     "Method",
+    "PeriodAwareInputs",
     "Target",
     "TargetGap",
     "check_targets",

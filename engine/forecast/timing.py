@@ -166,7 +166,9 @@ def period_probability(
     entered_day: np.ndarray,
     close_day: np.ndarray,
 ) -> np.ndarray:
-    """P(won within the window) of open deals at the rates' cutoff, stale deals cut.
+    """P(won within the window) of open deals at the rates' cutoff, stale deals cut. Without any
+    observation to learn from, the classic view: the stage rate if the expected close date falls
+    within the window, else 0.
 
     ``entered_day`` is the day each deal entered its stage, ``NO_DAY`` when unknown (the stage-level
     rate is used then); ``close_day`` the expected close (``NO_DAY`` when none).
@@ -178,7 +180,12 @@ def period_probability(
     age = np.where(known, rates.cutoff - entered, 0)
     bucket = np.searchsorted(rates.age_edges, age, side="right")
     cb = close_bucket(close, rates.cutoff, rates.hi)
-    p = np.where(known, rates.rate[stage, bucket, cb], rates.stage_rate[stage])
+    if rates.observations.sum() == 0:
+        # Nothing to learn from (a history shorter than the window): fall back to the classic
+        # view, the stage rate for deals expected to close within the window.
+        p = np.where(cb == 2, rules.stage_rate_ppm[stage] / 1_000_000, 0.0)
+    else:
+        p = np.where(known, rates.rate[stage, bucket, cb], rates.stage_rate[stage])
     stale = rules.document.timing.stale
     p = np.where(cb == 1, p * float(stale.past_close_factor), p)
     limit = rates.dwell_p90[stage] * float(stale.dwell_multiple)

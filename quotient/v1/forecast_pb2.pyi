@@ -142,7 +142,7 @@ class GroupTarget(_message.Message):
     def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -160,6 +160,8 @@ class ComputeForecastRequest(_message.Message):
     MAX_RELATIVE_ERROR_FIELD_NUMBER: _ClassVar[int]
     SOLVE_LEVERS_FIELD_NUMBER: _ClassVar[int]
     VISIT_TO_DEAL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_AWARE_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
@@ -177,7 +179,27 @@ class ComputeForecastRequest(_message.Message):
     max_relative_error: float
     solve_levers: bool
     visit_to_deal: str
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ...) -> None: ...
+    period_aware: bool
+    history: DealHistory
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ...) -> None: ...
+
+class DealChange(_message.Message):
+    __slots__ = ("date", "deal")
+    DATE_FIELD_NUMBER: _ClassVar[int]
+    DEAL_FIELD_NUMBER: _ClassVar[int]
+    date: str
+    deal: _types_pb2.Deal
+    def __init__(self, date: _Optional[str] = ..., deal: _Optional[_Union[_types_pb2.Deal, _Mapping]] = ...) -> None: ...
+
+class DealHistory(_message.Message):
+    __slots__ = ("changes",)
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    changes: _containers.RepeatedCompositeFieldContainer[DealChange]
+    def __init__(self, changes: _Optional[_Iterable[_Union[DealChange, _Mapping]]] = ...) -> None: ...
+
+class StoredHistory(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class CategoryAmount(_message.Message):
     __slots__ = ("category", "amount_minor", "cumulative_minor")
@@ -258,7 +280,7 @@ class GapLever(_message.Message):
     def __init__(self, lever: _Optional[str] = ..., stage: _Optional[str] = ..., confidence: _Optional[float] = ..., feasible: _Optional[bool] = ..., factor: _Optional[float] = ..., new_deals: _Optional[int] = ..., new_pipeline_minor: _Optional[int] = ..., visits: _Optional[int] = ...) -> None: ...
 
 class ForecastGroup(_message.Message):
-    __slots__ = ("group", "level", "period", "deal_count", "open_count", "won_count", "pipeline_minor", "weighted_minor", "closed_won_minor", "categories", "distribution", "target")
+    __slots__ = ("group", "level", "period", "deal_count", "open_count", "won_count", "pipeline_minor", "weighted_minor", "closed_won_minor", "categories", "distribution", "target", "period_aware_minor", "new_business_minor")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     LEVEL_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -271,6 +293,8 @@ class ForecastGroup(_message.Message):
     CATEGORIES_FIELD_NUMBER: _ClassVar[int]
     DISTRIBUTION_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_AWARE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    NEW_BUSINESS_MINOR_FIELD_NUMBER: _ClassVar[int]
     group: _containers.RepeatedScalarFieldContainer[str]
     level: int
     period: str
@@ -283,7 +307,9 @@ class ForecastGroup(_message.Message):
     categories: _containers.RepeatedCompositeFieldContainer[CategoryAmount]
     distribution: OutcomeDistribution
     target: TargetGap
-    def __init__(self, group: _Optional[_Iterable[str]] = ..., level: _Optional[int] = ..., period: _Optional[str] = ..., deal_count: _Optional[int] = ..., open_count: _Optional[int] = ..., won_count: _Optional[int] = ..., pipeline_minor: _Optional[int] = ..., weighted_minor: _Optional[int] = ..., closed_won_minor: _Optional[int] = ..., categories: _Optional[_Iterable[_Union[CategoryAmount, _Mapping]]] = ..., distribution: _Optional[_Union[OutcomeDistribution, _Mapping]] = ..., target: _Optional[_Union[TargetGap, _Mapping]] = ...) -> None: ...
+    period_aware_minor: int
+    new_business_minor: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., level: _Optional[int] = ..., period: _Optional[str] = ..., deal_count: _Optional[int] = ..., open_count: _Optional[int] = ..., won_count: _Optional[int] = ..., pipeline_minor: _Optional[int] = ..., weighted_minor: _Optional[int] = ..., closed_won_minor: _Optional[int] = ..., categories: _Optional[_Iterable[_Union[CategoryAmount, _Mapping]]] = ..., distribution: _Optional[_Union[OutcomeDistribution, _Mapping]] = ..., target: _Optional[_Union[TargetGap, _Mapping]] = ..., period_aware_minor: _Optional[int] = ..., new_business_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastResponse(_message.Message):
     __slots__ = ("rule_set", "revision", "currency", "group_by", "groups", "seed", "trials", "deals_read", "deals_unscored", "deals_outside_periods", "deals_omitted", "unscored")
@@ -322,3 +348,93 @@ class UnscoredDeal(_message.Message):
     deal_id: str
     problem: _types_pb2.DealProblem
     def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ...) -> None: ...
+
+class BacktestForecastRequest(_message.Message):
+    __slots__ = ("rule_set", "revision", "as_of_date", "history", "stored", "group_by", "calendar", "custom", "lead_days")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    CALENDAR_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    LEAD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    as_of_date: str
+    history: DealHistory
+    stored: StoredHistory
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    calendar: CalendarPeriods
+    custom: CustomPeriods
+    lead_days: int
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., stored: _Optional[_Union[StoredHistory, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., lead_days: _Optional[int] = ...) -> None: ...
+
+class BacktestPeriod(_message.Message):
+    __slots__ = ("group", "period", "cutoff_date", "complete", "open_count", "won_count", "classic_minor", "period_aware_minor", "new_business_minor", "actual_minor")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    CUTOFF_DATE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WON_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CLASSIC_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_AWARE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    NEW_BUSINESS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ACTUAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    cutoff_date: str
+    complete: bool
+    open_count: int
+    won_count: int
+    classic_minor: int
+    period_aware_minor: int
+    new_business_minor: int
+    actual_minor: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., cutoff_date: _Optional[str] = ..., complete: _Optional[bool] = ..., open_count: _Optional[int] = ..., won_count: _Optional[int] = ..., classic_minor: _Optional[int] = ..., period_aware_minor: _Optional[int] = ..., new_business_minor: _Optional[int] = ..., actual_minor: _Optional[int] = ...) -> None: ...
+
+class ForecastAccuracy(_message.Message):
+    __slots__ = ("periods", "error_minor", "mae_minor", "bias", "mape")
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MINOR_FIELD_NUMBER: _ClassVar[int]
+    MAE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BIAS_FIELD_NUMBER: _ClassVar[int]
+    MAPE_FIELD_NUMBER: _ClassVar[int]
+    periods: int
+    error_minor: int
+    mae_minor: float
+    bias: float
+    mape: float
+    def __init__(self, periods: _Optional[int] = ..., error_minor: _Optional[int] = ..., mae_minor: _Optional[float] = ..., bias: _Optional[float] = ..., mape: _Optional[float] = ...) -> None: ...
+
+class GroupAccuracy(_message.Message):
+    __slots__ = ("group", "classic", "period_aware")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    CLASSIC_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_AWARE_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    classic: ForecastAccuracy
+    period_aware: ForecastAccuracy
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., classic: _Optional[_Union[ForecastAccuracy, _Mapping]] = ..., period_aware: _Optional[_Union[ForecastAccuracy, _Mapping]] = ...) -> None: ...
+
+class BacktestForecastResponse(_message.Message):
+    __slots__ = ("rule_set", "revision", "currency", "group_by", "periods", "accuracy", "deals", "changes")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    PERIODS_FIELD_NUMBER: _ClassVar[int]
+    ACCURACY_FIELD_NUMBER: _ClassVar[int]
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    CHANGES_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    currency: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    periods: _containers.RepeatedCompositeFieldContainer[BacktestPeriod]
+    accuracy: _containers.RepeatedCompositeFieldContainer[GroupAccuracy]
+    deals: int
+    changes: int
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., periods: _Optional[_Iterable[_Union[BacktestPeriod, _Mapping]]] = ..., accuracy: _Optional[_Iterable[_Union[GroupAccuracy, _Mapping]]] = ..., deals: _Optional[int] = ..., changes: _Optional[int] = ...) -> None: ...

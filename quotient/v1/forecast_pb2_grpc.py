@@ -50,6 +50,11 @@ class ForecastServiceStub:
                 request_serializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.FromString,
                 _registered_method=True)
+        self.BacktestForecast = channel.unary_unary(
+                '/quotient.v1.ForecastService/BacktestForecast',
+                request_serializer=quotient_dot_v1_dot_forecast__pb2.BacktestForecastRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_forecast__pb2.BacktestForecastResponse.FromString,
+                _registered_method=True)
 
 
 class ForecastServiceServicer:
@@ -78,6 +83,14 @@ class ForecastServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def BacktestForecast(self, request, context):
+        """Replays the classic and the period-aware forecast at past cutoffs (the day before each
+        period) from deal histories, against what was actually won: error, bias and MAPE per group.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ForecastServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +108,11 @@ def add_ForecastServiceServicer_to_server(servicer, server):
                     servicer.ComputeForecast,
                     request_deserializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.SerializeToString,
+            ),
+            'BacktestForecast': grpc.unary_unary_rpc_method_handler(
+                    servicer.BacktestForecast,
+                    request_deserializer=quotient_dot_v1_dot_forecast__pb2.BacktestForecastRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_forecast__pb2.BacktestForecastResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +197,33 @@ class ForecastService:
             '/quotient.v1.ForecastService/ComputeForecast',
             quotient_dot_v1_dot_forecast__pb2.ComputeForecastRequest.SerializeToString,
             quotient_dot_v1_dot_forecast__pb2.ComputeForecastResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BacktestForecast(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.ForecastService/BacktestForecast',
+            quotient_dot_v1_dot_forecast__pb2.BacktestForecastRequest.SerializeToString,
+            quotient_dot_v1_dot_forecast__pb2.BacktestForecastResponse.FromString,
             options,
             channel_credentials,
             insecure,

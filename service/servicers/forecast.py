@@ -4,25 +4,32 @@ forecasts over deals given in the request or held in the store."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import grpc
 import numpy as np
 
-from engine.credit.ledger import deal_record
+from engine.credit.ledger import deal_record, state_history
 from engine.errors import ResourceExhaustedError
+from engine.forecast.backtest import backtest
 from engine.forecast.deals import DealInput, build_deal_batch, deal_input_from_records
+from engine.forecast.history import DealHistory, history_from_records
 from engine.forecast.report import (
     DistributionOptions,
     Method,
+    PeriodAwareInputs,
     compile_filter,
     forecast_report,
     select_deals,
 )
 from engine.forecast.scoring import score_deals
+from engine.frame import date_to_days
+from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.convert_forecast import (
+    backtest_to_proto,
+    history_from_proto,
     levers_from_proto,
     method_from_proto,
     periods_from_proto,
@@ -92,6 +99,21 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                          "roll up stored deals, or split the forecast by period")  # fmt: skip
         return deals_from_proto(request.deals.deals)
 
+    def _history(
+        self, rule_set: str, rules: CompiledRuleSet, changes: Sequence[forecast_pb2.DealChange]
+    ) -> tuple[DealHistory, int]:
+        """Histories given in the request, or else the store's; and the rows read."""
+        if changes:
+            check_batch_size(len(changes), self.max_batch_deals * 10, "history changes",
+                             "learn from the store's history instead")  # fmt: skip
+            records = history_from_proto(changes)
+            path = "history.changes"
+        else:
+            events = self.ledger.events(rule_set) if self.ledger is not None else []
+            records = state_history(events, rules)
+            path = "stored_history"
+        return history_from_records(records, rules, path=path), len(records)
+
     def ComputeForecast(
         self, request: forecast_pb2.ComputeForecastRequest, context: grpc.ServicerContext
     ) -> forecast_pb2.ComputeForecastResponse:
@@ -126,10 +148,15 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             seed=seed,
         )
         scores = score_deals(rules, batch)
+        period_aware = None
+        if request.period_aware:
+            history, _ = self._history(request.rule_set, rules, request.history.changes)
+            period_aware = PeriodAwareInputs(rules, history)
         report = forecast_report(batch, scores, group_by, periods, as_of=as_of,
                                  subtotals=request.subtotals,
                                  targets=targets_from_proto(list(request.targets)),
-                                 options=options, levers=levers)  # fmt: skip
+                                 options=options, levers=levers,
+                                 period_aware=period_aware)  # fmt: skip
         response = report_to_proto(report, record)
         for e in scores.errors[:MAX_UNSCORED_LISTED]:
             response.unscored.add(
@@ -138,6 +165,18 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                 problem=types_pb2.DealProblem(reason=e.reason, field=e.field, message=e.message),
             )
         return response
+
+    def BacktestForecast(
+        self, request: forecast_pb2.BacktestForecastRequest, context: grpc.ServicerContext
+    ) -> forecast_pb2.BacktestForecastResponse:
+        as_of = parse_date(request.as_of_date, "as_of_date")
+        record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
+        periods = periods_from_proto(request)
+        history, changes = self._history(request.rule_set, rules, request.history.changes)
+        result = backtest(history, rules, periods, list(request.group_by),
+                          lead_days=request.lead_days,
+                          known_through=date_to_days(as_of) if as_of else None)  # fmt: skip
+        return backtest_to_proto(result, record, history.n_deals, changes)
 
 
 __all__ = ["ForecastServicer"]

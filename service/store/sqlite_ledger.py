@@ -272,6 +272,15 @@ class SqliteLedger:
         )
         return [json.loads(state) for (state,) in rows]
 
+    def events(self, rule_set: str) -> list[DealEvent]:
+        """Every event recorded under ``rule_set``, by deal, time and arrival."""
+        rows = self.store.connection().execute(
+            f"SELECT {_EVENT_COLUMNS} FROM deal_events WHERE rule_set = ? "
+            "ORDER BY deal_id, event_time, seq",
+            (rule_set,),
+        )
+        return [_event(r).event for r in rows]
+
     def lines(
         self,
         *,

@@ -97,3 +97,11 @@ def test_bad_arguments() -> None:
     with pytest.raises(InvalidArgumentError) as e:
         backtest(HISTORY, RULES, YEAR, lead_days=-1)
     assert e.value.violations[0].path == "lead_days"
+
+
+def test_a_history_known_through_a_later_day() -> None:
+    periods = calendar_periods(PeriodKind.QUARTER, dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    history = history_from_records(ROWS, RULES)
+    assert not backtest(history, RULES, periods).rows[0].complete
+    through = history.last_day + 120
+    assert backtest(history, RULES, periods, known_through=through).rows[0].complete

@@ -171,3 +171,52 @@ def test_gap_figures_around_the_period() -> None:
     assert g.projected_minor.tolist() == [0, 60, 120, 160]
     assert g.pipeline_needed_minor.tolist() == [-1, 280, -1, 0]
     assert g.coverage.tolist() == pytest.approx([0, 100 / 70, 0, 0])
+
+
+# --- period-aware ----------------------------------------------------------------------------
+
+
+def test_period_aware_rows_add_open_deals_by_their_timing_and_new_business() -> None:
+    from bench.histories import generate_history
+    from engine.forecast.history import NO_DAY, history_from_records, state_at
+    from engine.forecast.report import PeriodAwareInputs
+    from engine.forecast.timing import fit_period_rates, new_business, period_probability
+    from engine.frame import date_to_days
+
+    history = history_from_records(generate_history(800, np.random.default_rng(5)), RULES)
+    as_of = dt.date(2025, 8, 14)
+    day = date_to_days(as_of)
+    rows = state_at(history, day)
+    rows = rows[rows >= 0]
+    states = [history.records[r] for r in rows.tolist()]
+    records = [{**{k: v for k, v in s.items() if k not in ("deal_id", "date")}, "id": s["deal_id"]}
+               for s in states]  # fmt: skip
+    batch = build_deal_batch(deal_input_from_records(records), RULES, keep_fields=["region"])
+    scores = score_deals(RULES, batch)
+    periods = calendar_periods(PeriodKind.QUARTER, dt.date(2025, 4, 1), dt.date(2025, 12, 31))
+    r = forecast_report(batch, scores, ["region"], periods, as_of=as_of, subtotals=True,
+                        period_aware=PeriodAwareInputs(RULES, history),
+                        options=DistributionOptions(Method.NONE))  # fmt: skip
+    total = {row.period.label: row for row in r.rows if row.level == 0}
+    # Q2 is over: nothing more is expected than what was won.
+    assert total["2025-Q2"].period_aware_minor == total["2025-Q2"].closed_won_minor
+    assert total["2025-Q2"].new_business_minor == 0
+    # Q3, directly: open deals x P(won by the end of Q3), plus new business.
+    q3 = periods[1]
+    hi = date_to_days(q3.end) - day
+    rates = fit_period_rates(history, RULES, day, 1, hi)
+    open_ = np.flatnonzero(~RULES.stage_is_closed[history.stage[rows]])
+    p = period_probability(rates, RULES, history.stage[rows][open_],
+                           history.entered_day[rows][open_], history.close_day[rows][open_])  # fmt: skip
+    expected_open = float((history.amount_minor[rows][open_] * p).sum())
+    codes = np.zeros(len(history.records), dtype=np.int64)
+    expected_new = float(new_business(history, RULES, day, 1, hi, codes, 1)[0])
+    row = total["2025-Q3"]
+    assert row.new_business_minor == pytest.approx(expected_new, abs=1)
+    ahead = row.period_aware_minor - row.closed_won_minor
+    assert ahead == pytest.approx(expected_open + expected_new, abs=8)  # rounding per region
+    # Every region's row adds up to the total (up to rounding).
+    regions = [x for x in r.rows if x.level == 1 and x.period.label == "2025-Q4"]
+    assert sum(x.period_aware_minor or 0 for x in regions) == pytest.approx(
+        total["2025-Q4"].period_aware_minor, abs=len(regions) * 2)  # fmt: skip
+    assert NO_DAY not in [x.period_aware_minor for x in r.rows]

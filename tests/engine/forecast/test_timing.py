@@ -142,3 +142,13 @@ def test_new_business_is_the_mean_of_what_new_deals_won() -> None:
         totals.append(sum(a for d, a in won_amount.items()
                           if created[d] > at and at + 1 <= HISTORY.won_day[d] < at + 92))  # fmt: skip
     assert got > 0 and got == pytest.approx(np.mean(totals))
+
+
+def test_without_history_the_classic_view_stands() -> None:
+    r = fit_period_rates(HISTORY, RULES, HISTORY.first_day + 10, 1, 92)
+    assert r.snapshots == 0 and r.observations.sum() == 0
+    s = RULES.stage_index["quote"]
+    cutoff = r.cutoff
+    close = np.array([NO_DAY, cutoff - 1, cutoff + 10, cutoff + 200])
+    p = period_probability(r, RULES, np.full(4, s), np.full(4, cutoff - 3), close)
+    assert p.tolist() == [0.0, 0.0, 0.5, 0.0]

@@ -44,9 +44,8 @@ DEALS = [
 def compute(stub: forecast_pb2_grpc.ForecastServiceStub, **kw: Any) -> Any:
     if "custom" not in kw:
         kw.setdefault("calendar", H1)
-    return stub.ComputeForecast(
-        forecast_pb2.ComputeForecastRequest(rule_set="default", as_of_date="2026-02-14", **kw)
-    )
+    kw.setdefault("as_of_date", "2026-02-14")
+    return stub.ComputeForecast(forecast_pb2.ComputeForecastRequest(rule_set="default", **kw))
 
 
 def test_a_rollup_with_subtotals_distribution_and_gap(
@@ -232,3 +231,113 @@ def test_gap_levers(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
     assert new.feasible and new.new_pipeline_minor == new.new_deals * 1_500_000
     assert levers[("visits", "", 0.9)].visits == new.new_deals * 4
     assert bad_request(stub, visit_to_deal="1.5") == {("visit_to_deal", "INVALID_ARGUMENT")}
+
+
+# --- timing and backtests --------------------------------------------------------------------
+
+
+def change(deal_id: str, date: str, stage: str, amount: int, close: str, region: str) -> Any:
+    return forecast_pb2.DealChange(
+        date=date,
+        deal=types_pb2.Deal(id=deal_id, stage=stage, amount_minor=amount, currency="CNY",
+                            close_date=close, region=region, owner="li.wei"),
+    )  # fmt: skip
+
+
+HISTORY = [
+    change("a", "2026-01-05", "initial_contact", 1000, "2026-04-15", "North"),
+    change("a", "2026-02-01", "quote", 1000, "2026-04-15", "North"),
+    change("a", "2026-04-10", "won", 1200, "2026-04-10", "North"),
+    change("b", "2026-02-01", "quote", 2000, "2026-05-01", "South"),
+    change("b", "2026-05-20", "lost", 2000, "2026-05-20", "South"),
+    change("c", "2026-04-05", "quote", 500, "2026-04-30", "North"),
+    change("c", "2026-04-25", "won", 500, "2026-04-25", "North"),
+    change("e", "2026-07-02", "initial_contact", 10, "2026-12-01", "South"),
+]
+Q2 = forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-04-01", last_date="2026-06-30")
+
+
+def test_backtest_of_a_history_in_the_request(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    resp = stub.BacktestForecast(
+        forecast_pb2.BacktestForecastRequest(
+            rule_set="default", history=forecast_pb2.DealHistory(changes=HISTORY),
+            group_by=["region"], calendar=Q2,
+        )
+    )  # fmt: skip
+    assert (resp.currency, resp.deals, resp.changes) == ("CNY", 4, 8)
+    rows = {(tuple(p.group), p.period): p for p in resp.periods}
+    north, total = rows[(("North",), "2026-Q2")], rows[((), "2026-Q2")]
+    assert (north.cutoff_date, north.complete) == ("2026-03-31", True)
+    assert (north.classic_minor, north.actual_minor, north.won_count) == (500, 1700, 2)
+    assert (total.classic_minor, total.actual_minor) == (1500, 1700)
+    acc = {tuple(a.group): a for a in resp.accuracy}
+    assert acc[()].classic.error_minor == -200
+    assert acc[()].classic.bias == pytest.approx(-200 / 1700)
+    assert not acc[("South",)].classic.HasField("mape")  # no bookings in the South
+
+
+def test_backtest_and_period_aware_forecast_from_the_store(
+    stub: forecast_pb2_grpc.ForecastServiceStub, channel: grpc.Channel
+) -> None:
+    credit = credit_pb2_grpc.CreditServiceStub(channel)
+    kinds = {"initial_contact": credit_pb2.DEAL_EVENT_KIND_CREATED,
+             "quote": credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED,
+             "won": credit_pb2.DEAL_EVENT_KIND_WON, "lost": credit_pb2.DEAL_EVENT_KIND_LOST}  # fmt: skip
+    events = []
+    seen: set[str] = set()
+    for n, c in enumerate(HISTORY):
+        t = Timestamp()
+        t.FromDatetime(dt.datetime.fromisoformat(c.date + "T09:00:00+00:00"))
+        kind = kinds[c.deal.stage] if c.deal.id in seen else credit_pb2.DEAL_EVENT_KIND_CREATED
+        seen.add(c.deal.id)
+        events.append(credit_pb2.DealEvent(event_id=f"e{n}", deal_id=c.deal.id, event_time=t,
+                                           kind=kind, deal=c.deal))  # fmt: skip
+    credit.RecordDealEvents(credit_pb2.RecordDealEventsRequest(rule_set="default", events=events))
+    stored = stub.BacktestForecast(
+        forecast_pb2.BacktestForecastRequest(
+            rule_set="default", stored=forecast_pb2.StoredHistory(), group_by=["region"],
+            calendar=Q2,
+        )
+    )  # fmt: skip
+    given = stub.BacktestForecast(
+        forecast_pb2.BacktestForecastRequest(
+            rule_set="default", history=forecast_pb2.DealHistory(changes=HISTORY),
+            group_by=["region"], calendar=Q2,
+        )
+    )  # fmt: skip
+    assert stored.deals == 4
+    for a, b in zip(stored.periods, given.periods, strict=True):
+        assert (a.group, a.classic_minor, a.period_aware_minor, a.open_count, a.won_count) == (
+            b.group, b.classic_minor, b.period_aware_minor, b.open_count, b.won_count)  # fmt: skip
+    # A won event moves the stage only (an amount_changed event would change the amount), so the
+    # store has deal a won at 1,000, not the 1,200 of the history given above.
+    north = next(p for p in stored.periods if list(p.group) == ["North"])
+    assert north.actual_minor == 1500
+    # The period-aware forecast learns from the store's history as from the same history given.
+    deals = forecast_pb2.DealList(deals=[DEALS[1], DEALS[4]])
+    common = {"deals": deals, "as_of_date": "2026-03-31", "period_aware": True,
+              "method": forecast_pb2.DISTRIBUTION_METHOD_NONE,
+              "calendar": forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-04-01",
+                                                       last_date="2026-12-31")}  # fmt: skip
+    from_store = compute(stub, **common)
+    from_request = compute(stub, history=forecast_pb2.DealHistory(changes=HISTORY), **common)
+    assert [g.period_aware_minor for g in from_store.groups] == [
+        g.period_aware_minor for g in from_request.groups]  # fmt: skip
+    assert any(g.period_aware_minor > 0 for g in from_store.groups)
+
+
+def test_a_bad_history_names_its_rows(stub: forecast_pb2_grpc.ForecastServiceStub) -> None:
+    bad = [*HISTORY[:2], change("z", "2026-02-30", "nowhere", 5, "", "North")]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BacktestForecast(
+            forecast_pb2.BacktestForecastRequest(
+                rule_set="default", history=forecast_pb2.DealHistory(changes=bad), calendar=Q2
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    fields = {(v.field, v.reason)
+              for v in decode_details(status)["BadRequest"].field_violations}  # type: ignore[attr-defined]  # fmt: skip
+    assert fields == {("history.changes[2].date", "INVALID_DATE"),
+                      ("history.changes[2].stage", "UNKNOWN_STAGE")}  # fmt: skip
