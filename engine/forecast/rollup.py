@@ -6,16 +6,33 @@ weighted pipeline, closed-won, counts, and the amount in each forecast category,
 categories and in the cumulative view (commit = commit + closed; best case = best case + commit +
 closed; omitted is excluded from every roll-up).
 
-Sums are exact integers. They are computed with ``numpy.bincount``, which adds in float64: each
-amount is split into three 21-bit limbs whose sums stay below 2**53 for any batch under 2**32
-deals, so every limb sum is exact and the limbs recombine into the exact int64 total. That keeps
-a roll-up a handful of passes over the columns, close to memory bandwidth.
+How it runs (a few passes over the columns, no sort in the usual case):
+
+* Every deal gets one integer **bin**: its group codes, its period, its currency (only when the
+  batch has several) and its **status** (forecast category x open / won / lost, or not kept), all
+  folded into one mixed-radix number. Deals that were not scored, have no close date, close
+  outside every period or are omitted land in bins that are dropped. When the product of the
+  radices is small (regions x quarters: about two thousand bins) the bin is a dense index;
+  otherwise the bins that occur are numbered first (one ``numpy.unique``, a sort).
+* Per chunk of 131,072 deals (the temporaries stay in cache), three ``numpy.bincount`` calls count
+  the deals and sum the amounts and the weighted amounts per bin. Since the status is part of the
+  bin, that one amount sum yields every category, pipeline and closed-won figure.
+* Sums are **exact integers**. ``bincount`` adds in float64, which is exact while every partial
+  sum is at most 2**53: for non-negative amounts a chunk whose float total stays under 2**53 is
+  exact as it is (a chunk of 131,072 deals averaging under 6.8e10 minor units); otherwise the
+  chunk is summed in shorter runs, or for values of 2**40 and more split into two limbs whose
+  sums are each exact. Chunk sums are added up in int64. A roll-up whose kept amounts reach
+  2**62 minor units is refused (AMOUNT_TOO_LARGE) rather than risk wrapping.
+
+Amounts and weighted amounts are non-negative, as :func:`engine.forecast.deals.build_deal_batch`
+and scoring make them; the exactness argument for whole chunks relies on it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -28,8 +45,6 @@ from engine.forecast.scoring import ProbSource, ScoreResult
 from engine.frame import FieldType, date_to_days
 from engine.rules.schema import CATEGORY_ORDER, Category
 
-_LIMB_BITS = 21
-_LIMB_MASK = (1 << _LIMB_BITS) - 1
 #: Category codes in the order roll-ups report them (omitted is left out).
 REPORTED = tuple(c for c in CATEGORY_ORDER if c is not Category.OMITTED)
 _CODE = {c: CATEGORY_ORDER.index(c) for c in CATEGORY_ORDER}
@@ -40,6 +55,31 @@ CUMULATIVE = {
     Category.COMMIT: (Category.COMMIT, Category.CLOSED),
     Category.CLOSED: (Category.CLOSED,),
 }
+
+# A deal's status is category code x 3 + state (0 open, 1 won, 2 closed and not won), 15 for a deal
+# that was not scored, plus 16 for a deal without a close date; the reported categories are codes
+# 0..3, so statuses under _KEPT are summed and the rest (omitted, not scored, no date) dropped.
+_STATES = 3
+_UNSCORED = 15
+_NO_DATE = 16
+_STATUS = 32
+_KEPT = len(REPORTED) * _STATES
+assert tuple(_CODE[c] for c in REPORTED) == tuple(range(len(REPORTED)))
+assert _CODE[Category.OMITTED] * _STATES + _STATES - 1 < _UNSCORED < _NO_DATE
+
+_PPM = 1_000_000
+#: Deals per chunk: the temporaries of one chunk stay in cache (measured best of 2**15..2**18).
+_CHUNK = 1 << 17
+#: Shortest run summed in one bincount call before values are split into limbs instead.
+_MIN_PIECE = 1 << 12
+#: Largest dense bin space (int64 counters per bin); above it the bins that occur are numbered.
+_DENSE_MAX = 1 << 22
+#: Bin spaces this large number the combinations of group values first (bins must fit an int64).
+_COMBINE_AT = 2**62
+#: Largest day-to-period lookup table (days); wider custom periods use a binary search.
+_LUT_MAX = 1 << 22
+#: Largest total of kept amounts: sums of sums (cumulative views) stay far from int64 overflow.
+_AMOUNT_LIMIT = 2.0**62
 
 
 class PeriodKind(str, Enum):
@@ -144,30 +184,178 @@ class Rollup:
     row_of_deal: np.ndarray
 
 
-def exact_group_sum(key: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray:
-    """Sum int64 ``values`` (non-negative) per ``key`` exactly, with float64 ``bincount``."""
-    total = np.zeros(n_keys, dtype=np.int64)
-    v = values.astype(np.int64, copy=False)
-    for limb in range(3):
-        part = (v >> (limb * _LIMB_BITS)) & _LIMB_MASK
-        sums = np.bincount(key, weights=part.astype(np.float64), minlength=n_keys)
-        total += sums.astype(np.int64) << (limb * _LIMB_BITS)
-    return total
+# --------------------------------------------------------------------------------------------
+# Exact integer sums per bin with float64 bincount.
 
 
-def rollup(
-    batch: DealBatch,
-    scores: ScoreResult,
-    group_by: Sequence[str],
-    periods: Sequence[Period],
-) -> Rollup:
-    """Roll scored deals up by ``group_by`` fields and close-date ``periods``.
+class _BinSums:
+    """Exact int64 sums of int64 values per bin, added chunk by chunk.
 
-    Deals that could not be scored, have no close date, or close outside every period are left
-    out. Raises INVALID_ARGUMENT for an unknown or non-string group-by field, unusable periods, or
-    deals in more than one currency.
+    Each chunk is summed by ``numpy.bincount`` in float64, which is exact while every partial sum
+    is at most 2**53: a chunk of ``m`` values of magnitude at most ``top`` with ``top * m <=
+    2**53`` takes one call; otherwise runs of ``2**53 // top`` values each take one, as long as
+    the runs are not too short; beyond that (values of 2**40 and more) the chunk is split into a
+    low limb of ``53 - bit_length(m)`` bits and a high limb (arithmetic shift, so negative values
+    work too), each of whose sums is exact for chunks up to 2**20 values. ``approx`` follows the
+    same sums in float64 to detect int64 overflow.
     """
-    check_periods(periods)
+
+    def __init__(self, n_bins: int) -> None:
+        self.n_bins = n_bins
+        self.total = np.zeros(n_bins, dtype=np.int64)
+        self.approx = np.zeros(n_bins, dtype=np.float64)
+
+    def add(self, key: np.ndarray, values: np.ndarray, buf: np.ndarray, *, signed: bool) -> None:
+        """Add the sums per bin of ``values`` (int64, one per ``key``); ``buf`` is float64 scratch
+        space. Without ``signed`` the values must be non-negative."""
+        m = key.shape[0]
+        if m == 0:
+            return
+        f = buf[:m]
+        np.copyto(f, values, casting="unsafe")
+        if not signed:
+            # Non-negative values: every partial sum is at most the total, so a total under 2**53
+            # (with room for its own rounding) proves the float64 sums exact.
+            sums = np.bincount(key, weights=f, minlength=self.n_bins)
+            if float(sums.sum()) < 2.0**53 - 2.0**30:
+                self._add(sums, 0)
+                return
+        top = float(f.max())
+        if signed:
+            top = max(top, -float(f.min()))
+        if top * m <= 2.0**53:  # every partial sum is an integer float64 holds exactly
+            self._add(np.bincount(key, weights=f, minlength=self.n_bins), 0)
+            return
+        piece = int(2.0**53 // top) if top < 2.0**53 else 0
+        if piece >= _MIN_PIECE:  # shorter runs, each exact
+            for i in range(0, m, piece):
+                sums = np.bincount(
+                    key[i : i + piece], weights=f[i : i + piece], minlength=self.n_bins
+                )
+                self._add(sums, 0)
+            return
+        bits = 53 - m.bit_length()
+        np.copyto(f, values & ((1 << bits) - 1), casting="unsafe")
+        self._add(np.bincount(key, weights=f, minlength=self.n_bins), 0)
+        np.copyto(f, values >> bits, casting="unsafe")
+        self._add(np.bincount(key, weights=f, minlength=self.n_bins), bits)
+
+    def _add(self, sums: np.ndarray, shift: int) -> None:
+        exact = sums.astype(np.int64)
+        if shift:
+            exact <<= shift
+            sums *= 2.0**shift
+        self.total += exact
+        self.approx += sums
+
+    def overflowed(self) -> np.ndarray:
+        """Bins whose exact sum is outside int64 (their ``total`` wrapped)."""
+        # int64 sums wrap modulo 2**64: a true sum in [2**63, 1.5 * 2**63) reads negative, and
+        # beyond that the float sum alone tells (its error is many orders below 2**62).
+        a, t = self.approx, self.total
+        far = np.abs(a) >= 1.5 * 2.0**63
+        return far | ((a > 2.0**62) & (t < 0)) | ((a < -(2.0**62)) & (t > 0))
+
+
+def _chunk_size(n_bins: int) -> int:
+    """Deals per chunk: cache-sized, but large enough that per-chunk work on the bins is small."""
+    return min(1 << 20, max(_CHUNK, 1 << (max(n_bins, 1) - 1).bit_length()))
+
+
+def exact_group_sum(key: np.ndarray, values: np.ndarray, n_keys: int) -> np.ndarray:
+    """Sum int64 ``values`` per ``key`` (``0 <= key < n_keys``) exactly, with float64 ``bincount``.
+
+    Raises ``OverflowError`` if a sum does not fit in int64.
+    """
+    key = np.asarray(key)
+    v = np.asarray(values).astype(np.int64, copy=False)
+    sums = _BinSums(n_keys)
+    step = _chunk_size(n_keys)
+    buf = np.empty(min(step, v.shape[0]), dtype=np.float64)
+    for a in range(0, v.shape[0], step):
+        sums.add(key[a : a + step], v[a : a + step], buf, signed=True)
+    if sums.overflowed().any():
+        raise OverflowError("a group sum does not fit in a signed 64-bit integer")
+    return sums.total
+
+
+# --------------------------------------------------------------------------------------------
+# The roll-up.
+
+
+@dataclass
+class _Layout:
+    """The mixed-radix bin: group codes (+1, null is 0), period (P = none), currency, status."""
+
+    group_radix: list[int]
+    n_periods: int
+    n_currencies: int  # 1 when the batch has one currency (then it is not read)
+
+    @property
+    def period_stride(self) -> int:
+        return self.n_currencies * _STATUS
+
+    @property
+    def group_size(self) -> int:
+        return math.prod(self.group_radix)
+
+    @property
+    def n_bins(self) -> int:
+        return self.group_size * (self.n_periods + 1) * self.period_stride
+
+    def group_strides(self) -> list[int]:
+        out, stride = [], (self.n_periods + 1) * self.period_stride
+        for r in reversed(self.group_radix):
+            out.append(stride)
+            stride *= r
+        return out[::-1]
+
+
+class _PeriodMap:
+    """Days since 1970 -> period index (``len(periods)`` for none), scaled by a stride.
+
+    A lookup table over the days the periods span (from 1970 when they start later, so the days
+    index it as they are); a binary search when the periods span more than ``_LUT_MAX`` days.
+    Null dates are not handled here: the caller marks those deals as not kept.
+    """
+
+    def __init__(self, periods: Sequence[Period], stride: int, offset: int) -> None:
+        starts = np.array([date_to_days(p.start) for p in periods], dtype=np.int64)
+        ends = np.array([date_to_days(p.end) for p in periods], dtype=np.int64)
+        n = len(periods)
+        self.none = n * stride + offset
+        # lut[day - lo]: index 0 (the day before the first start, or 1970-01-01) and the last
+        # index (the latest end) are in no period, and clipping sends every other day there.
+        self.lo = 0 if starts.min() > 0 else int(starts.min()) - 1
+        span = int(ends.max()) - self.lo + 1
+        self.lut: np.ndarray | None = None
+        if span <= _LUT_MAX:
+            lut = np.full(span, self.none, dtype=np.intp)
+            for i in range(n):
+                lut[starts[i] - self.lo : ends[i] - self.lo] = i * stride + offset
+            self.lut = lut
+        self.order = np.argsort(starts)
+        self.starts, self.ends = starts[self.order], ends[self.order]
+        self.stride = stride
+        self.offset = offset
+
+    def into(self, days: np.ndarray, out: np.ndarray, tmp: np.ndarray) -> None:
+        """Write the scaled period of each day to ``out`` (intp; ``tmp`` is scratch space)."""
+        if self.lut is not None:
+            if self.lo == 0 and days.dtype == np.int32:
+                self.lut.take(days, out=out, mode="clip")
+            else:
+                np.subtract(days, self.lo, out=tmp)
+                self.lut.take(tmp, out=out, mode="clip")
+            return
+        d = days.astype(np.int64)
+        slot = np.searchsorted(self.starts, d, side="right") - 1
+        inside = (slot >= 0) & (d < self.ends[np.clip(slot, 0, None)])
+        period = self.order[np.clip(slot, 0, None)] * self.stride + self.offset
+        np.copyto(out, np.where(inside, period, self.none))
+
+
+def _group_columns(batch: DealBatch, group_by: Sequence[str]) -> list[np.ndarray]:
     frame = batch.frame
     problems = []
     for i, name in enumerate(group_by):
@@ -182,73 +370,246 @@ def rollup(
     if problems:
         raise InvalidArgumentError("cannot group by these fields", reason="INVALID_GROUP_BY",
                                    violations=problems)  # fmt: skip
-    # Period of each deal by its close date.
-    close = frame["close_date"]
-    starts = np.array([date_to_days(p.start) for p in periods], dtype=np.int64)
-    ends = np.array([date_to_days(p.end) for p in periods], dtype=np.int64)
-    order = np.argsort(starts)
-    day = close.values.astype(np.int64)
-    slot = np.searchsorted(starts[order], day, side="right") - 1
-    period = np.where(slot >= 0, order[np.clip(slot, 0, None)], -1)
-    inside = (slot >= 0) & (day < ends[np.clip(period, 0, None)])
-    if close.null is not None:
-        inside &= ~close.null
-    category = scores.category.astype(np.int64)
-    keep = scores.valid & inside & (category != _CODE[Category.OMITTED])
+    return [frame[name].values for name in group_by]
+
+
+class _Pass:
+    """One chunked pass over the deals: each deal's bin, and counts and exact sums per bin."""
+
+    def __init__(
+        self,
+        batch: DealBatch,
+        scores: ScoreResult,
+        groups: list[np.ndarray],
+        currency: np.ndarray | None,
+        periods: Sequence[Period],
+        layout: _Layout,
+    ) -> None:
+        self.frame = batch.frame
+        self.scores = scores
+        self.layout = layout
+        strides = layout.group_strides()
+        # code + 1 per field (null is code -1 -> 0): the +1s are a constant folded into the period
+        offset = sum(strides) + (_STATUS if currency is not None else 0)
+        self.fields = list(zip(groups, strides, strict=True))
+        if currency is not None:
+            self.fields.append((currency, _STATUS))
+        self.periods = _PeriodMap(periods, layout.period_stride, offset)
+        self.all_valid = bool(scores.valid.all())
+
+    def bins(self, a: int, b: int, k: np.ndarray, bufs: _Buffers) -> None:
+        """Write the bins of deals ``a:b`` to ``k`` (intp, length ``b - a``)."""
+        c = b - a
+        t, small, part = bufs.t[:c], bufs.small[:c], bufs.part[:c]
+        b1, b2 = bufs.b1[:c], bufs.b2[:c]
+        close = self.frame["close_date"]
+        self.periods.into(close.values[a:b], k, t)
+        # The rest of the bin is at most n_bins: computed in the smallest integer type that holds
+        # it, then added to the period part once.
+        s = self.scores
+        np.multiply(s.category[a:b], _STATES, out=small, dtype=small.dtype, casting="unsafe")
+        np.equal(s.prob_source[a:b], ProbSource.CLOSED_STAGE, out=b1)
+        np.not_equal(s.win_prob_ppm[a:b], _PPM, out=b2)
+        np.logical_and(b1, b2, out=b2)  # closed and not won: lost
+        np.add(small, b1, out=small, casting="unsafe")
+        np.add(small, b2, out=small, casting="unsafe")
+        if not self.all_valid:
+            np.logical_not(s.valid[a:b], out=b1)
+            np.copyto(small, _UNSCORED, where=b1)
+        if close.null is not None:  # no close date: in no period
+            np.multiply(close.null[a:b], _NO_DATE, out=part, dtype=part.dtype, casting="unsafe")
+            np.add(small, part, out=small)
+        for codes, stride in self.fields:
+            np.multiply(codes[a:b], stride, out=part, dtype=part.dtype, casting="unsafe")
+            np.add(small, part, out=small)
+        np.add(k, small, out=k, casting="unsafe")
+
+    def run(self, n_bins: int, bins_out: np.ndarray | None, index: np.ndarray | None
+            ) -> tuple[np.ndarray, _BinSums, _BinSums]:  # fmt: skip
+        """Count and sum per bin. With ``index`` (a bin number per deal) use it instead of the
+        mixed-radix bin; with ``bins_out`` also store each deal's bin there."""
+        n = self.frame.n_rows
+        step = _chunk_size(n_bins)
+        bufs = _Buffers(min(step, n), self.layout.n_bins)
+        counts = np.zeros(n_bins, dtype=np.int64)
+        amount, weighted = _BinSums(n_bins), _BinSums(n_bins)
+        amount_col = self.frame["amount_minor"].values
+        weighted_col = self.scores.weighted_amount_minor
+        for a in range(0, n, step):
+            b = min(n, a + step)
+            if index is None:
+                kc = bins_out[a:b] if bins_out is not None else bufs.k[: b - a]
+                self.bins(a, b, kc, bufs)
+            else:
+                kc = index[a:b]
+            counts += np.bincount(kc, minlength=n_bins)
+            amount.add(kc, amount_col[a:b], bufs.f, signed=False)
+            weighted.add(kc, weighted_col[a:b], bufs.f, signed=False)
+        return counts, amount, weighted
+
+    def all_bins(self) -> np.ndarray:
+        """Every deal's mixed-radix bin (int64), for the numbered path."""
+        n = self.frame.n_rows
+        out = np.empty(n, dtype=np.int64)
+        bufs = _Buffers(min(_CHUNK, n), self.layout.n_bins)
+        for a in range(0, n, _CHUNK):
+            self.bins(a, min(n, a + _CHUNK), out[a : a + _CHUNK], bufs)
+        return out
+
+
+class _Buffers:
+    """Scratch arrays for one chunk, allocated once per pass."""
+
+    def __init__(self, m: int, n_bins: int) -> None:
+        small = np.int16 if n_bins < 2**15 else np.int32 if n_bins < 2**31 else np.int64
+        self.k, self.t = np.empty(m, dtype=np.intp), np.empty(m, dtype=np.intp)
+        self.small, self.part = np.empty(m, dtype=small), np.empty(m, dtype=small)
+        self.b1, self.b2 = np.empty(m, dtype=np.bool_), np.empty(m, dtype=np.bool_)
+        self.f = np.empty(m, dtype=np.float64)
+
+
+def _map_in_place(values: np.ndarray, lut: np.ndarray) -> None:
+    """``values[:] = lut[values]``, chunk by chunk (the chunk stays in cache)."""
+    tmp = np.empty(min(_CHUNK, values.shape[0]), dtype=lut.dtype)
+    for a in range(0, values.shape[0], _CHUNK):
+        chunk = values[a : a + _CHUNK]
+        out = tmp[: chunk.shape[0]]
+        lut.take(chunk, out=out, mode="clip")
+        chunk[:] = out
+
+
+def rollup(
+    batch: DealBatch,
+    scores: ScoreResult,
+    group_by: Sequence[str],
+    periods: Sequence[Period],
+) -> Rollup:
+    """Roll scored deals up by ``group_by`` fields and close-date ``periods``.
+
+    Deals that could not be scored, have no close date, or close outside every period are left
+    out. Raises INVALID_ARGUMENT for an unknown or non-string group-by field, unusable periods, or
+    deals in more than one currency (CURRENCY_MIXTURE), and AMOUNT_TOO_LARGE when the amounts
+    summed reach 2**62 minor units.
+    """
+    check_periods(periods)
+    frame = batch.frame
+    n = frame.n_rows
+    groups = _group_columns(batch, group_by)
     currency = frame["currency"]
-    used_currencies = np.unique(currency.values[keep]) if keep.any() else np.zeros(0, np.int64)
-    if used_currencies.size > 1:
-        names = ", ".join(currency.dictionary[int(c)] for c in used_currencies)
+    several = len(currency.dictionary) > 1
+    radix = [len(frame[name].dictionary) + 1 for name in group_by]
+    decode: np.ndarray | None = None  # each combined group's codes (+1), when combined
+    layout = _Layout(radix, len(periods), len(currency.dictionary) + 1 if several else 1)
+    if groups and layout.n_bins >= _COMBINE_AT:  # bins past int64: number the group values
+        stacked = np.stack([g.astype(np.int64) + 1 for g in groups], axis=1)
+        decode, inverse = np.unique(stacked, axis=0, return_inverse=True)
+        groups = [inverse.reshape(-1).astype(np.int64) - 1]
+        layout = _Layout([max(1, decode.shape[0])], layout.n_periods, layout.n_currencies)
+    work = _Pass(batch, scores, groups, currency.values if several else None, periods, layout)
+    if layout.n_bins <= min(_DENSE_MAX, 8 * n + 4096):
+        row_of_deal = np.empty(n, dtype=np.int64)  # each deal's bin, then its row
+        counts, amount, weighted = work.run(layout.n_bins, row_of_deal, None)
+        slot_bin = np.flatnonzero(counts)
+        index = None
+        counts = counts[slot_bin]
+        amount_sum, weighted_sum = amount.total[slot_bin], weighted.total[slot_bin]
+        amount_approx = amount.approx[slot_bin]
+    else:
+        slot_bin, inverse = np.unique(work.all_bins(), return_inverse=True)
+        index = inverse.reshape(-1)
+        counts, amount, weighted = work.run(slot_bin.shape[0], None, index)
+        amount_sum, weighted_sum = amount.total, weighted.total
+        amount_approx = amount.approx
+    # Decode each occupied bin: status, currency, period, group.
+    status = slot_bin % _STATUS
+    rest = slot_bin // _STATUS
+    cur = rest % layout.n_currencies
+    rest //= layout.n_currencies
+    period = rest % (layout.n_periods + 1)
+    group = rest // (layout.n_periods + 1)
+    kept = (status < _KEPT) & (period < layout.n_periods)
+    if several:
+        used = np.unique(cur[kept])
+        if used.size > 1:
+            names = ", ".join(currency.dictionary[int(c) - 1] for c in used)
+            raise InvalidArgumentError(
+                f"deals in several currencies ({names}) need an FX table to roll up together",
+                reason="CURRENCY_MIXTURE",
+                violations=[Violation("deals.currency", 0, 0, "CURRENCY_MIXTURE", names)],
+            )
+        reporting = currency.dictionary[int(used[0]) - 1] if used.size else ""
+    else:
+        reporting = currency.dictionary[0] if kept.any() else ""
+    if float(amount_approx[kept].sum()) >= _AMOUNT_LIMIT:
         raise InvalidArgumentError(
-            f"deals in several currencies ({names}) need an FX table to roll up together",
-            reason="CURRENCY_MIXTURE",
-            violations=[Violation("deals.currency", 0, 0, "CURRENCY_MIXTURE", names)],
+            "the amounts rolled up are too large to sum exactly (2**62 minor units or more)",
+            reason="AMOUNT_TOO_LARGE",
+            violations=[Violation("deals.amount_minor", 0, 0, "AMOUNT_TOO_LARGE", "sum >= 2**62")],
         )
-    reporting = currency.dictionary[int(used_currencies[0])] if used_currencies.size else ""
-    # Composite key: each group field's code (+1, so null is 0), then the period.
-    radices = [len(frame[name].dictionary) + 1 for name in group_by] + [len(periods)]
-    codes = [frame[name].values.astype(np.int64) + 1 for name in group_by] + [period]
-    rows = np.flatnonzero(keep)
-    flat = np.ravel_multi_index([c[rows] for c in codes], radices) if rows.size else rows
-    uniq, key = np.unique(flat, return_inverse=True)
-    n = uniq.shape[0]
-    row_of_deal = np.full(keep.shape[0], -1, dtype=np.int64)
-    row_of_deal[rows] = key
-    amount = frame["amount_minor"].values[rows]
-    weighted = scores.weighted_amount_minor[rows]
-    cat = category[rows]
-    closed_stage = scores.prob_source[rows] == ProbSource.CLOSED_STAGE
-    won = closed_stage & (scores.win_prob_ppm[rows] == 1_000_000)  # won stages weigh 100 %
-    is_open = ~closed_stage
+    # Rows: the (group, period) of kept bins; bins are sorted, so each row's bins are adjacent.
+    row_key = group * layout.n_periods + period
+    kept_at = np.flatnonzero(kept)
+    rk = row_key[kept_at]
+    first = np.ones(rk.shape[0], dtype=np.bool_)
+    first[1:] = rk[1:] != rk[:-1]
+    starts = np.flatnonzero(first)
+    n_rows = starts.shape[0]
+    row_of_slot = np.full(slot_bin.shape[0], -1, dtype=np.int64)
+    row_of_slot[kept_at] = np.cumsum(first) - 1
+    st = status[kept_at]
+    cat, state = st // _STATES, st % _STATES
 
-    def per(values: np.ndarray) -> np.ndarray:
-        return exact_group_sum(key, values, n)
+    def per_row(values: np.ndarray, where: np.ndarray | None = None) -> np.ndarray:
+        v = values[kept_at]
+        if where is not None:
+            v = np.where(where, v, 0)
+        if n_rows == 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.add.reduceat(v, starts).astype(np.int64, copy=False)
 
-    single: dict[Category, np.ndarray] = {
-        c: per(np.where(cat == _CODE[c], amount, 0)) for c in REPORTED
-    }
-    cumulative = {c: sum(single[k] for k in CUMULATIVE[c]) for c in REPORTED}
-    unraveled = np.unravel_index(uniq, radices) if n else [np.zeros(0, np.int64)] * len(radices)
-    keys = []
-    for j in range(n):
-        parts = []
-        for g, name in enumerate(group_by):
-            code = int(unraveled[g][j]) - 1
-            parts.append(frame[name].dictionary[code] if code >= 0 else "")
-        parts.append(periods[int(unraveled[-1][j])].label)
-        keys.append(tuple(parts))
+    is_open, won = state == 0, state == 1
+    single: dict[Category, np.ndarray] = {c: per_row(amount_sum, cat == _CODE[c]) for c in REPORTED}
+    cumulative: dict[Category, np.ndarray] = {}
+    for c in REPORTED:
+        total = np.zeros(n_rows, dtype=np.int64)
+        for part in CUMULATIVE[c]:
+            total += single[part]
+        cumulative[c] = total
+    # Row labels
+    row_group = group[kept_at][starts]
+    row_period = period[kept_at][starts]
+    if decode is not None:
+        field_codes = [decode[row_group, j] for j in range(decode.shape[1])]
+    elif group_by:
+        field_codes = list(np.unravel_index(row_group, layout.group_radix))
+    else:
+        field_codes = []
+    columns = []
+    for name, codes in zip(group_by, field_codes, strict=True):
+        text = np.array(("", *frame[name].dictionary), dtype=object)
+        columns.append(text[np.asarray(codes, dtype=np.int64)].tolist())
+    labels = np.array([p.label for p in periods], dtype=object)
+    columns.append(labels[row_period].tolist())
+    keys = list(zip(*columns, strict=True)) if n_rows else []
+    # Each deal's row
+    if index is None:
+        lut = np.full(layout.n_bins, -1, dtype=np.int64)
+        lut[slot_bin] = row_of_slot
+        _map_in_place(row_of_deal, lut)
+    else:
+        row_of_deal = row_of_slot.take(index)
     return Rollup(
         group_by=tuple(group_by),
         currency=reporting,
         keys=keys,
-        deal_count=np.bincount(key, minlength=n).astype(np.int64),
-        open_count=np.bincount(key, weights=is_open, minlength=n).astype(np.int64),
-        won_count=np.bincount(key, weights=won, minlength=n).astype(np.int64),
-        pipeline_minor=per(np.where(is_open, amount, 0)),
-        weighted_minor=per(np.where(is_open, weighted, 0)),
-        closed_won_minor=per(np.where(won, amount, 0)),
+        deal_count=per_row(counts),
+        open_count=per_row(counts, is_open),
+        won_count=per_row(counts, won),
+        pipeline_minor=per_row(amount_sum, is_open),
+        weighted_minor=per_row(weighted_sum, is_open),
+        closed_won_minor=per_row(amount_sum, won),
         category_minor=single,
-        cumulative_minor={c: np.asarray(v, dtype=np.int64) for c, v in cumulative.items()},
+        cumulative_minor=cumulative,
         row_of_deal=row_of_deal,
     )
 

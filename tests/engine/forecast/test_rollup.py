@@ -1,16 +1,22 @@
 """Forecast roll-ups: hand-computed sums by group, period and category (single and cumulative),
-omitted and unscored deals left out, exact sums past float precision, and bad input refused."""
+omitted and unscored deals left out, exact sums past float precision, and bad input refused; every
+internal path (dense bins, numbered bins, combined group values, tiny chunks, period search)
+against a deal-by-deal reference with Python ints."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import engine.forecast.rollup as rollup_module
 from engine.errors import InvalidArgumentError
 from engine.forecast.deals import build_deal_batch, deal_input_from_records
 from engine.forecast.rollup import (
@@ -21,9 +27,9 @@ from engine.forecast.rollup import (
     exact_group_sum,
     rollup,
 )
-from engine.forecast.scoring import score_deals
+from engine.forecast.scoring import ProbSource, score_deals
 from engine.rules.compiler import compile_rule_set
-from engine.rules.schema import Category
+from engine.rules.schema import CATEGORY_ORDER, Category
 from tests.conftest import EXAMPLES
 
 RULES = compile_rule_set((EXAMPLES / "default.yaml").read_text(encoding="utf-8"))
@@ -174,3 +180,205 @@ def test_each_deal_knows_its_row() -> None:
     )
     north, south = r.keys.index(("North", "2026-Q1")), r.keys.index(("South", "2026-Q2"))
     assert r.row_of_deal.tolist() == [north, -1, south, north]
+
+
+# --------------------------------------------------------------------------------------------
+# The vectorised roll-up against a deal-by-deal reference, on every internal path.
+
+
+def reference(batch: Any, scores: Any, group_by: list[str], periods: list[Period]) -> Any:
+    """Deal by deal with Python ints: rows by key, and each deal's key (None if left out)."""
+    frame = batch.frame
+    rows: dict[tuple[str, ...], dict[str, Any]] = {}
+    key_of: list[tuple[str, ...] | None] = []
+    for i in range(frame.n_rows):
+        close = frame["close_date"].python_value(i)
+        label = next((p.label for p in periods if close and p.start <= close < p.end), None)
+        category = CATEGORY_ORDER[int(scores.category[i])]
+        if not scores.valid[i] or label is None or category is Category.OMITTED:
+            key_of.append(None)
+            continue
+        key = (*(frame[g].python_value(i) or "" for g in group_by), label)
+        key_of.append(key)
+        r = rows.setdefault(key, {"deals": 0, "open": 0, "won": 0, "pipeline": 0, "weighted": 0,
+                                  "closed_won": 0, "single": dict.fromkeys(REPORTED_VALUES, 0)})  # fmt: skip
+        amount = int(frame["amount_minor"].values[i])
+        closed = int(scores.prob_source[i]) == ProbSource.CLOSED_STAGE
+        won = closed and int(scores.win_prob_ppm[i]) == 1_000_000
+        r["deals"] += 1
+        r["single"][category.value] += amount
+        if not closed:
+            r["open"] += 1
+            r["pipeline"] += amount
+            r["weighted"] += int(scores.weighted_amount_minor[i])
+        if won:
+            r["won"] += 1
+            r["closed_won"] += amount
+    for r in rows.values():
+        s = r["single"]
+        r["cumulative"] = {
+            "pipeline": s["pipeline"] + s["best_case"] + s["commit"] + s["closed"],
+            "best_case": s["best_case"] + s["commit"] + s["closed"],
+            "commit": s["commit"] + s["closed"],
+            "closed": s["closed"],
+        }
+    return rows, key_of
+
+
+REPORTED_VALUES = ("pipeline", "best_case", "commit", "closed")
+
+
+@contextmanager
+def engine_path(name: str) -> Iterator[None]:
+    """Force one of the roll-up's internal paths (they must all agree with the reference)."""
+    patches = {
+        "dense": {},
+        "numbered": {"_DENSE_MAX": 0},
+        "combined": {"_COMBINE_AT": 0},
+        "tiny chunks": {"_chunk_size": lambda n_bins: 3, "_CHUNK": 5},
+        "period search": {"_LUT_MAX": 0},
+    }[name]
+    with ExitStack() as stack:
+        for attr, value in patches.items():
+            stack.enter_context(mock.patch.object(rollup_module, attr, value))
+        yield
+
+
+PATHS = ("dense", "numbered", "combined", "tiny chunks", "period search")
+
+
+def check_against_reference(
+    batch: Any, scores: Any, group_by: list[str], periods: list[Period], path: str
+) -> Rollup:
+    rows, key_of = reference(batch, scores, group_by, periods)
+    with engine_path(path):
+        r = rollup(batch, scores, group_by, periods)
+    assert {k: row(r, k) for k in r.keys} == rows, path
+    assert [r.keys[j] if j >= 0 else None for j in r.row_of_deal.tolist()] == key_of, path
+    # rows come in the order of the group values' codes, then of the periods
+    order = {p.label: i for i, p in enumerate(periods)}
+    codes = [
+        (*(batch.frame[g].dictionary.index(v) if v else -1 for g, v in zip(group_by, k[:-1],
+                                                                             strict=True)),
+         order[k[-1]])
+        for k in r.keys
+    ]  # fmt: skip
+    assert codes == sorted(codes), path
+    return r
+
+
+STAGES = ["initial_contact", "needs_confirmed", "quote", "contract_drafted", "won", "lost", "bad"]
+deal_records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": st.just("d"),
+            "stage": st.sampled_from(STAGES),
+            "amount_minor": st.one_of(st.integers(0, 10**9), st.integers(0, 9 * 10**16)),
+            "currency": st.sampled_from(["CNY", "CNY", "CNY", "XXX"]),  # XXX: not scored
+            "region": st.sampled_from(["North", "South", "East", None]),
+            "product_line": st.sampled_from(["A", "B", None]),
+            "owner": st.sampled_from(["li", "wang", "zhao", None]),
+            "close_date": st.one_of(st.none(), st.dates(dt.date(2025, 11, 1), dt.date(2027, 2, 1))),
+            "category": st.sampled_from([None, None, None, "commit", "omitted", "closed"]),
+            "win_prob": st.sampled_from([None, None, "0.25", "1", "0"]),
+        }
+    ),
+    max_size=30,
+)
+period_sets = st.sampled_from(
+    [
+        calendar_periods(PeriodKind.QUARTER, dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+        calendar_periods(PeriodKind.MONTH, dt.date(2026, 3, 1), dt.date(2026, 8, 1)),
+        [Period("H1", dt.date(2026, 7, 1), dt.date(2027, 1, 1)),
+         Period("early", dt.date(1969, 6, 1), dt.date(2026, 2, 1))],  # before 1970 too
+    ]
+)  # fmt: skip
+group_bys = st.sampled_from([[], ["region"], ["owner", "product_line"], ["product_line", "region"]])
+
+
+@settings(max_examples=40, deadline=None)
+@given(deal_records, group_bys, period_sets)
+def test_every_path_equals_the_deal_by_deal_reference(
+    records: list[dict[str, Any]], group_by: list[str], periods: list[Period]
+) -> None:
+    batch = build_deal_batch(deal_input_from_records(records), RULES, keep_fields=group_by)
+    scores = score_deals(RULES, batch)
+    for path in PATHS:
+        check_against_reference(batch, scores, group_by, periods, path)
+
+
+def test_sums_past_float_precision_in_a_rollup() -> None:
+    big = 9 * 10**16 - 1  # the largest CNY amount the deal reader takes is about 9.2e16
+    records = [deal("initial_contact", big, "North", "2026-02-01") for _ in range(3)]
+    records += [deal("initial_contact", 1, "North", "2026-02-01"), deal("won", big, "North",
+                                                                          "2026-03-01")]  # fmt: skip
+    batch = build_deal_batch(deal_input_from_records(records), RULES)
+    scores = score_deals(RULES, batch)
+    for path in PATHS:
+        r = check_against_reference(batch, scores, ["region"], [Q1], path)
+        assert int(r.pipeline_minor[0]) == 3 * big + 1
+        assert int(r.cumulative_minor[Category.PIPELINE][0]) == 4 * big + 1
+
+
+def test_many_deals_in_many_chunks() -> None:
+    rng = np.random.default_rng(5)
+    n = 3_000
+    records = [
+        deal(str(s), int(a), str(g), f"2026-{m:02d}-{d:02d}")
+        for s, a, g, m, d in zip(
+            rng.choice(STAGES[:6], n), rng.integers(0, 10**15, n),
+            rng.choice(["North", "South", "East", "West"], n), rng.integers(1, 13, n),
+            rng.integers(1, 29, n), strict=True,
+        )
+    ]  # fmt: skip
+    batch = build_deal_batch(deal_input_from_records(records), RULES)
+    scores = score_deals(RULES, batch)
+    months = calendar_periods(PeriodKind.MONTH, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    with mock.patch.object(rollup_module, "_CHUNK", 256):
+        for path in ("dense", "numbered"):
+            check_against_reference(batch, scores, ["region"], months, path)
+
+
+def test_one_currency_among_the_kept_deals_is_not_a_mixture() -> None:
+    r = run(
+        [
+            deal("quote", 100, "North", "2026-02-02"),
+            deal("lost", 700, "North", "2026-02-01", currency="USD"),  # omitted: not rolled up
+            deal("quote", 5, "North", "2027-02-01", currency="EUR"),  # outside the periods
+            deal("quote", 5, "North", "2026-02-01", currency="XXX"),  # not scored
+        ],
+        ["region"],
+        [Q1],
+    )
+    assert r.currency == "CNY" and r.keys == [("North", "2026-Q1")]
+    assert r.row_of_deal.tolist() == [0, -1, -1, -1]
+
+
+def test_amounts_too_large_to_sum_are_refused() -> None:
+    records = [deal("quote", 9 * 10**16, "North", "2026-02-01") for _ in range(60)]
+    with pytest.raises(InvalidArgumentError) as err:
+        run(records, ["region"], [Q1])
+    assert err.value.reason == "AMOUNT_TOO_LARGE"
+
+
+def test_exact_group_sum_in_runs_and_limbs() -> None:
+    rng = np.random.default_rng(11)
+    for top in (2**39, 2**47, 2**62):  # runs of 2**53 // top values, then limbs
+        values = rng.integers(-top, top, 20_000, dtype=np.int64)
+        key = rng.integers(0, 7, 20_000)
+        expected = [0] * 7
+        for k, v in zip(key.tolist(), values.tolist(), strict=True):
+            expected[k] += v
+        if max(map(abs, expected)) < 2**63:
+            assert exact_group_sum(key, values, 7).tolist() == expected
+        else:
+            with pytest.raises(OverflowError):
+                exact_group_sum(key, values, 7)
+
+
+def test_exact_group_sum_refuses_to_wrap() -> None:
+    with pytest.raises(OverflowError):
+        exact_group_sum(np.zeros(3, dtype=np.int64), np.full(3, 2**62, dtype=np.int64), 1)
+    assert exact_group_sum(
+        np.zeros(2, dtype=np.int64), np.array([2**62, 2**62 - 1]), 1
+    ).tolist() == [2**63 - 1]
