@@ -5,16 +5,39 @@ the sum. Its distribution is computed exactly up to a reported bound, never by a
 approximation (with 40 deals where one is 61 % of the value, the normal P10 is off by more than
 100 %):
 
-* **exact**: amounts are rounded to buckets of ``bucket_minor``, each deal is the two-point
-  polynomial ``(1 - p) + p z^k``, and the product is built by pairwise FFT convolution. Every
-  outcome differs from its bucketed value by at most the sum of the rounding errors, which is
-  reported as ``error_bound_minor`` (a bound on every quantile's error). The bucket is the largest
-  that keeps that bound under ``max_relative_error`` of the total amount, within ``max_buckets``.
+* **exact**: amounts are rounded to multiples ``k_i`` of a bucket ``b`` and the distribution of
+  ``b x sum k_i X_i`` is computed exactly (in float64): deals are grouped by ``k``, each group's
+  count of won deals (a Poisson-binomial law) comes from a batched pairwise FFT product of the
+  two-point polynomials ``(1 - p) + p w``, spread onto the powers ``z^k``, and the groups are
+  multiplied with a pairwise FFT tree. The outcome is ``b sum k_i X_i + E`` with the rounding
+  error ``E = sum e_i X_i`` (``e_i = a_i - b k_i``; deals under half a bucket have ``k = 0`` and
+  are all error). Quantiles are the lattice's plus ``E``'s mean ``mu = sum p_i e_i`` (rounded to
+  whole minor units and kept within the possible outcomes), and ``error_bound_minor`` bounds
+  every quantile's distance to the exact quantile of the unrounded sum, as the smaller of two:
+
+  - certain: ``E - mu`` lies in ``[-N - mu, P - mu]`` (``P``, ``N`` the sums of the positive and
+    negative ``e_i``);
+  - tail: by Hoeffding's and Bernstein's inequalities ``|E - mu| > t`` with probability at most
+    ``delta = 1e-6`` each way, so the exact ``q`` quantile lies between the computed ``q - delta``
+    quantile minus ``t`` and the ``q + delta`` quantile plus ``t``. For many deals ``t`` grows
+    like ``b sqrt(n)``, where the certain bound grows like ``b n``.
+
+  Both include the half unit of rounding. ``p_reach_target`` is read off the same shifted
+  lattice (exactly 1 for a target the certain part already reaches).
+
+  The bucket is the larger of two: the largest whose certain bound, at worst ``n b / 2``, fits
+  ``max_relative_error`` of the total amount, and the largest whose worst-case Hoeffding ``t``
+  fits half of it (the other half is for the ``delta`` widening); then at least
+  ``total / max_buckets``. The bound reported is the one computed from the actual rounding
+  errors, even where it comes out above the budget (a capped bucket, a quantile where the
+  distribution has a gap).
 * **normal**, only where the Berry-Esseen bound makes the error provably small: the bound on the
   distribution function (``0.56 x sum E|Y - mu|^3 / sigma^3``) is turned into a bound on each
   quantile, and the method is used only when that bound is under ``max_relative_error`` of the
   total. Many deals and no dominant deal: this is the fast path for large books.
-* **monte_carlo**, for checks: a seeded ``numpy.random.Generator`` (the seed is returned).
+* **monte_carlo**, for checks: a seeded ``numpy.random.Generator`` (the seed is returned). Each
+  trial draws every open deal; sums are exact integers. Besides the quantiles it returns a
+  distribution-free 99 % confidence interval of each (order statistics).
 
 Amounts are integer minor units and probabilities parts per million; outputs are minor units
 (quantiles rounded half-even) and probabilities as floats (they are not paid).
@@ -28,13 +51,24 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
-from scipy import signal, special
+from scipy import fft, signal, special
 
 from engine.errors import InvalidArgumentError, Violation
 
 #: The Berry-Esseen constant for sums of independent, non-identical variables (Shevtsova, 2010).
 BERRY_ESSEEN_C = 0.56
+#: Probability, each way, that the rounding error exceeds the tail bound ``t`` (exact method).
+TAIL_PROBABILITY = 1e-6
+#: Two-sided 99 % normal quantile, for the Monte Carlo confidence intervals.
+_Z99 = 2.5758293035489004
 _PPM = 1_000_000
+_LOG_TAIL = math.log(1 / TAIL_PROBABILITY)
+#: Polynomials up to this length are multiplied directly, longer ones through the FFT.
+_DIRECT = 32
+#: Random 32-bit draws per Monte Carlo chunk (trials x deals), to bound memory (64 MB).
+_MC_DRAWS = 1 << 24
+#: Deals per Monte Carlo lookup block: 8,192 tables of 256 sums (16 MB).
+_MC_BLOCK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -42,7 +76,8 @@ class Outcome:
     """The outcome distribution of a set of deals.
 
     ``quantiles_minor[i]`` is the ``quantiles[i]`` quantile; every quantile is within
-    ``error_bound_minor`` of the exact one (for ``monte_carlo``, a sampling estimate instead).
+    ``error_bound_minor`` of the exact one (for ``monte_carlo``, a sampling estimate instead, with
+    ``confidence_minor[i]`` a 99 % confidence interval of the exact quantile).
     """
 
     method: str  # "exact", "normal" or "monte_carlo"
@@ -56,6 +91,7 @@ class Outcome:
     p_reach_target: float | None = None
     seed: int | None = None
     trials: int = 0
+    confidence_minor: tuple[tuple[int, int], ...] = ()
 
 
 def _check(quantiles: Sequence[float], amount: np.ndarray, prob_ppm: np.ndarray) -> None:
@@ -75,11 +111,15 @@ def _check(quantiles: Sequence[float], amount: np.ndarray, prob_ppm: np.ndarray)
 
 
 def _half_even(x: float) -> int:
-    return int(Decimal(repr(x)).quantize(Decimal(1), ROUND_HALF_EVEN))
+    return int(Decimal(repr(float(x))).quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+# --------------------------------------------------------------------------------------------
+# Polynomial products
 
 
 def _product(polys: list[np.ndarray]) -> np.ndarray:
-    """Multiply probability polynomials pairwise (FFT for long ones); clip round-off."""
+    """Multiply probability polynomials pairwise, shortest first (FFT for long ones)."""
     while len(polys) > 1:
         polys.sort(key=len)
         nxt = []
@@ -94,8 +134,83 @@ def _product(polys: list[np.ndarray]) -> np.ndarray:
     return pmf / pmf.sum()
 
 
+def _pair_products(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise products of two stacks of polynomials, shape (rows, L) -> (rows, 2L - 1)."""
+    rows, length = a.shape
+    if length <= _DIRECT:
+        out = np.zeros((rows, 2 * length - 1))
+        for j in range(length):  # over the degree, not the deals
+            out[:, j : j + length] += a[:, j : j + 1] * b
+        return out
+    size = fft.next_fast_len(2 * length - 1, real=True)
+    out = fft.irfft(fft.rfft(a, size, axis=1) * fft.rfft(b, size, axis=1), size, axis=1)
+    out = out[:, : 2 * length - 1]
+    np.clip(out, 0.0, None, out=out)
+    return out
+
+
+def _count_pmfs(p: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """The distribution of the number of won deals in each group (Poisson-binomial).
+
+    ``p`` holds the groups' probabilities one group after the other, ``sizes`` the group sizes.
+    All groups are multiplied out together, level by level: each group is padded to a power of
+    two with deals that never win (the polynomial 1), the groups are laid out largest first (so
+    every pair of neighbours belongs to one group), and each level multiplies neighbours.
+    """
+    n_groups = sizes.shape[0]
+    padded = np.left_shift(1, np.ceil(np.log2(np.maximum(sizes, 1))).astype(np.int64))
+    order = np.argsort(-padded, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    offsets = np.empty(n_groups, dtype=np.int64)
+    offsets[order] = np.concatenate(([0], np.cumsum(padded[order])[:-1]))
+    # Where each deal goes: its group's offset plus its place within the group.
+    group_of = np.repeat(np.arange(n_groups), sizes)
+    dest = offsets[group_of] + np.arange(p.shape[0]) - starts[group_of]
+    polys = np.zeros((int(padded.sum()), 2))
+    polys[:, 0] = 1.0
+    polys[dest, 0] = 1.0 - p
+    polys[dest, 1] = p
+    out: list[np.ndarray] = [np.ones(1)] * n_groups
+    by_size = order  # groups largest first, as laid out
+    level = 0
+    while by_size.shape[0]:
+        done = padded[by_size] == (1 << level)
+        for g in by_size[done].tolist():  # one row each, at the end of the stack
+            row = polys[offsets[g] >> level, : sizes[g] + 1]
+            out[g] = row / row.sum()
+        by_size = by_size[~done]
+        if not by_size.shape[0]:
+            break
+        keep = int(padded[by_size].sum()) >> level
+        polys = _pair_products(polys[0:keep:2], polys[1:keep:2])
+        level += 1
+    return out
+
+
+def _lattice_pmf(k: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The distribution of ``sum k_i X_i`` (``X_i`` won with probability ``p_i``), index = sum."""
+    live = k > 0
+    k, p = k[live], p[live]
+    if k.size == 0:
+        return np.ones(1)
+    order = np.argsort(k, kind="stable")
+    k, p = k[order], p[order]
+    ks, sizes = np.unique(k, return_counts=True)
+    counts = _count_pmfs(p, sizes)
+    polys = []
+    for kg, c in zip(ks.tolist(), counts, strict=True):
+        spread = np.zeros((c.shape[0] - 1) * kg + 1)
+        spread[::kg] = c
+        polys.append(spread)
+    return _product(polys)
+
+
+# --------------------------------------------------------------------------------------------
+# The distribution
+
+
 def _quantile_index(cdf: np.ndarray, q: float) -> int:
-    return int(np.searchsorted(cdf, q - 1e-12, side="left"))
+    return min(int(np.searchsorted(cdf, q - 1e-12, side="left")), cdf.shape[0] - 1)
 
 
 def outcome_distribution(
@@ -106,8 +221,20 @@ def outcome_distribution(
     target_minor: int | None = None,
     max_relative_error: float = 0.001,
     max_buckets: int = 1 << 22,
+    method: str = "auto",
 ) -> Outcome:
-    """Quantiles, mean and P(outcome >= target) of the sum of independent won-or-lost deals."""
+    """Quantiles, mean and P(outcome >= target) of the sum of independent won-or-lost deals.
+
+    ``method`` "auto" takes the normal approximation where Berry-Esseen proves it within
+    ``max_relative_error`` of the total amount and the exact method otherwise; "exact" always
+    takes the exact method.
+    """
+    if method not in ("auto", "exact"):
+        raise InvalidArgumentError(
+            f"unknown distribution method {method!r}",
+            reason="INVALID_ARGUMENT",
+            violations=[Violation("method", 0, 0, "INVALID_ARGUMENT", "auto or exact")],
+        )
     amount = np.asarray(amount_minor, dtype=np.int64)
     prob = np.asarray(prob_ppm, dtype=np.int64)
     _check(quantiles, amount, prob)
@@ -121,27 +248,68 @@ def outcome_distribution(
         return Outcome("exact", tuple(quantiles), tuple(certain for _ in quantiles), mean,
                        certain, 0.0, 0, target_minor,
                        None if target_minor is None else float(certain >= target_minor))  # fmt: skip
-    normal = _normal(a, p, quantiles, certain, budget, target_minor)
-    if normal is not None:
-        return normal
-    # Exact: the largest bucket whose rounding error bound fits the budget and the size cap.
-    bucket = max(1, int(budget * 2 / a.size))
-    bucket = max(bucket, math.ceil(total / max_buckets))
-    k = np.rint(a / bucket).astype(np.int64)
-    error = float(np.abs(a - k * bucket).sum())
-    polys = []
-    for ki, pi in zip(k.tolist(), p.tolist(), strict=True):
-        poly = np.zeros(ki + 1)
-        poly[0] += 1 - pi
-        poly[ki] += pi
-        polys.append(poly)
-    pmf = _product(polys)
+    if method == "auto":
+        normal = _normal(a, p, quantiles, certain, budget, target_minor)
+        if normal is not None:
+            return normal
+    return _exact(a, p, quantiles, certain, mean, budget, target_minor, max_buckets)
+
+
+def _bucket(a: np.ndarray, budget: float, max_buckets: int) -> int:
+    """The bucket: the larger of the two that fit the budget (certain bound with every rounding
+    error at b/2: ``n b / 2``; Hoeffding tail bound at half the budget), within the cap."""
+    n = a.shape[0]
+    certain = 2 * budget / n
+    tail = budget / 2 / math.sqrt(n * _LOG_TAIL / 8)
+    total = int(a.sum())
+    return max(1, int(certain), int(tail), -(-total // max_buckets))
+
+
+def _exact(
+    a: np.ndarray,
+    p: np.ndarray,
+    quantiles: Sequence[float],
+    certain: int,
+    mean: float,
+    budget: float,
+    target_minor: int | None,
+    max_buckets: int,
+) -> Outcome:
+    bucket = _bucket(a, budget, max_buckets)
+    k = (a + bucket // 2) // bucket
+    e = (a - k * bucket).astype(np.float64)  # S = bucket x sum k_i X_i + E, E = sum e_i X_i
+    mu = float((p * e).sum())  # E's mean, added to every quantile
+    pmf = _lattice_pmf(k, p)
     cdf = np.cumsum(pmf)
-    values = [certain + bucket * _quantile_index(cdf, q) for q in quantiles]
+    index = [_quantile_index(cdf, q) for q in quantiles]
+    top = int(a.sum())  # every outcome lies in [0, top] above the certain part
+    values = [certain + min(top, max(0, _half_even(bucket * i + mu))) for i in index]
+    if np.any(e):
+        # Certain: E lies in [-N, P].
+        sure = max(float(e[e > 0].sum()) - mu, float(-e[e < 0].sum()) + mu)
+        # Tail: |E - mu| <= t but with probability 2 delta, by Hoeffding or by Bernstein.
+        hoeffding = math.sqrt(float((e * e).sum()) * _LOG_TAIL / 2)
+        var = float((p * (1 - p) * e * e).sum())
+        m3 = _LOG_TAIL * float((np.abs(e) * np.maximum(p, 1 - p)).max()) / 3
+        bernstein = m3 + math.sqrt(m3 * m3 + 2 * _LOG_TAIL * var)
+        t = min(hoeffding, bernstein)
+        worst = 0.0
+        for q, i in zip(quantiles, index, strict=True):
+            lo = _quantile_index(cdf, q - TAIL_PROBABILITY) if q > TAIL_PROBABILITY else 0
+            hi = _quantile_index(cdf, min(q + TAIL_PROBABILITY, 1.0))
+            tail = t + bucket * max(i - lo, hi - i)
+            worst = max(worst, min(sure, tail))
+        error = worst + 0.5  # and the rounding to whole minor units
+    else:
+        error = 0.0
     p_reach = None
     if target_minor is not None:
-        need = math.ceil((target_minor - certain) / bucket) if target_minor > certain else 0
-        p_reach = float(pmf[need:].sum()) if need < len(pmf) else 0.0
+        if target_minor <= certain:
+            p_reach = 1.0
+        else:
+            need = max(0, math.ceil((target_minor - certain - mu) / bucket))
+            p_reach = float(pmf[need:].sum()) if need < len(pmf) else 0.0
+            p_reach = min(1.0, max(0.0, p_reach))
     return Outcome("exact", tuple(quantiles), tuple(values), mean, certain, error, bucket,
                    target_minor, p_reach)  # fmt: skip
 
@@ -170,7 +338,7 @@ def _normal(
         if lo <= 0 or hi >= 1:
             return None
         z, z_lo, z_hi = special.ndtri(q), special.ndtri(lo), special.ndtri(hi)
-        worst = max(worst, sigma * max(z - z_lo, z_hi - z))
+        worst = max(worst, float(sigma * max(z - z_lo, z_hi - z)))
         values.append(_half_even(mu + sigma * float(z)))
     if worst > budget:
         return None
@@ -178,8 +346,19 @@ def _normal(
     if target_minor is not None:
         p_reach = float(special.ndtr((mu - target_minor) / sigma))
         p_reach = min(1.0, max(0.0, p_reach))
-    return Outcome("normal", tuple(quantiles), tuple(values), mu, certain, worst, 0,
+    return Outcome("normal", tuple(quantiles), tuple(values), mu, certain, worst + 0.5, 0,
                    target_minor, p_reach)  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Monte Carlo
+
+
+def _subset_sums(a: np.ndarray) -> np.ndarray:
+    """For each run of 8 deals, the sum of every subset (256 of them), indexed by its bit mask."""
+    blocks = a.reshape(-1, 8)
+    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1
+    return (blocks[:, None, :] * bits[None, :, :]).sum(axis=2)
 
 
 def monte_carlo(
@@ -193,23 +372,60 @@ def monte_carlo(
     target_minor: int | None = None,
     chunk: int = 1_000,
 ) -> Outcome:
-    """Sample outcomes (a check on :func:`outcome_distribution`); ``seed`` is echoed back."""
+    """Sample outcomes (a check on :func:`outcome_distribution`); ``seed`` is echoed back.
+
+    Every trial draws every open deal: won when a uniform 32-bit integer is under
+    ``round(p x 2**32)`` (so each probability is used to within 2**-33). The won deals of a trial
+    are packed eight to a byte and summed through tables of the 256 subset sums of each run of
+    eight deals, in int64: totals are exact. At most ``chunk`` trials are drawn at once (fewer
+    for many deals: 2**24 draws).
+    """
     amount = np.asarray(amount_minor, dtype=np.int64)
     prob = np.asarray(prob_ppm, dtype=np.int64)
     _check(quantiles, amount, prob)
-    p = prob.astype(np.float64) / _PPM
-    af = amount.astype(np.float64)
-    totals = np.empty(trials, dtype=np.float64)
-    for start in range(0, trials, chunk):
-        m = min(chunk, trials - start)
-        won = rng.random((m, amount.size)) < p
-        totals[start : start + m] = won @ af
-    values = np.quantile(totals, list(quantiles), method="inverted_cdf")
-    p_reach = None if target_minor is None else float((totals >= target_minor).mean())
     certain = int(amount[prob == _PPM].sum())
-    return Outcome("monte_carlo", tuple(quantiles), tuple(_half_even(float(v)) for v in values),
-                   float(totals.mean()), certain, math.nan, 0, target_minor, p_reach, seed,
-                   trials)  # fmt: skip
+    open_ = (prob > 0) & (prob < _PPM) & (amount > 0)
+    a, ppm = amount[open_], prob[open_]
+    threshold = np.clip(np.rint(ppm.astype(np.float64) / _PPM * 2.0**32), 1, 2**32 - 1)
+    totals = np.zeros(trials, dtype=np.int64)
+    for start in range(0, a.shape[0], _MC_BLOCK):
+        block_a = a[start : start + _MC_BLOCK]
+        pad = -block_a.shape[0] % 8
+        block_a = np.concatenate([block_a, np.zeros(pad, dtype=np.int64)])
+        t = np.concatenate([threshold[start : start + _MC_BLOCK], np.zeros(pad)])
+        t = t.astype(np.uint32)  # padding never wins
+        sums = _subset_sums(block_a)  # (runs, 256)
+        flat = sums.reshape(-1)
+        base = (np.arange(sums.shape[0], dtype=np.intp) * 256)[:, None]
+        width = block_a.shape[0]
+        step = max(1, min(chunk, _MC_DRAWS // width))
+        for first in range(0, trials, step):
+            m = min(step, trials - first)
+            draws = m * width
+            raw = rng.integers(0, 2**64 - 1, (draws + 1) // 2, dtype=np.uint64, endpoint=True)
+            u = raw.view(np.uint32)[:draws].reshape(m, width)
+            packed = np.packbits(u < t, axis=1, bitorder="little")  # (m, runs)
+            index = packed.T.astype(np.intp)
+            index += base
+            totals[first : first + m] += flat.take(index).sum(axis=0)
+    totals += certain
+    ordered = np.sort(totals)
+    values, bands = [], []
+    for q in quantiles:
+        values.append(int(ordered[max(0, math.ceil(q * trials) - 1)]))  # inverted CDF
+        half = _Z99 * math.sqrt(trials * q * (1 - q))
+        lo = max(0, math.floor(q * trials - half) - 1)
+        hi = min(trials - 1, math.ceil(q * trials + half))
+        bands.append((int(ordered[lo]), int(ordered[hi])))
+    p_reach = None if target_minor is None else float((totals >= target_minor).mean())
+    return Outcome("monte_carlo", tuple(quantiles), tuple(values), float(totals.mean()), certain,
+                   math.nan, 0, target_minor, p_reach, seed, trials, tuple(bands))  # fmt: skip
 
 
-__all__ = ["BERRY_ESSEEN_C", "Outcome", "monte_carlo", "outcome_distribution"]
+__all__ = [
+    "BERRY_ESSEEN_C",
+    "TAIL_PROBABILITY",
+    "Outcome",
+    "monte_carlo",
+    "outcome_distribution",
+]

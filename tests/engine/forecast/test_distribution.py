@@ -1,7 +1,8 @@
 """Outcome distributions: hand-computed cases, point masses, the dominant-deal case that defeats a
 normal approximation, the normal path where Berry-Esseen allows it, and properties: the mean is the
 weighted amount, quantiles are monotone, raising a probability never lowers a quantile, Monte Carlo
-agrees within its sampling band."""
+agrees within its sampling band; the grouped exact method against deal-by-deal products, and its
+reported error bound against the unbucketed distribution."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InvalidArgumentError
+from engine.forecast import distribution as D
 from engine.forecast.distribution import monte_carlo, outcome_distribution
 
 I64 = np.int64
@@ -96,3 +98,116 @@ def test_raising_a_probability_never_lowers_a_quantile(
     before = outcome_distribution(a, p, qs).quantiles_minor
     after = outcome_distribution(a, higher, qs).quantiles_minor
     assert all(x <= y for x, y in zip(before, after, strict=True))
+
+
+# --------------------------------------------------------------------------------------------
+# The exact method's pieces against plain references, and its error bound against the exact sum.
+
+
+def product_of_two_point_polys(k: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The reference: one polynomial (1 - p) + p z^k per deal, multiplied one by one."""
+    pmf = np.ones(1)
+    for ki, pi in zip(k.tolist(), p.tolist(), strict=True):
+        poly = np.zeros(ki + 1)
+        poly[0] += 1 - pi
+        poly[ki] += pi
+        pmf = np.convolve(pmf, poly)
+    return pmf
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.floats(0, 1)), min_size=1, max_size=80))
+def test_grouped_lattice_equals_deal_by_deal_product(pairs: list[tuple[int, float]]) -> None:
+    k = np.array([x for x, _ in pairs], dtype=I64)
+    p = np.array([y for _, y in pairs])
+    got = D._lattice_pmf(k, p)
+    want = product_of_two_point_polys(k, p)
+    n = max(len(got), len(want))
+    assert np.allclose(np.pad(got, (0, n - len(got))), np.pad(want, (0, n - len(want))),
+                       rtol=0, atol=1e-12)  # fmt: skip
+    # its mean is the weighted count
+    assert float((np.arange(len(got)) * got).sum()) == pytest.approx(float((k * p).sum()))
+
+
+def test_count_distributions_of_large_groups() -> None:
+    rng = np.random.default_rng(4)
+    sizes = np.array([1, 3, 64, 65, 500, 2])  # powers of two and not, level after level
+    p = rng.random(int(sizes.sum()))
+    got = D._count_pmfs(p, sizes)
+    start = 0
+    for size, pmf in zip(sizes.tolist(), got, strict=True):
+        want = product_of_two_point_polys(np.ones(size, dtype=I64), p[start : start + size])
+        assert np.allclose(pmf, want, rtol=0, atol=1e-12)
+        start += size
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 100_000), st.integers(1, 999_999)), min_size=1,
+                max_size=30), st.sampled_from([0.002, 0.01, 0.05]))  # fmt: skip
+def test_the_error_bound_holds_against_the_unbucketed_sum(
+    pairs: list[tuple[int, int]], relative: float
+) -> None:
+    a = np.array([x for x, _ in pairs], dtype=I64)
+    p = np.array([y for _, y in pairs], dtype=I64)
+    qs = (0.05, 0.1, 0.5, 0.9, 0.95)
+    rough = outcome_distribution(a, p, qs, max_relative_error=relative, method="exact")
+    exact = outcome_distribution(a, p, qs, max_relative_error=1e-12, method="exact")
+    assert exact.bucket_minor == 1 and exact.error_bound_minor == 0
+    assert rough.error_bound_minor <= relative * a.sum() + 0.5 or rough.bucket_minor == 1
+    for r, x in zip(rough.quantiles_minor, exact.quantiles_minor, strict=True):
+        assert abs(r - x) <= rough.error_bound_minor
+
+
+def test_many_deals_use_the_tail_bound_and_keep_it() -> None:
+    rng = np.random.default_rng(8)
+    a = rng.integers(1, 1_000, 1_500)
+    p = rng.integers(50_000, 950_000, 1_500)
+    rough = outcome_distribution(a, p, (0.1, 0.5, 0.9), method="exact")
+    exact = outcome_distribution(a, p, (0.1, 0.5, 0.9), max_relative_error=1e-12, method="exact")
+    assert rough.bucket_minor > 2 * 0.001 * a.sum() / a.size  # coarser than n b / 2 allows
+    assert rough.error_bound_minor <= 0.001 * a.sum()
+    for r, x in zip(rough.quantiles_minor, exact.quantiles_minor, strict=True):
+        assert abs(r - x) <= rough.error_bound_minor
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**12), st.sampled_from([0, 1_000_000])), min_size=1,
+                max_size=20))  # fmt: skip
+def test_certain_outcomes_are_a_point_mass(pairs: list[tuple[int, int]]) -> None:
+    a = np.array([x for x, _ in pairs], dtype=I64)
+    p = np.array([y for _, y in pairs], dtype=I64)
+    won = int(sum(x for x, y in pairs if y))
+    for method in ("auto", "exact"):
+        out = outcome_distribution(a, p, (0.01, 0.5, 0.99), target_minor=won, method=method)
+        assert out.quantiles_minor == (won, won, won) and out.error_bound_minor == 0
+        assert out.p_reach_target == 1.0
+    mc = monte_carlo(a, p, (0.01, 0.5, 0.99), rng=np.random.default_rng(0), trials=50)
+    assert mc.quantiles_minor == (won, won, won) and mc.confidence_minor == ((won, won),) * 3
+
+
+def test_monte_carlo_brackets_the_exact_quantiles() -> None:
+    rng = np.random.default_rng(12)
+    a = rng.integers(1, 20_000, 60)
+    p = rng.integers(0, 1_000_001, 60)
+    qs = (0.05, 0.25, 0.5, 0.75, 0.95)
+    exact = outcome_distribution(a, p, qs, max_relative_error=1e-12, method="exact")
+    assert exact.error_bound_minor == 0
+    inside = 0
+    for seed in range(4):
+        mc = monte_carlo(a, p, qs, rng=np.random.default_rng(seed), seed=seed, trials=20_000)
+        assert mc.mean_minor == pytest.approx(exact.mean_minor, rel=0.01)
+        for x, (lo, hi) in zip(exact.quantiles_minor, mc.confidence_minor, strict=True):
+            inside += lo <= x <= hi
+    assert inside >= 19  # 99 % intervals: 20 checks, at most one miss allowed
+
+
+def test_monte_carlo_is_replayable_and_chunking_does_not_matter_within_a_block() -> None:
+    a, p = np.array([5, 7, 11, 13]), np.array([100_000, 500_000, 900_000, 1])
+    one = monte_carlo(a, p, rng=np.random.default_rng(3), trials=999, chunk=1_000)
+    again = monte_carlo(a, p, rng=np.random.default_rng(3), trials=999, chunk=1_000)
+    assert one == again
+
+
+def test_unknown_method_is_refused() -> None:
+    with pytest.raises(InvalidArgumentError):
+        outcome_distribution(np.array([1]), np.array([1]), method="normal")
