@@ -89,8 +89,11 @@ def period_aware_sums(
     group_by: Sequence[str],
     periods: Sequence[Period],
     as_of_day: int,
+    *,
+    new_business_factor: float = 1.0,
 ) -> PeriodAwareSums:
-    """Expected bookings ahead per group and period (see the module)."""
+    """Expected bookings ahead per group and period (see the module). New business, learned in
+    the history's currency, is multiplied by ``new_business_factor`` (its FX conversion)."""
     is_open = scores.valid & (scores.prob_source != ProbSource.CLOSED_STAGE)
     is_open &= scores.category != _OMITTED
     deals = np.flatnonzero(is_open)
@@ -116,6 +119,7 @@ def period_aware_sums(
         for g in np.flatnonzero(sums > 0).tolist():
             open_minor[(keys[g], period.label)] = float(sums[g])
         new = new_business(history, rules, as_of_day, lo, hi, hist_code, len(hist_keys))
+        new *= new_business_factor
         for g in np.flatnonzero(new > 0).tolist():
             new_minor[(hist_keys[g], period.label)] = float(new[g])
     return PeriodAwareSums(open_minor, new_minor)

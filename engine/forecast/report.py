@@ -32,7 +32,9 @@ from engine.forecast.levers import Lever, gap_levers
 from engine.forecast.period_aware import PeriodAwareSums, period_aware_sums
 from engine.forecast.rollup import REPORTED, Period, Rollup, rollup
 from engine.forecast.scoring import ScoreResult
-from engine.frame import date_to_days
+from engine.frame import date_to_days, string_column_from_codes
+from engine.fx import FxTable, convert_minor
+from engine.money import CURRENCY_EXPONENTS, mul_ppm_half_even
 from engine.rules.compiler import CompiledRuleSet
 from engine.rules.expression import Condition, compile_condition
 from engine.rules.schema import CATEGORY_ORDER, Category
@@ -140,6 +142,30 @@ class ForecastReport:
     deals_omitted: int
     seed: int | None
     trials: int
+
+
+def in_reporting_currency(
+    batch: DealBatch, scores: ScoreResult, fx: FxTable, on: dt.date
+) -> tuple[DealBatch, ScoreResult]:
+    """The batch with every scored deal's amount converted to the FX table's reporting currency
+    at the rates in force ``on``, and weighted amounts recomputed from the converted amounts
+    (both rounded half-even). FX_RATE_MISSING names any currency without a rate."""
+    frame = batch.frame
+    currency = frame["currency"]
+    amount = frame["amount_minor"].values.astype(np.int64)
+    rows = np.flatnonzero(scores.valid)
+    converted = np.zeros_like(amount)
+    converted[rows] = convert_minor(
+        amount[rows], currency.values[rows], currency.dictionary, fx, on
+    )
+    frame = frame.with_columns(
+        {
+            "amount_minor": replace(frame["amount_minor"], values=converted),
+            "currency": string_column_from_codes(np.zeros(frame.n_rows, np.int64), [fx.reporting]),
+        }
+    )
+    weighted = np.where(scores.valid, mul_ppm_half_even(converted, scores.win_prob_ppm), 0)
+    return replace(batch, frame=frame), replace(scores, weighted_amount_minor=weighted)
 
 
 def compile_filter(rules: CompiledRuleSet, text: str, path: str) -> Condition | None:
@@ -385,6 +411,23 @@ def _with_gaps(
     return out
 
 
+def _history_factor(history: str, reporting: str, fx: FxTable | None, on: dt.date) -> float:
+    """What one minor unit of the history's currency is worth in the reporting currency's."""
+    if not history or not reporting or history == reporting:
+        return 1.0
+    rate = fx.rate_ppm(history, on) if fx is not None else None
+    if rate is None:
+        reason = "FX_RATE_MISSING" if fx is not None else "CURRENCY_MIXTURE"
+        raise InvalidArgumentError(
+            f"the history is in {history}, the forecast in {reporting}: "
+            + ("no FX rate" if fx is not None else "an FX table in the rule set is needed"),
+            reason=reason,
+            violations=[Violation("history.currency", 0, 0, reason, history)],
+        )
+    shift = CURRENCY_EXPONENTS.get(reporting, 2) - CURRENCY_EXPONENTS.get(history, 2)
+    return rate / 1_000_000 * 10.0**shift
+
+
 def forecast_report(
     batch: DealBatch,
     scores: ScoreResult,
@@ -397,16 +440,20 @@ def forecast_report(
     options: DistributionOptions | None = None,
     levers: LeverOptions | None = None,
     period_aware: PeriodAwareInputs | None = None,
+    fx: FxTable | None = None,
 ) -> ForecastReport:
     """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
     ``subtotals``), with outcome distributions and, where targets are given, the gap to them;
     with ``period_aware``, also what each row should book in its period (see
-    :mod:`engine.forecast.period_aware`).
+    :mod:`engine.forecast.period_aware`). With an ``fx`` table every amount is first converted
+    to its reporting currency at the rates in force on ``as_of``.
 
     Raises INVALID_ARGUMENT for unknown or non-text group-by fields, unusable periods, a currency
     mixture, and targets that do not fit (see :func:`check_targets`).
     """
     options = options or DistributionOptions()
+    if fx is not None:
+        batch, scores = in_reporting_currency(batch, scores, fx, as_of)
     width = len(group_by)
     levels = list(range(width, -1, -1)) if subtotals else [width]
     detail = rollup(batch, scores, group_by, periods)
@@ -414,13 +461,17 @@ def forecast_report(
     wanted = {(t.group, t.period): t.target_minor for t in targets}
     amount = batch.frame["amount_minor"].values.astype(np.int64)
     prob_ppm = scores.win_prob_ppm.astype(np.int64)
+    history_factor = 1.0
+    if period_aware is not None:
+        history_factor = _history_factor(period_aware.history.currency, detail.currency, fx, as_of)
     rows: list[_Pending] = []
     for level in levels:
         r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
         level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
         if period_aware is not None:
             sums = period_aware_sums(batch, scores, period_aware.rules, period_aware.history,
-                                     group_by[:level], periods, date_to_days(as_of))  # fmt: skip
+                                     group_by[:level], periods, date_to_days(as_of),
+                                     new_business_factor=history_factor)  # fmt: skip
             level_rows = _with_period_aware(level_rows, level, width, periods, sums, options)
         level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
         rows += level_rows
@@ -455,5 +506,6 @@ __all__ = [
     "check_targets",
     "compile_filter",
     "forecast_report",
+    "in_reporting_currency",
     "select_deals",
 ]

@@ -21,6 +21,8 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from engine.errors import RuleSetInvalidError, Violation, sorted_violations
 from engine.frame import DEFAULT_DECIMAL_SCALE, FieldType
+from engine.fx import FxTable
+from engine.money import CURRENCY_EXPONENTS
 from engine.rules.expression import FieldSpec
 from engine.rules.fields import BUILTIN_FIELDS, CATEGORY_INPUT_FIELDS
 from engine.rules.schema import (
@@ -29,6 +31,8 @@ from engine.rules.schema import (
     Category,
     DecisionTable,
     FieldDecl,
+    Fx,
+    FxRate,
     RuleSetDocument,
     SplitPolicy,
     Splits,
@@ -42,7 +46,7 @@ from engine.rules.splits import DEFAULT_SPLITS, CompiledSplits, compile_splits
 from engine.rules.tables import CompiledTable, OutputSpec, compile_table
 
 #: Bumped whenever the compiled form changes, so stored compiled artifacts can be rebuilt.
-COMPILER_VERSION = 2
+COMPILER_VERSION = 3
 #: Win rates are exact decimals with at most this many places (parts per million).
 WIN_RATE_SCALE = 6
 PPM = 10**WIN_RATE_SCALE
@@ -89,6 +93,7 @@ class CompiledRuleSet:
     overrides: tuple[CompiledTable, ...]
     categories: CompiledTable | None
     splits: CompiledSplits = DEFAULT_SPLITS
+    fx: FxTable | None = None
     compiler_version: int = COMPILER_VERSION
     stage_index: Mapping[str, int] = field(default_factory=dict)
 
@@ -154,8 +159,10 @@ _SECTION_TYPES: dict[str, Any] = {
     "categories": TypeAdapter(DecisionTable | None),
     "splits": TypeAdapter(Splits | None),
     "timing": TypeAdapter(Timing),
+    "fx": TypeAdapter(Fx | None),
 }
 _STAGE = TypeAdapter(Stage)
+_FX_RATE = TypeAdapter(FxRate)
 _TABLE = TypeAdapter(DecisionTable)
 
 
@@ -348,6 +355,50 @@ def _compile_splits_section(
     )
 
 
+def _compile_fx(raw: Any, doc: SourceDocument, out: list[Violation]) -> FxTable | None:
+    """The FX table: known currencies, rates with at most six places, one rate per date. Rates are
+    shaped one by one, so one bad rate does not hide the others."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        _shape(_SECTION_TYPES["fx"], raw, doc, "fx", out)
+        return None
+    head = _shape(_SECTION_TYPES["fx"], {k: v for k, v in raw.items() if k != "rates"}, doc,
+                  "fx", out)  # fmt: skip
+    items = _shape_items(_FX_RATE, raw.get("rates", []), doc, "fx.rates", out)
+    if head is None or items is None:
+        return None
+    section = Fx.model_construct(reporting_currency=head.reporting_currency,
+                                 rates=[r for _, r in items])  # fmt: skip
+    index = [i for i, _ in items]
+    if section.reporting_currency not in CURRENCY_EXPONENTS:
+        out.append(doc.violation("fx.reporting_currency", "UNKNOWN_CURRENCY",
+                                 f"{section.reporting_currency!r} is not an ISO 4217 currency"))  # fmt: skip
+    rates: dict[str, list[tuple[dt.date, int]]] = {}
+    seen: dict[tuple[str, dt.date], int] = {}
+    for i, r in zip(index, section.rates, strict=True):
+        p = join_path("fx.rates", i)
+        if r.currency not in CURRENCY_EXPONENTS:
+            out.append(doc.violation(join_path(p, "currency"), "UNKNOWN_CURRENCY",
+                                     f"{r.currency!r} is not an ISO 4217 currency"))  # fmt: skip
+        if r.currency == section.reporting_currency:
+            out.append(doc.violation(join_path(p, "currency"), "REPORTING_CURRENCY_RATE",
+                                     "the reporting currency converts at 1; remove this rate"))  # fmt: skip
+        exponent = r.rate.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -WIN_RATE_SCALE:
+            out.append(doc.violation(join_path(p, "rate"), "RATE_TOO_PRECISE",
+                                     f"rate {r.rate} has more than 6 decimal places"))  # fmt: skip
+            continue
+        key = (r.currency, r.valid_from)
+        if key in seen:
+            out.append(doc.violation(p, "DUPLICATE_RATE", f"fx.rates[{seen[key]}] has the same "
+                                     f"currency and valid_from"))  # fmt: skip
+            continue
+        seen[key] = i
+        rates.setdefault(r.currency, []).append((r.valid_from, int(r.rate.scaleb(WIN_RATE_SCALE))))
+    return FxTable(section.reporting_currency, {c: sorted(v) for c, v in rates.items()})
+
+
 def compile_rule_set(text: str) -> CompiledRuleSet:
     """Validate and compile rule-set text (YAML or JSON).
 
@@ -374,6 +425,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         for name, adapter in _SECTION_TYPES.items()
         if name in ("fields", "categories", "splits", "timing")
     }
+    fx = _compile_fx(data.get("fx"), doc, out)
     raw_timing = data.get("timing")
     edges = raw_timing.get("age_buckets_days") if isinstance(raw_timing, dict) else None
     # Checked on the raw list, so that a shape problem elsewhere in the section hides nothing.
@@ -487,6 +539,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         overrides=tuple(overrides),
         categories=categories,
         splits=splits,
+        fx=fx,
         stage_index={s.id: i for i, s in enumerate(ordered)},
     )
 

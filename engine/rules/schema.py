@@ -225,6 +225,24 @@ class Timing(Model):
     stale: StaleRules = Field(default_factory=StaleRules)
 
 
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code")]
+
+
+class FxRate(Model):
+    """Units of the reporting currency per unit of ``currency`` (major units), from a date on."""
+
+    currency: Currency
+    valid_from: dt.date
+    rate: Decimal = Field(gt=0, description="exact decimal, at most 6 places")
+
+
+class Fx(Model):
+    """The dated FX table that converts deals to one reporting currency for roll-ups."""
+
+    reporting_currency: Currency
+    rates: list[FxRate] = Field(default_factory=list)
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -238,6 +256,7 @@ class RuleSetDocument(Model):
     categories: DecisionTable | None = None
     splits: Splits | None = None
     timing: Timing = Field(default_factory=Timing)
+    fx: Fx | None = None
     # Declared for the sections that later capabilities fill; validation rejects them for now.
     plans: Any = None
     targets: Any = None

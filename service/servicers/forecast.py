@@ -156,7 +156,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                                  subtotals=request.subtotals,
                                  targets=targets_from_proto(list(request.targets)),
                                  options=options, levers=levers,
-                                 period_aware=period_aware)  # fmt: skip
+                                 period_aware=period_aware, fx=rules.fx)  # fmt: skip
         response = report_to_proto(report, record)
         for e in scores.errors[:MAX_UNSCORED_LISTED]:
             response.unscored.add(

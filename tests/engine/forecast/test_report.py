@@ -220,3 +220,41 @@ def test_period_aware_rows_add_open_deals_by_their_timing_and_new_business() -> 
     assert sum(x.period_aware_minor or 0 for x in regions) == pytest.approx(
         total["2025-Q4"].period_aware_minor, abs=len(regions) * 2)  # fmt: skip
     assert NO_DAY not in [x.period_aware_minor for x in r.rows]
+
+
+# --- several currencies ------------------------------------------------------------------------
+
+
+def test_an_fx_table_converts_every_deal_to_the_reporting_currency() -> None:
+    text = (EXAMPLES / "default.yaml").read_text(encoding="utf-8") + (
+        "\nfx:\n  reporting_currency: CNY\n  rates:\n"
+        "    - {currency: USD, valid_from: 2026-01-01, rate: 7.1}\n"
+        "    - {currency: USD, valid_from: 2026-03-01, rate: 7.3}\n"
+        "    - {currency: JPY, valid_from: 2026-01-01, rate: 0.0475}\n"
+    )
+    rules = compile_rule_set(text)
+    records = [
+        {**deal("quote", 1_000, "North", "li.wei", "2026-02-10"), "currency": "USD"},  # 10.00 USD
+        {**deal("won", 2_001, "North", "li.wei", "2026-02-11"), "currency": "JPY"},  # 2,001 yen
+        deal("quote", 5_000, "North", "li.wei", "2026-02-12"),  # 50.00 CNY
+    ]
+    batch = build_deal_batch(deal_input_from_records(records), rules, keep_fields=["owner"])
+    scores = score_deals(rules, batch)
+    with pytest.raises(InvalidArgumentError) as e:
+        forecast_report(batch, scores, ["owner"], QUARTERS, as_of=AS_OF)
+    assert e.value.reason == "CURRENCY_MIXTURE"
+    r = forecast_report(batch, scores, ["owner"], QUARTERS, as_of=AS_OF, fx=rules.fx)
+    (row,) = r.rows
+    assert r.currency == "CNY"
+    # 10.00 USD at 7.1 (the rate in force on 2026-02-14) = 71.00 CNY; 2,001 yen x 0.0475 = 95.0475
+    assert row.pipeline_minor == 7_100 + 5_000
+    assert row.closed_won_minor == 9_505  # 95.05 CNY, half-even
+    assert row.weighted_minor == 3_550 + 2_500  # 50 % of the converted amounts
+    later = forecast_report(batch, scores, ["owner"], QUARTERS, as_of=dt.date(2026, 3, 2),
+                            fx=rules.fx)  # fmt: skip
+    assert later.rows[0].pipeline_minor == 7_300 + 5_000
+    with pytest.raises(InvalidArgumentError) as e:
+        forecast_report(batch, scores, ["owner"], QUARTERS, as_of=dt.date(2025, 12, 1),
+                        fx=rules.fx)  # fmt: skip
+    assert e.value.reason == "FX_RATE_MISSING"
+    assert {v.message.split(":")[0] for v in e.value.violations} == {"USD", "JPY"}

@@ -129,3 +129,40 @@ def test_the_timing_section(sample_text: str) -> None:
         ("timing.age_buckets_days", "NOT_INCREASING"),
         ("timing.snapshot_every_days", "INVALID_VALUE"),
     }
+
+
+FX = """
+fx:
+  reporting_currency: CNY
+  rates:
+    - {currency: USD, valid_from: 2026-01-01, rate: 7.1}
+    - {currency: USD, valid_from: 2026-03-01, rate: "7.2"}
+"""
+
+
+def test_the_fx_section(sample_text: str) -> None:
+    assert compile_rule_set(sample_text).fx is None
+    rules = compile_rule_set(sample_text + FX)
+    assert rules.fx is not None and rules.fx.reporting == "CNY"
+    import datetime as dt
+
+    assert rules.fx.rate_ppm("USD", dt.date(2026, 2, 1)) == 7_100_000
+    bad = sample_text + """
+fx:
+  reporting_currency: CNY
+  rates:
+    - {currency: XXY, valid_from: 2026-01-01, rate: 1}
+    - {currency: USD, valid_from: 2026-01-01, rate: 7.1234567}
+    - {currency: EUR, valid_from: 2026-01-01, rate: 7.9}
+    - {currency: EUR, valid_from: 2026-01-01, rate: 8.0}
+    - {currency: CNY, valid_from: 2026-01-01, rate: 1}
+    - {currency: GBP, valid_from: 2026-01-01, rate: 0}
+"""
+    found = {(v.path, v.reason) for v in validate_rule_set(bad)}
+    assert found == {
+        ("fx.rates[0].currency", "UNKNOWN_CURRENCY"),
+        ("fx.rates[1].rate", "RATE_TOO_PRECISE"),
+        ("fx.rates[3]", "DUPLICATE_RATE"),
+        ("fx.rates[4].currency", "REPORTING_CURRENCY_RATE"),
+        ("fx.rates[5].rate", "INVALID_VALUE"),
+    }

@@ -341,3 +341,24 @@ def test_a_bad_history_names_its_rows(stub: forecast_pb2_grpc.ForecastServiceStu
               for v in decode_details(status)["BadRequest"].field_violations}  # type: ignore[attr-defined]  # fmt: skip
     assert fields == {("history.changes[2].date", "INVALID_DATE"),
                       ("history.changes[2].stage", "UNKNOWN_STAGE")}  # fmt: skip
+
+
+def test_several_currencies_with_the_rule_sets_fx_table(
+    stub: forecast_pb2_grpc.ForecastServiceStub, app: Any, sample_text: str
+) -> None:
+    fx = ("\nfx:\n  reporting_currency: CNY\n  rates:\n"
+          "    - {currency: USD, valid_from: 2026-01-01, rate: 7.1}\n")  # fmt: skip
+    app.repository.publish(sample_text + fx, expected_revision=1)
+    usd = types_pb2.Deal(id="u", amount_minor=1_000, currency="USD", stage="quote",
+                         close_date="2026-02-02", region="North", owner="li.wei")  # fmt: skip
+    resp = compute(stub, deals=forecast_pb2.DealList(deals=[*DEALS[:3], usd]), group_by=["region"])
+    (north,) = resp.groups
+    assert (resp.currency, resp.revision) == ("CNY", 2)
+    assert north.pipeline_minor == 3_000_000 + 7_100
+    eur = types_pb2.Deal(id="e", amount_minor=1, currency="EUR", stage="quote",
+                         close_date="2026-02-02")  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        compute(stub, deals=forecast_pb2.DealList(deals=[*DEALS[:3], eur]))
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    assert decode_details(status)["ErrorInfo"].reason == "FX_RATE_MISSING"  # type: ignore[attr-defined]
