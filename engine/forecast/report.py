@@ -16,7 +16,7 @@ gets a row, with zero sums, so the whole gap shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
@@ -166,6 +166,19 @@ def in_reporting_currency(
     )
     weighted = np.where(scores.valid, mul_ppm_half_even(converted, scores.win_prob_ppm), 0)
     return replace(batch, frame=frame), replace(scores, weighted_amount_minor=weighted)
+
+
+def with_team_column(batch: DealBatch, team_of: Mapping[str, str]) -> DealBatch:
+    """The batch with a ``team`` text field: each deal's owner's team ('' where none)."""
+    owner = batch.frame["owner"]
+    teams = sorted(set(team_of.values()))
+    code = {t: i for i, t in enumerate(teams)}
+    per_owner = np.array([code.get(team_of.get(o, ""), -1) for o in owner.dictionary] + [-1])
+    values = owner.values.astype(np.int64)
+    if owner.null is not None:
+        values = np.where(owner.null, -1, values)
+    column = string_column_from_codes(per_owner[values], teams)
+    return replace(batch, frame=batch.frame.with_columns({"team": column}))
 
 
 def compile_filter(rules: CompiledRuleSet, text: str, path: str) -> Condition | None:
@@ -441,12 +454,14 @@ def forecast_report(
     levers: LeverOptions | None = None,
     period_aware: PeriodAwareInputs | None = None,
     fx: FxTable | None = None,
+    team_of: Mapping[str, str] | None = None,
 ) -> ForecastReport:
     """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
     ``subtotals``), with outcome distributions and, where targets are given, the gap to them;
     with ``period_aware``, also what each row should book in its period (see
     :mod:`engine.forecast.period_aware`). With an ``fx`` table every amount is first converted
-    to its reporting currency at the rates in force on ``as_of``.
+    to its reporting currency at the rates in force on ``as_of``; with ``team_of`` (owner ->
+    team) deals can be grouped by ``team``.
 
     Raises INVALID_ARGUMENT for unknown or non-text group-by fields, unusable periods, a currency
     mixture, and targets that do not fit (see :func:`check_targets`).
@@ -454,6 +469,8 @@ def forecast_report(
     options = options or DistributionOptions()
     if fx is not None:
         batch, scores = in_reporting_currency(batch, scores, fx, as_of)
+    if team_of:
+        batch = with_team_column(batch, team_of)
     width = len(group_by)
     levels = list(range(width, -1, -1)) if subtotals else [width]
     detail = rollup(batch, scores, group_by, periods)
@@ -508,4 +525,5 @@ __all__ = [
     "forecast_report",
     "in_reporting_currency",
     "select_deals",
+    "with_team_column",
 ]

@@ -33,6 +33,7 @@ from engine.rules.schema import (
     FieldDecl,
     Fx,
     FxRate,
+    Hierarchy,
     RuleSetDocument,
     SplitPolicy,
     Splits,
@@ -94,6 +95,7 @@ class CompiledRuleSet:
     categories: CompiledTable | None
     splits: CompiledSplits = DEFAULT_SPLITS
     fx: FxTable | None = None
+    team_of: Mapping[str, str] = field(default_factory=dict)
     compiler_version: int = COMPILER_VERSION
     stage_index: Mapping[str, int] = field(default_factory=dict)
 
@@ -160,6 +162,7 @@ _SECTION_TYPES: dict[str, Any] = {
     "splits": TypeAdapter(Splits | None),
     "timing": TypeAdapter(Timing),
     "fx": TypeAdapter(Fx | None),
+    "hierarchy": TypeAdapter(Hierarchy | None),
 }
 _STAGE = TypeAdapter(Stage)
 _FX_RATE = TypeAdapter(FxRate)
@@ -399,6 +402,43 @@ def _compile_fx(raw: Any, doc: SourceDocument, out: list[Violation]) -> FxTable 
     return FxTable(section.reporting_currency, {c: sorted(v) for c, v in rates.items()})
 
 
+def _compile_hierarchy(
+    section: Hierarchy | None, schema: Mapping[str, FieldSpec], doc: SourceDocument,
+    out: list[Violation],
+) -> dict[str, str]:  # fmt: skip
+    """Check the levels (text fields, or ``team`` when teams are declared; no repeats) and the
+    teams (unique ids, an owner in one team only); return each owner's team."""
+    team_of: dict[str, str] = {}
+    if section is None:
+        return team_of
+    ids: dict[str, int] = {}
+    for i, team in enumerate(section.teams):
+        p = join_path("hierarchy.teams", i)
+        if team.id in ids:
+            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID",
+                                     f"team id {team.id!r} is already used by "
+                                     f"hierarchy.teams[{ids[team.id]}]"))  # fmt: skip
+        ids.setdefault(team.id, i)
+        for j, member in enumerate(team.members):
+            if member in team_of and team_of[member] != team.id:
+                out.append(doc.violation(join_path(join_path(p, "members"), j), "DUPLICATE_MEMBER",
+                                         f"{member!r} is already in team {team_of[member]!r}"))  # fmt: skip
+            team_of.setdefault(member, team.id)
+    seen: set[str] = set()
+    for i, level in enumerate(section.levels):
+        p = join_path("hierarchy.levels", i)
+        if level in seen:
+            out.append(doc.violation(p, "DUPLICATE_LEVEL", f"{level!r} is listed twice"))
+        seen.add(level)
+        if level == "team":
+            if not section.teams:
+                out.append(doc.violation(p, "NO_TEAMS", "the team level needs hierarchy.teams"))
+        elif level not in schema or schema[level].type is not FieldType.STRING:
+            out.append(doc.violation(p, "INVALID_LEVEL",
+                                     f"{level!r} is not a text field of the deals"))  # fmt: skip
+    return team_of
+
+
 def compile_rule_set(text: str) -> CompiledRuleSet:
     """Validate and compile rule-set text (YAML or JSON).
 
@@ -423,7 +463,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     sections = {
         name: _shape(adapter, data.get(name), doc, name, out) if name in data else None
         for name, adapter in _SECTION_TYPES.items()
-        if name in ("fields", "categories", "splits", "timing")
+        if name in ("fields", "categories", "splits", "timing", "hierarchy")
     }
     fx = _compile_fx(data.get("fx"), doc, out)
     raw_timing = data.get("timing")
@@ -513,6 +553,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             )
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
+    team_of = _compile_hierarchy(sections["hierarchy"], schema, doc, out) if fields_ok else {}
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:
         splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
@@ -540,6 +581,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         categories=categories,
         splits=splits,
         fx=fx,
+        team_of=team_of,
         stage_index={s.id: i for i, s in enumerate(ordered)},
     )
 

@@ -243,6 +243,22 @@ class Fx(Model):
     rates: list[FxRate] = Field(default_factory=list)
 
 
+class Team(Model):
+    """A sales team: the owners (people) in it."""
+
+    id: Name
+    label: str | None = None
+    members: list[str] = Field(min_length=1)
+
+
+class Hierarchy(Model):
+    """How forecasts roll up, top level first (e.g. region -> team -> owner -> the company), and
+    the teams that make ``team`` a field to group by (each owner's team)."""
+
+    levels: list[Name] = Field(min_length=1, description="text fields, top level first")
+    teams: list[Team] = Field(default_factory=list)
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -257,6 +273,7 @@ class RuleSetDocument(Model):
     splits: Splits | None = None
     timing: Timing = Field(default_factory=Timing)
     fx: Fx | None = None
+    hierarchy: Hierarchy | None = None
     # Declared for the sections that later capabilities fill; validation rejects them for now.
     plans: Any = None
     targets: Any = None

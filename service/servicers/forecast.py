@@ -10,7 +10,7 @@ import grpc
 import numpy as np
 
 from engine.credit.ledger import deal_record, state_history
-from engine.errors import ResourceExhaustedError
+from engine.errors import InvalidArgumentError, ResourceExhaustedError, Violation
 from engine.forecast.backtest import backtest
 from engine.forecast.deals import DealInput, build_deal_batch, deal_input_from_records
 from engine.forecast.history import DealHistory, history_from_records
@@ -45,6 +45,23 @@ from service.store.sqlite_ledger import SqliteLedger
 MAX_MONTE_CARLO_DRAWS = 500_000_000
 #: Unscored deals listed in a forecast response.
 MAX_UNSCORED_LISTED = 100
+
+
+def hierarchy_levels(rules: CompiledRuleSet, group_by: Sequence[str]) -> list[str]:
+    """The rule set's hierarchy levels, for a request that asks to roll up along them."""
+    problems = []
+    if group_by:
+        problems.append(Violation("group_by", 0, 0, "INVALID_ARGUMENT",
+                                  "give group_by or hierarchy, not both"))  # fmt: skip
+    hierarchy = rules.document.hierarchy
+    if hierarchy is None:
+        problems.append(Violation("hierarchy", 0, 0, "NO_HIERARCHY",
+                                  f"rule set {rules.name!r} declares no hierarchy"))  # fmt: skip
+    if problems:
+        raise InvalidArgumentError("cannot roll up along a hierarchy", reason=problems[0].reason,
+                                   violations=problems)  # fmt: skip
+    assert hierarchy is not None
+    return list(hierarchy.levels)
 
 
 class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
@@ -125,8 +142,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         method = method_from_proto(request.method)
         levers = levers_from_proto(request)
         condition = compile_filter(rules, request.stored.filter, "stored.filter")
-        group_by = list(request.group_by)
-        keep = [*group_by, "stage", *(condition.fields if condition else ())]
+        group_by, subtotals = list(request.group_by), request.subtotals
+        if request.hierarchy:
+            group_by, subtotals = hierarchy_levels(rules, group_by), True
+        keep = [*group_by, "stage", "owner", *(condition.fields if condition else ())]
         batch = select_deals(build_deal_batch(self._deals(request), rules, keep_fields=keep),
                              condition)  # fmt: skip
         trials = request.trials or 10_000
@@ -153,10 +172,11 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             history, _ = self._history(request.rule_set, rules, request.history.changes)
             period_aware = PeriodAwareInputs(rules, history)
         report = forecast_report(batch, scores, group_by, periods, as_of=as_of,
-                                 subtotals=request.subtotals,
+                                 subtotals=subtotals,
                                  targets=targets_from_proto(list(request.targets)),
                                  options=options, levers=levers,
-                                 period_aware=period_aware, fx=rules.fx)  # fmt: skip
+                                 period_aware=period_aware, fx=rules.fx,
+                                 team_of=rules.team_of)  # fmt: skip
         response = report_to_proto(report, record)
         for e in scores.errors[:MAX_UNSCORED_LISTED]:
             response.unscored.add(

@@ -147,7 +147,9 @@ def test_the_fx_section(sample_text: str) -> None:
     import datetime as dt
 
     assert rules.fx.rate_ppm("USD", dt.date(2026, 2, 1)) == 7_100_000
-    bad = sample_text + """
+    bad = (
+        sample_text
+        + """
 fx:
   reporting_currency: CNY
   rates:
@@ -158,6 +160,7 @@ fx:
     - {currency: CNY, valid_from: 2026-01-01, rate: 1}
     - {currency: GBP, valid_from: 2026-01-01, rate: 0}
 """
+    )
     found = {(v.path, v.reason) for v in validate_rule_set(bad)}
     assert found == {
         ("fx.rates[0].currency", "UNKNOWN_CURRENCY"),
@@ -165,4 +168,38 @@ fx:
         ("fx.rates[3]", "DUPLICATE_RATE"),
         ("fx.rates[4].currency", "REPORTING_CURRENCY_RATE"),
         ("fx.rates[5].rate", "INVALID_VALUE"),
+    }
+
+
+def test_the_hierarchy_section(sample_text: str) -> None:
+    rules = compile_rule_set(sample_text)
+    assert rules.document.hierarchy is not None
+    assert rules.document.hierarchy.levels == ["region", "team", "owner"]
+    assert rules.team_of["li.wei"] == "north_key_accounts"
+    head = sample_text[: sample_text.index("\nhierarchy:")]
+    bad = (
+        head
+        + """
+hierarchy:
+  levels: [region, amount, owner, owner, nowhere]
+  teams:
+    - {id: a, members: [li.wei]}
+    - {id: a, members: [zhang.min, li.wei]}
+"""
+    )
+    found = {(v.path, v.reason) for v in validate_rule_set(bad)}
+    assert found == {
+        ("hierarchy.levels[1]", "INVALID_LEVEL"),
+        ("hierarchy.levels[3]", "DUPLICATE_LEVEL"),
+        ("hierarchy.levels[4]", "INVALID_LEVEL"),
+        ("hierarchy.teams[1].id", "DUPLICATE_ID"),
+    }
+    no_teams = head + "\nhierarchy:\n  levels: [team]\n"
+    assert {(v.path, v.reason) for v in validate_rule_set(no_teams)} == {
+        ("hierarchy.levels[0]", "NO_TEAMS")
+    }
+    two = head + "\nhierarchy:\n  levels: [team]\n  teams:\n    - {id: a, members: [x]}\n" \
+        "    - {id: b, members: [x]}\n"  # fmt: skip
+    assert {(v.path, v.reason) for v in validate_rule_set(two)} == {
+        ("hierarchy.teams[1].members[0]", "DUPLICATE_MEMBER")
     }

@@ -362,3 +362,26 @@ def test_several_currencies_with_the_rule_sets_fx_table(
     status = rpc_status.from_call(err.value)
     assert status is not None
     assert decode_details(status)["ErrorInfo"].reason == "FX_RATE_MISSING"  # type: ignore[attr-defined]
+
+
+def test_rolling_up_along_the_rule_sets_hierarchy(
+    stub: forecast_pb2_grpc.ForecastServiceStub,
+) -> None:
+    resp = compute(stub, deals=forecast_pb2.DealList(deals=DEALS), hierarchy=True,
+                   method=forecast_pb2.DISTRIBUTION_METHOD_NONE)  # fmt: skip
+    assert list(resp.group_by) == ["region", "team", "owner"]
+    q1 = [(tuple(g.group), g.level, g.pipeline_minor) for g in resp.groups if g.period == "2026-Q1"]
+    assert q1 == [
+        (("North", "north_key_accounts", "li.wei"), 3, 3_000_000),
+        (("North", "north_key_accounts", "zhang.min"), 3, 0),
+        (("North", "north_key_accounts", ""), 2, 3_000_000),
+        (("North", "", ""), 1, 3_000_000),
+        (("", "", ""), 0, 3_000_000),
+    ]
+    by_team = compute(stub, deals=forecast_pb2.DealList(deals=DEALS), group_by=["team"],
+                      method=forecast_pb2.DISTRIBUTION_METHOD_NONE)  # fmt: skip
+    assert {(g.group[0], g.period) for g in by_team.groups} == {
+        ("north_key_accounts", "2026-Q1"), ("south_enterprise", "2026-Q2")}  # fmt: skip
+    assert bad_request(stub, hierarchy=True, group_by=["region"]) == {
+        ("group_by", "INVALID_ARGUMENT")
+    }
