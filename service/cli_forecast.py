@@ -79,6 +79,7 @@ def build_request(args: argparse.Namespace) -> Any:
         solve_levers=args.levers,
         visit_to_deal=args.visit_to_deal or "",
         period_aware=args.period_aware,
+        hierarchy=args.hierarchy,
     )
     if args.history:
         request.history.changes.extend(read_history(args.history))
@@ -358,6 +359,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--as-of", help="YYYY-MM-DD (default: today on the server)")
     p.add_argument("--group-by", action="append", help="a field to group by (repeatable)")
     p.add_argument("--subtotals", action="store_true", help="also every prefix of --group-by")
+    p.add_argument(
+        "--hierarchy",
+        action="store_true",
+        help="roll up along the rule set's hierarchy (e.g. region -> team -> owner -> all)",
+    )
     p.add_argument("--period", choices=sorted(_KINDS), default="quarter")
     p.add_argument("--from", dest="first", help="first close date covered, YYYY-MM-DD")
     p.add_argument("--to", dest="last", help="last close date covered, YYYY-MM-DD")

@@ -144,3 +144,20 @@ def test_period_aware_forecast_columns(
     assert head.split("\t")[-2:] == ["period_aware", "new_business"]
     # Too little history to learn from: the classic view of deals due in Q2 (the South quote).
     assert row.split("\t")[-2:] == ["2,000.00", "0.00"]
+
+
+def test_the_hierarchy_from_the_rule_set(
+    app: Quotient, deals: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(app, "--csv", str(deals), "--hierarchy", "--method", "none",
+               "--from", "2026-01-01", "--to", "2026-03-31")  # fmt: skip
+    assert code == 0
+    lines = [line.split("\t")[:4] for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        ["region", "team", "owner", "period"],
+        ["North", "north_key_accounts", "li.wei", "2026-Q1"],
+        ["North", "north_key_accounts", "zhang.min", "2026-Q1"],
+        ["North", "north_key_accounts", "(all)", "2026-Q1"],
+        ["North", "(all)", "(all)", "2026-Q1"],
+        ["(all)", "(all)", "(all)", "2026-Q1"],
+    ]
