@@ -22,6 +22,7 @@ from engine.errors import QuotientError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DEAL_COLUMNS
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
+from service.cli_winrates import add_commands as add_winrate_commands
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 CSV_COLUMNS = DEAL_COLUMNS
@@ -469,6 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_credit_commands(sub, _report_rpc_error)
     add_forecast_commands(sub, _report_rpc_error)
+    add_winrate_commands(sub)
     return parser
 
 

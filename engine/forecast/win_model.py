@@ -1,0 +1,423 @@
+"""A calibrated win-probability model: scikit-learn's gradient boosting with calibration.
+
+Only calibrated probabilities may weight a forecast, so the model is a
+``HistGradientBoostingClassifier`` with native categorical support wrapped in
+``CalibratedClassifierCV`` (isotonic, on stratified folds). Features become a float matrix
+column by column: a categorical value is its index among the categories learned in training (an
+unseen one is missing), translated once per distinct value, so scoring a frame of coded text
+columns costs no loop over deals. Everything is seeded, so the same data
+and seed give the same model.
+
+Features are named columns known at the time of scoring (stage, amount, age, region, declared
+fields...); names of outcome columns are refused outright (``POST_OUTCOME``). Training holds out a
+stratified share of the deals and writes a model card: the training data's hash, the features,
+the time of training (an argument: no clock here), the metrics of the model and of the baselines
+on the same held-out deals, a 10-bin reliability table, and warnings: a feature that predicts the
+outcome almost perfectly on its own (leakage), and, at scoring, the share of categories never
+seen in training (drift).
+
+Models are saved with skops, never pickle: :func:`model_from_bytes` loads only the scikit-learn and
+numpy types a model of this module is made of.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import skops.io as sio
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from engine.errors import FailedPreconditionError, InvalidArgumentError, Violation
+
+#: Columns that exist only once a deal is closed; a model may never read them.
+POST_OUTCOME = frozenset(
+    {"won", "lost", "outcome", "result", "closed_date", "won_date", "lost_date", "is_won"}
+)
+#: Fewest deals, and fewest of each outcome, a model is trained on.
+MIN_DEALS = 200
+MIN_PER_CLASS = 20
+#: A single feature whose own AUC reaches this is reported as a likely leak.
+LEAKAGE_AUC = 0.95
+MISSING = ""
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    kind: Literal["categorical", "numeric"]
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Quality of probabilities on held-out deals."""
+
+    deals: int
+    roc_auc: float | None  # None when the held-out deals have one outcome only
+    brier: float
+    log_loss: float
+
+
+@dataclass(frozen=True)
+class ReliabilityBin:
+    low: float
+    high: float
+    deals: int
+    mean_predicted: float | None  # None for an empty bin
+    observed: float | None
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """What a trained model is and how good it is."""
+
+    trained_at: dt.datetime
+    data_sha256: str
+    features: tuple[Feature, ...]
+    train_deals: int
+    test_deals: int
+    seed: int
+    model: Metrics
+    baselines: Mapping[str, Metrics]
+    reliability: tuple[ReliabilityBin, ...]
+    warnings: tuple[str, ...] = ()
+    categories: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass
+class TrainedModel:
+    pipeline: Any  # a fitted CalibratedClassifierCV
+    card: ModelCard
+
+
+#: A categorical column as codes into a dictionary (-1 where missing): how frames hold text.
+CodedColumn = tuple[np.ndarray, Sequence[str]]
+#: Most categories a feature keeps (the rest count as missing): the booster's bin limit.
+MAX_CATEGORIES = 254
+
+
+def as_codes(values: Sequence[Any] | np.ndarray | CodedColumn) -> CodedColumn:
+    """Codes and dictionary of a text column given as values (None or '' is missing)."""
+    if isinstance(values, tuple):
+        return values
+    text = np.array([MISSING if v is None else str(v) for v in values], dtype=object)
+    dictionary, codes = np.unique(text, return_inverse=True)
+    codes = codes.astype(np.int64)
+    if dictionary.size and dictionary[0] == MISSING:
+        codes -= 1
+        dictionary = dictionary[1:]
+    return codes, [str(d) for d in dictionary]
+
+
+def _check_features(features: Sequence[Feature], columns: Mapping[str, Any]) -> None:
+    problems = [
+        Violation(
+            f"features[{i}]",
+            0,
+            0,
+            "POST_OUTCOME_FEATURE",
+            f"{f.name!r} is only known once a deal is closed",
+        )
+        for i, f in enumerate(features)
+        if f.name in POST_OUTCOME
+    ]
+    problems += [
+        Violation(f"features[{i}]", 0, 0, "MISSING_COLUMN", f"no column {f.name!r}")
+        for i, f in enumerate(features)
+        if f.name not in columns
+    ]
+    if problems:
+        raise InvalidArgumentError("these features cannot be used", reason="INVALID_FEATURES",
+                                   violations=problems)  # fmt: skip
+
+
+def learn_categories(
+    columns: Mapping[str, Any], features: Sequence[Feature]
+) -> dict[str, tuple[str, ...]]:
+    """Each categorical feature's categories: its most frequent values (at most 254), by name."""
+    out = {}
+    for f in features:
+        if f.kind != "categorical":
+            continue
+        codes, dictionary = as_codes(columns[f.name])
+        counts = np.bincount(codes[codes >= 0], minlength=len(dictionary))
+        top = np.argsort(-counts, kind="stable")[:MAX_CATEGORIES]
+        out[f.name] = tuple(sorted(dictionary[i] for i in top.tolist() if counts[i] > 0))
+    return out
+
+
+def feature_matrix(
+    columns: Mapping[str, Any],
+    features: Sequence[Feature],
+    categories: Mapping[str, Sequence[str]],
+) -> np.ndarray:
+    """The features as a float64 matrix, in ``features`` order: a categorical value becomes its
+    index among the feature's ``categories`` (NaN when missing or unseen), numbers stay numbers.
+
+    Categorical columns may be given as values or as :data:`CodedColumn`; the translation is made
+    once per distinct value, never per deal.
+    """
+    _check_features(features, columns)
+    n = 0
+    for f in features:
+        col = columns[f.name]
+        n = len(col[0]) if isinstance(col, tuple) else len(col)
+        break
+    out = np.empty((n, len(features)), dtype=np.float64)
+    for j, f in enumerate(features):
+        if f.kind == "categorical":
+            codes, dictionary = as_codes(columns[f.name])
+            index = {c: i for i, c in enumerate(categories.get(f.name, ()))}
+            lookup = np.array([index.get(d, np.nan) for d in dictionary] + [np.nan])
+            out[:, j] = lookup[np.where(codes < 0, len(dictionary), codes)]
+        else:
+            values = columns[f.name]
+            if isinstance(values, np.ndarray):
+                out[:, j] = values.astype(np.float64)
+            else:
+                out[:, j] = [np.nan if v is None else float(v) for v in values]
+    return out
+
+
+def build_pipeline(features: Sequence[Feature], seed: int, folds: int = 3) -> Any:
+    """The unfitted model: gradient boosting (categorical features native) under isotonic
+    calibration from stratified out-of-fold predictions."""
+    boost = HistGradientBoostingClassifier(
+        categorical_features=[f.kind == "categorical" for f in features],
+        max_iter=150,
+        learning_rate=0.2,
+        early_stopping=True,
+        random_state=seed,
+    )
+    # ensemble=False: the isotonic map is learned from out-of-fold predictions and one booster is
+    # refit on all the data, so scoring runs one set of trees, not one per fold.
+    return CalibratedClassifierCV(
+        boost,
+        method="isotonic",
+        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        ensemble=False,
+    )
+
+
+def metrics(y: np.ndarray, p: np.ndarray) -> Metrics:
+    y = np.asarray(y, dtype=np.int64)
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    auc = float(roc_auc_score(y, p)) if np.unique(y).size == 2 else None
+    return Metrics(
+        int(y.size), auc, float(brier_score_loss(y, p)), float(log_loss(y, p, labels=[0, 1]))
+    )
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = 10) -> tuple[ReliabilityBin, ...]:
+    """Equal-width bins of predicted probability: deals, mean prediction and observed win rate."""
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, bins - 1)
+    count = np.bincount(which, minlength=bins)
+    pred = np.bincount(which, weights=p, minlength=bins)
+    won = np.bincount(which, weights=y, minlength=bins)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return tuple(
+            ReliabilityBin(
+                float(edges[b]),
+                float(edges[b + 1]),
+                int(count[b]),
+                float(pred[b] / count[b]) if count[b] else None,
+                float(won[b] / count[b]) if count[b] else None,
+            )
+            for b in range(bins)
+        )
+
+
+def data_hash(table: np.ndarray, y: np.ndarray) -> str:
+    """SHA-256 of the training data: every column's values in order, then the outcomes."""
+    h = hashlib.sha256()
+    for j in range(table.shape[1]):
+        h.update("\x1f".join(map(str, table[:, j].tolist())).encode())
+        h.update(b"\x1e")
+    h.update(np.asarray(y, dtype=np.int8).tobytes())
+    return h.hexdigest()
+
+
+def _logistic_baseline(features: Sequence[Feature], seed: int) -> Any:
+    """A plain reference model: one-hot categories, standardised numbers, logistic regression."""
+    cat = [j for j, f in enumerate(features) if f.kind == "categorical"]
+    num = [j for j, f in enumerate(features) if f.kind == "numeric"]
+    prepare = ColumnTransformer(
+        [
+            ("categorical", OneHotEncoder(handle_unknown="ignore"), cat),
+            ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
+        ]
+    )
+    return make_pipeline(prepare, LogisticRegression(max_iter=2000, random_state=seed))
+
+
+def _single_feature_auc(x: np.ndarray, y: np.ndarray, kind: str) -> float:
+    """How well one feature column alone separates the outcomes (in-sample, either direction)."""
+    filled = np.where(np.isnan(x), (np.nanmin(x) - 1) if np.isfinite(x).any() else 0.0, x)
+    if kind == "categorical":
+        _, inverse = np.unique(filled, return_inverse=True)
+        score = (np.bincount(inverse, weights=y) / np.bincount(inverse))[inverse]
+    else:
+        score = filled
+    if np.unique(score).size < 2:
+        return 0.5
+    auc = float(roc_auc_score(y, score))
+    return max(auc, 1 - auc)
+
+
+def _check(y: np.ndarray) -> None:
+    n, won = int(y.size), int(y.sum())
+    if n < MIN_DEALS:
+        raise FailedPreconditionError(
+            f"{n} closed deals are too few to train a model (at least {MIN_DEALS})",
+            reason="TOO_FEW_DEALS",
+        )
+    if won == 0 or won == n:
+        raise FailedPreconditionError(
+            "every closed deal has the same outcome: a model cannot learn from that",
+            reason="SINGLE_CLASS",
+        )
+    if min(won, n - won) < MIN_PER_CLASS:
+        raise FailedPreconditionError(
+            f"only {min(won, n - won)} deals of one outcome (at least {MIN_PER_CLASS})",
+            reason="TOO_FEW_DEALS",
+        )
+
+
+def train_model(
+    columns: Mapping[str, Sequence[Any]],
+    won: Sequence[bool] | np.ndarray,
+    features: Sequence[Feature],
+    *,
+    seed: int,
+    now: dt.datetime,
+    test_size: float = 0.2,
+    baselines: Mapping[str, np.ndarray] | None = None,
+) -> TrainedModel:
+    """Train on a stratified share of the deals, evaluate on the rest, then refit on all.
+
+    ``baselines`` maps a name to per-deal probabilities of another method (the stage rates, say);
+    they are scored on the same held-out deals, beside two built in: the training share's base
+    rate, and a logistic regression on the same features.
+    Raises TOO_FEW_DEALS / SINGLE_CLASS (FAILED_PRECONDITION) and INVALID_FEATURES.
+    """
+    y = np.asarray(won, dtype=np.int64)
+    _check_features(features, columns)
+    cats = learn_categories(columns, features)
+    table = feature_matrix(columns, features, cats)
+    _check(y)
+    index = np.arange(y.size)
+    train, test = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
+    held = build_pipeline(features, seed).fit(table[train], y[train])
+    p_test = held.predict_proba(table[test])[:, 1]
+    base_rate = float(y[train].mean())
+    scored = {"base_rate": metrics(y[test], np.full(test.size, base_rate))}
+    logistic = _logistic_baseline(features, seed).fit(table[train], y[train])
+    scored["logistic_regression"] = metrics(y[test], logistic.predict_proba(table[test])[:, 1])
+    for name, p in (baselines or {}).items():
+        scored[name] = metrics(y[test], np.asarray(p, dtype=np.float64)[test])
+    warnings = []
+    for j, f in enumerate(features):
+        auc = _single_feature_auc(table[train, j], y[train], f.kind)
+        if auc >= LEAKAGE_AUC:
+            warnings.append(f"LEAKAGE_SUSPECTED: {f.name} alone separates the outcomes "
+                            f"(AUC {auc:.3f}); is it known before the deal closes?")  # fmt: skip
+    final = build_pipeline(features, seed).fit(table, y)
+    card = ModelCard(
+        trained_at=now,
+        data_sha256=data_hash(table, y),
+        features=tuple(features),
+        train_deals=int(train.size),
+        test_deals=int(test.size),
+        seed=seed,
+        model=metrics(y[test], p_test),
+        baselines=scored,
+        reliability=reliability(y[test], p_test),
+        warnings=tuple(warnings),
+        categories=cats,
+    )
+    return TrainedModel(final, card)
+
+
+def predict(model: TrainedModel, columns: Mapping[str, Any]) -> np.ndarray:
+    """Win probabilities for deals (float64 in [0, 1])."""
+    table = feature_matrix(columns, model.card.features, model.card.categories)
+    return np.asarray(model.pipeline.predict_proba(table)[:, 1], dtype=np.float64)
+
+
+def unseen_share(card: ModelCard, columns: Mapping[str, Any]) -> dict[str, float]:
+    """Per categorical feature, the share of deals whose value training never saw (drift)."""
+    out = {}
+    for f in card.features:
+        if f.kind != "categorical":
+            continue
+        codes, dictionary = as_codes(columns[f.name])
+        seen = set(card.categories.get(f.name, ()))
+        unseen = np.array([d not in seen for d in dictionary] + [False])
+        hit = unseen[np.where(codes < 0, len(dictionary), codes)]
+        out[f.name] = float(hit.mean()) if hit.size else 0.0
+    return out
+
+
+#: The types a model of this module is made of beyond what skops trusts by default; loading
+#: refuses any other.
+TRUSTED_TYPES = frozenset(
+    {
+        "functools.partial",
+        "sklearn.calibration._CalibratedClassifier",
+        "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+        "sklearn.model_selection._split.StratifiedKFold",
+        "sklearn.utils.validation.check_array",
+    }
+)
+
+
+def model_to_bytes(model: Any) -> bytes:
+    return sio.dumps(model)
+
+
+def model_from_bytes(data: bytes) -> Any:
+    """Load a skops file, trusting only the types a model of this module is made of."""
+    untrusted = sio.get_untrusted_types(data=data)
+    foreign = [t for t in untrusted if t not in TRUSTED_TYPES]
+    if foreign:
+        raise InvalidArgumentError(
+            "the model file holds types this service does not load: " + ", ".join(foreign),
+            reason="UNTRUSTED_MODEL",
+        )
+    return sio.loads(data, trusted=untrusted)
+
+
+__all__ = [
+    "MIN_DEALS",
+    "POST_OUTCOME",
+    "TRUSTED_TYPES",
+    "Feature",
+    "Metrics",
+    "ModelCard",
+    "ReliabilityBin",
+    "TrainedModel",
+    "as_codes",
+    "build_pipeline",
+    "feature_matrix",
+    "learn_categories",
+    "metrics",
+    "model_from_bytes",
+    "model_to_bytes",
+    "predict",
+    "reliability",
+    "train_model",
+    "unseen_share",
+]
