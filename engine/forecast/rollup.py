@@ -12,7 +12,7 @@ How it runs (a few passes over the columns, no sort in the usual case):
   batch has several) and its **status** (forecast category x open / won / lost, or not kept), all
   folded into one mixed-radix number. Deals that were not scored, have no close date, close
   outside every period or are omitted land in bins that are dropped. When the product of the
-  radices is small (regions x quarters: about two thousand bins) the bin is a dense index;
+  radices is small (regions x quarters: under a thousand bins) the bin is a dense index;
   otherwise the bins that occur are numbered first (one ``numpy.unique``, a sort).
 * Per chunk of 131,072 deals (the temporaries stay in cache), three ``numpy.bincount`` calls count
   the deals and sum the amounts and the weighted amounts per bin. Since the status is part of the
@@ -56,16 +56,15 @@ CUMULATIVE = {
     Category.CLOSED: (Category.CLOSED,),
 }
 
-# A deal's status is category code x 3 + state (0 open, 1 won, 2 closed and not won), 15 for a deal
-# that was not scored, plus 16 for a deal without a close date; the reported categories are codes
-# 0..3, so statuses under _KEPT are summed and the rest (omitted, not scored, no date) dropped.
+# A deal's status is category code x 3 + state (0 open, 1 won, 2 closed and not won), or 15 for a
+# deal that was not scored or has no close date; the reported categories are codes 0..3, so
+# statuses under _KEPT are summed and the rest (omitted, not scored, no date) dropped.
 _STATES = 3
-_UNSCORED = 15
-_NO_DATE = 16
-_STATUS = 32
+_DROPPED = 15
+_STATUS = 16
 _KEPT = len(REPORTED) * _STATES
 assert tuple(_CODE[c] for c in REPORTED) == tuple(range(len(REPORTED)))
-assert _CODE[Category.OMITTED] * _STATES + _STATES - 1 < _UNSCORED < _NO_DATE
+assert _CODE[Category.OMITTED] * _STATES + _STATES - 1 < _DROPPED < _STATUS
 
 _PPM = 1_000_000
 #: Deals per chunk: the temporaries of one chunk stay in cache (measured best of 2**15..2**18).
@@ -192,18 +191,24 @@ class _BinSums:
     """Exact int64 sums of int64 values per bin, added chunk by chunk.
 
     Each chunk is summed by ``numpy.bincount`` in float64, which is exact while every partial sum
-    is at most 2**53: a chunk of ``m`` values of magnitude at most ``top`` with ``top * m <=
-    2**53`` takes one call; otherwise runs of ``2**53 // top`` values each take one, as long as
-    the runs are not too short; beyond that (values of 2**40 and more) the chunk is split into a
-    low limb of ``53 - bit_length(m)`` bits and a high limb (arithmetic shift, so negative values
+    is at most 2**53. Non-negative values: a float total under 2**53 proves it, and chunk sums
+    are even carried over in float64 while the running total stays under it (one addition per
+    chunk). Otherwise: a chunk of ``m`` values of magnitude at most ``top`` with ``top * m <=
+    2**53`` takes one call; else runs of ``2**53 // top`` values each take one, as long as the
+    runs are not too short; beyond that (values of 2**40 and more) the chunk is split into a low
+    limb of ``53 - bit_length(m)`` bits and a high limb (arithmetic shift, so negative values
     work too), each of whose sums is exact for chunks up to 2**20 values. ``approx`` follows the
     same sums in float64 to detect int64 overflow.
     """
 
+    _EXACT = 2.0**53 - 2.0**30  # a float total under this is under 2**53 despite its rounding
+
     def __init__(self, n_bins: int) -> None:
         self.n_bins = n_bins
-        self.total = np.zeros(n_bins, dtype=np.int64)
-        self.approx = np.zeros(n_bins, dtype=np.float64)
+        self._total = np.zeros(n_bins, dtype=np.int64)
+        self._approx = np.zeros(n_bins, dtype=np.float64)
+        self._pending: np.ndarray | None = None  # exact float sums not yet in _total
+        self._pending_total = 0.0
 
     def add(self, key: np.ndarray, values: np.ndarray, buf: np.ndarray, *, signed: bool) -> None:
         """Add the sums per bin of ``values`` (int64, one per ``key``); ``buf`` is float64 scratch
@@ -214,11 +219,16 @@ class _BinSums:
         f = buf[:m]
         np.copyto(f, values, casting="unsafe")
         if not signed:
-            # Non-negative values: every partial sum is at most the total, so a total under 2**53
-            # (with room for its own rounding) proves the float64 sums exact.
+            # Non-negative values: every partial sum is at most the total.
             sums = np.bincount(key, weights=f, minlength=self.n_bins)
-            if float(sums.sum()) < 2.0**53 - 2.0**30:
-                self._add(sums, 0)
+            total = float(sums.sum())
+            if total < self._EXACT:
+                if self._pending is not None and self._pending_total + total < self._EXACT:
+                    self._pending += sums
+                    self._pending_total += total
+                else:
+                    self._flush()
+                    self._pending, self._pending_total = sums, total
                 return
         top = float(f.max())
         if signed:
@@ -245,8 +255,25 @@ class _BinSums:
         if shift:
             exact <<= shift
             sums *= 2.0**shift
-        self.total += exact
-        self.approx += sums
+        self._total += exact
+        self._approx += sums
+
+    def _flush(self) -> None:
+        if self._pending is not None:
+            self._add(self._pending, 0)
+            self._pending, self._pending_total = None, 0.0
+
+    @property
+    def total(self) -> np.ndarray:
+        """The exact sums (int64; wrapped where :meth:`overflowed`)."""
+        self._flush()
+        return self._total
+
+    @property
+    def approx(self) -> np.ndarray:
+        """The same sums in float64."""
+        self._flush()
+        return self._approx
 
     def overflowed(self) -> np.ndarray:
         """Bins whose exact sum is outside int64 (their ``total`` wrapped)."""
@@ -415,10 +442,10 @@ class _Pass:
         np.add(small, b2, out=small, casting="unsafe")
         if not self.all_valid:
             np.logical_not(s.valid[a:b], out=b1)
-            np.copyto(small, _UNSCORED, where=b1)
-        if close.null is not None:  # no close date: in no period
-            np.multiply(close.null[a:b], _NO_DATE, out=part, dtype=part.dtype, casting="unsafe")
-            np.add(small, part, out=small)
+            np.copyto(small, _DROPPED, where=b1)
+        if close.null is not None:  # no close date: in no period (max with 15 is 15)
+            np.multiply(close.null[a:b], _DROPPED, out=part, dtype=part.dtype, casting="unsafe")
+            np.maximum(small, part, out=small)
         for codes, stride in self.fields:
             np.multiply(codes[a:b], stride, out=part, dtype=part.dtype, casting="unsafe")
             np.add(small, part, out=small)
