@@ -383,6 +383,12 @@ def monte_carlo(
     amount = np.asarray(amount_minor, dtype=np.int64)
     prob = np.asarray(prob_ppm, dtype=np.int64)
     _check(quantiles, amount, prob)
+    if trials < 1:
+        raise InvalidArgumentError(
+            "a Monte Carlo needs at least one trial",
+            reason="INVALID_ARGUMENT",
+            violations=[Violation("trials", 0, 0, "INVALID_ARGUMENT", f"{trials} < 1")],
+        )
     certain = int(amount[prob == _PPM].sum())
     open_ = (prob > 0) & (prob < _PPM) & (amount > 0)
     a, ppm = amount[open_], prob[open_]

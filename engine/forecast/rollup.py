@@ -21,8 +21,9 @@ How it runs (a few passes over the columns, no sort in the usual case):
   sum is at most 2**53: for non-negative amounts a chunk whose float total stays under 2**53 is
   exact as it is (a chunk of 131,072 deals averaging under 6.8e10 minor units); otherwise the
   chunk is summed in shorter runs, or for values of 2**40 and more split into two limbs whose
-  sums are each exact. Chunk sums are added up in int64. A roll-up whose kept amounts reach
-  2**62 minor units is refused (AMOUNT_TOO_LARGE) rather than risk wrapping.
+  sums are each exact. Chunk sums are carried in float64 while their running total stays under
+  2**53, and added up in int64. A roll-up whose kept amounts reach 2**62 minor units is refused
+  (AMOUNT_TOO_LARGE) rather than risk wrapping.
 
 Amounts and weighted amounts are non-negative, as :func:`engine.forecast.deals.build_deal_batch`
 and scoring make them; the exactness argument for whole chunks relies on it.

@@ -208,6 +208,8 @@ def test_monte_carlo_is_replayable_and_chunking_does_not_matter_within_a_block()
     assert one == again
 
 
-def test_unknown_method_is_refused() -> None:
+def test_unknown_method_and_no_trials_are_refused() -> None:
     with pytest.raises(InvalidArgumentError):
         outcome_distribution(np.array([1]), np.array([1]), method="normal")
+    with pytest.raises(InvalidArgumentError):
+        monte_carlo(np.array([1]), np.array([1]), rng=np.random.default_rng(0), trials=0)
