@@ -28,6 +28,8 @@ from quotient.v1 import (
     forecast_pb2_grpc,
     rulesets_pb2,
     rulesets_pb2_grpc,
+    winrates_pb2,
+    winrates_pb2_grpc,
 )
 from service.config import SAMPLE_RULE_SET, Config
 from service.credit_ledger import CreditLedger
@@ -36,8 +38,10 @@ from service.repository import RuleSetRepository
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
 from service.servicers.rulesets import RuleSetServicer
+from service.servicers.winrates import WinRateServicer
 from service.store.sqlite import SqliteStore
 from service.store.sqlite_ledger import SqliteLedger
+from service.store.sqlite_models import SqliteModels
 
 LOG = logging.getLogger("quotient.server")
 
@@ -46,6 +50,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     rulesets_pb2.DESCRIPTOR.services_by_name["RuleSetService"].full_name,
     forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
     credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
+    winrates_pb2.DESCRIPTOR.services_by_name["WinRateService"].full_name,
 )
 
 
@@ -118,6 +123,10 @@ def start(
     )
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
         CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
+        server,
+    )
+    winrates_pb2_grpc.add_WinRateServiceServicer_to_server(
+        WinRateServicer(repository, ledger, SqliteModels(store), clock, config.max_batch_deals),
         server,
     )
     health_servicer = health.HealthServicer()

@@ -2,11 +2,11 @@
 
 Only calibrated probabilities may weight a forecast, so the model is a
 ``HistGradientBoostingClassifier`` with native categorical support wrapped in
-``CalibratedClassifierCV`` (isotonic, on stratified folds). Features become a float matrix
-column by column: a categorical value is its index among the categories learned in training (an
-unseen one is missing), translated once per distinct value, so scoring a frame of coded text
-columns costs no loop over deals. Everything is seeded, so the same data
-and seed give the same model.
+``CalibratedClassifierCV`` (isotonic on stratified folds; a sigmoid for small samples). Features
+become a float matrix column by column: a categorical value is its index among the categories
+learned in training (an unseen one is missing), translated once per distinct value, so scoring a
+frame of coded text columns costs no loop over deals. Everything is seeded, so the same data and
+seed give the same model.
 
 Features are named columns known at the time of scoring (stage, amount, age, region, declared
 fields...); names of outcome columns are refused outright (``POST_OUTCOME``). Training holds out a
@@ -41,6 +41,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from engine.errors import FailedPreconditionError, InvalidArgumentError, Violation
+from engine.forecast.history import DealHistory
+from engine.money import CURRENCY_EXPONENTS
+from engine.rules.compiler import CompiledRuleSet
 
 #: Columns that exist only once a deal is closed; a model may never read them.
 POST_OUTCOME = frozenset(
@@ -191,13 +194,19 @@ def feature_matrix(
     return out
 
 
-def build_pipeline(features: Sequence[Feature], seed: int, folds: int = 3) -> Any:
-    """The unfitted model: gradient boosting (categorical features native) under isotonic
-    calibration from stratified out-of-fold predictions."""
+#: Below this many training deals, calibration is a sigmoid (isotonic overfits small samples).
+ISOTONIC_MIN_DEALS = 5_000
+
+
+def build_pipeline(features: Sequence[Feature], seed: int, n_deals: int, folds: int = 3) -> Any:
+    """The unfitted model: gradient boosting (categorical features native, mildly regularised)
+    under calibration from stratified out-of-fold predictions: isotonic with enough deals, a
+    sigmoid below ``ISOTONIC_MIN_DEALS``."""
     boost = HistGradientBoostingClassifier(
         categorical_features=[f.kind == "categorical" for f in features],
         max_iter=150,
         learning_rate=0.2,
+        l2_regularization=1.0,
         early_stopping=True,
         random_state=seed,
     )
@@ -205,7 +214,7 @@ def build_pipeline(features: Sequence[Feature], seed: int, folds: int = 3) -> An
     # refit on all the data, so scoring runs one set of trees, not one per fold.
     return CalibratedClassifierCV(
         boost,
-        method="isotonic",
+        method="isotonic" if n_deals >= ISOTONIC_MIN_DEALS else "sigmoid",
         cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
         ensemble=False,
     )
@@ -320,7 +329,7 @@ def train_model(
     _check(y)
     index = np.arange(y.size)
     train, test = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
-    held = build_pipeline(features, seed).fit(table[train], y[train])
+    held = build_pipeline(features, seed, train.size).fit(table[train], y[train])
     p_test = held.predict_proba(table[test])[:, 1]
     base_rate = float(y[train].mean())
     scored = {"base_rate": metrics(y[test], np.full(test.size, base_rate))}
@@ -334,7 +343,7 @@ def train_model(
         if auc >= LEAKAGE_AUC:
             warnings.append(f"LEAKAGE_SUSPECTED: {f.name} alone separates the outcomes "
                             f"(AUC {auc:.3f}); is it known before the deal closes?")  # fmt: skip
-    final = build_pipeline(features, seed).fit(table, y)
+    final = build_pipeline(features, seed, y.size).fit(table, y)
     card = ModelCard(
         trained_at=now,
         data_sha256=data_hash(table, y),
@@ -377,6 +386,7 @@ TRUSTED_TYPES = frozenset(
     {
         "functools.partial",
         "sklearn.calibration._CalibratedClassifier",
+        "sklearn.calibration._SigmoidCalibration",
         "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
         "sklearn.model_selection._split.StratifiedKFold",
         "sklearn.utils.validation.check_array",
@@ -400,7 +410,52 @@ def model_from_bytes(data: bytes) -> Any:
     return sio.loads(data, trusted=untrusted)
 
 
+# --- training data from deal histories --------------------------------------------------------
+
+#: Features the histories add to a deal's own fields.
+HISTORY_FEATURES = (
+    Feature("stage", "categorical"),
+    Feature("age_days", "numeric"),
+    Feature("days_to_close", "numeric"),
+)
+
+
+def history_samples(
+    history: DealHistory, rules: CompiledRuleSet, fields: Sequence[str] = ()
+) -> tuple[dict[str, Any], np.ndarray]:
+    """Training rows from histories: each closed deal as it was when it entered each open stage
+    (what a scorer would have seen then), with the deal's outcome.
+
+    Columns: ``stage``, ``amount`` (major units), ``age_days`` (since the deal was created),
+    ``days_to_close`` (to the expected close date then; NaN without one), and ``fields`` (text or
+    numbers, from the rows as recorded).
+    """
+    closed = history.closed_day != np.iinfo(np.int64).max
+    rows = np.flatnonzero(
+        (history.entered_day == history.day)
+        & ~rules.stage_is_closed[history.stage]
+        & closed[history.deal]
+    )
+    created = history.day[history.first_row][history.deal[rows]]
+    close = history.close_day[rows]
+    exponent = 10.0 ** -CURRENCY_EXPONENTS.get(history.currency, 2)
+    columns: dict[str, Any] = {
+        "stage": [rules.stage_ids[s] for s in history.stage[rows].tolist()],
+        "amount": history.amount_minor[rows] * exponent,
+        "age_days": (history.day[rows] - created).astype(np.float64),
+        "days_to_close": np.where(
+            close == np.iinfo(np.int64).max, np.nan, (close - history.day[rows]).astype(np.float64)
+        ),
+    }
+    for name in fields:
+        columns[name] = [history.records[r].get(name) for r in rows.tolist()]
+    won = history.won_day[history.deal[rows]] != np.iinfo(np.int64).max
+    return columns, won
+
+
 __all__ = [
+    "HISTORY_FEATURES",
+    "ISOTONIC_MIN_DEALS",
     "MIN_DEALS",
     "POST_OUTCOME",
     "TRUSTED_TYPES",
@@ -412,6 +467,7 @@ __all__ = [
     "as_codes",
     "build_pipeline",
     "feature_matrix",
+    "history_samples",
     "learn_categories",
     "metrics",
     "model_from_bytes",

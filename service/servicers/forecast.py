@@ -9,11 +9,10 @@ from collections.abc import Iterator, Sequence
 import grpc
 import numpy as np
 
-from engine.credit.ledger import deal_record, state_history
+from engine.credit.ledger import deal_record
 from engine.errors import InvalidArgumentError, ResourceExhaustedError, Violation
 from engine.forecast.backtest import backtest
 from engine.forecast.deals import DealInput, build_deal_batch, deal_input_from_records
-from engine.forecast.history import DealHistory, history_from_records
 from engine.forecast.report import (
     DistributionOptions,
     Method,
@@ -29,7 +28,6 @@ from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.convert_forecast import (
     backtest_to_proto,
-    history_from_proto,
     levers_from_proto,
     method_from_proto,
     periods_from_proto,
@@ -37,6 +35,7 @@ from service.convert_forecast import (
     report_to_proto,
     targets_from_proto,
 )
+from service.histories import load_history
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
 from service.store.sqlite_ledger import SqliteLedger
@@ -116,21 +115,6 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                          "roll up stored deals, or split the forecast by period")  # fmt: skip
         return deals_from_proto(request.deals.deals)
 
-    def _history(
-        self, rule_set: str, rules: CompiledRuleSet, changes: Sequence[forecast_pb2.DealChange]
-    ) -> tuple[DealHistory, int]:
-        """Histories given in the request, or else the store's; and the rows read."""
-        if changes:
-            check_batch_size(len(changes), self.max_batch_deals * 10, "history changes",
-                             "learn from the store's history instead")  # fmt: skip
-            records = history_from_proto(changes)
-            path = "history.changes"
-        else:
-            events = self.ledger.events(rule_set) if self.ledger is not None else []
-            records = state_history(events, rules)
-            path = "stored_history"
-        return history_from_records(records, rules, path=path), len(records)
-
     def ComputeForecast(
         self, request: forecast_pb2.ComputeForecastRequest, context: grpc.ServicerContext
     ) -> forecast_pb2.ComputeForecastResponse:
@@ -169,7 +153,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         scores = score_deals(rules, batch)
         period_aware = None
         if request.period_aware:
-            history, _ = self._history(request.rule_set, rules, request.history.changes)
+            history, _ = load_history(
+                self.ledger, request.rule_set, rules, request.history.changes, self.max_batch_deals
+            )
             period_aware = PeriodAwareInputs(rules, history)
         report = forecast_report(batch, scores, group_by, periods, as_of=as_of,
                                  subtotals=subtotals,
@@ -192,7 +178,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         periods = periods_from_proto(request)
-        history, changes = self._history(request.rule_set, rules, request.history.changes)
+        history, changes = load_history(
+            self.ledger, request.rule_set, rules, request.history.changes, self.max_batch_deals
+        )
         result = backtest(history, rules, periods, list(request.group_by),
                           lead_days=request.lead_days,
                           known_through=date_to_days(as_of) if as_of else None)  # fmt: skip
