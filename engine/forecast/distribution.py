@@ -255,14 +255,26 @@ def outcome_distribution(
     return _exact(a, p, quantiles, certain, mean, budget, target_minor, max_buckets)
 
 
+#: Lattice points up to which amounts' common divisor is used even below the budget's bucket.
+_EXACT_LATTICE = 1 << 20
+
+
 def _bucket(a: np.ndarray, budget: float, max_buckets: int) -> int:
-    """The bucket: the larger of the two that fit the budget (certain bound with every rounding
-    error at b/2: ``n b / 2``; Hoeffding tail bound at half the budget), within the cap."""
+    """The bucket: the amounts' greatest common divisor when it is coarse enough (or its lattice
+    small enough), which makes the result exact; else the larger of the two that fit the budget
+    (certain bound with every rounding error at b/2: ``n b / 2``; Hoeffding tail bound at half the
+    budget), within the cap."""
     n = a.shape[0]
     certain = 2 * budget / n
     tail = budget / 2 / math.sqrt(n * _LOG_TAIL / 8)
     total = int(a.sum())
-    return max(1, int(certain), int(tail), -(-total // max_buckets))
+    bucket = max(1, int(certain), int(tail), -(-total // max_buckets))
+    # Amounts with a common divisor (round deal sizes are the rule) are exact on that lattice: no
+    # rounding error at all, whenever it is coarse enough or small enough to compute.
+    g = int(np.gcd.reduce(a)) if n else 1
+    if g > 1 and (g >= bucket or total // g <= _EXACT_LATTICE):
+        return g
+    return bucket
 
 
 def _exact(

@@ -152,7 +152,7 @@ def test_the_error_bound_holds_against_the_unbucketed_sum(
     qs = (0.05, 0.1, 0.5, 0.9, 0.95)
     rough = outcome_distribution(a, p, qs, max_relative_error=relative, method="exact")
     exact = outcome_distribution(a, p, qs, max_relative_error=1e-12, method="exact")
-    assert exact.bucket_minor == 1 and exact.error_bound_minor == 0
+    assert exact.error_bound_minor == 0 and not (a % exact.bucket_minor).any()
     assert rough.error_bound_minor <= relative * a.sum() + 0.5 or rough.bucket_minor == 1
     for r, x in zip(rough.quantiles_minor, exact.quantiles_minor, strict=True):
         assert abs(r - x) <= rough.error_bound_minor
@@ -213,3 +213,12 @@ def test_unknown_method_and_no_trials_are_refused() -> None:
         outcome_distribution(np.array([1]), np.array([1]), method="normal")
     with pytest.raises(InvalidArgumentError):
         monte_carlo(np.array([1]), np.array([1]), rng=np.random.default_rng(0), trials=0)
+
+
+def test_round_amounts_are_exact_on_their_common_divisor() -> None:
+    # 1,000,000 at 10 % and 2,000,000 at 50 %: outcomes 0 (.45), 1M (.05), 2M (.45), 3M (.05).
+    o = outcome_distribution(np.array([1_000_000, 2_000_000]), np.array([100_000, 500_000]),
+                             (0.05, 0.45, 0.5, 0.96), target_minor=2_500_000)  # fmt: skip
+    assert (o.bucket_minor, o.error_bound_minor) == (1_000_000, 0.0)
+    assert o.quantiles_minor == (0, 0, 1_000_000, 3_000_000)
+    assert o.p_reach_target == pytest.approx(0.05)
