@@ -16,7 +16,7 @@ gets a row, with zero sums, so the whole gap shows.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import Enum
@@ -35,7 +35,7 @@ from engine.forecast.scoring import ScoreResult
 from engine.frame import date_to_days, string_column_from_codes
 from engine.fx import FxTable, convert_minor
 from engine.money import CURRENCY_EXPONENTS, mul_ppm_half_even
-from engine.rules.compiler import CompiledRuleSet
+from engine.rules.compiler import CompiledRuleSet, RuleTarget
 from engine.rules.expression import Condition, compile_condition
 from engine.rules.schema import CATEGORY_ORDER, Category
 
@@ -333,6 +333,64 @@ def _empty_row(
     return _Pending(row, target, empty)
 
 
+def _rule_target_minor(t: RuleTarget, currency: str, fx: FxTable | None, on: dt.date) -> int:
+    """A rule-set target in the forecast's currency (converted by the FX table if it differs)."""
+    if not currency or t.currency == currency:
+        return t.amount_minor
+    if fx is None or fx.reporting != currency:
+        raise InvalidArgumentError(
+            f"the rule set's targets are in {t.currency}, the forecast in {currency}",
+            reason="CURRENCY_MIXTURE",
+            violations=[Violation("targets.currency", 0, 0, "CURRENCY_MIXTURE", t.currency)],
+        )
+    code = np.zeros(1, dtype=np.int64)
+    return int(convert_minor(np.array([t.amount_minor]), code, [t.currency], fx, on,
+                             path="targets.currency")[0])  # fmt: skip
+
+
+def _with_rule_targets(
+    level_rows: list[_Pending],
+    level: int,
+    group_by: Sequence[str],
+    periods: Sequence[Period],
+    rule_targets: Sequence[RuleTarget],
+    amount: np.ndarray,
+    prob_ppm: np.ndarray,
+    options: DistributionOptions,
+    minor_of: Callable[[RuleTarget], int],
+) -> list[_Pending]:
+    """Attach the rule set's targets to the rows of a level that have none from the request.
+
+    A target applies at the level whose deepest field it names (the company's, naming none, at
+    level 0), to every row whose values match it; a target naming exactly the level's fields gets
+    a row even without deals.
+    """
+    fields = list(group_by[:level])
+    labels = {p.label: p for p in periods}
+    out = list(level_rows)
+    for t in rule_targets:
+        keys = {k for k, _ in t.group}
+        applies = not keys if level == 0 else fields[-1] in keys and keys <= set(fields)
+        if not applies or t.period not in labels:
+            continue
+        values = dict(t.group)
+        matched = False
+        for i, p in enumerate(out):
+            row = p.row
+            if row.period.label != t.period or any(row.group[fields.index(k)] != v
+                                                   for k, v in values.items()):  # fmt: skip
+                continue
+            matched = True
+            if p.target is None:
+                target = minor_of(t)
+                outcome = _outcome(amount[p.deals], prob_ppm[p.deals], target, options)
+                out[i] = _Pending(replace(row, outcome=outcome), target, p.deals)
+        if not matched and keys == set(fields):
+            group = tuple(values[f] for f in fields) + ("",) * (len(group_by) - level)
+            out.append(_empty_row(group, level, labels[t.period], minor_of(t), options))
+    return out
+
+
 def _with_period_aware(
     level_rows: list[_Pending],
     level: int,
@@ -455,13 +513,15 @@ def forecast_report(
     period_aware: PeriodAwareInputs | None = None,
     fx: FxTable | None = None,
     team_of: Mapping[str, str] | None = None,
+    rule_targets: Sequence[RuleTarget] = (),
 ) -> ForecastReport:
     """Roll up scored deals by ``group_by`` and ``periods`` (and every prefix of ``group_by`` with
     ``subtotals``), with outcome distributions and, where targets are given, the gap to them;
     with ``period_aware``, also what each row should book in its period (see
     :mod:`engine.forecast.period_aware`). With an ``fx`` table every amount is first converted
     to its reporting currency at the rates in force on ``as_of``; with ``team_of`` (owner ->
-    team) deals can be grouped by ``team``.
+    team) deals can be grouped by ``team``. ``rule_targets`` (the rule set's) apply where the
+    request gives no target (see :func:`_with_rule_targets`).
 
     Raises INVALID_ARGUMENT for unknown or non-text group-by fields, unusable periods, a currency
     mixture, and targets that do not fit (see :func:`check_targets`).
@@ -478,6 +538,11 @@ def forecast_report(
     wanted = {(t.group, t.period): t.target_minor for t in targets}
     amount = batch.frame["amount_minor"].values.astype(np.int64)
     prob_ppm = scores.win_prob_ppm.astype(np.int64)
+    reporting = fx.reporting if fx is not None else detail.currency
+
+    def minor_of(t: RuleTarget) -> int:
+        return _rule_target_minor(t, reporting, fx, as_of)
+
     history_factor = 1.0
     if period_aware is not None:
         history_factor = _history_factor(period_aware.history.currency, detail.currency, fx, as_of)
@@ -485,6 +550,9 @@ def forecast_report(
     for level in levels:
         r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
         level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
+        if rule_targets:
+            level_rows = _with_rule_targets(level_rows, level, group_by, periods, rule_targets,
+                                            amount, prob_ppm, options, minor_of)  # fmt: skip
         if period_aware is not None:
             sums = period_aware_sums(batch, scores, period_aware.rules, period_aware.history,
                                      group_by[:level], periods, date_to_days(as_of),

@@ -39,6 +39,8 @@ from engine.rules.schema import (
     Splits,
     SplitType,
     Stage,
+    TargetItem,
+    Targets,
     Timing,
     WinRates,
 )
@@ -96,6 +98,7 @@ class CompiledRuleSet:
     splits: CompiledSplits = DEFAULT_SPLITS
     fx: FxTable | None = None
     team_of: Mapping[str, str] = field(default_factory=dict)
+    targets: tuple[RuleTarget, ...] = ()
     compiler_version: int = COMPILER_VERSION
     stage_index: Mapping[str, int] = field(default_factory=dict)
 
@@ -163,9 +166,11 @@ _SECTION_TYPES: dict[str, Any] = {
     "timing": TypeAdapter(Timing),
     "fx": TypeAdapter(Fx | None),
     "hierarchy": TypeAdapter(Hierarchy | None),
+    "targets": TypeAdapter(Targets | None),
 }
 _STAGE = TypeAdapter(Stage)
 _FX_RATE = TypeAdapter(FxRate)
+_TARGET = TypeAdapter(TargetItem)
 _TABLE = TypeAdapter(DecisionTable)
 
 
@@ -439,6 +444,63 @@ def _compile_hierarchy(
     return team_of
 
 
+@dataclass(frozen=True)
+class RuleTarget:
+    """A compiled target: group field values (sorted by field), period label, minor units."""
+
+    group: tuple[tuple[str, str], ...]
+    period: str
+    amount_minor: int
+    currency: str
+
+
+def _compile_targets(
+    raw: Any, schema: Mapping[str, FieldSpec], teams: bool, doc: SourceDocument,
+    out: list[Violation],
+) -> tuple[RuleTarget, ...]:  # fmt: skip
+    """Targets: text fields to group by (``team`` with teams declared), amounts exact in the
+    currency's minor units, one target per group and period. Items are shaped one by one."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        _shape(_SECTION_TYPES["targets"], raw, doc, "targets", out)
+        return ()
+    head = _shape(_SECTION_TYPES["targets"], {k: v for k, v in raw.items() if k != "items"}, doc,
+                  "targets", out)  # fmt: skip
+    items = _shape_items(_TARGET, raw.get("items", []), doc, "targets.items", out)
+    if head is None or items is None:
+        return ()
+    exponent = CURRENCY_EXPONENTS.get(head.currency)
+    if exponent is None:
+        out.append(doc.violation("targets.currency", "UNKNOWN_CURRENCY",
+                                 f"{head.currency!r} is not an ISO 4217 currency"))  # fmt: skip
+        return ()
+    compiled: list[RuleTarget] = []
+    seen: dict[tuple[tuple[tuple[str, str], ...], str], int] = {}
+    for i, item in items:
+        p = join_path("targets.items", i)
+        for name in item.group:
+            ok = name == "team" and teams
+            ok = ok or (name in schema and schema[name].type is FieldType.STRING)
+            if not ok:
+                out.append(doc.violation(join_path(join_path(p, "group"), name), "INVALID_GROUP",
+                                         f"{name!r} is not a text field to group by"))  # fmt: skip
+        minor = item.amount.scaleb(exponent)
+        if minor != minor.to_integral_value():
+            out.append(doc.violation(join_path(p, "amount"), "AMOUNT_TOO_PRECISE",
+                                     f"{item.amount} has more places than {head.currency}"))  # fmt: skip
+            continue
+        group = tuple(sorted(item.group.items()))
+        key = (group, item.period)
+        if key in seen:
+            message = f"targets.items[{seen[key]}] has the same group and period"
+            out.append(doc.violation(p, "DUPLICATE_TARGET", message))
+            continue
+        seen[key] = i
+        compiled.append(RuleTarget(group, item.period, int(minor), head.currency))
+    return tuple(compiled)
+
+
 def compile_rule_set(text: str) -> CompiledRuleSet:
     """Validate and compile rule-set text (YAML or JSON).
 
@@ -554,6 +616,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
     team_of = _compile_hierarchy(sections["hierarchy"], schema, doc, out) if fields_ok else {}
+    targets = _compile_targets(data.get("targets"), schema, bool(team_of), doc, out)
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:
         splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
@@ -582,6 +645,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         splits=splits,
         fx=fx,
         team_of=team_of,
+        targets=targets,
         stage_index={s.id: i for i, s in enumerate(ordered)},
     )
 
@@ -600,6 +664,7 @@ __all__ = [
     "PPM",
     "WIN_RATE_SCALE",
     "CompiledRuleSet",
+    "RuleTarget",
     "compile_rule_set",
     "validate_rule_set",
 ]

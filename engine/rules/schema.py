@@ -259,6 +259,21 @@ class Hierarchy(Model):
     teams: list[Team] = Field(default_factory=list)
 
 
+class TargetItem(Model):
+    """A target for one group (text field values; none: the company) and period label."""
+
+    period: str = Field(min_length=1, description="a period label: 2026-Q1, 2026-03, 2026, H1...")
+    group: dict[Name, str] = Field(default_factory=dict, description="e.g. {owner: li.wei}")
+    amount: Decimal = Field(ge=0, description="major units of the targets' currency")
+
+
+class Targets(Model):
+    """Targets per group and period, in one currency."""
+
+    currency: Currency
+    items: list[TargetItem] = Field(default_factory=list)
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -274,13 +289,13 @@ class RuleSetDocument(Model):
     timing: Timing = Field(default_factory=Timing)
     fx: Fx | None = None
     hierarchy: Hierarchy | None = None
+    targets: Targets | None = None
     # Declared for the sections that later capabilities fill; validation rejects them for now.
     plans: Any = None
-    targets: Any = None
 
 
 #: Top-level sections that are reserved but not yet supported.
-RESERVED_SECTIONS: tuple[str, ...] = ("plans", "targets")
+RESERVED_SECTIONS: tuple[str, ...] = ("plans",)
 
 
 def json_schema() -> dict[str, Any]:

@@ -162,7 +162,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                                  targets=targets_from_proto(list(request.targets)),
                                  options=options, levers=levers,
                                  period_aware=period_aware, fx=rules.fx,
-                                 team_of=rules.team_of)  # fmt: skip
+                                 team_of=rules.team_of, rule_targets=rules.targets)  # fmt: skip
         response = report_to_proto(report, record)
         for e in scores.errors[:MAX_UNSCORED_LISTED]:
             response.unscored.add(

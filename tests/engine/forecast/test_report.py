@@ -257,3 +257,47 @@ def test_an_fx_table_converts_every_deal_to_the_reporting_currency() -> None:
                         fx=rules.fx)  # fmt: skip
     assert e.value.reason == "FX_RATE_MISSING"
     assert {v.message.split(":")[0] for v in e.value.violations} == {"USD", "JPY"}
+
+
+# --- the rule set's targets --------------------------------------------------------------------
+
+
+def test_rule_set_targets_apply_where_the_request_gives_none() -> None:
+    text = (
+        (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+        + """
+targets:
+  currency: CNY
+  items:
+    - {period: 2026-Q1, group: {owner: li.wei}, amount: 25000}
+    - {period: 2026-Q1, group: {owner: wang.fang}, amount: 1000}
+    - {period: 2026-Q1, group: {region: North}, amount: 50000}
+    - {period: 2026-Q1, amount: 90000}
+    - {period: 2027-Q1, amount: 1}
+"""
+    )
+    rules = compile_rule_set(text)
+    batch = build_deal_batch(deal_input_from_records(DEALS), rules, keep_fields=["region", "owner"])
+    scores = score_deals(rules, batch)
+    r = forecast_report(batch, scores, ["region", "owner"], QUARTERS, as_of=AS_OF, subtotals=True,
+                        rule_targets=rules.targets,
+                        targets=[Target(("North",), "2026-Q1", 60_000_00)])  # fmt: skip
+    got = {(row.group, row.period.label): row.target for row in r.rows if row.target}
+    li = got[(("North", "li.wei"), "2026-Q1")]
+    assert li is not None and li.target_minor == 2_500_000
+    assert li.p_reach_target == pytest.approx(0.05)  # both deals must be won
+    # wang.fang has no deal in Q1 in the South: an owner target alone names no region, so no row.
+    assert not any(g == ("South", "wang.fang") and p == "2026-Q1" for g, p in got)
+    # The request's target wins over the rule set's for the North region.
+    assert got[(("North", ""), "2026-Q1")].target_minor == 6_000_000  # type: ignore[union-attr]
+    assert got[(("", ""), "2026-Q1")].target_minor == 9_000_000  # type: ignore[union-attr]
+    assert (("", ""), "2027-Q1") not in got
+    by_owner = forecast_report(batch, scores, ["owner"], QUARTERS, as_of=AS_OF,
+                               rule_targets=rules.targets)  # fmt: skip
+    rows = {(row.group, row.period.label): row for row in by_owner.rows}
+    wang = rows[(("wang.fang",), "2026-Q1")]  # a target names exactly this level: a row of its own
+    assert wang.deal_count == 0 and wang.target is not None and wang.target.gap_minor == 100_000
+    usd = compile_rule_set(text.replace("currency: CNY", "currency: USD"))
+    with pytest.raises(InvalidArgumentError) as e:
+        forecast_report(batch, scores, ["owner"], QUARTERS, as_of=AS_OF, rule_targets=usd.targets)
+    assert e.value.reason == "CURRENCY_MIXTURE"

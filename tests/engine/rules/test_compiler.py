@@ -203,3 +203,41 @@ hierarchy:
     assert {(v.path, v.reason) for v in validate_rule_set(two)} == {
         ("hierarchy.teams[1].members[0]", "DUPLICATE_MEMBER")
     }
+
+
+def test_the_targets_section(sample_text: str) -> None:
+    rules = compile_rule_set(
+        sample_text
+        + """
+targets:
+  currency: CNY
+  items:
+    - {period: 2026-Q1, group: {region: North}, amount: 40000.5}
+    - {period: 2026-Q1, group: {team: north_key_accounts}, amount: 30000}
+    - {period: 2026-Q1, amount: 90000}
+"""
+    )
+    assert [(t.group, t.period, t.amount_minor) for t in rules.targets] == [
+        ((("region", "North"),), "2026-Q1", 4_000_050),
+        ((("team", "north_key_accounts"),), "2026-Q1", 3_000_000),
+        ((), "2026-Q1", 9_000_000),
+    ]
+    bad = (
+        sample_text
+        + """
+targets:
+  currency: CNY
+  items:
+    - {period: 2026-Q1, group: {amount: "5"}, amount: 1}
+    - {period: 2026-Q1, amount: 1.234}
+    - {period: 2026-Q2, amount: 1}
+    - {period: 2026-Q2, amount: 2}
+    - {period: 2026-Q3, amount: -1}
+"""
+    )
+    assert {(v.path, v.reason) for v in validate_rule_set(bad)} == {
+        ("targets.items[0].group.amount", "INVALID_GROUP"),
+        ("targets.items[1].amount", "AMOUNT_TOO_PRECISE"),
+        ("targets.items[3]", "DUPLICATE_TARGET"),
+        ("targets.items[4].amount", "INVALID_VALUE"),
+    }
