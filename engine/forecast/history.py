@@ -235,30 +235,50 @@ def state_at(history: DealHistory, day: int) -> np.ndarray:
     return np.where(ok, row, -1)
 
 
+def completed_stays(history: DealHistory, until_day: int | None = None) -> tuple[np.ndarray, ...]:
+    """Every completed stay in a stage (ended by ``until_day``, when given): its stage and its
+    length in days. A stay ends where the next row of the same deal has another stage."""
+    if history.day.size < 2:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty
+    ends = (history.deal[1:] == history.deal[:-1]) & (history.stage[1:] != history.stage[:-1])
+    if until_day is not None:
+        ends &= history.day[1:] <= until_day
+    rows = np.flatnonzero(ends)
+    return history.stage[rows], history.day[rows + 1] - history.entered_day[rows]
+
+
+def stage_quantiles(
+    history: DealHistory, n_stages: int, qs: Sequence[float], until_day: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per stage: the number of completed stays and the ``qs`` quantiles of their lengths (days;
+    NaN for stages without any), shape (stages, len(qs))."""
+    stage, length = completed_stays(history, until_day)
+    count = np.bincount(stage, minlength=n_stages)
+    out = np.full((n_stages, len(qs)), np.nan)
+    order = np.lexsort((length, stage))
+    stage, length = stage[order], length[order].astype(np.float64)
+    bounds = np.searchsorted(stage, np.arange(n_stages + 1))
+    for s in np.flatnonzero(count).tolist():  # per stage, not per deal
+        out[s] = np.quantile(length[bounds[s] : bounds[s + 1]], qs)
+    return count, out
+
+
 def stage_dwell_p90(history: DealHistory, n_stages: int, until_day: int) -> np.ndarray:
     """Per stage, the 90th percentile of completed stays (days) that ended by ``until_day``;
     -1 for stages without any."""
-    m = history.day.size
-    out = np.full(n_stages, -1.0)
-    if m < 2:
-        return out
-    # A stay ends where the next row of the same deal has another stage.
-    same_deal = history.deal[1:] == history.deal[:-1]
-    ends = same_deal & (history.stage[1:] != history.stage[:-1]) & (history.day[1:] <= until_day)
-    rows = np.flatnonzero(ends)
-    stage = history.stage[rows]
-    length = history.day[rows + 1] - history.entered_day[rows]
-    for s in np.unique(stage).tolist():
-        out[s] = float(np.quantile(length[stage == s], 0.9))
-    return out
+    _, q = stage_quantiles(history, n_stages, (0.9,), until_day)
+    return np.nan_to_num(q[:, 0], nan=-1.0)
 
 
 __all__ = [
     "NO_DAY",
     "DealHistory",
+    "completed_stays",
     "first_won_row",
     "group_codes",
     "history_from_records",
     "stage_dwell_p90",
+    "stage_quantiles",
     "state_at",
 ]

@@ -27,7 +27,7 @@ import numpy as np
 from scipy import stats
 
 from engine.errors import FailedPreconditionError
-from engine.forecast.history import DealHistory, group_codes
+from engine.forecast.history import DealHistory, group_codes, stage_quantiles
 from engine.rules.compiler import CompiledRuleSet
 
 #: Where a learned rate comes from.
@@ -174,27 +174,8 @@ def stage_flow(history: DealHistory, rules: CompiledRuleSet) -> StageFlow:
     """Dwell times and stage-to-stage conversion of the open stages (see the module)."""
     open_idx = _open_stages(rules)
     n = open_idx.size
-    position = np.full(len(rules.stage_ids), -1, dtype=np.int64)
-    position[open_idx] = np.arange(n)
-    m = history.day.size
-    stays = np.zeros(n, dtype=np.int64)
-    median = np.full(n, np.nan)
-    p90 = np.full(n, np.nan)
-    if m > 1:
-        same = history.deal[1:] == history.deal[:-1]
-        ends = np.flatnonzero(same & (history.stage[1:] != history.stage[:-1]))
-        pos = position[history.stage[ends]]
-        length = (history.day[ends + 1] - history.entered_day[ends]).astype(np.float64)
-        keep = pos >= 0
-        pos, length = pos[keep], length[keep]
-        order = np.lexsort((length, pos))
-        pos, length = pos[order], length[order]
-        bounds = np.searchsorted(pos, np.arange(n + 1))
-        for s in range(n):  # per stage, not per deal
-            part = length[bounds[s] : bounds[s + 1]]
-            stays[s] = part.size
-            if part.size:
-                median[s], p90[s] = np.quantile(part, 0.5), np.quantile(part, 0.9)
+    count, q = stage_quantiles(history, len(rules.stage_ids), (0.5, 0.9))
+    stays, median, p90 = count[open_idx], q[open_idx, 0], q[open_idx, 1]
     _, entry, last, won = _spans(history, rules)
     valid = entry >= 0
     entered_end = np.where(won, n, last + 1)  # stages [entry, end) were entered
