@@ -204,8 +204,10 @@ def build_pipeline(features: Sequence[Feature], seed: int, n_deals: int, folds: 
     sigmoid below ``ISOTONIC_MIN_DEALS``."""
     boost = HistGradientBoostingClassifier(
         categorical_features=[f.kind == "categorical" for f in features],
-        max_iter=150,
-        learning_rate=0.2,
+        # Few, strong trees: scoring costs one pass per tree. On the IBM data 40 trees at 0.4 give
+        # AUC 0.829 where 130 at 0.2 give 0.831, and score 2.7 times as fast (bench.winrates).
+        max_iter=40,
+        learning_rate=0.4,
         l2_regularization=1.0,
         early_stopping=True,
         random_state=seed,
