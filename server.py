@@ -34,6 +34,7 @@ from quotient.v1 import (
 from service.config import SAMPLE_RULE_SET, Config
 from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
+from service.learned import LearnedSources
 from service.repository import RuleSetRepository
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
@@ -118,15 +119,17 @@ def start(
     )
     rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
     ledger = SqliteLedger(store)
+    models = SqliteModels(store)
+    learned = LearnedSources(ledger, models, config.max_batch_deals)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
-        ForecastServicer(repository, config.max_batch_deals, ledger), server
+        ForecastServicer(repository, config.max_batch_deals, ledger, learned), server
     )
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
         CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
         server,
     )
     winrates_pb2_grpc.add_WinRateServiceServicer_to_server(
-        WinRateServicer(repository, ledger, SqliteModels(store), clock, config.max_batch_deals),
+        WinRateServicer(repository, ledger, models, clock, config.max_batch_deals),
         server,
     )
     health_servicer = health.HealthServicer()

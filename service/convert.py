@@ -28,6 +28,8 @@ _SOURCE_TO_PROTO = {
     ProbSource.OVERRIDE: forecast_pb2.WIN_PROB_SOURCE_OVERRIDE,
     ProbSource.MANUAL: forecast_pb2.WIN_PROB_SOURCE_MANUAL,
     ProbSource.CLOSED_STAGE: forecast_pb2.WIN_PROB_SOURCE_CLOSED_STAGE,
+    ProbSource.HISTORICAL: forecast_pb2.WIN_PROB_SOURCE_HISTORICAL,
+    ProbSource.MODEL: forecast_pb2.WIN_PROB_SOURCE_MODEL,
 }
 
 
@@ -104,7 +106,11 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
 
 
 def scores_to_proto(
-    batch: DealBatch, result: ScoreResult, currencies: Sequence[str], record: RevisionRecord
+    batch: DealBatch,
+    result: ScoreResult,
+    currencies: Sequence[str],
+    record: RevisionRecord,
+    model_version: int = 0,
 ) -> forecast_pb2.ScoreDealsResponse:
     """Build the response for a scored batch, one ``DealScore`` per deal in request order."""
     response = forecast_pb2.ScoreDealsResponse(
@@ -147,6 +153,7 @@ def scores_to_proto(
             matched_rules=matched[i],
             rule_set=record.name,
             revision=record.revision,
+            model_version=model_version if source[i] == ProbSource.MODEL else 0,
         )
     return response
 

@@ -1,6 +1,8 @@
 """Deal scoring: win probability, weighted amount and forecast category for a batch of deals.
 
-For each deal: the stage's configured win rate, replaced by the first win-rate override table that
+For each deal: the stage's configured win rate (or, when the rule set selects a learned source, the
+rate learned from history or the model's probability), replaced by the first win-rate override
+table that
 hits it, replaced by a manual probability when the caller gives one (won and lost stages stay at 1
 and 0); the weighted amount ``amount_minor x win_prob`` computed exactly in integers and rounded
 half-even; the category from the per-deal override, else the ``categories`` table, else the stage
@@ -33,6 +35,18 @@ class ProbSource(IntEnum):
     OVERRIDE = 1
     MANUAL = 2
     CLOSED_STAGE = 3
+    HISTORICAL = 4
+    MODEL = 5
+
+
+@dataclass(frozen=True)
+class LearnedRates:
+    """Win probabilities learned from history, per deal of a batch: ``win_ppm`` (-1 where there
+    is none, so the configured stage rate stands) and where each came from (``source``, a
+    :class:`ProbSource`)."""
+
+    win_ppm: np.ndarray
+    source: np.ndarray
 
 
 @dataclass
@@ -89,8 +103,15 @@ class ScoreResult:
         return out
 
 
-def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
-    """Score every valid deal of ``batch`` under ``rules``; see the module docstring."""
+def score_deals(
+    rules: CompiledRuleSet, batch: DealBatch, learned: LearnedRates | None = None
+) -> ScoreResult:
+    """Score every valid deal of ``batch`` under ``rules``; see the module docstring.
+
+    ``learned`` (the rule set's ``win_rates.source`` when it is not ``configured``) replaces the
+    configured stage rate of open deals where it has a value; override rows and manual
+    probabilities still come after it.
+    """
     errors = list(batch.errors)
     valid = batch.valid.copy()
     stage = batch.stage_idx
@@ -98,6 +119,10 @@ def score_deals(rules: CompiledRuleSet, batch: DealBatch) -> ScoreResult:
     won = rules.stage_is_won[stage]
     closed = rules.stage_is_closed[stage]
     source = closed.astype(np.int8) * np.int8(ProbSource.CLOSED_STAGE)
+    if learned is not None:
+        use = (learned.win_ppm >= 0) & ~closed
+        np.putmask(rate, use, learned.win_ppm)
+        np.putmask(source, use, learned.source.astype(np.int8))
     any_manual = bool(batch.manual_win_ppm.max(initial=-1) >= 0)
     manual = (batch.manual_win_ppm >= 0) & ~closed if any_manual else None
     tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]] = []
@@ -186,4 +211,4 @@ def _result(
     )
 
 
-__all__ = ["ProbSource", "ScoreResult", "score_deals"]
+__all__ = ["LearnedRates", "ProbSource", "ScoreResult", "score_deals"]

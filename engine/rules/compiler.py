@@ -575,14 +575,11 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             )
     elif raw_rates is not None:
         _shape(_SECTION_TYPES["win_rates"], raw_rates, doc, "win_rates", out)
-    if win_rates is not None and win_rates.source != "configured":
-        out.append(
-            doc.violation(
-                "win_rates.source",
-                "SOURCE_NOT_SUPPORTED",
-                f"win-rate source {win_rates.source!r} is not available yet; use 'configured'",
-            )
-        )
+    if win_rates is not None:
+        for i, name in enumerate(win_rates.segment_by):
+            if name not in schema or schema[name].type is not FieldType.STRING:
+                out.append(doc.violation(f"win_rates.segment_by[{i}]", "UNKNOWN_FIELD",
+                                         f"{name!r} is not a text field to segment by"))  # fmt: skip
     table_ids: dict[str, int] = {}
     for i, table in tables:
         p = join_path("win_rates.overrides", i)

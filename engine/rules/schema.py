@@ -109,9 +109,20 @@ class DecisionTable(Model):
 
 
 class WinRates(Model):
-    """Where win rates come from, and the decision-table overrides by segment."""
+    """Where win rates come from, and the decision-table overrides by segment.
+
+    ``configured``: the stages' rates. ``historical``: stage rates learned from the store's deal
+    histories, per ``segment_by`` segment (shrunk toward the global rate by ``prior_strength``
+    deals; segments under ``min_deals`` use the global rate). ``model``: the probability of the
+    rule set's win-probability model (``model_version``; 0: the latest). ``blend``: the model
+    where every category of the deal was seen in its training, the historical rate elsewhere.
+    """
 
     source: Literal["configured", "historical", "model", "blend"] = "configured"
+    segment_by: list[Name] = Field(default_factory=list)
+    prior_strength: Decimal = Field(default=Decimal(20), gt=0)
+    min_deals: int = Field(default=30, ge=1)
+    model_version: int = Field(default=0, ge=0)
     overrides: list[DecisionTable] = Field(
         default_factory=list,
         description="tables with output win_rate; the first table that hits an open deal decides",

@@ -15,6 +15,8 @@ class WinProbSource(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     WIN_PROB_SOURCE_OVERRIDE: _ClassVar[WinProbSource]
     WIN_PROB_SOURCE_MANUAL: _ClassVar[WinProbSource]
     WIN_PROB_SOURCE_CLOSED_STAGE: _ClassVar[WinProbSource]
+    WIN_PROB_SOURCE_HISTORICAL: _ClassVar[WinProbSource]
+    WIN_PROB_SOURCE_MODEL: _ClassVar[WinProbSource]
 
 class PeriodKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -33,6 +35,8 @@ WIN_PROB_SOURCE_STAGE: WinProbSource
 WIN_PROB_SOURCE_OVERRIDE: WinProbSource
 WIN_PROB_SOURCE_MANUAL: WinProbSource
 WIN_PROB_SOURCE_CLOSED_STAGE: WinProbSource
+WIN_PROB_SOURCE_HISTORICAL: WinProbSource
+WIN_PROB_SOURCE_MODEL: WinProbSource
 PERIOD_KIND_UNSPECIFIED: PeriodKind
 PERIOD_KIND_MONTH: PeriodKind
 PERIOD_KIND_QUARTER: PeriodKind
@@ -54,7 +58,7 @@ class ScoreDealsRequest(_message.Message):
     def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ...) -> None: ...
 
 class DealScore(_message.Message):
-    __slots__ = ("index", "deal_id", "win_prob", "win_prob_ppm", "weighted_amount_minor", "currency", "category", "win_prob_source", "matched_rules", "rule_set", "revision", "problem")
+    __slots__ = ("index", "deal_id", "win_prob", "win_prob_ppm", "weighted_amount_minor", "currency", "category", "win_prob_source", "matched_rules", "rule_set", "revision", "problem", "model_version")
     INDEX_FIELD_NUMBER: _ClassVar[int]
     DEAL_ID_FIELD_NUMBER: _ClassVar[int]
     WIN_PROB_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +71,7 @@ class DealScore(_message.Message):
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     PROBLEM_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     index: int
     deal_id: str
     win_prob: str
@@ -79,7 +84,8 @@ class DealScore(_message.Message):
     rule_set: str
     revision: int
     problem: _types_pb2.DealProblem
-    def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., win_prob: _Optional[str] = ..., win_prob_ppm: _Optional[int] = ..., weighted_amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., category: _Optional[_Union[_types_pb2.Category, str]] = ..., win_prob_source: _Optional[_Union[WinProbSource, str]] = ..., matched_rules: _Optional[_Iterable[str]] = ..., rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ...) -> None: ...
+    model_version: int
+    def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., win_prob: _Optional[str] = ..., win_prob_ppm: _Optional[int] = ..., weighted_amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., category: _Optional[_Union[_types_pb2.Category, str]] = ..., win_prob_source: _Optional[_Union[WinProbSource, str]] = ..., matched_rules: _Optional[_Iterable[str]] = ..., rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ..., model_version: _Optional[int] = ...) -> None: ...
 
 class ScoreDealsResponse(_message.Message):
     __slots__ = ("rule_set", "revision", "scores", "failed_count")

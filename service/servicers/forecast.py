@@ -3,6 +3,7 @@ forecasts over deals given in the request or held in the store."""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Iterator, Sequence
 
@@ -10,9 +11,14 @@ import grpc
 import numpy as np
 
 from engine.credit.ledger import deal_record
-from engine.errors import InvalidArgumentError, ResourceExhaustedError, Violation
+from engine.errors import (
+    FailedPreconditionError,
+    InvalidArgumentError,
+    ResourceExhaustedError,
+    Violation,
+)
 from engine.forecast.backtest import backtest
-from engine.forecast.deals import DealInput, build_deal_batch, deal_input_from_records
+from engine.forecast.deals import DealBatch, DealInput, build_deal_batch, deal_input_from_records
 from engine.forecast.report import (
     DistributionOptions,
     Method,
@@ -21,7 +27,7 @@ from engine.forecast.report import (
     forecast_report,
     select_deals,
 )
-from engine.forecast.scoring import score_deals
+from engine.forecast.scoring import LearnedRates, score_deals
 from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
@@ -36,6 +42,7 @@ from service.convert_forecast import (
     targets_from_proto,
 )
 from service.histories import load_history
+from service.learned import LearnedSources, needed_fields
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
 from service.store.sqlite_ledger import SqliteLedger
@@ -71,10 +78,12 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         repository: RuleSetRepository,
         max_batch_deals: int,
         ledger: SqliteLedger | None = None,
+        learned: LearnedSources | None = None,
     ) -> None:
         self.repository = repository
         self.max_batch_deals = max_batch_deals
         self.ledger = ledger
+        self.learned = learned
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
         check_batch_size(
@@ -86,9 +95,25 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         deals = deals_from_proto(request.deals)
-        batch = build_deal_batch(deals, rules)
-        result = score_deals(rules, batch)
-        return scores_to_proto(batch, result, deals.currency, record)
+        if rules.document.win_rates.source == "configured":  # the hot path
+            batch = build_deal_batch(deals, rules)
+            return scores_to_proto(batch, score_deals(rules, batch), deals.currency, record)
+        batch = build_deal_batch(
+            deals, rules, keep_fields=needed_fields(self.learned, rules, record.name)
+        )
+        learned, version = self._learned(record.name, rules, batch, as_of)
+        result = score_deals(rules, batch, learned)
+        return scores_to_proto(batch, result, deals.currency, record, version)
+
+    def _learned(
+        self, name: str, rules: CompiledRuleSet, batch: DealBatch, as_of: dt.date | None
+    ) -> tuple[LearnedRates | None, int]:
+        if self.learned is None:
+            raise FailedPreconditionError(
+                f"rule set {name!r} selects a learned win-rate source, which this server does "
+                "not serve", reason="NO_LEARNED_SOURCE",
+            )  # fmt: skip
+        return self.learned.rates(name, rules, batch, as_of or self.repository.clock().date())
 
     def ScoreDeals(
         self, request: forecast_pb2.ScoreDealsRequest, context: grpc.ServicerContext
@@ -130,6 +155,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         if request.hierarchy:
             group_by, subtotals = hierarchy_levels(rules, group_by), True
         keep = [*group_by, "stage", "owner", *(condition.fields if condition else ())]
+        keep = needed_fields(self.learned, rules, record.name, keep)
         batch = select_deals(build_deal_batch(self._deals(request), rules, keep_fields=keep),
                              condition)  # fmt: skip
         trials = request.trials or 10_000
@@ -150,7 +176,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             rng=np.random.default_rng(seed) if seed is not None else None,
             seed=seed,
         )
-        scores = score_deals(rules, batch)
+        learned, _ = (None, 0)
+        if rules.document.win_rates.source != "configured":
+            learned, _ = self._learned(record.name, rules, batch, as_of)
+        scores = score_deals(rules, batch, learned)
         period_aware = None
         if request.period_aware:
             history, _ = load_history(

@@ -272,6 +272,11 @@ class SqliteLedger:
         )
         return [json.loads(state) for (state,) in rows]
 
+    def last_seq(self) -> int:
+        """The arrival number of the latest recorded event (0 for none): any new event changes it."""
+        row = self.store.connection().execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events")
+        return int(row.fetchone()[0])
+
     def events(self, rule_set: str) -> list[DealEvent]:
         """Every event recorded under ``rule_set``, by deal, time and arrival."""
         rows = self.store.connection().execute(

@@ -84,7 +84,6 @@ def test_every_problem_of_every_section_is_reported() -> None:
         "INVALID_VALUE",
         "INVALID_HIT_POLICY",
         "SECTION_NOT_SUPPORTED",
-        "SOURCE_NOT_SUPPORTED",
     } <= reasons
 
 

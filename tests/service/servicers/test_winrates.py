@@ -176,3 +176,58 @@ def test_bad_input(stub: winrates_pb2_grpc.WinRateServiceStub) -> None:
             rule_set="default", segment_by=["regoin"]))  # fmt: skip
     assert reason(err.value) == (grpc.StatusCode.INVALID_ARGUMENT, "INVALID_SEGMENTS",
                                  {"segment_by[0]"})  # fmt: skip
+
+
+def score(channel: grpc.Channel, *deals: types_pb2.Deal) -> Any:
+    from quotient.v1 import forecast_pb2_grpc
+
+    stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+    return stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(rule_set="default", deals=list(deals)))
+
+
+def test_scoring_with_the_learned_sources(
+    stub: winrates_pb2_grpc.WinRateServiceStub, channel: grpc.Channel, app: Any, sample_text: str
+) -> None:
+    open_deal = types_pb2.Deal(id="n", amount_minor=10_000_000, currency="CNY", stage="quote",
+                               region="North", owner="rep01", close_date="2026-12-20")  # fmt: skip
+    won_deal = types_pb2.Deal(id="w", amount_minor=5, currency="CNY", stage="won")
+    # A model source without a model is refused, saying what to do.
+    model_text = sample_text.replace("source: configured", "source: model")
+    app.repository.publish(model_text, expected_revision=1)
+    with pytest.raises(grpc.RpcError) as err:
+        score(channel, open_deal)
+    assert reason(err.value)[:2] == (grpc.StatusCode.FAILED_PRECONDITION, "NO_MODEL")
+    record_history(channel, 400)
+    # historical: the stage's learned rate for the North region.
+    historical = sample_text.replace(
+        "source: configured", "source: historical\n  segment_by: [region]"
+    )
+    app.repository.publish(historical, expected_revision=2)
+    rates = stub.GetStageWinRates(winrates_pb2.GetStageWinRatesRequest(
+        rule_set="default", segment_by=["region"]))  # fmt: skip
+    north_quote = next(
+        r for r in rates.rates if r.stage == "quote" and list(r.segment) == ["North"]
+    )
+    scored, closed = score(channel, open_deal, won_deal).scores
+    assert scored.win_prob_source == forecast_pb2.WIN_PROB_SOURCE_HISTORICAL
+    assert scored.win_prob_ppm == round(float(north_quote.win_rate) * 1_000_000)
+    assert closed.win_prob_source == forecast_pb2.WIN_PROB_SOURCE_CLOSED_STAGE
+    # model: the latest model's probability, and its version.
+    trained = stub.TrainWinRateModel(iter([winrates_pb2.TrainWinRateModelRequest(
+        rule_set="default", from_store=True)]))  # fmt: skip
+    app.repository.publish(model_text, expected_revision=3)
+    (modelled,) = score(channel, open_deal).scores
+    assert modelled.win_prob_source == forecast_pb2.WIN_PROB_SOURCE_MODEL
+    assert modelled.model_version == trained.version == 1
+    assert 0 < modelled.win_prob_ppm < 1_000_000
+    # blend: the model for a deal like the training deals, history for an unseen region.
+    blend = sample_text.replace("source: configured", "source: blend\n  segment_by: [region]")
+    app.repository.publish(blend, expected_revision=4)
+    atlantis = types_pb2.Deal(id="a", amount_minor=10_000_000, currency="CNY", stage="quote",
+                              region="Atlantis", owner="rep01")  # fmt: skip
+    known, unseen = score(channel, open_deal, atlantis).scores
+    assert (known.win_prob_source, known.win_prob_ppm) == (
+        forecast_pb2.WIN_PROB_SOURCE_MODEL, modelled.win_prob_ppm)  # fmt: skip
+    assert unseen.win_prob_source == forecast_pb2.WIN_PROB_SOURCE_HISTORICAL
+    overall_quote = next(r for r in rates.rates if r.stage == "quote" and not r.segment)
+    assert unseen.win_prob_ppm == round(float(overall_quote.win_rate) * 1_000_000)
