@@ -470,7 +470,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_credit_commands(sub, _report_rpc_error)
     add_forecast_commands(sub, _report_rpc_error)
-    add_winrate_commands(sub)
+    add_winrate_commands(sub, _report_rpc_error)
     return parser
 
 

@@ -12,19 +12,27 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from engine.errors import FailedPreconditionError, NotFoundError
 from engine.forecast.deals import DealBatch
-from engine.forecast.learned_rates import learned_rates
+from engine.forecast.learned_rates import learned_rates, model_columns
 from engine.forecast.scoring import LearnedRates
 from engine.forecast.stage_rates import StageRates, stage_win_rates
-from engine.forecast.win_model import TrainedModel, model_from_bytes
+from engine.forecast.win_model import TrainedModel, model_from_bytes, unseen_share
 from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
 from service.convert_winrates import card_from_json
 from service.histories import load_history
 from service.store.sqlite_ledger import SqliteLedger
 from service.store.sqlite_models import SqliteModels
+
+
+@dataclass(frozen=True)
+class Learned:
+    rates: LearnedRates | None
+    model_version: int
+    drift: dict[str, float]
 
 
 class LearnedSources:
@@ -87,20 +95,22 @@ class LearnedSources:
             self._stage_rates[key] = rates
         return rates
 
-    def rates(
-        self, name: str, rules: CompiledRuleSet, batch: DealBatch, as_of: dt.date
-    ) -> tuple[LearnedRates | None, int]:
-        """The learned probabilities for ``batch`` and the model version used (0: none)."""
+    def rates(self, name: str, rules: CompiledRuleSet, batch: DealBatch, as_of: dt.date) -> Learned:
+        """The learned probabilities for ``batch``, the model version used (0: none) and, with a
+        model, the share of unseen categories per feature."""
         source = rules.document.win_rates.source
         if source == "configured":
-            return None, 0
+            return Learned(None, 0, {})
         stage_rates = self._rates(name, rules) if source in ("historical", "blend") else None
         version, model = (0, None)
+        drift: dict[str, float] = {}
+        day = date_to_days(as_of)
         if source in ("model", "blend"):
             version, model = self._model(name, rules)
+            drift = unseen_share(model.card, model_columns(batch, model, day))
         learned = learned_rates(source, rules, batch, stage_rates=stage_rates, model=model,
-                                as_of_day=date_to_days(as_of))  # fmt: skip
-        return learned, version
+                                as_of_day=day)  # fmt: skip
+        return Learned(learned, version, drift)
 
 
 def needed_fields(sources: LearnedSources | None, rules: CompiledRuleSet, name: str,
@@ -109,4 +119,4 @@ def needed_fields(sources: LearnedSources | None, rules: CompiledRuleSet, name: 
     return [*extra, *(sources.keep_fields(rules, name) if sources is not None else [])]
 
 
-__all__ = ["LearnedSources", "needed_fields"]
+__all__ = ["Learned", "LearnedSources", "needed_fields"]

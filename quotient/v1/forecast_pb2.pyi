@@ -88,16 +88,26 @@ class DealScore(_message.Message):
     def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., win_prob: _Optional[str] = ..., win_prob_ppm: _Optional[int] = ..., weighted_amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., category: _Optional[_Union[_types_pb2.Category, str]] = ..., win_prob_source: _Optional[_Union[WinProbSource, str]] = ..., matched_rules: _Optional[_Iterable[str]] = ..., rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ..., model_version: _Optional[int] = ...) -> None: ...
 
 class ScoreDealsResponse(_message.Message):
-    __slots__ = ("rule_set", "revision", "scores", "failed_count")
+    __slots__ = ("rule_set", "revision", "scores", "failed_count", "drift")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
     FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DRIFT_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     scores: _containers.RepeatedCompositeFieldContainer[DealScore]
     failed_count: int
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[DealScore, _Mapping]]] = ..., failed_count: _Optional[int] = ...) -> None: ...
+    drift: _containers.RepeatedCompositeFieldContainer[FeatureDrift]
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[DealScore, _Mapping]]] = ..., failed_count: _Optional[int] = ..., drift: _Optional[_Iterable[_Union[FeatureDrift, _Mapping]]] = ...) -> None: ...
+
+class FeatureDrift(_message.Message):
+    __slots__ = ("feature", "unseen_share")
+    FEATURE_FIELD_NUMBER: _ClassVar[int]
+    UNSEEN_SHARE_FIELD_NUMBER: _ClassVar[int]
+    feature: str
+    unseen_share: float
+    def __init__(self, feature: _Optional[str] = ..., unseen_share: _Optional[float] = ...) -> None: ...
 
 class DealList(_message.Message):
     __slots__ = ("deals",)

@@ -27,7 +27,7 @@ from engine.forecast.report import (
     forecast_report,
     select_deals,
 )
-from engine.forecast.scoring import LearnedRates, score_deals
+from engine.forecast.scoring import score_deals
 from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
@@ -42,7 +42,7 @@ from service.convert_forecast import (
     targets_from_proto,
 )
 from service.histories import load_history
-from service.learned import LearnedSources, needed_fields
+from service.learned import Learned, LearnedSources, needed_fields
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
 from service.store.sqlite_ledger import SqliteLedger
@@ -101,13 +101,16 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         batch = build_deal_batch(
             deals, rules, keep_fields=needed_fields(self.learned, rules, record.name)
         )
-        learned, version = self._learned(record.name, rules, batch, as_of)
-        result = score_deals(rules, batch, learned)
-        return scores_to_proto(batch, result, deals.currency, record, version)
+        learned = self._learned(record.name, rules, batch, as_of)
+        result = score_deals(rules, batch, learned.rates)
+        response = scores_to_proto(batch, result, deals.currency, record, learned.model_version)
+        for feature, share in sorted(learned.drift.items()):
+            response.drift.add(feature=feature, unseen_share=share)
+        return response
 
     def _learned(
         self, name: str, rules: CompiledRuleSet, batch: DealBatch, as_of: dt.date | None
-    ) -> tuple[LearnedRates | None, int]:
+    ) -> Learned:
         if self.learned is None:
             raise FailedPreconditionError(
                 f"rule set {name!r} selects a learned win-rate source, which this server does "
@@ -176,9 +179,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             rng=np.random.default_rng(seed) if seed is not None else None,
             seed=seed,
         )
-        learned, _ = (None, 0)
+        learned = None
         if rules.document.win_rates.source != "configured":
-            learned, _ = self._learned(record.name, rules, batch, as_of)
+            learned = self._learned(record.name, rules, batch, as_of).rates
         scores = score_deals(rules, batch, learned)
         period_aware = None
         if request.period_aware:

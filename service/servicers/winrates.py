@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 
 import grpc
+import numpy as np
 
 from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.stage_rates import stage_flow, stage_win_rates
@@ -88,12 +89,16 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
             columns, won = history_samples(history, rules, _HISTORY_TEXT)
             defaults = [*HISTORY_FEATURES, Feature("amount", "numeric")]
             defaults += [Feature(n, "categorical") for n in _HISTORY_TEXT if any(columns[n])]
+            # The configured stage rates, scored on the same held-out deals as the model.
+            stage = np.array([rules.stage_index[s] for s in columns["stage"]], dtype=np.int64)
+            baselines = {"configured_stage_rates": rules.stage_rate_ppm[stage] / 1_000_000}
         else:
             columns, won, defaults = closed_deal_columns(deals, rules)
+            baselines = {}
         features = features_from_proto(first.features) or defaults
         now = self.clock()
         trained = train_model(columns, won, features, seed=int(first.seed), now=now,
-                              test_size=first.test_size or 0.2)  # fmt: skip
+                              test_size=first.test_size or 0.2, baselines=baselines)  # fmt: skip
         version = self.models.add(first.rule_set, card_to_json(trained.card),
                                   trained.card.data_sha256, model_to_bytes(trained.pipeline),
                                   now)  # fmt: skip

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import InvalidArgumentError
+from server import Quotient
 from service.cli import main
 from service.ibm_win_loss import (
     HONEST_FEATURES,
@@ -93,3 +94,28 @@ def test_the_import_and_evaluate_commands(
         ("with the suspect columns", "logistic regression"),
     ]
     assert all(0 < float(r[3]) < 0.25 for r in table[1:])
+
+
+def test_train_and_report_through_a_server(
+    app: Quotient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    deals = tmp_path / "deals.csv"
+    assert main(["import", "ibm-win-loss", "--data", str(SAMPLE), "--out", str(deals)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--csv", str(deals), "--seed", "3", *server]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("rule set default model version 1,") and "seed 3" in out
+    assert "\nmodel\t0." in out and "\nbase_rate\t0.5000\t" in out
+    assert main(["model-report", *server]) == 0
+    assert capsys.readouterr().out == out
+    with pytest.raises(SystemExit, match="NAME:categorical or NAME:numeric"):
+        main(["train", "--csv", str(deals), "--feature", "region:sometimes", *server])
+    history = ROOT / "examples" / "deals" / "history.csv"
+    assert main(["stage-rates", "--history", str(history), "--segment-by", "region", *server]) == 0
+    rates, flow = capsys.readouterr().out.split("\n\n")
+    lines = [line.split("\t") for line in rates.splitlines()]
+    assert lines[0] == ["segment", "stage", "deals", "won", "win_rate", "low_90", "high_90",
+                        "source"]  # fmt: skip
+    assert lines[1][:2] == ["(all)", "initial_contact"] and int(lines[1][2]) > 900
+    assert flow.splitlines()[0].startswith("stage\tcompleted_stays")

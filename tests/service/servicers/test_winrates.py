@@ -118,6 +118,9 @@ def test_train_from_the_store_and_stage_rates(
     assert names[:4] == ["stage", "age_days", "days_to_close", "amount"]
     # The stage is what the history teaches: far better than the base rate.
     assert trained.report.model.roc_auc > 0.7
+    baselines = {b.name: b.metrics for b in trained.report.baselines}
+    assert set(baselines) == {"base_rate", "logistic_regression", "configured_stage_rates"}
+    assert baselines["configured_stage_rates"].deals == trained.report.test_deals
     rates = stub.GetStageWinRates(
         winrates_pb2.GetStageWinRatesRequest(rule_set="default", segment_by=["region"])
     )
@@ -225,7 +228,10 @@ def test_scoring_with_the_learned_sources(
     app.repository.publish(blend, expected_revision=4)
     atlantis = types_pb2.Deal(id="a", amount_minor=10_000_000, currency="CNY", stage="quote",
                               region="Atlantis", owner="rep01")  # fmt: skip
-    known, unseen = score(channel, open_deal, atlantis).scores
+    blended = score(channel, open_deal, atlantis)
+    known, unseen = blended.scores
+    drift = {d.feature: d.unseen_share for d in blended.drift}
+    assert drift["region"] == 0.5 and drift["stage"] == 0.0
     assert (known.win_prob_source, known.win_prob_ppm) == (
         forecast_pb2.WIN_PROB_SOURCE_MODEL, modelled.win_prob_ppm)  # fmt: skip
     assert unseen.win_prob_source == forecast_pb2.WIN_PROB_SOURCE_HISTORICAL
