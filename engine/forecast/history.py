@@ -91,7 +91,8 @@ def history_from_records(
     ``currency`` and optionally ``close_date`` and any deal fields (kept for scoring).
 
     Raises INVALID_ARGUMENT naming every bad row (up to 100): missing deal id, a date that is not
-    YYYY-MM-DD, an unknown stage, a negative or non-integer amount, and more than one currency.
+    YYYY-MM-DD, a row dated before the previous row of its deal, an unknown stage, a negative or
+    non-integer amount, and more than one currency.
     """
     n = len(records)
     problems: list[Violation] = []
@@ -137,6 +138,16 @@ def history_from_records(
     if len(currencies) > 1:
         problems.append(Violation(f"{path}.currency", 0, 0, "CURRENCY_MIXTURE",
                                   ", ".join(sorted(currencies))))  # fmt: skip
+    if not problems and n > 1:
+        # Each deal's rows must come in date order: a row dated before the deal's previous row
+        # is a broken history, not something to sort away silently.
+        by_deal = np.argsort(deal, kind="stable")
+        back = (deal[by_deal][1:] == deal[by_deal][:-1]) & (day[by_deal][1:] < day[by_deal][:-1])
+        for i in sorted(by_deal[1:][back].tolist())[:MAX_LISTED]:
+            message = (
+                "dated before the previous row of its deal: give each deal's rows in date order"
+            )
+            bad(i, "date", "DATE_OUT_OF_ORDER", message)
     if problems:
         raise InvalidArgumentError(
             f"the deal history has {len(problems)} problem(s)",

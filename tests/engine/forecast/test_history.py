@@ -112,3 +112,13 @@ def test_an_empty_history() -> None:
     h = history_from_records([], RULES)
     assert h.n_deals == 0 and state_at(h, 0).size == 0
     assert np.array_equal(first_won_row(h, RULES.stage_is_won), np.zeros(0))
+
+
+def test_rows_out_of_date_order_are_refused() -> None:
+    rows = [row("a", "2026-01-05", "initial_contact"), row("b", "2026-01-01", "quote"),
+            row("a", "2026-01-03", "quote"), row("a", "2026-02-01", "won")]  # fmt: skip
+    with pytest.raises(InvalidArgumentError) as e:
+        history_from_records(rows, RULES)
+    assert [(v.path, v.reason) for v in e.value.violations] == [
+        ("history[2].date", "DATE_OUT_OF_ORDER")
+    ]
