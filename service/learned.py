@@ -51,7 +51,7 @@ class LearnedSources:
         source = rules.document.win_rates
         if source.source == "configured":
             return []
-        fields = list(source.segment_by)
+        fields = [("owner" if f == "team" else f) for f in source.segment_by]
         if source.source in ("model", "blend"):
             fields += [f.name for f in self._model(name, rules)[1].card.features]
         return fields

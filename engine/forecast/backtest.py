@@ -130,7 +130,7 @@ def backtest(
             reason="INVALID_ARGUMENT",
             violations=[Violation("lead_days", 0, 0, "INVALID_ARGUMENT", "must be >= 0")],
         )
-    code, keys = group_codes(history, group_by)
+    code, keys = group_codes(history, group_by, rules.team_of)
     n_groups = len(keys)
     won_row = first_won_row(history, rules.stage_is_won)
     won_day = history.won_day

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -24,6 +24,7 @@ from engine.frame import (
     code_dtype,
     date_to_days,
     string_column,
+    string_column_from_codes,
     to_scaled,
 )
 from engine.money import CURRENCY_EXPONENTS, decimal_to_ppm
@@ -498,6 +499,19 @@ def build_deal_batch(
     return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
 
 
+def with_team_column(batch: DealBatch, team_of: Mapping[str, str]) -> DealBatch:
+    """The batch with a ``team`` text field: each deal's owner's team ('' where none)."""
+    owner = batch.frame["owner"]
+    teams = sorted(set(team_of.values()))
+    code = {t: i for i, t in enumerate(teams)}
+    per_owner = np.array([code.get(team_of.get(o, ""), -1) for o in owner.dictionary] + [-1])
+    values = owner.values.astype(np.int64)
+    if owner.null is not None:
+        values = np.where(owner.null, -1, values)
+    column = string_column_from_codes(per_owner[values], teams)
+    return replace(batch, frame=batch.frame.with_columns({"team": column}))
+
+
 def deal_input_from_records(records: Sequence[Mapping[str, Any]]) -> DealInput:
     """Build a :class:`DealInput` from dict records (CSV rows, tests). Unknown keys become
     attributes."""
@@ -523,4 +537,5 @@ __all__ = [
     "DealInput",
     "build_deal_batch",
     "deal_input_from_records",
+    "with_team_column",
 ]

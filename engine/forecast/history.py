@@ -203,16 +203,20 @@ def history_from_records(
 
 
 def group_codes(
-    history: DealHistory, group_by: Sequence[str]
+    history: DealHistory, group_by: Sequence[str], team_of: Mapping[str, str] | None = None
 ) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """A group code per history row (by the row's values of ``group_by``; '' where missing), and
-    the group values of each code."""
+    the group values of each code. ``team`` is the row owner's team by ``team_of``."""
     m = len(history.records)
     if not group_by:
         return np.zeros(m, dtype=np.int64), [()]
     parts = []
     for name in group_by:
-        values = np.array([str(r.get(name) or "") for r in history.records], dtype=object)
+        if name == "team" and team_of is not None:
+            owners = [str(r.get("owner") or "") for r in history.records]
+            values = np.array([team_of.get(o, "") for o in owners], dtype=object)
+        else:
+            values = np.array([str(r.get(name) or "") for r in history.records], dtype=object)
         parts.append(np.unique(values, return_inverse=True))
     radices = [max(len(u), 1) for u, _ in parts]
     flat = np.ravel_multi_index([inv for _, inv in parts], radices)

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.forecast.deals import DealBatch
+from engine.forecast.deals import DealBatch, with_team_column
 from engine.forecast.scoring import LearnedRates, ProbSource
 from engine.forecast.stage_rates import StageRates
 from engine.forecast.win_model import TrainedModel, predict
@@ -33,6 +33,8 @@ def historical_ppm(rates: StageRates, rules: CompiledRuleSet, batch: DealBatch) 
     """Each deal's learned stage rate in ppm (-1 for closed stages and unreadable deals)."""
     n = batch.n_deals
     segment = np.zeros(n, dtype=np.int64)
+    if "team" in rates.segment_by and "team" not in batch.frame:
+        batch = with_team_column(batch, rules.team_of)
     if rates.segment_by:
         index = {key: i for i, key in enumerate(rates.segments)}
         codes = []

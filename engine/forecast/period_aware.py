@@ -105,7 +105,7 @@ def period_aware_sums(
         close_day = np.where(close.null, NO_DAY, close_day)
     amount = batch.frame["amount_minor"].values[deals].astype(np.float64)
     stage = batch.stage_idx[deals].astype(np.int64)
-    hist_code, hist_keys = group_codes(history, group_by)
+    hist_code, hist_keys = group_codes(history, group_by, rules.team_of)
     open_minor: dict[tuple[tuple[str, ...], str], float] = {}
     new_minor: dict[tuple[tuple[str, ...], str], float] = {}
     for period in periods:

@@ -24,7 +24,7 @@ from enum import Enum
 import numpy as np
 
 from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
-from engine.forecast.deals import DealBatch
+from engine.forecast.deals import DealBatch, with_team_column
 from engine.forecast.distribution import Outcome, monte_carlo, outcome_distribution
 from engine.forecast.gap import target_gaps
 from engine.forecast.history import DealHistory
@@ -166,19 +166,6 @@ def in_reporting_currency(
     )
     weighted = np.where(scores.valid, mul_ppm_half_even(converted, scores.win_prob_ppm), 0)
     return replace(batch, frame=frame), replace(scores, weighted_amount_minor=weighted)
-
-
-def with_team_column(batch: DealBatch, team_of: Mapping[str, str]) -> DealBatch:
-    """The batch with a ``team`` text field: each deal's owner's team ('' where none)."""
-    owner = batch.frame["owner"]
-    teams = sorted(set(team_of.values()))
-    code = {t: i for i, t in enumerate(teams)}
-    per_owner = np.array([code.get(team_of.get(o, ""), -1) for o in owner.dictionary] + [-1])
-    values = owner.values.astype(np.int64)
-    if owner.null is not None:
-        values = np.where(owner.null, -1, values)
-    column = string_column_from_codes(per_owner[values], teams)
-    return replace(batch, frame=batch.frame.with_columns({"team": column}))
 
 
 def compile_filter(rules: CompiledRuleSet, text: str, path: str) -> Condition | None:

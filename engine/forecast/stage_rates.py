@@ -117,7 +117,7 @@ def stage_win_rates(
         )
     open_idx = _open_stages(rules)
     n_stages = open_idx.size
-    code, keys = group_codes(history, segment_by)
+    code, keys = group_codes(history, segment_by, rules.team_of)
     # A deal's segment: its values on its last row.
     last_row = (
         np.r_[history.first_row[1:] - 1, history.deal.size - 1] if history.n_deals else closed

@@ -575,11 +575,6 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             )
     elif raw_rates is not None:
         _shape(_SECTION_TYPES["win_rates"], raw_rates, doc, "win_rates", out)
-    if win_rates is not None:
-        for i, name in enumerate(win_rates.segment_by):
-            if name not in schema or schema[name].type is not FieldType.STRING:
-                out.append(doc.violation(f"win_rates.segment_by[{i}]", "UNKNOWN_FIELD",
-                                         f"{name!r} is not a text field to segment by"))  # fmt: skip
     table_ids: dict[str, int] = {}
     for i, table in tables:
         p = join_path("win_rates.overrides", i)
@@ -613,6 +608,11 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         except RuleSetInvalidError as exc:
             out.extend(exc.violations)
     team_of = _compile_hierarchy(sections["hierarchy"], schema, doc, out) if fields_ok else {}
+    for i, name in enumerate(win_rates.segment_by if win_rates is not None else []):
+        is_text = name in schema and schema[name].type is FieldType.STRING
+        if not is_text and not (name == "team" and team_of):
+            out.append(doc.violation(f"win_rates.segment_by[{i}]", "UNKNOWN_FIELD",
+                                     f"{name!r} is not a text field to segment by"))  # fmt: skip
     targets = _compile_targets(data.get("targets"), schema, bool(team_of), doc, out)
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:

@@ -124,7 +124,8 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
         problems = [
             Violation(f"segment_by[{i}]", 0, 0, "UNKNOWN_FIELD", f"{name!r} is not a text field")
             for i, name in enumerate(request.segment_by)
-            if name not in rules.schema or rules.schema[name].type is not FieldType.STRING
+            if not (name == "team" and rules.team_of)
+            and (name not in rules.schema or rules.schema[name].type is not FieldType.STRING)
         ]
         if problems:
             raise InvalidArgumentError("cannot segment by these fields", reason="INVALID_SEGMENTS",

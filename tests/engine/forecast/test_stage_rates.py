@@ -96,3 +96,11 @@ def test_the_generators_rates_are_recovered() -> None:
     assert ((r.low[0] <= [0.1, 0.3, 0.5, 0.8]) & (r.high[0] >= [0.1, 0.3, 0.5, 0.8])).sum() >= 3
     f = stage_flow(history, RULES)
     assert f.conversion == pytest.approx(ADVANCE, abs=0.05)
+
+
+def test_segments_by_team_follow_the_owners() -> None:
+    rows = [{**r, "owner": "li.wei" if r["deal_id"] in ("a", "b") else "wang.fang"} for r in ROWS]
+    r = stage_win_rates(history_from_records(rows, RULES), RULES, ["team"], min_deals=1)
+    assert r.segments == [(), ("north_key_accounts",), ("south_enterprise",)]
+    north = r.segments.index(("north_key_accounts",))
+    assert r.deals[north].tolist() == [2, 2, 1, 1]  # a (won) and b (lost at needs confirmed)
