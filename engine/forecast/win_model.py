@@ -36,7 +36,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -198,10 +198,25 @@ def feature_matrix(
 ISOTONIC_MIN_DEALS = 5_000
 
 
-def build_pipeline(features: Sequence[Feature], seed: int, n_deals: int, folds: int = 3) -> Any:
-    """The unfitted model: gradient boosting (categorical features native, mildly regularised)
-    under calibration from stratified out-of-fold predictions: isotonic with enough deals, a
-    sigmoid below ``ISOTONIC_MIN_DEALS``."""
+def _folds(y: np.ndarray, groups: np.ndarray | None, n_splits: int, seed: int) -> Any:
+    """Stratified folds; with ``groups`` (deal ids), a deal's rows never straddle two folds."""
+    if groups is None:
+        return StratifiedKFold(n_splits, shuffle=True, random_state=seed)
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(y.size), y, groups))
+
+
+def build_pipeline(
+    features: Sequence[Feature],
+    seed: int,
+    y: np.ndarray,
+    groups: np.ndarray | None = None,
+    folds: int = 3,
+) -> Any:
+    """The unfitted model for outcomes ``y``: gradient boosting (categorical features native,
+    mildly regularised) under calibration from stratified out-of-fold predictions (folds keep a
+    deal's rows together when ``groups`` are given): isotonic with enough deals, a sigmoid below
+    ``ISOTONIC_MIN_DEALS``."""
     boost = HistGradientBoostingClassifier(
         categorical_features=[f.kind == "categorical" for f in features],
         # Few, strong trees: scoring costs one pass per tree. On the IBM data 40 trees at 0.4 give
@@ -216,8 +231,8 @@ def build_pipeline(features: Sequence[Feature], seed: int, n_deals: int, folds: 
     # refit on all the data, so scoring runs one set of trees, not one per fold.
     return CalibratedClassifierCV(
         boost,
-        method="isotonic" if n_deals >= ISOTONIC_MIN_DEALS else "sigmoid",
-        cv=StratifiedKFold(folds, shuffle=True, random_state=seed),
+        method="isotonic" if y.size >= ISOTONIC_MIN_DEALS else "sigmoid",
+        cv=_folds(y, groups, folds, seed),
         ensemble=False,
     )
 
@@ -307,6 +322,21 @@ def _check(y: np.ndarray) -> None:
         )
 
 
+def held_out_split(
+    y: np.ndarray, groups: np.ndarray | None, test_size: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Training and held-out row indices, stratified by outcome; rows of one group (a deal seen
+    at several stages) land on the same side."""
+    index = np.arange(y.size)
+    if groups is None:
+        train, test = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
+        return train, test
+    n_splits = max(2, round(1 / test_size))
+    splitter = StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed)
+    train, test = next(splitter.split(index, y, groups))
+    return train, test
+
+
 def train_model(
     columns: Mapping[str, Sequence[Any]],
     won: Sequence[bool] | np.ndarray,
@@ -316,12 +346,18 @@ def train_model(
     now: dt.datetime,
     test_size: float = 0.2,
     baselines: Mapping[str, np.ndarray] | None = None,
+    groups: Sequence[Any] | np.ndarray | None = None,
+    rate_by: str | None = None,
 ) -> TrainedModel:
     """Train on a stratified share of the deals, evaluate on the rest, then refit on all.
 
     ``baselines`` maps a name to per-deal probabilities of another method (the stage rates, say);
     they are scored on the same held-out deals, beside two built in: the training share's base
-    rate, and a logistic regression on the same features.
+    rate, and a logistic regression on the same features. With ``rate_by`` (a categorical column,
+    the stage), also the rate per value learned on the training share (``historical_rate_by_<col>``).
+
+    Rows that belong together (one deal seen at several stages) carry the same ``groups`` value;
+    the held-out share and the calibration folds then never split a deal.
     Raises TOO_FEW_DEALS / SINGLE_CLASS (FAILED_PRECONDITION) and INVALID_FEATURES.
     """
     y = np.asarray(won, dtype=np.int64)
@@ -329,14 +365,21 @@ def train_model(
     cats = learn_categories(columns, features)
     table = feature_matrix(columns, features, cats)
     _check(y)
-    index = np.arange(y.size)
-    train, test = train_test_split(index, test_size=test_size, stratify=y, random_state=seed)
-    held = build_pipeline(features, seed, train.size).fit(table[train], y[train])
+    group = None if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    train, test = held_out_split(y, group, test_size, seed)
+    sub = None if group is None else group[train]
+    held = build_pipeline(features, seed, y[train], sub).fit(table[train], y[train])
     p_test = held.predict_proba(table[test])[:, 1]
     base_rate = float(y[train].mean())
     scored = {"base_rate": metrics(y[test], np.full(test.size, base_rate))}
     logistic = _logistic_baseline(features, seed).fit(table[train], y[train])
     scored["logistic_regression"] = metrics(y[test], logistic.predict_proba(table[test])[:, 1])
+    if rate_by is not None:
+        codes, _ = as_codes(columns[rate_by])
+        won = np.bincount(codes[train] + 1, weights=y[train], minlength=codes.max() + 2)
+        seen = np.bincount(codes[train] + 1, minlength=codes.max() + 2)
+        rate = np.where(seen > 0, won / np.maximum(seen, 1), base_rate)
+        scored[f"historical_rate_by_{rate_by}"] = metrics(y[test], rate[codes[test] + 1])
     for name, p in (baselines or {}).items():
         scored[name] = metrics(y[test], np.asarray(p, dtype=np.float64)[test])
     warnings = []
@@ -345,7 +388,7 @@ def train_model(
         if auc >= LEAKAGE_AUC:
             warnings.append(f"LEAKAGE_SUSPECTED: {f.name} alone separates the outcomes "
                             f"(AUC {auc:.3f}); is it known before the deal closes?")  # fmt: skip
-    final = build_pipeline(features, seed, y.size).fit(table, y)
+    final = build_pipeline(features, seed, y, group).fit(table, y)
     card = ModelCard(
         trained_at=now,
         data_sha256=data_hash(table, y),
@@ -428,7 +471,8 @@ def history_samples(
     """Training rows from histories: each closed deal as it was when it entered each open stage
     (what a scorer would have seen then), with the deal's outcome.
 
-    Columns: ``stage``, ``amount`` (major units), ``age_days`` (since the deal was created),
+    Columns: ``deal_id`` (to keep a deal's rows together when splitting), ``stage``, ``amount``
+    (major units), ``age_days`` (since the deal was created),
     ``days_to_close`` (to the expected close date then; NaN without one), and ``fields`` (text or
     numbers, from the rows as recorded).
     """
@@ -442,6 +486,7 @@ def history_samples(
     close = history.close_day[rows]
     exponent = 10.0 ** -CURRENCY_EXPONENTS.get(history.currency, 2)
     columns: dict[str, Any] = {
+        "deal_id": history.deal[rows],
         "stage": [rules.stage_ids[s] for s in history.stage[rows].tolist()],
         "amount": history.amount_minor[rows] * exponent,
         "age_days": (history.day[rows] - created).astype(np.float64),
@@ -469,6 +514,7 @@ __all__ = [
     "as_codes",
     "build_pipeline",
     "feature_matrix",
+    "held_out_split",
     "history_samples",
     "learn_categories",
     "metrics",

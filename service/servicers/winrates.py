@@ -92,13 +92,15 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
             # The configured stage rates, scored on the same held-out deals as the model.
             stage = np.array([rules.stage_index[s] for s in columns["stage"]], dtype=np.int64)
             baselines = {"configured_stage_rates": rules.stage_rate_ppm[stage] / 1_000_000}
+            groups, rate_by = columns["deal_id"], "stage"
         else:
             columns, won, defaults = closed_deal_columns(deals, rules)
-            baselines = {}
+            baselines, groups, rate_by = {}, None, None
         features = features_from_proto(first.features) or defaults
         now = self.clock()
         trained = train_model(columns, won, features, seed=int(first.seed), now=now,
-                              test_size=first.test_size or 0.2, baselines=baselines)  # fmt: skip
+                              test_size=first.test_size or 0.2, baselines=baselines,
+                              groups=groups, rate_by=rate_by)  # fmt: skip
         version = self.models.add(first.rule_set, card_to_json(trained.card),
                                   trained.card.data_sha256, model_to_bytes(trained.pipeline),
                                   now)  # fmt: skip

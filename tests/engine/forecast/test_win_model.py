@@ -103,3 +103,16 @@ def test_a_leaking_feature_is_reported() -> None:
     trained = train_model(leak, SAMPLE.won, [*HONEST_FEATURES, Feature("days_to_close", "numeric")],
                           seed=0, now=NOW)  # fmt: skip
     assert any(w.startswith("LEAKAGE_SUSPECTED: days_to_close") for w in trained.card.warnings)
+
+
+def test_the_held_out_split_keeps_each_deal_on_one_side() -> None:
+    from engine.forecast.win_model import held_out_split
+
+    rng = np.random.default_rng(4)
+    groups = np.repeat(np.arange(300), rng.integers(1, 5, 300))
+    y = (rng.random(300) < 0.3)[groups].astype(np.int64)  # one outcome per deal
+    train, test = held_out_split(y, groups, 0.2, seed=1)
+    assert not set(groups[train]) & set(groups[test])
+    assert sorted(np.r_[train, test].tolist()) == list(range(y.size))
+    assert 0.1 < test.size / y.size < 0.3
+    assert abs(y[test].mean() - y.mean()) < 0.1

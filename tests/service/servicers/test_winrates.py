@@ -119,7 +119,8 @@ def test_train_from_the_store_and_stage_rates(
     # The stage is what the history teaches: far better than the base rate.
     assert trained.report.model.roc_auc > 0.7
     baselines = {b.name: b.metrics for b in trained.report.baselines}
-    assert set(baselines) == {"base_rate", "logistic_regression", "configured_stage_rates"}
+    assert set(baselines) == {"base_rate", "logistic_regression", "configured_stage_rates",
+                              "historical_rate_by_stage"}  # fmt: skip
     assert baselines["configured_stage_rates"].deals == trained.report.test_deals
     rates = stub.GetStageWinRates(
         winrates_pb2.GetStageWinRatesRequest(rule_set="default", segment_by=["region"])
