@@ -63,6 +63,8 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
     win_prob: list[Any] = []
     category: list[str | None] = []
     close_date: list[Any] = []
+    created_date: list[Any] = []
+    stage_entered_date: list[Any] = []
     owner: list[str | None] = []
     region: list[str | None] = []
     product_line: list[str | None] = []
@@ -77,6 +79,8 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
         win_prob.append(d.win_prob or None)
         category.append(CATEGORY_NAMES.get(d.category))
         close_date.append(d.close_date or None)
+        created_date.append(d.created_date or None)
+        stage_entered_date.append(d.stage_entered_date or None)
         owner.append(d.owner)
         region.append(d.region)
         product_line.append(d.product_line)
@@ -96,6 +100,8 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
         win_prob=win_prob,
         category=category,
         close_date=close_date,
+        created_date=created_date,
+        stage_entered_date=stage_entered_date,
         owner=owner,
         region=region,
         product_line=product_line,

@@ -117,6 +117,7 @@ def card_to_json(card: ModelCard) -> str:
             ],
             "warnings": list(card.warnings),
             "categories": {k: list(v) for k, v in card.categories.items()},
+            "booster": card.booster,
         },
         sort_keys=True,
     )
@@ -140,6 +141,7 @@ def card_from_json(text: str) -> ModelCard:
         reliability=tuple(ReliabilityBin(*b) for b in d["reliability"]),
         warnings=tuple(d["warnings"]),
         categories={k: tuple(v) for k, v in d["categories"].items()},
+        booster=d.get("booster", "strong"),
     )
 
 
@@ -171,6 +173,7 @@ def card_to_proto(card: ModelCard, rule_set: str, version: int) -> winrates_pb2.
             for k, v in card.baselines.items()
         ],
         warnings=list(card.warnings),
+        booster=card.booster,
     )
     for b in card.reliability:
         bin_ = report.reliability.add(low=b.low, high=b.high, deals=b.deals)

@@ -54,6 +54,7 @@ class LearnedSources:
         fields = [("owner" if f == "team" else f) for f in source.segment_by]
         if source.source in ("model", "blend"):
             fields += [f.name for f in self._model(name, rules)[1].card.features]
+            fields += ["close_date", "created_date", "stage_entered_date"]
         return fields
 
     def _model(self, name: str, rules: CompiledRuleSet) -> tuple[int, TrainedModel]:

@@ -65,6 +65,8 @@ class DealInput:
     product_line: list[str | None] = field(default_factory=list)
     customer_tier: list[str | None] = field(default_factory=list)
     source: list[str | None] = field(default_factory=list)
+    created_date: list[dt.date | str | None] = field(default_factory=list)
+    stage_entered_date: list[dt.date | str | None] = field(default_factory=list)
     attributes: dict[str, list[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -472,6 +474,14 @@ def build_deal_batch(
     # strings only when a rule reads them or the caller asks, since they need no checking.
     used = rules.fields_used
     skip_unused = n <= SMALL_BATCH
+    for name in ("created_date", "stage_entered_date"):
+        values = getattr(deals, name)
+        given = len(values) > values.count(None)
+        if (skip_unused or not given) and name not in used and name not in keep_fields:
+            continue
+        columns[name] = _typed_column(
+            _pad(values, n), FieldType.DATE, 0, True, name, "INVALID_DATE", fail
+        )
     text_fields = ("owner", "region", "product_line", "customer_tier", "source")
     for name in text_fields:
         if skip_unused and name != "owner" and name not in used and name not in keep_fields:

@@ -6,9 +6,11 @@ for :func:`~engine.forecast.scoring.score_deals`.
   history does not know gets the global rate).
 * **model**: the model's probability from the deal's fields as the frame holds them (text columns
   translate once per distinct value; a feature the deals do not carry is missing, which the
-  booster handles). ``days_to_close`` is counted from the as-of day.
+  booster handles). ``days_to_close``, ``age_days`` and ``days_in_stage`` are counted from the
+  as-of day to the deal's close, created and stage-entered dates.
 * **blend**: the model where every categorical value of the deal was seen in its training (the
-  model knows deals like it), the historical rate elsewhere.
+  model knows deals like it), the historical rate elsewhere; and the historical rate everywhere
+  when the model did not beat the stage rates on its held-out deals (its card says so).
 
 All of it is a few array operations per feature or segment field, never a loop over deals.
 """
@@ -65,10 +67,14 @@ def model_columns(batch: DealBatch, model: TrainedModel, as_of_day: int) -> dict
     """The model's features from a batch's frame: text columns as codes, numbers as floats."""
     out: dict[str, Any] = {}
     n = batch.n_deals
+    # Day counts the model reads, from the date field they count from (forward or back).
+    spans = {"days_to_close": ("close_date", 1.0), "age_days": ("created_date", -1.0),
+             "days_in_stage": ("stage_entered_date", -1.0)}  # fmt: skip
     for f in model.card.features:
-        if f.name == "days_to_close" and "close_date" in batch.frame:
-            col = batch.frame["close_date"]
-            days = col.values.astype(np.float64) - as_of_day
+        if f.name in spans and spans[f.name][0] in batch.frame:
+            name, sign = spans[f.name]
+            col = batch.frame[name]
+            days = sign * (col.values.astype(np.float64) - as_of_day)
             out[f.name] = np.where(col.null, np.nan, days) if col.null is not None else days
         elif f.name in batch.frame:
             col = batch.frame[f.name]
@@ -103,6 +109,12 @@ def known_to_model(model: TrainedModel, columns: dict[str, Any]) -> np.ndarray:
     return known
 
 
+def model_beats_stage_rates(model: TrainedModel) -> bool:
+    """Whether the model's held-out log loss beats every stage-rate baseline in its card."""
+    stage = [m for name, m in model.card.baselines.items() if "stage" in name]
+    return all(model.card.model.log_loss <= m.log_loss for m in stage)
+
+
 def learned_rates(
     source: str,
     rules: CompiledRuleSet,
@@ -127,10 +139,16 @@ def learned_rates(
     model_ppm = np.where(open_, np.rint(p * _PPM).astype(np.int64), -1)
     if source == "model":
         return LearnedRates(model_ppm, np.full(n, ProbSource.MODEL, dtype=np.int8))
-    use_model = known_to_model(model, columns)
+    use_model = known_to_model(model, columns) & model_beats_stage_rates(model)
     win = np.where(use_model, model_ppm, hist)
     src = np.where(use_model, ProbSource.MODEL, ProbSource.HISTORICAL).astype(np.int8)
     return LearnedRates(win, src)
 
 
-__all__ = ["historical_ppm", "known_to_model", "learned_rates", "model_columns"]
+__all__ = [
+    "historical_ppm",
+    "known_to_model",
+    "learned_rates",
+    "model_beats_stage_rates",
+    "model_columns",
+]

@@ -24,6 +24,8 @@ BUILTIN_FIELDS: dict[str, FieldSpec] = {
     "customer_tier": FieldSpec(FieldType.STRING),
     "source": FieldSpec(FieldType.STRING),
     "close_date": FieldSpec(FieldType.DATE),
+    "created_date": FieldSpec(FieldType.DATE),
+    "stage_entered_date": FieldSpec(FieldType.DATE),
 }
 
 #: Fields available to the ``categories`` table only: they exist once win rates are known.

@@ -115,7 +115,8 @@ class WinRates(Model):
     histories, per ``segment_by`` segment (shrunk toward the global rate by ``prior_strength``
     deals; segments under ``min_deals`` use the global rate). ``model``: the probability of the
     rule set's win-probability model (``model_version``; 0: the latest). ``blend``: the model
-    where every category of the deal was seen in its training, the historical rate elsewhere.
+    where every category of the deal was seen in its training and the model beat the stage rates
+    on its held-out deals, the historical rate elsewhere.
     """
 
     source: Literal["configured", "historical", "model", "blend"] = "configured"

@@ -57,7 +57,7 @@ class AttributeValue(_message.Message):
     def __init__(self, string_value: _Optional[str] = ..., int_value: _Optional[int] = ..., decimal_value: _Optional[str] = ..., bool_value: _Optional[bool] = ..., date_value: _Optional[str] = ...) -> None: ...
 
 class Deal(_message.Message):
-    __slots__ = ("id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner", "region", "product_line", "customer_tier", "source", "attributes", "team")
+    __slots__ = ("id", "amount_minor", "currency", "stage", "win_prob", "category", "close_date", "owner", "region", "product_line", "customer_tier", "source", "attributes", "team", "created_date", "stage_entered_date")
     class AttributesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,8 @@ class Deal(_message.Message):
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTES_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
+    CREATED_DATE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_ENTERED_DATE_FIELD_NUMBER: _ClassVar[int]
     id: str
     amount_minor: int
     currency: str
@@ -93,7 +95,9 @@ class Deal(_message.Message):
     source: str
     attributes: _containers.MessageMap[str, AttributeValue]
     team: _containers.RepeatedCompositeFieldContainer[TeamMember]
-    def __init__(self, id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., stage: _Optional[str] = ..., win_prob: _Optional[str] = ..., category: _Optional[_Union[Category, str]] = ..., close_date: _Optional[str] = ..., owner: _Optional[str] = ..., region: _Optional[str] = ..., product_line: _Optional[str] = ..., customer_tier: _Optional[str] = ..., source: _Optional[str] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., team: _Optional[_Iterable[_Union[TeamMember, _Mapping]]] = ...) -> None: ...
+    created_date: str
+    stage_entered_date: str
+    def __init__(self, id: _Optional[str] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., stage: _Optional[str] = ..., win_prob: _Optional[str] = ..., category: _Optional[_Union[Category, str]] = ..., close_date: _Optional[str] = ..., owner: _Optional[str] = ..., region: _Optional[str] = ..., product_line: _Optional[str] = ..., customer_tier: _Optional[str] = ..., source: _Optional[str] = ..., attributes: _Optional[_Mapping[str, AttributeValue]] = ..., team: _Optional[_Iterable[_Union[TeamMember, _Mapping]]] = ..., created_date: _Optional[str] = ..., stage_entered_date: _Optional[str] = ...) -> None: ...
 
 class TeamMember(_message.Message):
     __slots__ = ("person", "role", "split", "ratio", "amount_minor")

@@ -98,7 +98,7 @@ class ReliabilityBin(_message.Message):
     def __init__(self, low: _Optional[float] = ..., high: _Optional[float] = ..., deals: _Optional[int] = ..., mean_predicted: _Optional[float] = ..., observed: _Optional[float] = ...) -> None: ...
 
 class ModelReport(_message.Message):
-    __slots__ = ("rule_set", "version", "trained_at", "data_sha256", "features", "train_deals", "test_deals", "seed", "model", "baselines", "reliability", "warnings")
+    __slots__ = ("rule_set", "version", "trained_at", "data_sha256", "features", "train_deals", "test_deals", "seed", "model", "baselines", "reliability", "warnings", "booster")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     TRAINED_AT_FIELD_NUMBER: _ClassVar[int]
@@ -111,6 +111,7 @@ class ModelReport(_message.Message):
     BASELINES_FIELD_NUMBER: _ClassVar[int]
     RELIABILITY_FIELD_NUMBER: _ClassVar[int]
     WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    BOOSTER_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     version: int
     trained_at: _timestamp_pb2.Timestamp
@@ -123,7 +124,8 @@ class ModelReport(_message.Message):
     baselines: _containers.RepeatedCompositeFieldContainer[NamedMetrics]
     reliability: _containers.RepeatedCompositeFieldContainer[ReliabilityBin]
     warnings: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, rule_set: _Optional[str] = ..., version: _Optional[int] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_sha256: _Optional[str] = ..., features: _Optional[_Iterable[_Union[ModelFeature, _Mapping]]] = ..., train_deals: _Optional[int] = ..., test_deals: _Optional[int] = ..., seed: _Optional[int] = ..., model: _Optional[_Union[ProbabilityMetrics, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[NamedMetrics, _Mapping]]] = ..., reliability: _Optional[_Iterable[_Union[ReliabilityBin, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ...) -> None: ...
+    booster: str
+    def __init__(self, rule_set: _Optional[str] = ..., version: _Optional[int] = ..., trained_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., data_sha256: _Optional[str] = ..., features: _Optional[_Iterable[_Union[ModelFeature, _Mapping]]] = ..., train_deals: _Optional[int] = ..., test_deals: _Optional[int] = ..., seed: _Optional[int] = ..., model: _Optional[_Union[ProbabilityMetrics, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[NamedMetrics, _Mapping]]] = ..., reliability: _Optional[_Iterable[_Union[ReliabilityBin, _Mapping]]] = ..., warnings: _Optional[_Iterable[str]] = ..., booster: _Optional[str] = ...) -> None: ...
 
 class GetStageWinRatesRequest(_message.Message):
     __slots__ = ("rule_set", "revision", "history", "segment_by", "prior_strength", "min_deals")

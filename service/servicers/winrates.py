@@ -86,9 +86,20 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
         if first.from_store:
             history, _ = load_history(self.ledger, first.rule_set, rules, [],
                                       self.max_batch_deals)  # fmt: skip
-            columns, won = history_samples(history, rules, _HISTORY_TEXT)
+            declared = [
+                n for n in rules.document.fields if rules.schema[n].type is not FieldType.DATE
+            ]
+            columns, won = history_samples(history, rules, [*_HISTORY_TEXT, *declared])
             defaults = [*HISTORY_FEATURES, Feature("amount", "numeric")]
             defaults += [Feature(n, "categorical") for n in _HISTORY_TEXT if any(columns[n])]
+            for n in declared:  # declared attributes the histories carry
+                if any(v is not None for v in columns[n]):
+                    numeric = rules.schema[n].type in (FieldType.INT, FieldType.DECIMAL)
+                    kind = "numeric" if numeric else "categorical"
+                    if kind == "numeric":
+                        columns[n] = np.array([np.nan if v is None else float(v)
+                                               for v in columns[n]])  # fmt: skip
+                    defaults.append(Feature(n, kind))  # type: ignore[arg-type]
             # The configured stage rates, scored on the same held-out deals as the model.
             stage = np.array([rules.stage_index[s] for s in columns["stage"]], dtype=np.int64)
             baselines = {"configured_stage_rates": rules.stage_rate_ppm[stage] / 1_000_000}
