@@ -1,6 +1,6 @@
 """``quotient import ibm-win-loss`` and ``quotient evaluate``: the public win/loss data as deals, and
 a reproducible evaluation of the win-probability model against its baselines on it. Through a
-server: ``quotient train`` (a deals CSV streamed in chunks, or the store's history),
+server: ``quotient train`` (a deals CSV or Arrow file streamed in chunks, or the store's history),
 ``quotient model-report`` and ``quotient stage-rates``.
 
 ``evaluate`` trains the calibrated model on a stratified split (``--seed``) twice: on the columns
@@ -28,6 +28,14 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     data = read_ibm_win_loss(Path(args.data))
     rows = deal_rows(data)
+    if args.out and args.out.endswith((".arrow", ".feather")):
+        import pyarrow as pa
+        from pyarrow import feather
+
+        feather.write_feather(pa.Table.from_pylist(rows), args.out)
+        print(f"{len(rows)} deals ({int(data.won.sum())} won) written to {args.out}",
+              file=sys.stderr)  # fmt: skip
+        return 0
     out = open(args.out, "w", encoding="utf-8", newline="") if args.out else sys.stdout  # noqa: SIM115
     try:
         writer = csv.DictWriter(out, fieldnames=list(rows[0]) if rows else ["id"])
@@ -136,30 +144,51 @@ def cmd_train(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         features.append(winrates_pb2.ModelFeature(name=name, kind=kinds[kind]))
     settings = winrates_pb2.TrainWinRateModelRequest(
         rule_set=args.rule_set, features=features, seed=args.seed, test_size=args.test_size,
-        from_store=args.csv is None,
+        from_store=args.csv is None and args.arrow is None,
     )  # fmt: skip
 
+    def records() -> Iterator[tuple[str, dict[str, Any]]]:
+        """(where, record) of every deal in the upload, read lazily."""
+        if args.arrow:
+            import pyarrow as pa
+
+            with pa.memory_map(args.arrow) as source:
+                reader = pa.ipc.open_file(source)
+                row = 0
+                for b in range(reader.num_record_batches):
+                    for rec in reader.get_batch(b).to_pylist():
+                        row += 1
+                        yield f"{args.arrow}: row {row}", {k: v for k, v in rec.items()
+                                                           if v is not None}  # fmt: skip
+            return
+        with open(args.csv, encoding="utf-8", newline="") as handle:
+            for n, rec in enumerate(_csv_records(csv.DictReader(handle)), 2):
+                yield (
+                    f"{args.csv}:{n}",
+                    {
+                        k: (v if k in ("id", "stage", "currency") else _number_or_text(v))
+                        for k, v in rec.items()
+                    },
+                )
+
     def requests() -> Iterator[Any]:
-        if args.csv is None:
+        if args.csv is None and args.arrow is None:
             yield settings
             return
         first = True
         chunk: list[Any] = []
-        with open(args.csv, encoding="utf-8", newline="") as handle:
-            for n, rec in enumerate(_csv_records(csv.DictReader(handle)), 2):
-                rec = {k: (v if k in ("id", "stage", "currency") else _number_or_text(v))
-                       for k, v in rec.items()}  # fmt: skip
-                try:
-                    chunk.append(deal_message(rec, types_pb2))
-                except (ValueError, TypeError) as exc:
-                    raise SystemExit(f"{args.csv}:{n}: {exc}") from None
-                if len(chunk) == CHUNK:
-                    message = winrates_pb2.TrainWinRateModelRequest(deals=chunk)
-                    if first:
-                        message.MergeFrom(settings)
-                        first = False
-                    yield message
-                    chunk = []
+        for where, rec in records():
+            try:
+                chunk.append(deal_message(rec, types_pb2))
+            except (ValueError, TypeError) as exc:
+                raise SystemExit(f"{where}: {exc}") from None
+            if len(chunk) == CHUNK:
+                message = winrates_pb2.TrainWinRateModelRequest(deals=chunk)
+                if first:
+                    message.MergeFrom(settings)
+                    first = False
+                yield message
+                chunk = []
         message = winrates_pb2.TrainWinRateModelRequest(deals=chunk)
         if first:
             message.MergeFrom(settings)
@@ -230,7 +259,9 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p = sub.add_parser("import", help="turn a public data set into deals (a CSV of deals)")
     p.add_argument("dataset", choices=["ibm-win-loss"])
     p.add_argument("--data", required=True, help="the data set's file")
-    p.add_argument("--out", help="deals CSV to write (default: standard output)")
+    p.add_argument(
+        "--out", help="deals to write: CSV, or Arrow with .arrow/.feather (default: stdout, CSV)"
+    )
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("evaluate", help="evaluate the win-probability model on the IBM data")
@@ -241,7 +272,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("train", help="train the rule set's win-probability model (server)")
-    p.add_argument("--csv", help="closed deals (stage won or lost); default: the store's history")
+    upload = p.add_mutually_exclusive_group()
+    upload.add_argument(
+        "--csv", help="closed deals (stage won or lost); default: the store's history"
+    )
+    upload.add_argument("--arrow", help="the same as an Arrow IPC (Feather) file")
     p.add_argument("--feature", action="append", help="NAME:categorical or NAME:numeric")
     p.add_argument("--rule-set", default="default")
     p.add_argument("--seed", type=int, default=0)

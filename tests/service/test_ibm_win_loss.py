@@ -119,3 +119,19 @@ def test_train_and_report_through_a_server(
                         "source"]  # fmt: skip
     assert lines[1][:2] == ["(all)", "initial_contact"] and int(lines[1][2]) > 900
     assert flow.splitlines()[0].startswith("stage\tcompleted_stays")
+
+
+def test_an_arrow_upload_trains_on_the_same_data_as_the_csv(
+    app: Quotient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    as_csv, as_arrow = tmp_path / "deals.csv", tmp_path / "deals.arrow"
+    assert main(["import", "ibm-win-loss", "--data", str(SAMPLE), "--out", str(as_csv)]) == 0
+    assert main(["import", "ibm-win-loss", "--data", str(SAMPLE), "--out", str(as_arrow)]) == 0
+    capsys.readouterr()
+    assert main(["train", "--csv", str(as_csv), *server]) == 0
+    from_csv = capsys.readouterr().out.splitlines()[0]
+    assert main(["train", "--arrow", str(as_arrow), *server]) == 0
+    from_arrow = capsys.readouterr().out.splitlines()[0]
+    # The same deals give the same training data: the hash on the first line agrees.
+    assert "version 2," in from_arrow and from_csv.split("data ")[1] == from_arrow.split("data ")[1]
