@@ -1,0 +1,1 @@
+"""Commission: plans turn credited bases into pay (tiers, accelerators, caps, clawbacks)."""
