@@ -1,0 +1,96 @@
+"""A plan's pay for a period, for many people at once: threshold, tiers, caps.
+
+The period's credited base of each person (bookings: credited won amounts, in minor units) and
+their target give the attainment (base / target; no target, no attainment: flagged, never a
+division by zero). Then, in order:
+
+1. **threshold**: below it (in the tier table's basis: an amount, or an attainment) nothing is
+   paid;
+2. **tiers** (:mod:`engine.commission.tiers`): the pay of the base;
+3. **caps**: the pay is limited to ``cap_per_period_minor`` and to ``cap_target_incentive_multiple``
+   times the person's target incentive (on-target variable pay), whichever is lower.
+
+Every step is an array operation over people. Results keep what each step did (the tier lines
+before the cap, the cap that bit) so a statement can explain every figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import numpy as np
+
+from engine.commission.tiers import TierBasis, TierPay, TierTable, tier_pay
+
+_PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class PlanSpec:
+    """A compiled plan: its tiers and limits (amounts in minor units, ratios as decimals)."""
+
+    id: str
+    tiers: TierTable
+    threshold: Decimal = Decimal(0)  # in the tiers' basis: minor units or attainment ratio
+    cap_per_period_minor: int | None = None
+    cap_target_incentive_multiple: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PlanPay:
+    """Per person: attainment (ppm, -1 without a target), the tier pay before limits, what the
+    threshold and the caps did, and the pay."""
+
+    attainment_ppm: np.ndarray
+    tiers: TierPay
+    below_threshold: np.ndarray
+    cap_minor: np.ndarray  # the binding cap, -1 where none applies
+    capped: np.ndarray
+    pay_minor: np.ndarray
+
+
+def plan_pay(
+    plan: PlanSpec,
+    base_minor: np.ndarray,
+    target_minor: np.ndarray,
+    target_incentive_minor: np.ndarray | None = None,
+) -> PlanPay:
+    """The period's pay of each person under ``plan`` (see the module)."""
+    base = np.asarray(base_minor, dtype=np.int64)
+    target = np.asarray(target_minor, dtype=np.int64)
+    n = base.shape[0]
+    has_target = target > 0
+    # Attainment in ppm, floor (it only selects thresholds and is reported; pay uses exact bounds).
+    attainment = np.where(has_target, base * _PPM // np.maximum(target, 1), -1)
+    tiers = tier_pay(plan.tiers, base, target)
+    if plan.tiers.basis is TierBasis.ATTAINMENT:
+        threshold_ppm = int(plan.threshold.scaleb(6))
+        # base / target >= threshold, exactly: base x 10^6 >= threshold_ppm x target.
+        below = ~has_target | (base.astype(object) * _PPM < threshold_ppm * target.astype(object))
+    else:
+        below = base < int(plan.threshold)
+    below = np.asarray(below, dtype=np.bool_) & (plan.threshold > 0)
+    pay = np.where(below, 0, tiers.pay_minor)
+    cap = np.full(n, -1, dtype=np.int64)
+    if plan.cap_per_period_minor is not None:
+        cap = np.full(n, plan.cap_per_period_minor, dtype=np.int64)
+    if plan.cap_target_incentive_multiple is not None and target_incentive_minor is not None:
+        incentive = np.asarray(target_incentive_minor, dtype=np.int64)
+        multiple_ppm = int(plan.cap_target_incentive_multiple.scaleb(6))
+        exact = incentive.astype(object) * multiple_ppm // _PPM  # floor: a cap never overpays
+        by_incentive = np.where(incentive > 0, exact, -1).astype(np.int64)
+        cap = np.where((cap < 0) | ((by_incentive >= 0) & (by_incentive < cap)), by_incentive, cap)
+    capped = (cap >= 0) & (pay > cap)
+    pay = np.where(capped, cap, pay)
+    return PlanPay(
+        attainment_ppm=attainment,
+        tiers=tiers,
+        below_threshold=below,
+        cap_minor=cap,
+        capped=capped,
+        pay_minor=pay.astype(np.int64),
+    )
+
+
+__all__ = ["PlanPay", "PlanSpec", "plan_pay"]
