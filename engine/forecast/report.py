@@ -293,7 +293,7 @@ def _level_rows(
             closed_won_minor=int(r.closed_won_minor[i]),
             category_minor={c: int(r.category_minor[c][i]) for c in REPORTED},
             cumulative_minor={c: int(r.cumulative_minor[c][i]) for c in REPORTED},
-            outcome=_outcome(amount[deals], prob_ppm[deals], target, options),
+            outcome=None,  # computed once every target is known (see _with_outcomes)
             target=None,
         )
         out.append(_Pending(row, target, deals))
@@ -315,9 +315,22 @@ def _empty_row(
     """A row for a group and period without deals (it has a target, or expects bookings)."""
     zero: dict[Category, int] = dict.fromkeys(REPORTED, 0)
     empty = np.zeros(0, dtype=np.int64)
-    row = ForecastRow(group, level, period, 0, 0, 0, 0, 0, 0, zero, dict(zero),
-                      _outcome(empty, empty, target, options), None)  # fmt: skip
+    row = ForecastRow(group, level, period, 0, 0, 0, 0, 0, 0, zero, dict(zero), None, None)
     return _Pending(row, target, empty)
+
+
+def _with_outcomes(
+    rows: list[_Pending], amount: np.ndarray, prob_ppm: np.ndarray, options: DistributionOptions
+) -> list[_Pending]:
+    """Each row's outcome distribution, with its target (one computation per row)."""
+    return [
+        _Pending(
+            replace(p.row, outcome=_outcome(amount[p.deals], prob_ppm[p.deals], p.target, options)),
+            p.target,
+            p.deals,
+        )
+        for p in rows
+    ]
 
 
 def _rule_target_minor(t: RuleTarget, currency: str, fx: FxTable | None, on: dt.date) -> int:
@@ -341,8 +354,6 @@ def _with_rule_targets(
     group_by: Sequence[str],
     periods: Sequence[Period],
     rule_targets: Sequence[RuleTarget],
-    amount: np.ndarray,
-    prob_ppm: np.ndarray,
     options: DistributionOptions,
     minor_of: Callable[[RuleTarget], int],
 ) -> list[_Pending]:
@@ -369,9 +380,7 @@ def _with_rule_targets(
                 continue
             matched = True
             if p.target is None:
-                target = minor_of(t)
-                outcome = _outcome(amount[p.deals], prob_ppm[p.deals], target, options)
-                out[i] = _Pending(replace(row, outcome=outcome), target, p.deals)
+                out[i] = _Pending(row, minor_of(t), p.deals)
         if not matched and keys == set(fields):
             group = tuple(values[f] for f in fields) + ("",) * (len(group_by) - level)
             out.append(_empty_row(group, level, labels[t.period], minor_of(t), options))
@@ -539,14 +548,14 @@ def forecast_report(
         level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
         if rule_targets:
             level_rows = _with_rule_targets(level_rows, level, group_by, periods, rule_targets,
-                                            amount, prob_ppm, options, minor_of)  # fmt: skip
+                                            options, minor_of)  # fmt: skip
         if period_aware is not None:
             sums = period_aware_sums(batch, scores, period_aware.rules, period_aware.history,
                                      group_by[:level], periods, date_to_days(as_of),
                                      new_business_factor=history_factor)  # fmt: skip
             level_rows = _with_period_aware(level_rows, level, width, periods, sums, options)
         level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
-        rows += level_rows
+        rows += _with_outcomes(level_rows, amount, prob_ppm, options)
     omitted = scores.valid & (scores.category == _OMITTED)
     outside = scores.valid & ~omitted & (detail.row_of_deal < 0)
     mc = options.method is Method.MONTE_CARLO
