@@ -264,10 +264,7 @@ def _level_rows(
     width: int,
     r: Rollup,
     periods: Sequence[Period],
-    amount: np.ndarray,
-    prob_ppm: np.ndarray,
     targets: dict[tuple[tuple[str, ...], str], int],
-    options: DistributionOptions,
 ) -> list[_Pending]:
     """The rows of one level, plus empty rows for targets without deals, each with its target
     and the positions of its deals."""
@@ -301,17 +298,11 @@ def _level_rows(
         if len(group) != level:
             continue
         del targets[(group, label)]
-        out.append(_empty_row(group + pad, level, by_label[label], target, options))
+        out.append(_empty_row(group + pad, level, by_label[label], target))
     return out
 
 
-def _empty_row(
-    group: tuple[str, ...],
-    level: int,
-    period: Period,
-    target: int | None,
-    options: DistributionOptions,
-) -> _Pending:
+def _empty_row(group: tuple[str, ...], level: int, period: Period, target: int | None) -> _Pending:
     """A row for a group and period without deals (it has a target, or expects bookings)."""
     zero: dict[Category, int] = dict.fromkeys(REPORTED, 0)
     empty = np.zeros(0, dtype=np.int64)
@@ -354,7 +345,6 @@ def _with_rule_targets(
     group_by: Sequence[str],
     periods: Sequence[Period],
     rule_targets: Sequence[RuleTarget],
-    options: DistributionOptions,
     minor_of: Callable[[RuleTarget], int],
 ) -> list[_Pending]:
     """Attach the rule set's targets to the rows of a level that have none from the request.
@@ -383,7 +373,7 @@ def _with_rule_targets(
                 out[i] = _Pending(row, minor_of(t), p.deals)
         if not matched and keys == set(fields):
             group = tuple(values[f] for f in fields) + ("",) * (len(group_by) - level)
-            out.append(_empty_row(group, level, labels[t.period], minor_of(t), options))
+            out.append(_empty_row(group, level, labels[t.period], minor_of(t)))
     return out
 
 
@@ -393,7 +383,6 @@ def _with_period_aware(
     width: int,
     periods: Sequence[Period],
     sums: PeriodAwareSums,
-    options: DistributionOptions,
 ) -> list[_Pending]:
     """Fill in the period-aware figures of a level's rows, adding rows for groups that expect
     bookings in a period where none of their deals is due to close."""
@@ -404,7 +393,7 @@ def _with_period_aware(
         if key not in index and key[1] in by_label:
             index[key] = len(out)
             pad = ("",) * (width - level)
-            out.append(_empty_row(key[0] + pad, level, by_label[key[1]], None, options))
+            out.append(_empty_row(key[0] + pad, level, by_label[key[1]], None))
     for key, i in index.items():
         new = round(sums.new_minor.get(key, 0.0))
         ahead = round(sums.open_minor.get(key, 0.0)) + new
@@ -545,15 +534,15 @@ def forecast_report(
     rows: list[_Pending] = []
     for level in levels:
         r = detail if level == width else rollup(batch, scores, group_by[:level], periods)
-        level_rows = _level_rows(level, width, r, periods, amount, prob_ppm, wanted, options)
+        level_rows = _level_rows(level, width, r, periods, wanted)
         if rule_targets:
             level_rows = _with_rule_targets(level_rows, level, group_by, periods, rule_targets,
-                                            options, minor_of)  # fmt: skip
+                                            minor_of)  # fmt: skip
         if period_aware is not None:
             sums = period_aware_sums(batch, scores, period_aware.rules, period_aware.history,
                                      group_by[:level], periods, date_to_days(as_of),
                                      new_business_factor=history_factor)  # fmt: skip
-            level_rows = _with_period_aware(level_rows, level, width, periods, sums, options)
+            level_rows = _with_period_aware(level_rows, level, width, periods, sums)
         level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
         rows += _with_outcomes(level_rows, amount, prob_ppm, options)
     omitted = scores.valid & (scores.category == _OMITTED)
