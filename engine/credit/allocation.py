@@ -104,10 +104,6 @@ def allocate(
         When the parts are already in group order (group ``g`` is the run starting at
         ``starts[g]``, every group non-empty), the run starts; this skips a sort.
 
-    starts : ndarray of int64, optional
-        When the parts are already in group order (group ``g`` is the run starting at
-        ``starts[g]``, every group non-empty), the run starts; this skips a sort.
-
     Returns
     -------
     ndarray of int64, shape (n_parts,)
