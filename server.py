@@ -22,6 +22,8 @@ from grpc_reflection.v1alpha import reflection
 
 from engine.errors import NotFoundError
 from quotient.v1 import (
+    commission_pb2,
+    commission_pb2_grpc,
     credit_pb2,
     credit_pb2_grpc,
     forecast_pb2,
@@ -31,11 +33,13 @@ from quotient.v1 import (
     winrates_pb2,
     winrates_pb2_grpc,
 )
+from service.commission_runs import CommissionRuns
 from service.config import SAMPLE_RULE_SET, Config
 from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.learned import LearnedSources
 from service.repository import RuleSetRepository
+from service.servicers.commission import CommissionServicer
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
 from service.servicers.rulesets import RuleSetServicer
@@ -43,6 +47,7 @@ from service.servicers.winrates import WinRateServicer
 from service.store.sqlite import SqliteStore
 from service.store.sqlite_ledger import SqliteLedger
 from service.store.sqlite_models import SqliteModels
+from service.store.sqlite_runs import SqliteRuns
 
 LOG = logging.getLogger("quotient.server")
 
@@ -52,6 +57,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     forecast_pb2.DESCRIPTOR.services_by_name["ForecastService"].full_name,
     credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
     winrates_pb2.DESCRIPTOR.services_by_name["WinRateService"].full_name,
+    commission_pb2.DESCRIPTOR.services_by_name["CommissionService"].full_name,
 )
 
 
@@ -131,6 +137,9 @@ def start(
     winrates_pb2_grpc.add_WinRateServiceServicer_to_server(
         WinRateServicer(repository, ledger, models, clock, config.max_batch_deals),
         server,
+    )
+    commission_pb2_grpc.add_CommissionServiceServicer_to_server(
+        CommissionServicer(repository, CommissionRuns(ledger, SqliteRuns(store), clock)), server
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from engine.errors import QuotientError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DEAL_COLUMNS
+from service.cli_commission import add_commands as add_commission_commands
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
 from service.cli_winrates import add_commands as add_winrate_commands
@@ -471,6 +472,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_credit_commands(sub, _report_rpc_error)
     add_forecast_commands(sub, _report_rpc_error)
     add_winrate_commands(sub, _report_rpc_error)
+    add_commission_commands(sub, _report_rpc_error)
     return parser
 
 

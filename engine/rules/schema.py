@@ -286,6 +286,50 @@ class Targets(Model):
     items: list[TargetItem] = Field(default_factory=list)
 
 
+class PlanTierRow(Model):
+    """One tier: ``[lower, upper)`` in the tiers' basis (major units of the base, or attainment:
+    1 = 100 %); no ``upper`` for the last."""
+
+    lower: Decimal = Field(ge=0)
+    upper: Decimal | None = None
+    rate: Decimal = Field(description="exact decimal, at most 6 places; 0.05 = 5 %")
+    mode: Literal["marginal", "retroactive"] = "marginal"
+
+
+class PlanTiers(Model):
+    basis: Literal["amount", "attainment"]
+    rows: list[PlanTierRow] = Field(min_length=1)
+
+
+class PlanAssign(Model):
+    """Who the plan is for: these people and the members of these teams; empty: everyone not
+    taken by an earlier plan."""
+
+    people: list[str] = Field(default_factory=list)
+    teams: list[Name] = Field(default_factory=list)
+
+
+class PlanCap(Model):
+    per_period: Decimal | None = Field(default=None, ge=0, description="major units")
+    target_incentive_multiple: Decimal | None = Field(default=None, gt=0)
+
+
+class Plan(Model):
+    """A commission plan: who it is for, what base it pays on, its tiers and limits."""
+
+    id: Name
+    description: str | None = None
+    currency: Currency
+    assign: PlanAssign = Field(default_factory=PlanAssign)
+    base: Literal["bookings", "collections", "margin"] = "bookings"
+    split: Name | None = Field(default=None, description="split type credited; default: the "
+                               "rule set's default full split")  # fmt: skip
+    tiers: PlanTiers
+    threshold: Decimal = Field(default=Decimal(0), ge=0, description="in the tiers' basis")
+    target_incentive: Decimal | None = Field(default=None, ge=0, description="major units")
+    cap: PlanCap | None = None
+
+
 class RuleSetDocument(Model):
     """A whole rule set as authored (YAML or JSON)."""
 
@@ -302,12 +346,11 @@ class RuleSetDocument(Model):
     fx: Fx | None = None
     hierarchy: Hierarchy | None = None
     targets: Targets | None = None
-    # Declared for the sections that later capabilities fill; validation rejects them for now.
-    plans: Any = None
+    plans: list[Plan] | None = None
 
 
 #: Top-level sections that are reserved but not yet supported.
-RESERVED_SECTIONS: tuple[str, ...] = ("plans",)
+RESERVED_SECTIONS: tuple[str, ...] = ()
 
 
 def json_schema() -> dict[str, Any]:

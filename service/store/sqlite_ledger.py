@@ -277,6 +277,19 @@ class SqliteLedger:
         row = self.store.connection().execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events")
         return int(row.fetchone()[0])
 
+    def credit_totals(
+        self, rule_set: str, before: dt.datetime
+    ) -> list[tuple[str, str, str, str, int]]:
+        """Each deal's credit per (split, person, currency) from the lines of events before
+        ``before``: ``(deal_id, split, person, currency, credit_minor)``, non-zero ones, sorted."""
+        rows = self.store.connection().execute(
+            "SELECT deal_id, split, person, currency, SUM(credit_delta_minor) FROM credit_ledger "
+            "WHERE rule_set = ? AND event_time < ? GROUP BY deal_id, split, person, currency "
+            "HAVING SUM(credit_delta_minor) != 0 ORDER BY deal_id, split, person, currency",
+            (rule_set, time_text(before)),
+        )
+        return [(d, s, p, c, int(v)) for d, s, p, c, v in rows]
+
     def events(self, rule_set: str) -> list[DealEvent]:
         """Every event recorded under ``rule_set``, by deal, time and arrival."""
         rows = self.store.connection().execute(

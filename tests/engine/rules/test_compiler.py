@@ -83,7 +83,6 @@ def test_every_problem_of_every_section_is_reported() -> None:
         "UNIQUE_ROWS_OVERLAP",
         "INVALID_VALUE",
         "INVALID_HIT_POLICY",
-        "SECTION_NOT_SUPPORTED",
     } <= reasons
 
 
@@ -205,6 +204,7 @@ hierarchy:
 
 
 def test_the_targets_section(sample_text: str) -> None:
+    sample_text = sample_text[: sample_text.index("\ntargets:")]
     rules = compile_rule_set(
         sample_text
         + """
@@ -239,4 +239,39 @@ targets:
         ("targets.items[1].amount", "AMOUNT_TOO_PRECISE"),
         ("targets.items[3]", "DUPLICATE_TARGET"),
         ("targets.items[4].amount", "INVALID_VALUE"),
+    }
+
+
+def test_the_plans_section(sample_text: str) -> None:
+    rules = compile_rule_set(sample_text)
+    (plan,) = rules.plans
+    assert (plan.spec.id, plan.split, plan.currency, plan.target_incentive_minor) == (
+        "account_executive", "revenue", "CNY", 8_000_000)  # fmt: skip
+    assert plan.covers("anyone", None)
+    head = sample_text[: sample_text.index("\nplans:")]
+    bad = (
+        head
+        + """
+plans:
+  - id: a
+    currency: CNY
+    base: margin
+    split: bonus
+    assign: {teams: [nowhere]}
+    tiers: {basis: amount, rows: [{lower: 0, upper: 100, rate: 0.1}, {lower: 150, rate: 0.2}]}
+  - id: a
+    currency: CNY
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.1}]}
+    threshold: 1000
+    cap: {per_period: 50}
+"""
+    )
+    found = {(v.path, v.reason) for v in validate_rule_set(bad)}
+    assert found == {
+        ("plans[0].base", "BASE_NOT_SUPPORTED"),
+        ("plans[0].split", "UNKNOWN_SPLIT"),
+        ("plans[0].assign.teams[0]", "UNKNOWN_TEAM"),
+        ("plans[0].tiers.rows[1].lower", "TIER_GAP"),
+        ("plans[1].id", "DUPLICATE_ID"),
+        ("plans[1].cap.per_period", "CAP_BELOW_THRESHOLD"),
     }

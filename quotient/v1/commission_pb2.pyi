@@ -1,0 +1,170 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class PersonTarget(_message.Message):
+    __slots__ = ("person", "target_minor")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    person: str
+    target_minor: int
+    def __init__(self, person: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
+
+class RunCommissionRequest(_message.Message):
+    __slots__ = ("rule_set", "revision", "period", "first_date", "last_date", "as_of_date", "run_key", "dry_run", "targets")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_DATE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    TARGETS_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    period: str
+    first_date: str
+    last_date: str
+    as_of_date: str
+    run_key: str
+    dry_run: bool
+    targets: _containers.RepeatedCompositeFieldContainer[PersonTarget]
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., period: _Optional[str] = ..., first_date: _Optional[str] = ..., last_date: _Optional[str] = ..., as_of_date: _Optional[str] = ..., run_key: _Optional[str] = ..., dry_run: _Optional[bool] = ..., targets: _Optional[_Iterable[_Union[PersonTarget, _Mapping]]] = ...) -> None: ...
+
+class GetCommissionRunRequest(_message.Message):
+    __slots__ = ("run_key",)
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    run_key: str
+    def __init__(self, run_key: _Optional[str] = ...) -> None: ...
+
+class GetStatementRequest(_message.Message):
+    __slots__ = ("run_key", "person")
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    run_key: str
+    person: str
+    def __init__(self, run_key: _Optional[str] = ..., person: _Optional[str] = ...) -> None: ...
+
+class PersonPay(_message.Message):
+    __slots__ = ("person", "plan", "currency", "base_minor", "pay_minor", "flags")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    BASE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PAY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    person: str
+    plan: str
+    currency: str
+    base_minor: int
+    pay_minor: int
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, person: _Optional[str] = ..., plan: _Optional[str] = ..., currency: _Optional[str] = ..., base_minor: _Optional[int] = ..., pay_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CommissionRun(_message.Message):
+    __slots__ = ("run_key", "rule_set", "revision", "period", "first_date", "last_date", "as_of_date", "credit_sha256", "result_sha256", "created_at", "dry_run", "already_existed", "empty", "people", "total_pay_minor")
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_DATE_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    RESULT_SHA256_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    DRY_RUN_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_EXISTED_FIELD_NUMBER: _ClassVar[int]
+    EMPTY_FIELD_NUMBER: _ClassVar[int]
+    PEOPLE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PAY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    run_key: str
+    rule_set: str
+    revision: int
+    period: str
+    first_date: str
+    last_date: str
+    as_of_date: str
+    credit_sha256: str
+    result_sha256: str
+    created_at: _timestamp_pb2.Timestamp
+    dry_run: bool
+    already_existed: bool
+    empty: bool
+    people: _containers.RepeatedCompositeFieldContainer[PersonPay]
+    total_pay_minor: int
+    def __init__(self, run_key: _Optional[str] = ..., rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., period: _Optional[str] = ..., first_date: _Optional[str] = ..., last_date: _Optional[str] = ..., as_of_date: _Optional[str] = ..., credit_sha256: _Optional[str] = ..., result_sha256: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., dry_run: _Optional[bool] = ..., already_existed: _Optional[bool] = ..., empty: _Optional[bool] = ..., people: _Optional[_Iterable[_Union[PersonPay, _Mapping]]] = ..., total_pay_minor: _Optional[int] = ...) -> None: ...
+
+class StatementTier(_message.Message):
+    __slots__ = ("tier", "lower", "upper", "basis", "mode", "rate_ppm", "base_in_tier", "pay_minor")
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    MODE_FIELD_NUMBER: _ClassVar[int]
+    RATE_PPM_FIELD_NUMBER: _ClassVar[int]
+    BASE_IN_TIER_FIELD_NUMBER: _ClassVar[int]
+    PAY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    tier: int
+    lower: int
+    upper: int
+    basis: str
+    mode: str
+    rate_ppm: int
+    base_in_tier: str
+    pay_minor: int
+    def __init__(self, tier: _Optional[int] = ..., lower: _Optional[int] = ..., upper: _Optional[int] = ..., basis: _Optional[str] = ..., mode: _Optional[str] = ..., rate_ppm: _Optional[int] = ..., base_in_tier: _Optional[str] = ..., pay_minor: _Optional[int] = ...) -> None: ...
+
+class StatementAdjustment(_message.Message):
+    __slots__ = ("reason", "amount_minor")
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    amount_minor: int
+    def __init__(self, reason: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
+
+class StatementDeal(_message.Message):
+    __slots__ = ("deal_id", "credit_minor", "commission_minor")
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    deal_id: str
+    credit_minor: int
+    commission_minor: int
+    def __init__(self, deal_id: _Optional[str] = ..., credit_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ...) -> None: ...
+
+class Statement(_message.Message):
+    __slots__ = ("run_key", "person", "plan", "currency", "base_minor", "target_minor", "attainment_ppm", "tiers", "adjustments", "deals", "pay_minor", "flags")
+    RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    BASE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ATTAINMENT_PPM_FIELD_NUMBER: _ClassVar[int]
+    TIERS_FIELD_NUMBER: _ClassVar[int]
+    ADJUSTMENTS_FIELD_NUMBER: _ClassVar[int]
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    PAY_MINOR_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    run_key: str
+    person: str
+    plan: str
+    currency: str
+    base_minor: int
+    target_minor: int
+    attainment_ppm: int
+    tiers: _containers.RepeatedCompositeFieldContainer[StatementTier]
+    adjustments: _containers.RepeatedCompositeFieldContainer[StatementAdjustment]
+    deals: _containers.RepeatedCompositeFieldContainer[StatementDeal]
+    pay_minor: int
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, run_key: _Optional[str] = ..., person: _Optional[str] = ..., plan: _Optional[str] = ..., currency: _Optional[str] = ..., base_minor: _Optional[int] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[StatementTier, _Mapping]]] = ..., adjustments: _Optional[_Iterable[_Union[StatementAdjustment, _Mapping]]] = ..., deals: _Optional[_Iterable[_Union[StatementDeal, _Mapping]]] = ..., pay_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ...) -> None: ...

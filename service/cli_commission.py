@@ -1,0 +1,129 @@
+"""``quotient commission run`` and ``quotient commission statement``: commission runs through a
+server. Amounts are printed in major units of the plan's currency."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from engine.money import CURRENCY_EXPONENTS
+from service.cli_forecast import major
+from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+
+
+def _targets(items: list[str] | None) -> list[tuple[str, int]]:
+    out = []
+    for text in items or []:
+        person, _, amount = text.partition("=")
+        try:
+            out.append((person, int(Decimal(amount).scaleb(2))))
+        except ArithmeticError:
+            raise SystemExit(
+                f"quotient commission: --target {text!r}: expected PERSON=AMOUNT"
+            ) from None
+    return out
+
+
+def cmd_run(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import commission_pb2, commission_pb2_grpc
+
+    request = commission_pb2.RunCommissionRequest(
+        rule_set=args.rule_set, period=args.period, first_date=args.first, last_date=args.last,
+        as_of_date=args.as_of or "", run_key=args.run_key or "", dry_run=args.dry_run,
+        targets=[commission_pb2.PersonTarget(person=p, target_minor=t)
+                 for p, t in _targets(args.target)],
+    )  # fmt: skip
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            run = commission_pb2_grpc.CommissionServiceStub(channel).RunCommission(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    what = "dry run" if run.dry_run else f"run {run.run_key}"
+    note = " (already stored with these inputs)" if run.already_existed else ""
+    print(f"{what}{note}: {run.rule_set} revision {run.revision}, period {run.period} "
+          f"({run.first_date}..{run.last_date}) as of {run.as_of_date}; results "
+          f"{run.result_sha256[:12]}, credits {run.credit_sha256[:12]}", file=sys.stderr)  # fmt: skip
+    if run.empty:
+        print("no deal was won in the period: nothing to pay", file=sys.stderr)
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["person", "plan", "base", "pay", "currency", "flags"])
+    for p in run.people:
+        writer.writerow([p.person, p.plan or "-", major(p.base_minor, p.currency or "CNY"),
+                         major(p.pay_minor, p.currency or "CNY"), p.currency,
+                         " ".join(p.flags)])  # fmt: skip
+    return 0
+
+
+def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import commission_pb2, commission_pb2_grpc
+
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            s = commission_pb2_grpc.CommissionServiceStub(channel).GetStatement(
+                commission_pb2.GetStatementRequest(run_key=args.run_key, person=args.person)
+            )
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = s.currency or "CNY"
+    writer = csv.writer(sys.stdout, delimiter="," if args.csv else "\t", lineterminator="\n")
+    writer.writerow(["line", "what", "base", "rate", "amount"])
+    exponent = CURRENCY_EXPONENTS.get(cur, 2)
+
+    def bound(value: int) -> str:
+        if s.tiers and s.tiers[0].basis == "attainment":
+            return f"{Decimal(value).scaleb(-4).normalize():f} %"
+        return major(value, cur)
+
+    for t in s.tiers:
+        upper = bound(t.upper) if t.HasField("upper") else "inf"
+        base = Fraction(t.base_in_tier) / 10**exponent
+        writer.writerow(["tier", f"{t.mode} [{bound(t.lower)}, {upper})",
+                         f"{Decimal(base.numerator) / Decimal(base.denominator):,.2f}",
+                         f"{Decimal(t.rate_ppm).scaleb(-6).normalize():f}",
+                         major(t.pay_minor, cur)])  # fmt: skip
+    for a in s.adjustments:
+        writer.writerow(["adjustment", a.reason, "", "", major(a.amount_minor, cur)])
+    for d in s.deals:
+        writer.writerow(["deal", d.deal_id, major(d.credit_minor, cur), "",
+                         major(d.commission_minor, cur)])  # fmt: skip
+    writer.writerow(["total", s.plan, major(s.base_minor, cur), "", major(s.pay_minor, cur)])
+    attainment = (f"{Decimal(s.attainment_ppm).scaleb(-4):.1f} %"
+                  if s.HasField("attainment_ppm") else "-")  # fmt: skip
+    print(f"{s.person} in run {s.run_key}: attainment {attainment}; flags "
+          f"{' '.join(s.flags) or '-'}", file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
+    """Register ``commission run`` and ``commission statement``."""
+    p = sub.add_parser("commission", help="commission runs and statements (server)")
+    inner = p.add_subparsers(dest="commission_command", required=True)
+    r = inner.add_parser("run", help="run commission for a period (RunCommission)")
+    r.add_argument("--period", required=True, help="the period's label, e.g. 2026-03")
+    r.add_argument("--from", dest="first", required=True, help="first day, YYYY-MM-DD")
+    r.add_argument("--to", dest="last", required=True, help="last day, YYYY-MM-DD")
+    r.add_argument("--as-of", help="YYYY-MM-DD (default: today on the server)")
+    r.add_argument("--run-key", help="unique key of the run (required unless --dry-run)")
+    r.add_argument("--dry-run", action="store_true", help="calculate, store nothing")
+    r.add_argument("--target", action="append", help="PERSON=AMOUNT in major units (repeatable)")
+    r.add_argument("--rule-set", default="default")
+    r.add_argument("--server", default=DEFAULT_SERVER)
+    r.set_defaults(func=lambda a: cmd_run(a, report))
+    s = inner.add_parser("statement", help="a person's statement in a run (GetStatement)")
+    s.add_argument("--run-key", required=True)
+    s.add_argument("--person", required=True)
+    s.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
+    s.add_argument("--server", default=DEFAULT_SERVER)
+    s.set_defaults(func=lambda a: cmd_statement(a, report))
+
+
+__all__ = ["add_commands"]

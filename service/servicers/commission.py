@@ -1,0 +1,126 @@
+"""``quotient.v1.CommissionService``: run commission for a period, read runs and statements back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from engine.errors import InvalidArgumentError, NotFoundError, Violation
+from quotient.v1 import commission_pb2, commission_pb2_grpc
+from service.commission_runs import CommissionRuns, RunOutcome, RunRequest
+from service.convert import parse_date
+from service.repository import RuleSetRepository
+
+
+def _run_to_proto(outcome: RunOutcome) -> commission_pb2.CommissionRun:
+    run = outcome.run
+    created = Timestamp()
+    created.FromDatetime(run.created_at)
+    statements = outcome.statements
+    message = commission_pb2.CommissionRun(
+        run_key=run.run_key,
+        rule_set=run.rule_set,
+        revision=run.revision,
+        period=run.period,
+        first_date=run.first_date,
+        last_date=run.last_date,
+        as_of_date=run.as_of_date,
+        credit_sha256=run.credit_sha256,
+        result_sha256=run.result_sha256,
+        created_at=created,
+        dry_run=outcome.dry_run,
+        already_existed=outcome.already_existed,
+        empty=not statements,
+        total_pay_minor=sum(s["pay_minor"] for s in statements.values()),
+    )
+    for person in sorted(statements):
+        s = statements[person]
+        message.people.add(person=person, plan=s["plan"], currency=s["currency"],
+                           base_minor=s["base_minor"], pay_minor=s["pay_minor"],
+                           flags=s["flags"])  # fmt: skip
+    return message
+
+
+def _statement_to_proto(run_key: str, s: dict[str, Any]) -> commission_pb2.Statement:
+    message = commission_pb2.Statement(
+        run_key=run_key, person=s["person"], plan=s["plan"], currency=s["currency"],
+        base_minor=s["base_minor"], pay_minor=s["pay_minor"], flags=s["flags"],
+    )  # fmt: skip
+    if s["target_minor"] is not None:
+        message.target_minor = s["target_minor"]
+    if s["attainment_ppm"] is not None:
+        message.attainment_ppm = s["attainment_ppm"]
+    for t in s["tiers"]:
+        tier = message.tiers.add(tier=t["tier"], lower=t["lower"], mode=t["mode"], basis=t["basis"],
+                                 rate_ppm=t["rate_ppm"], base_in_tier=t["base_in_tier"],
+                                 pay_minor=t["pay_minor"])  # fmt: skip
+        if t["upper"] is not None:
+            tier.upper = t["upper"]
+    for a in s["adjustments"]:
+        message.adjustments.add(reason=a["reason"], amount_minor=a["amount_minor"])
+    for d in s["deals"]:
+        message.deals.add(deal_id=d["deal_id"], credit_minor=d["credit_minor"],
+                          commission_minor=d["commission_minor"])  # fmt: skip
+    return message
+
+
+class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
+    """Implements CommissionService over the rule sets and :class:`CommissionRuns`."""
+
+    def __init__(self, repository: RuleSetRepository, runs: CommissionRuns) -> None:
+        self.repository = repository
+        self.runs = runs
+
+    def RunCommission(
+        self, request: commission_pb2.RunCommissionRequest, context: grpc.ServicerContext
+    ) -> commission_pb2.CommissionRun:
+        first = parse_date(request.first_date, "first_date")
+        last = parse_date(request.last_date, "last_date")
+        if first is None or last is None:
+            missing = [f for f, v in (("first_date", first), ("last_date", last)) if v is None]
+            raise InvalidArgumentError(
+                "a run needs the period's first and last dates",
+                reason="INVALID_RUN",
+                violations=[Violation(f, 0, 0, "REQUIRED", "YYYY-MM-DD") for f in missing],
+            )
+        as_of = parse_date(request.as_of_date, "as_of_date") or self.repository.clock().date()
+        record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
+        targets = {t.person: t.target_minor for t in request.targets}
+        outcome = self.runs.run(
+            RunRequest(
+                request.rule_set,
+                request.period,
+                first,
+                last,
+                as_of,
+                request.run_key,
+                request.dry_run,
+                targets,
+            ),
+            record,
+            rules,
+        )
+        return _run_to_proto(outcome)
+
+    def GetCommissionRun(
+        self, request: commission_pb2.GetCommissionRunRequest, context: grpc.ServicerContext
+    ) -> commission_pb2.CommissionRun:
+        run = self.runs.runs.get(request.run_key)
+        return _run_to_proto(RunOutcome(run, self.runs.statements(run), True, False))
+
+    def GetStatement(
+        self, request: commission_pb2.GetStatementRequest, context: grpc.ServicerContext
+    ) -> commission_pb2.Statement:
+        run = self.runs.runs.get(request.run_key)
+        statements = self.runs.statements(run)
+        if request.person not in statements:
+            raise NotFoundError(
+                f"run {request.run_key!r} has no statement for {request.person!r}",
+                reason="STATEMENT_NOT_FOUND",
+            )
+        return _statement_to_proto(run.run_key, statements[request.person])
+
+
+__all__ = ["CommissionServicer"]

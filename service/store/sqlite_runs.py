@@ -1,0 +1,100 @@
+"""Commission runs in the embedded SQLite store: immutable snapshots keyed by the caller's run key.
+
+A run row records its inputs (rule set, revision, period, as-of date, the hashes of the credit
+data and of all inputs) and its results as canonical JSON, so the same inputs always give the
+same bytes. Rows refuse UPDATE and DELETE: re-running a period is a new run under a new key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from engine.errors import NotFoundError
+from service.store.sqlite import SqliteStore
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS commission_runs (
+    run_key       TEXT PRIMARY KEY,
+    rule_set      TEXT    NOT NULL,
+    revision      INTEGER NOT NULL,
+    period        TEXT    NOT NULL,
+    first_date    TEXT    NOT NULL,
+    last_date     TEXT    NOT NULL,
+    as_of_date    TEXT    NOT NULL,
+    inputs_sha256 TEXT    NOT NULL,
+    credit_sha256 TEXT    NOT NULL,
+    result        TEXT    NOT NULL,
+    result_sha256 TEXT    NOT NULL,
+    created_at    TEXT    NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS commission_runs_no_update BEFORE UPDATE ON commission_runs
+    BEGIN SELECT RAISE(ABORT, 'commission runs are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS commission_runs_no_delete BEFORE DELETE ON commission_runs
+    BEGIN SELECT RAISE(ABORT, 'commission runs are immutable'); END;
+"""
+_COLUMNS = (
+    "run_key, rule_set, revision, period, first_date, last_date, as_of_date, inputs_sha256, "
+    "credit_sha256, result, result_sha256, created_at"
+)
+
+
+@dataclass(frozen=True)
+class StoredRun:
+    run_key: str
+    rule_set: str
+    revision: int
+    period: str
+    first_date: str
+    last_date: str
+    as_of_date: str
+    inputs_sha256: str
+    credit_sha256: str
+    result: str
+    result_sha256: str
+    created_at: dt.datetime
+
+
+def _run(row: tuple[object, ...]) -> StoredRun:
+    values = list(row)
+    values[2] = int(str(values[2]))
+    values[11] = dt.datetime.fromisoformat(str(values[11]))
+    return StoredRun(*values)  # type: ignore[arg-type]
+
+
+class SqliteRuns:
+    """Commission runs in the store's SQLite file."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        store.connection().executescript(_SCHEMA)
+
+    def add(self, run: StoredRun) -> tuple[StoredRun, bool]:
+        """Store ``run`` and return it with True; if its key is taken, return the run stored
+        under it, with False."""
+        with self.store.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {_COLUMNS} FROM commission_runs WHERE run_key = ?", (run.run_key,)
+            ).fetchone()
+            if row is not None:
+                return _run(row), False
+            conn.execute(
+                f"INSERT INTO commission_runs ({_COLUMNS}) VALUES ({','.join('?' * 12)})",
+                (run.run_key, run.rule_set, run.revision, run.period, run.first_date,
+                 run.last_date, run.as_of_date, run.inputs_sha256, run.credit_sha256,
+                 run.result, run.result_sha256, run.created_at.isoformat()),
+            )  # fmt: skip
+        return run, True
+
+    def get(self, run_key: str) -> StoredRun:
+        row = (
+            self.store.connection()
+            .execute(f"SELECT {_COLUMNS} FROM commission_runs WHERE run_key = ?", (run_key,))
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no commission run {run_key!r}", reason="RUN_NOT_FOUND")
+        return _run(row)
+
+
+__all__ = ["SqliteRuns", "StoredRun"]

@@ -1,0 +1,55 @@
+"""``quotient commission run`` and ``statement`` against a real server: the tour's March deal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from server import Quotient
+from service.cli import main
+
+
+def test_run_and_statement(
+    app: Quotient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    deal = {"amount_minor": 100000000, "currency": "CNY", "stage": "initial_contact",
+            "owner": "li.wei", "team": [{"person": "li.wei", "ratio": "0.7"},
+                                        {"person": "zhang.min", "ratio": "0.3"}]}  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_text(
+        json.dumps({"event_id": "e-1", "deal_id": "d-1", "event_time": "2026-03-02T09:00:00Z",
+                    "kind": "created", "deal": deal}) + "\n"
+        + json.dumps({"event_id": "e-2", "deal_id": "d-1", "event_time": "2026-03-20T15:30:00Z",
+                      "kind": "won"}) + "\n"
+    )  # fmt: skip
+    assert main(["record", str(events), *server]) == 0
+    capsys.readouterr()
+    period = ["--period", "2026-03", "--from", "2026-03-01", "--to", "2026-03-31",
+              "--as-of", "2026-03-31"]  # fmt: skip
+    assert main(["commission", "run", *period, "--run-key", "m1", *server]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        "person\tplan\tbase\tpay\tcurrency\tflags",
+        "li.wei\taccount_executive\t700,000.00\t70,000.00\tCNY\t",
+        "zhang.min\taccount_executive\t300,000.00\t30,000.00\tCNY\t",
+    ]
+    assert err.startswith("run m1: default revision 1, period 2026-03")
+    assert main(["commission", "statement", "--run-key", "m1", "--person", "li.wei", "--csv",
+                 *server]) == 0  # fmt: skip
+    out, err = capsys.readouterr()
+    assert out.splitlines()[1:] == [
+        'tier,"marginal [0 %, 50 %)","400,000.00",0.1,"40,000.00"',
+        'tier,"retroactive [50 %, 100 %)","300,000.00",0.1,"30,000.00"',
+        'tier,"marginal [100 %, inf)",0.00,0.15,0.00',
+        'deal,d-1,"700,000.00",,"70,000.00"',
+        'total,account_executive,"700,000.00",,"70,000.00"',
+    ]
+    assert "attainment 87.5 %" in err
+    # A dry run with another target: nothing stored, the figures follow the target.
+    assert main(["commission", "run", *period, "--dry-run", "--target", "li.wei=1400000",
+                 *server]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "li.wei\taccount_executive\t700,000.00\t70,000.00" in out  # 50 %: unlocked exactly
