@@ -1,5 +1,6 @@
-"""``quotient commission run`` and ``quotient commission statement``: commission runs through a
-server. Amounts are printed in major units of the plan's currency."""
+"""``quotient commission run|statement|compare``: commission runs through a server. Amounts are
+printed in major units of the plan's currency; ``statement --html FILE`` also writes a readable
+page."""
 
 from __future__ import annotations
 
@@ -100,7 +101,76 @@ def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int
                   if s.HasField("attainment_ppm") else "-")  # fmt: skip
     print(f"{s.person} in run {s.run_key}: attainment {attainment}; flags "
           f"{' '.join(s.flags) or '-'}", file=sys.stderr)  # fmt: skip
+    if args.html:
+        with open(args.html, "w", encoding="utf-8") as handle:
+            handle.write(statement_html(s))
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def cmd_compare(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import commission_pb2, commission_pb2_grpc
+
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            c = commission_pb2_grpc.CommissionServiceStub(channel).CompareRuns(
+                commission_pb2.CompareRunsRequest(
+                    before_run_key=args.before, after_run_key=args.after
+                )
+            )
+        except grpc.RpcError as exc:
+            return report(exc)
+    print(f"{c.before_run_key} -> {c.after_run_key}: {' '.join(c.run_reasons) or 'same inputs'}; "
+          f"total pay {c.total_pay_before_minor} -> {c.total_pay_after_minor} (minor units)",
+          file=sys.stderr)  # fmt: skip
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["person", "deal", "before", "after", "why"])
+    for p in c.people:
+        writer.writerow([p.person, "(pay)", p.pay_before_minor, p.pay_after_minor,
+                         " ".join(p.reasons)])  # fmt: skip
+        for d in p.deals:
+            writer.writerow([p.person, d.deal_id, d.commission_before_minor,
+                             d.commission_after_minor, ""])  # fmt: skip
+    return 0
+
+
+def statement_html(s: Any) -> str:
+    """A readable, self-contained HTML page of a statement (every value escaped)."""
+    from html import escape
+
+    cur = s.currency or "CNY"
+    rows = []
+    for t in s.tiers:
+        upper = str(t.upper) if t.HasField("upper") else "&infin;"
+        rows.append(f"<tr><td>tier {t.tier + 1}</td><td>{escape(t.mode)} [{t.lower}, {upper})"
+                    f"</td><td>{escape(t.base_in_tier)}</td><td>"
+                    f"{Decimal(t.rate_ppm).scaleb(-6).normalize():f}</td>"
+                    f"<td>{escape(major(t.pay_minor, cur))}</td></tr>")  # fmt: skip
+    for a in s.adjustments:
+        rows.append(f"<tr><td>adjustment</td><td>{escape(a.reason)}</td><td></td><td></td>"
+                    f"<td>{escape(major(a.amount_minor, cur))}</td></tr>")  # fmt: skip
+    for d in s.deals:
+        rows.append(f"<tr><td>deal</td><td>{escape(d.deal_id)}</td>"
+                    f"<td>{escape(major(d.credit_minor, cur))}</td><td></td>"
+                    f"<td>{escape(major(d.commission_minor, cur))}</td></tr>")  # fmt: skip
+    attainment = (f"{Decimal(s.attainment_ppm).scaleb(-4):.1f} %"
+                  if s.HasField("attainment_ppm") else "no target")  # fmt: skip
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Statement {escape(s.person)} {escape(s.run_key)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+        "td:nth-child(-n+2),th:nth-child(-n+2){text-align:left}</style></head><body>"
+        f"<h1>{escape(s.person)}</h1><p>Run {escape(s.run_key)}, plan {escape(s.plan or '-')}, "
+        f"base {escape(major(s.base_minor, cur))} {escape(cur)}, attainment {attainment}, "
+        f"flags {escape(' '.join(s.flags) or '-')}</p>"
+        "<table><tr><th>line</th><th>what</th><th>base</th><th>rate</th><th>amount</th></tr>"
+        + "".join(rows)
+        + f"<tr><th>total</th><th></th><th></th><th></th><th>{escape(major(s.pay_minor, cur))}"
+        "</th></tr></table></body></html>\n"
+    )
 
 
 def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
@@ -122,8 +192,14 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--run-key", required=True)
     s.add_argument("--person", required=True)
     s.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
+    s.add_argument("--html", help="also write the statement as a readable HTML page")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_statement(a, report))
+    c = inner.add_parser("compare", help="what changed between two runs (CompareRuns)")
+    c.add_argument("--before", required=True, help="run key")
+    c.add_argument("--after", required=True, help="run key")
+    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.set_defaults(func=lambda a: cmd_compare(a, report))
 
 
 __all__ = ["add_commands"]

@@ -168,3 +168,67 @@ class Statement(_message.Message):
     pay_minor: int
     flags: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, run_key: _Optional[str] = ..., person: _Optional[str] = ..., plan: _Optional[str] = ..., currency: _Optional[str] = ..., base_minor: _Optional[int] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[StatementTier, _Mapping]]] = ..., adjustments: _Optional[_Iterable[_Union[StatementAdjustment, _Mapping]]] = ..., deals: _Optional[_Iterable[_Union[StatementDeal, _Mapping]]] = ..., pay_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class CompareRunsRequest(_message.Message):
+    __slots__ = ("before_run_key", "after_run_key")
+    BEFORE_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    before_run_key: str
+    after_run_key: str
+    def __init__(self, before_run_key: _Optional[str] = ..., after_run_key: _Optional[str] = ...) -> None: ...
+
+class DealLineChange(_message.Message):
+    __slots__ = ("deal_id", "credit_before_minor", "credit_after_minor", "commission_before_minor", "commission_after_minor")
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    deal_id: str
+    credit_before_minor: int
+    credit_after_minor: int
+    commission_before_minor: int
+    commission_after_minor: int
+    def __init__(self, deal_id: _Optional[str] = ..., credit_before_minor: _Optional[int] = ..., credit_after_minor: _Optional[int] = ..., commission_before_minor: _Optional[int] = ..., commission_after_minor: _Optional[int] = ...) -> None: ...
+
+class PersonChange(_message.Message):
+    __slots__ = ("person", "plan_before", "plan_after", "base_before_minor", "base_after_minor", "target_before_minor", "target_after_minor", "pay_before_minor", "pay_after_minor", "reasons", "deals")
+    PERSON_FIELD_NUMBER: _ClassVar[int]
+    PLAN_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_AFTER_FIELD_NUMBER: _ClassVar[int]
+    BASE_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BASE_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TARGET_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TARGET_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PAY_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PAY_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    REASONS_FIELD_NUMBER: _ClassVar[int]
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    person: str
+    plan_before: str
+    plan_after: str
+    base_before_minor: int
+    base_after_minor: int
+    target_before_minor: int
+    target_after_minor: int
+    pay_before_minor: int
+    pay_after_minor: int
+    reasons: _containers.RepeatedScalarFieldContainer[str]
+    deals: _containers.RepeatedCompositeFieldContainer[DealLineChange]
+    def __init__(self, person: _Optional[str] = ..., plan_before: _Optional[str] = ..., plan_after: _Optional[str] = ..., base_before_minor: _Optional[int] = ..., base_after_minor: _Optional[int] = ..., target_before_minor: _Optional[int] = ..., target_after_minor: _Optional[int] = ..., pay_before_minor: _Optional[int] = ..., pay_after_minor: _Optional[int] = ..., reasons: _Optional[_Iterable[str]] = ..., deals: _Optional[_Iterable[_Union[DealLineChange, _Mapping]]] = ...) -> None: ...
+
+class RunComparison(_message.Message):
+    __slots__ = ("before_run_key", "after_run_key", "run_reasons", "total_pay_before_minor", "total_pay_after_minor", "people")
+    BEFORE_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    AFTER_RUN_KEY_FIELD_NUMBER: _ClassVar[int]
+    RUN_REASONS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PAY_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_PAY_AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PEOPLE_FIELD_NUMBER: _ClassVar[int]
+    before_run_key: str
+    after_run_key: str
+    run_reasons: _containers.RepeatedScalarFieldContainer[str]
+    total_pay_before_minor: int
+    total_pay_after_minor: int
+    people: _containers.RepeatedCompositeFieldContainer[PersonChange]
+    def __init__(self, before_run_key: _Optional[str] = ..., after_run_key: _Optional[str] = ..., run_reasons: _Optional[_Iterable[str]] = ..., total_pay_before_minor: _Optional[int] = ..., total_pay_after_minor: _Optional[int] = ..., people: _Optional[_Iterable[_Union[PersonChange, _Mapping]]] = ...) -> None: ...

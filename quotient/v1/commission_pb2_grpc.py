@@ -50,6 +50,11 @@ class CommissionServiceStub:
                 request_serializer=quotient_dot_v1_dot_commission__pb2.GetStatementRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_commission__pb2.Statement.FromString,
                 _registered_method=True)
+        self.CompareRuns = channel.unary_unary(
+                '/quotient.v1.CommissionService/CompareRuns',
+                request_serializer=quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_commission__pb2.RunComparison.FromString,
+                _registered_method=True)
 
 
 class CommissionServiceServicer:
@@ -79,6 +84,13 @@ class CommissionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompareRuns(self, request, context):
+        """What changed from one run to another, per person and deal line, and why.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommissionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +108,11 @@ def add_CommissionServiceServicer_to_server(servicer, server):
                     servicer.GetStatement,
                     request_deserializer=quotient_dot_v1_dot_commission__pb2.GetStatementRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_commission__pb2.Statement.SerializeToString,
+            ),
+            'CompareRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareRuns,
+                    request_deserializer=quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_commission__pb2.RunComparison.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +197,33 @@ class CommissionService:
             '/quotient.v1.CommissionService/GetStatement',
             quotient_dot_v1_dot_commission__pb2.GetStatementRequest.SerializeToString,
             quotient_dot_v1_dot_commission__pb2.Statement.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.CommissionService/CompareRuns',
+            quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.SerializeToString,
+            quotient_dot_v1_dot_commission__pb2.RunComparison.FromString,
             options,
             channel_credentials,
             insecure,

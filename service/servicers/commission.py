@@ -7,6 +7,7 @@ from typing import Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from engine.commission.compare import compare_statements
 from engine.errors import InvalidArgumentError, NotFoundError, Violation
 from quotient.v1 import commission_pb2, commission_pb2_grpc
 from service.commission_runs import CommissionRuns, RunOutcome, RunRequest
@@ -121,6 +122,50 @@ class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
                 reason="STATEMENT_NOT_FOUND",
             )
         return _statement_to_proto(run.run_key, statements[request.person])
+
+    def CompareRuns(
+        self, request: commission_pb2.CompareRunsRequest, context: grpc.ServicerContext
+    ) -> commission_pb2.RunComparison:
+        before = self.runs.runs.get(request.before_run_key)
+        after = self.runs.runs.get(request.after_run_key)
+        old, new = self.runs.statements(before), self.runs.statements(after)
+        reasons = [
+            reason
+            for reason, differs in (
+                ("REVISION_CHANGED", (before.rule_set, before.revision)
+                 != (after.rule_set, after.revision)),
+                ("PERIOD_CHANGED", (before.period, before.first_date, before.last_date)
+                 != (after.period, after.first_date, after.last_date)),
+                ("AS_OF_CHANGED", before.as_of_date != after.as_of_date),
+                ("CREDITS_CHANGED", before.credit_sha256 != after.credit_sha256),
+            )
+            if differs
+        ]  # fmt: skip
+        response = commission_pb2.RunComparison(
+            before_run_key=before.run_key,
+            after_run_key=after.run_key,
+            run_reasons=reasons,
+            total_pay_before_minor=sum(s["pay_minor"] for s in old.values()),
+            total_pay_after_minor=sum(s["pay_minor"] for s in new.values()),
+        )
+        for change in compare_statements(old, new):
+            a, b = change.before or {}, change.after or {}
+            person = response.people.add(
+                person=change.person, plan_before=a.get("plan", ""), plan_after=b.get("plan", ""),
+                base_before_minor=a.get("base_minor", 0), base_after_minor=b.get("base_minor", 0),
+                pay_before_minor=a.get("pay_minor", 0), pay_after_minor=b.get("pay_minor", 0),
+                reasons=list(change.reasons),
+            )  # fmt: skip
+            if a.get("target_minor") is not None:
+                person.target_before_minor = a["target_minor"]
+            if b.get("target_minor") is not None:
+                person.target_after_minor = b["target_minor"]
+            for d in change.deals:
+                person.deals.add(deal_id=d.deal_id, credit_before_minor=d.credit_before_minor,
+                                 credit_after_minor=d.credit_after_minor,
+                                 commission_before_minor=d.commission_before_minor,
+                                 commission_after_minor=d.commission_after_minor)  # fmt: skip
+        return response
 
 
 __all__ = ["CommissionServicer"]

@@ -53,3 +53,16 @@ def test_run_and_statement(
                  *server]) == 0  # fmt: skip
     out = capsys.readouterr().out
     assert "li.wei\taccount_executive\t700,000.00\t70,000.00" in out  # 50 %: unlocked exactly
+    page = tmp_path / "li.html"
+    assert main(["commission", "statement", "--run-key", "m1", "--person", "li.wei",
+                 "--html", str(page), *server]) == 0  # fmt: skip
+    html = page.read_text(encoding="utf-8")
+    assert html.startswith("<!doctype html>") and "<h1>li.wei</h1>" in html
+    assert "70,000.00" in html and "attainment 87.5 %" in html
+    assert main(["commission", "run", *period, "--run-key", "m2", "--target",
+                 "li.wei=2000000", *server]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["commission", "compare", "--before", "m1", "--after", "m2", *server]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1:] == ["li.wei\t(pay)\t7000000\t3500000\tTARGET_CHANGED",
+                         "li.wei\td-1\t7000000\t3500000\t"]  # fmt: skip

@@ -124,3 +124,24 @@ def test_bad_runs(stub: commission_pb2_grpc.CommissionServiceStub) -> None:
     assert status is not None
     fields = {v.field for v in decode_details(status)["BadRequest"].field_violations}  # type: ignore[attr-defined]
     assert fields == {"last_date", "run_key"}
+
+
+def test_compare_runs(stub: commission_pb2_grpc.CommissionServiceStub) -> None:
+    run(stub)
+    run(stub, run_key="mar-target", targets=[
+        commission_pb2.PersonTarget(person="li.wei", target_minor=200_000_000)])  # fmt: skip
+    c = stub.CompareRuns(commission_pb2.CompareRunsRequest(before_run_key="mar-1",
+                                                           after_run_key="mar-target"))  # fmt: skip
+    assert list(c.run_reasons) == []  # same revision, period, as-of and credits
+    (li,) = c.people  # zhang.min is unchanged
+    assert (li.person, list(li.reasons)) == ("li.wei", ["TARGET_CHANGED"])
+    # 700,000 of 2,000,000 is 35 %: half rate, 35,000.00 instead of 70,000.00.
+    assert (li.pay_before_minor, li.pay_after_minor) == (7_000_000, 3_500_000)
+    assert (li.target_before_minor, li.target_after_minor) == (80_000_000, 200_000_000)
+    assert [(d.deal_id, d.commission_before_minor, d.commission_after_minor) for d in li.deals] == [
+        ("d-1", 7_000_000, 3_500_000)]  # fmt: skip
+    assert (c.total_pay_before_minor, c.total_pay_after_minor) == (10_000_000, 6_500_000)
+    april = run(stub, run_key="mar-later", as_of_date="2026-04-30")
+    later = stub.CompareRuns(commission_pb2.CompareRunsRequest(before_run_key="mar-1",
+                                                               after_run_key=april.run_key))  # fmt: skip
+    assert list(later.run_reasons) == ["AS_OF_CHANGED"] and not later.people

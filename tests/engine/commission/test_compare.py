@@ -1,0 +1,39 @@
+"""Comparing runs: who changed, which deal lines, and why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.commission.compare import compare_statements
+
+
+def st(person: str, plan: str = "p", base: int = 100, target: int | None = 1000, pay: int = 10,
+       flags: tuple[str, ...] = (), deals: tuple[tuple[str, int, int], ...] = (("d", 100, 10),)
+       ) -> dict[str, Any]:  # fmt: skip
+    return {"person": person, "plan": plan, "base_minor": base, "target_minor": target,
+            "pay_minor": pay, "flags": list(flags),
+            "deals": [{"deal_id": d, "credit_minor": c, "commission_minor": m}
+                      for d, c, m in deals]}  # fmt: skip
+
+
+def test_reasons() -> None:
+    before = {"same": st("same"), "gone": st("gone"), "plan": st("plan"), "credit": st("credit"),
+              "rules": st("rules")}  # fmt: skip
+    after = {
+        "same": st("same"),
+        "new": st("new"),
+        "plan": st("plan", plan="q"),
+        "credit": st("credit", base=150, pay=15, deals=(("d", 100, 10), ("e", 50, 5))),
+        "rules": st("rules", pay=12, deals=(("d", 100, 12),)),
+    }
+    changes = {c.person: c for c in compare_statements(before, after)}
+    assert set(changes) == {"gone", "new", "plan", "credit", "rules"}
+    assert changes["gone"].reasons == ("PERSON_REMOVED",)
+    assert changes["new"].reasons == ("NEW_PERSON",)
+    assert changes["plan"].reasons == ("PLAN_CHANGED",)
+    assert changes["credit"].reasons == ("CREDIT_CHANGED",)
+    assert [(d.deal_id, d.credit_before_minor, d.credit_after_minor)
+            for d in changes["credit"].deals] == [("e", 0, 50)]  # fmt: skip
+    assert changes["rules"].reasons == ("RULES_CHANGED",)
+    assert [(d.commission_before_minor, d.commission_after_minor)
+            for d in changes["rules"].deals] == [(10, 12)]  # fmt: skip
