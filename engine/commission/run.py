@@ -69,15 +69,55 @@ class Statement:
 
 @dataclass(frozen=True)
 class RunResult:
-    statements: tuple[Statement, ...]  # by person
+    """A run's results, column by column; statements are built per person on demand."""
+
+    people: tuple[str, ...]
+    base_minor: np.ndarray
+    pay_minor: np.ndarray
+    line_order: np.ndarray  # credit rows grouped by person (input order within a person)
+    line_bounds: np.ndarray  # person i's rows are line_order[bounds[i]:bounds[i + 1]]
+    deal: Sequence[str]
+    credit_minor: np.ndarray
+    commission_minor: np.ndarray  # per credit row
+    details: Mapping[int, tuple[str, PlanPay, int]]
+    plans: Mapping[str, PlanSpec]
+    target_minor: Mapping[str, int]
 
     @property
     def total_pay_minor(self) -> int:
-        return sum(s.pay_minor for s in self.statements)
+        return int(self.pay_minor.sum())
+
+    def statement(self, i: int) -> Statement:
+        rows = self.line_order[self.line_bounds[i] : self.line_bounds[i + 1]].tolist()
+        deal_lines = tuple(
+            DealLine(self.deal[r], int(self.credit_minor[r]), int(self.commission_minor[r]))
+            for r in rows
+        )
+        return _statement(self.people[i], int(self.base_minor[i]), int(self.pay_minor[i]),
+                          deal_lines, self.details.get(i), self.plans, self.target_minor)  # fmt: skip
+
+    @property
+    def statements(self) -> tuple[Statement, ...]:
+        return tuple(self.statement(i) for i in range(len(self.people)))
+
+
+def _codes(
+    values: Sequence[str] | tuple[np.ndarray, Sequence[str]],
+) -> tuple[np.ndarray, list[str]]:
+    """Codes into a sorted dictionary of names (a coded column is re-sorted by name)."""
+    if isinstance(values, tuple):
+        codes, names = values
+        rank = np.argsort(np.asarray(names, dtype=object), kind="stable")
+        position = np.empty(len(names), dtype=np.int64)
+        position[rank] = np.arange(len(names))
+        return position[np.asarray(codes, dtype=np.int64)], [names[i] for i in rank.tolist()]
+    index: dict[str, int] = {}
+    raw = np.array([index.setdefault(v, len(index)) for v in values], dtype=np.int64)
+    return _codes((raw, list(index)))
 
 
 def commission_run(
-    person: Sequence[str],
+    person: Sequence[str] | tuple[np.ndarray, Sequence[str]],
     deal: Sequence[str],
     credit_minor: np.ndarray,
     plans: Mapping[str, PlanSpec],
@@ -85,39 +125,54 @@ def commission_run(
     target_minor: Mapping[str, int],
     target_incentive_minor: Mapping[str, int] | None = None,
 ) -> RunResult:
-    """Statements for every person with credit rows (see the module). ``plan_of`` maps a person to
-    a plan id of ``plans`` (absent: no plan, paid nothing, flagged)."""
+    """The run's results for every person with credit rows (see the module). ``person`` is a
+    name per row, or codes into a list of names; ``plan_of`` maps a person to a plan id of
+    ``plans`` (absent: no plan, paid nothing, flagged)."""
     credit = np.asarray(credit_minor, dtype=np.int64)
-    people, person_code = np.unique(np.asarray(person, dtype=object), return_inverse=True)
-    n = people.size
-    order = np.argsort(person_code, kind="stable")  # deal lines grouped by person, input order kept
+    person_code, names = _codes(person)
+    used = np.bincount(person_code, minlength=len(names)) > 0
+    if not used.all():  # keep only people with rows
+        keep = np.flatnonzero(used)
+        remap = np.full(len(names), -1, dtype=np.int64)
+        remap[keep] = np.arange(keep.size)
+        person_code, names = remap[person_code], [names[i] for i in keep.tolist()]
+    n = len(names)
+    # Rows grouped by person, input order kept; small codes sort by radix, in one pass.
+    narrow = np.int16 if n < 2**15 else np.int32 if n < 2**31 else np.int64
+    order = np.argsort(person_code.astype(narrow), kind="stable")
     base = exact_group_sum(person_code, np.maximum(credit, 0), n) - exact_group_sum(
         person_code, np.maximum(-credit, 0), n
     )
-    names = [str(p) for p in people.tolist()]
     pay = np.zeros(n, dtype=np.int64)
-    results: dict[int, tuple[str, PlanPay, int]] = {}
-    for plan_id in sorted({plan_of[p] for p in names if plan_of.get(p) in plans}):
-        who = np.array([i for i, p in enumerate(names) if plan_of.get(p) == plan_id], np.int64)
+    details: dict[int, tuple[str, PlanPay, int]] = {}
+    assigned = np.array([plan_of.get(p, "") for p in names], dtype=object)
+    for plan_id in sorted({p for p in assigned.tolist() if p in plans}):
+        who = np.flatnonzero(assigned == plan_id)
         targets = np.array([target_minor.get(names[i], 0) for i in who.tolist()], np.int64)
         incentives = np.array([(target_incentive_minor or {}).get(names[i], 0)
                                for i in who.tolist()], np.int64)  # fmt: skip
         result = plan_pay(plans[plan_id], np.maximum(base[who], 0), targets, incentives)
         pay[who] = result.pay_minor
         for row, i in enumerate(who.tolist()):
-            results[i] = (plan_id, result, row)
-    lines_commission = allocate(pay, person_code[order], np.maximum(credit[order], 0))
+            details[i] = (plan_id, result, row)
+    grouped = person_code[order]
+    starts = np.searchsorted(grouped, np.arange(n))
+    lines_commission = allocate(pay, grouped, np.maximum(credit[order], 0), starts=starts)
     commission = np.empty_like(lines_commission)
     commission[order] = lines_commission
-    bounds = np.searchsorted(person_code[order], np.arange(n + 1))
-    deals = list(deal)
-    statements = []
-    for i, name in enumerate(names):
-        rows = order[bounds[i] : bounds[i + 1]].tolist()
-        deal_lines = tuple(DealLine(deals[r], int(credit[r]), int(commission[r])) for r in rows)
-        statements.append(_statement(name, int(base[i]), int(pay[i]), deal_lines,
-                                     results.get(i), plans, target_minor))  # fmt: skip
-    return RunResult(tuple(statements))
+    return RunResult(
+        people=tuple(names),
+        base_minor=base,
+        pay_minor=pay,
+        line_order=order,
+        line_bounds=np.r_[starts, order.size],
+        deal=deal,
+        credit_minor=credit,
+        commission_minor=commission,
+        details=details,
+        plans=plans,
+        target_minor=target_minor,
+    )
 
 
 def _statement(

@@ -152,7 +152,13 @@ def _largest_remainders(
     n = group.shape[0]
     bonus = np.zeros(n, dtype=np.int64)
     if int(leftover.max()) > _PICK_ROUNDS:
-        by_rem = np.lexsort((-rem, group))  # stable: equal remainders keep their order
+        span = int(rem.max()) + 1 if n else 1
+        if leftover.shape[0] * span < 2**62:
+            # One int64 key (group, then largest remainder first): a stable sort of it is much
+            # faster than a two-key lexsort, and equal remainders keep their order.
+            by_rem = np.argsort(group * span + (span - 1 - rem), kind="stable")
+        else:
+            by_rem = np.lexsort((-rem, group))  # stable: equal remainders keep their order
         starts = np.searchsorted(group[by_rem], np.arange(leftover.shape[0]))
         rank = np.arange(n) - starts[group[by_rem]]
         bonus[by_rem] = (rank < leftover[group[by_rem]]).astype(np.int64)
