@@ -80,6 +80,11 @@ class Column:
     def __len__(self) -> int:
         return int(self.values.shape[0])
 
+    def codes(self) -> np.ndarray:
+        """A string column's codes as int64, -1 wherever the value is null."""
+        values = self.values.astype(np.int64)
+        return values if self.null is None else np.where(self.null, -1, values)
+
     def take(self, index: np.ndarray) -> Column:
         """Return the rows at ``index`` (an integer or boolean array) as a new column."""
         null = None if self.null is None else self.null[index]

@@ -22,6 +22,8 @@ from service.store.port import RevisionRecord
 
 # Proto enum value of each category code (CATEGORY_ORDER index) and back.
 _CATEGORY_TO_PROTO = [types_pb2.Category.Value(f"CATEGORY_{c.name}") for c in CATEGORY_ORDER]
+#: Category -> proto enum value.
+CATEGORY_PROTO = dict(zip(CATEGORY_ORDER, _CATEGORY_TO_PROTO, strict=True))
 CATEGORY_NAMES = {v: c.value for v, c in zip(_CATEGORY_TO_PROTO, CATEGORY_ORDER, strict=True)}
 _SOURCE_TO_PROTO = {
     ProbSource.STAGE: forecast_pb2.WIN_PROB_SOURCE_STAGE,

@@ -26,9 +26,8 @@ from engine.forecast.report import (
 )
 from engine.forecast.rollup import Period, PeriodKind, calendar_periods, check_periods
 from engine.frame import days_to_date
-from engine.rules.schema import CATEGORY_ORDER
-from quotient.v1 import forecast_pb2, types_pb2
-from service.convert import attribute_value
+from quotient.v1 import forecast_pb2
+from service.convert import CATEGORY_PROTO, attribute_value
 from service.store.port import RevisionRecord
 
 _KINDS = {
@@ -41,7 +40,6 @@ _METHODS = {
     forecast_pb2.DISTRIBUTION_METHOD_MONTE_CARLO: Method.MONTE_CARLO,
     forecast_pb2.DISTRIBUTION_METHOD_NONE: Method.NONE,
 }
-_CATEGORY_PROTO = {c: types_pb2.Category.Value(f"CATEGORY_{c.name}") for c in CATEGORY_ORDER}
 
 
 def _date(text: str, path: str, problems: list[Violation]) -> dt.date | None:
@@ -257,7 +255,7 @@ def report_to_proto(
             new_business_minor=row.new_business_minor or 0,
             categories=[
                 forecast_pb2.CategoryAmount(
-                    category=_CATEGORY_PROTO[c],
+                    category=CATEGORY_PROTO[c],
                     amount_minor=amount,
                     cumulative_minor=row.cumulative_minor[c],
                 )

@@ -509,16 +509,32 @@ def build_deal_batch(
     return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
 
 
+def group_keys(batch: DealBatch, fields: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """A group code per deal by its values of the text ``fields`` ('' where null), and the values
+    of each code: distinct combinations only, translated once each."""
+    n = batch.n_deals
+    if not fields:
+        return np.zeros(n, dtype=np.int64), [()]
+    columns = [batch.frame[name] for name in fields]
+    radices = [len(c.dictionary) + 1 for c in columns]
+    flat = np.ravel_multi_index([c.codes() + 1 for c in columns], radices)
+    uniq, code = np.unique(flat, return_inverse=True)
+    unravel = np.unravel_index(uniq, radices)
+    keys = [
+        tuple(c.dictionary[int(u[j]) - 1] if u[j] > 0 else "" for c, u in zip(columns, unravel,
+                                                                                strict=True))
+        for j in range(uniq.size)
+    ]  # fmt: skip
+    return code.astype(np.int64).reshape(-1), keys
+
+
 def with_team_column(batch: DealBatch, team_of: Mapping[str, str]) -> DealBatch:
     """The batch with a ``team`` text field: each deal's owner's team ('' where none)."""
     owner = batch.frame["owner"]
     teams = sorted(set(team_of.values()))
     code = {t: i for i, t in enumerate(teams)}
     per_owner = np.array([code.get(team_of.get(o, ""), -1) for o in owner.dictionary] + [-1])
-    values = owner.values.astype(np.int64)
-    if owner.null is not None:
-        values = np.where(owner.null, -1, values)
-    column = string_column_from_codes(per_owner[values], teams)
+    column = string_column_from_codes(per_owner[owner.codes()], teams)
     return replace(batch, frame=batch.frame.with_columns({"team": column}))
 
 
@@ -547,5 +563,6 @@ __all__ = [
     "DealInput",
     "build_deal_batch",
     "deal_input_from_records",
+    "group_keys",
     "with_team_column",
 ]

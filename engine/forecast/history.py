@@ -236,18 +236,24 @@ def first_won_row(history: DealHistory, is_won_stage: np.ndarray) -> np.ndarray:
     return np.where(first == none, -1, first)
 
 
+def rows_in_force(history: DealHistory, deal: np.ndarray, day: np.ndarray | int) -> np.ndarray:
+    """For each (deal, day) pair, the deal's row in force at the end of the day, or -1 when the
+    deal did not exist yet. One binary search over the rows, sorted by (deal, day)."""
+    deal = np.asarray(deal, dtype=np.int64)
+    if history.day.size == 0:
+        return np.full(deal.shape, -1, dtype=np.int64)
+    base = int(history.day.min())
+    span = int(history.day.max()) - base + 2
+    key = history.deal * span + (history.day - base)
+    offset = np.clip(np.asarray(day, dtype=np.int64) - base, -1, span - 1)
+    row = np.searchsorted(key, deal * span + offset, side="right") - 1
+    ok = (row >= 0) & (history.deal[np.clip(row, 0, None)] == deal)
+    return np.where(ok, row, -1)
+
+
 def state_at(history: DealHistory, day: int) -> np.ndarray:
     """Each deal's row in force at the end of ``day``, or -1 for deals created later."""
-    if history.day.size == 0:
-        return np.full(history.n_deals, -1, dtype=np.int64)
-    span = int(history.day.max()) - int(history.day.min()) + 2
-    base = int(history.day.min())
-    key = history.deal * span + (history.day - base)
-    codes = np.arange(history.n_deals, dtype=np.int64)
-    wanted = codes * span + min(max(day - base, -1), span - 1)
-    row = np.searchsorted(key, wanted, side="right") - 1
-    ok = (row >= 0) & (history.deal[np.clip(row, 0, None)] == codes)
-    return np.where(ok, row, -1)
+    return rows_in_force(history, np.arange(history.n_deals, dtype=np.int64), day)
 
 
 def completed_stays(history: DealHistory, until_day: int | None = None) -> tuple[np.ndarray, ...]:
@@ -293,6 +299,7 @@ __all__ = [
     "first_won_row",
     "group_codes",
     "history_from_records",
+    "rows_in_force",
     "stage_dwell_p90",
     "stage_quantiles",
     "state_at",

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.forecast.deals import DealBatch, with_team_column
+from engine.forecast.deals import DealBatch, group_keys, with_team_column
 from engine.forecast.scoring import LearnedRates, ProbSource
 from engine.forecast.stage_rates import StageRates
 from engine.forecast.win_model import TrainedModel, predict
@@ -39,21 +39,8 @@ def historical_ppm(rates: StageRates, rules: CompiledRuleSet, batch: DealBatch) 
         batch = with_team_column(batch, rules.team_of)
     if rates.segment_by:
         index = {key: i for i, key in enumerate(rates.segments)}
-        codes = []
-        for name in rates.segment_by:
-            col = batch.frame[name]
-            values = col.values.astype(np.int64)
-            if col.null is not None:
-                values = np.where(col.null, -1, values)
-            codes.append((values, list(col.dictionary)))
-        # Distinct combinations only, then a lookup per combination.
-        stacked = np.stack([c for c, _ in codes], axis=1)
-        uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        lookup = np.zeros(uniq.shape[0], dtype=np.int64)
-        for j, combo in enumerate(uniq.tolist()):
-            key = tuple(d[c] if c >= 0 else "" for c, (_, d) in zip(combo, codes, strict=True))
-            lookup[j] = index.get(key, 0)
-        segment = lookup[inverse.reshape(-1)]
+        code, keys = group_keys(batch, rates.segment_by)
+        segment = np.array([index.get(k, 0) for k in keys], dtype=np.int64)[code]
     position = np.full(len(rules.stage_ids), -1, dtype=np.int64)
     open_idx = [rules.stage_index[s] for s in rates.stage_ids]
     position[open_idx] = np.arange(len(open_idx))
@@ -79,10 +66,7 @@ def model_columns(batch: DealBatch, model: TrainedModel, as_of_day: int) -> dict
         elif f.name in batch.frame:
             col = batch.frame[f.name]
             if col.type is FieldType.STRING:
-                codes = col.values.astype(np.int64)
-                if col.null is not None:
-                    codes = np.where(col.null, -1, codes)
-                out[f.name] = (codes, list(col.dictionary))
+                out[f.name] = (col.codes(), list(col.dictionary))
             else:
                 number = col.values.astype(np.float64)
                 if col.type is FieldType.DECIMAL:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.forecast.deals import DealBatch
+from engine.forecast.deals import DealBatch, group_keys
 from engine.forecast.history import NO_DAY, DealHistory, group_codes, state_at
 from engine.forecast.rollup import Period
 from engine.forecast.scoring import ProbSource, ScoreResult
@@ -55,32 +55,6 @@ def deal_entry_days(batch: DealBatch, history: DealHistory, as_of_day: int) -> n
     return out
 
 
-def _deal_groups(
-    batch: DealBatch, group_by: Sequence[str]
-) -> tuple[np.ndarray, list[tuple[str, ...]]]:
-    n = batch.n_deals
-    if not group_by:
-        return np.zeros(n, dtype=np.int64), [()]
-    codes = []
-    for name in group_by:
-        column = batch.frame[name]
-        values = column.values.astype(np.int64)
-        if column.null is not None:
-            values = np.where(column.null, -1, values)
-        codes.append(values + 1)
-    radices = [len(batch.frame[name].dictionary) + 1 for name in group_by]
-    uniq, code = np.unique(np.ravel_multi_index(codes, radices), return_inverse=True)
-    unravel = np.unravel_index(uniq, radices)
-    keys = []
-    for j in range(uniq.size):
-        key = []
-        for g, name in enumerate(group_by):
-            c = int(unravel[g][j]) - 1
-            key.append(batch.frame[name].dictionary[c] if c >= 0 else "")
-        keys.append(tuple(key))
-    return code.astype(np.int64), keys
-
-
 def period_aware_sums(
     batch: DealBatch,
     scores: ScoreResult,
@@ -97,7 +71,7 @@ def period_aware_sums(
     is_open = scores.valid & (scores.prob_source != ProbSource.CLOSED_STAGE)
     is_open &= scores.category != _OMITTED
     deals = np.flatnonzero(is_open)
-    group, keys = _deal_groups(batch, group_by)
+    group, keys = group_keys(batch, group_by)
     entered = deal_entry_days(batch, history, as_of_day)[deals]
     close = batch.frame["close_date"]
     close_day = close.values.astype(np.int64)

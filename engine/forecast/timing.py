@@ -67,6 +67,15 @@ def close_bucket(close_day: np.ndarray, at: int | np.ndarray, hi: int) -> np.nda
     ).astype(np.int64)
 
 
+def _snapshots(history: DealHistory, rules: CompiledRuleSet, cutoff: int, hi: int) -> np.ndarray:
+    """The past snapshot days learned from: every ``snapshot_every_days`` back from the latest
+    whose whole window (``hi`` days) is history at the cutoff, over ``lookback_days``."""
+    cfg = rules.document.timing
+    last = cutoff - hi + 1
+    first = max(cutoff - cfg.lookback_days, history.first_day)
+    return np.arange(last, first - 1, -cfg.snapshot_every_days)
+
+
 def fit_period_rates(
     history: DealHistory, rules: CompiledRuleSet, cutoff: int, lo: int, hi: int
 ) -> PeriodRates:
@@ -78,9 +87,7 @@ def fit_period_rates(
     seen = np.zeros(cells)
     won = np.zeros(cells)
     expected = 0.0  # sum of configured stage rates over the observations
-    last = cutoff - hi + 1  # the latest snapshot whose whole window is history at the cutoff
-    first = max(cutoff - cfg.lookback_days, history.first_day)
-    snapshots = np.arange(last, first - 1, -cfg.snapshot_every_days)
+    snapshots = _snapshots(history, rules, cutoff, hi)
     for at in snapshots.tolist():
         rows = state_at(history, at)
         rows = rows[rows >= 0]
@@ -139,10 +146,7 @@ def new_business(
     :func:`fit_period_rates`, of the amount won within the window by deals created after the
     snapshot; a deal's group is its group when created (``group_of_row`` gives each history row's).
     """
-    cfg = rules.document.timing
-    last = cutoff - hi + 1
-    first = max(cutoff - cfg.lookback_days, history.first_day)
-    snapshots = np.arange(last, first - 1, -cfg.snapshot_every_days)
+    snapshots = _snapshots(history, rules, cutoff, hi)
     if snapshots.size == 0 or history.n_deals == 0:
         return np.zeros(n_groups)
     created = history.day[history.first_row]

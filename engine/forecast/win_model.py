@@ -42,7 +42,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from engine.errors import FailedPreconditionError, InvalidArgumentError, Violation
-from engine.forecast.history import DealHistory
+from engine.forecast.history import DealHistory, rows_in_force
 from engine.money import CURRENCY_EXPONENTS
 from engine.rules.compiler import CompiledRuleSet
 
@@ -547,10 +547,7 @@ def history_samples(
     at = entry[stay] + (np.arange(stay.size) - first) * SAMPLE_EVERY_DAYS
     deal = history.deal[runs][stay]
     # The row in force on each sample day (amount and close date may change within a stay).
-    span = int(history.day.max()) - int(history.day.min()) + 2 if m else 1
-    base = int(history.day.min()) if m else 0
-    key = history.deal * span + (history.day - base)
-    rows = np.searchsorted(key, deal * span + (at - base), side="right") - 1
+    rows = rows_in_force(history, deal, at)
     created = history.day[history.first_row][deal]
     close = history.close_day[rows]
     exponent = 10.0 ** -CURRENCY_EXPONENTS.get(history.currency, 2)
