@@ -1,9 +1,19 @@
-"""Commission runs over the store: gather a period's credited bookings, run the plans, keep the run.
+"""Commission runs over the store: gather a period's lines, run the plans, settle, keep the run.
 
-Bookings are the credits people hold, as of the run's as-of date, on deals won within the period
-(the first day each deal's recorded events put it in a won stage). Each person is paid under the
-first plan of the rule set that covers them, on that plan's split type, against their target (the
+Each person is paid under the first plan of the rule set in force on the period's last day that
+covers them (by name, team, role or region), on that plan's split type, against their target (the
 request's, else the rule set's ``targets`` item for ``{owner: person}`` and the period's label).
+A plan's lines (:mod:`engine.commission.lines`) are, per deal and person:
+
+* ``bookings``: the credit on deals won within the period (the first day each deal's recorded
+  events put it in a won stage);
+* ``collections``: the part of the credit paid in the period, pro rata, on won deals;
+* ``margin``: the credit on deals won within the period times the deal's margin field.
+
+Segments and SPIFFs read the deals' fields as of the as-of day. The run before this one (see
+:mod:`service.commission_inputs`) opens the balances (negative balances carried forward, draws to
+recover, the holdback reserve); deals cancelled or refunded within the period give back what the
+earlier runs paid on them (:mod:`engine.commission.settlement`).
 
 A run's results are canonical JSON (sorted keys, exact integers, fractions as text): the same
 inputs give the same bytes, hashed into ``result_sha256``. Runs are stored immutably under the
@@ -18,19 +28,38 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from engine.commission.run import RunResult, Statement, commission_run
-from engine.credit.ledger import state_history
+from engine.commission.lines import collected_base_minor, margin_base_minor, spiff_awards
+from engine.commission.run import Awards, RunResult, Statement, commission_run
+from engine.commission.settlement import (
+    Opening,
+    Reserve,
+    Settlement,
+    Terms,
+    clawback_minor,
+    settle,
+)
 from engine.errors import AlreadyExistsError, InvalidArgumentError, Violation
-from engine.forecast.history import NO_DAY, history_from_records
-from engine.frame import date_to_days
+from engine.forecast.history import NO_DAY
+from engine.frame import date_to_days, days_to_date
 from engine.rules.compiler import CompiledPlan, CompiledRuleSet
+from service.commission_inputs import (
+    Deals,
+    load_deals,
+    paid_by_deal,
+    paid_to_date,
+    previous_run,
+)
 from service.store.port import RevisionRecord
 from service.store.sqlite_ledger import SqliteLedger
+from service.store.sqlite_payments import Payment, SqlitePayments
 from service.store.sqlite_runs import SqliteRuns, StoredRun
+
+_PPM = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -43,6 +72,7 @@ class RunRequest:
     run_key: str
     dry_run: bool
     targets: Mapping[str, int]
+    previous_run_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +87,54 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _statement_json(s: Statement, currency: str, basis: str) -> dict[str, Any]:
+def _plan_for(rules: CompiledRuleSet, person: str, day: dt.date) -> int:
+    decl = rules.people.get(person)
+    role, region = (decl.role, decl.region) if decl is not None else (None, None)
+    team = rules.team_of.get(person)
+    return next(
+        (i for i, p in enumerate(rules.plans)
+         if p.in_force(day) and p.covers(person, team, role, region)),
+        -1,
+    )  # fmt: skip
+
+
+@dataclass
+class _Lines:
+    """The run's credit lines, column by column."""
+
+    person: list[str]
+    deal: list[str]
+    deal_index: list[int]
+    credit: list[int]
+    base: list[int]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return (np.array(self.deal_index, np.int64), np.array(self.credit, np.int64),
+                np.array(self.base, np.int64))  # fmt: skip
+
+
+def _statement_json(
+    s: Statement, plan: CompiledPlan | None, settled: Settlement, i: int,
+    clawbacks: list[dict[str, Any]],
+) -> dict[str, Any]:  # fmt: skip
+    """A person's statement as stored: every figure with the plan rule that produced it."""
+    path = plan.path if plan else ""
+    basis = plan.spec.tiers.basis.value if plan else ""
+    adjustment_rule = {
+        "BELOW_THRESHOLD": "threshold",
+        "SEGMENT_RATES": "segments",
+        "CAP": "cap",
+        "DEAL_CAP": "cap.per_deal",
+    }
+
+    def figure(name: str) -> int:
+        return int(getattr(settled, name)[i])
+
     return {
         "person": s.person,
         "plan": s.plan,
-        "currency": currency,
+        "plan_rule": path,
+        "currency": plan.currency if plan else "",
         "base_minor": s.base_minor,
         "target_minor": s.target_minor,
         "attainment_ppm": s.attainment_ppm,
@@ -75,55 +148,147 @@ def _statement_json(s: Statement, currency: str, basis: str) -> dict[str, Any]:
                 "rate_ppm": t.rate_ppm,
                 "base_in_tier": str(t.base_in_tier),
                 "pay_minor": t.pay_minor,
+                "decelerator": t.decelerator,
+                "rule": f"{path}.tiers.rows[{t.tier}]",
             }
             for t in s.tiers
         ],
         "adjustments": [
-            {"reason": a.reason, "amount_minor": a.amount_minor} for a in s.adjustments
+            {
+                "reason": a.reason,
+                "amount_minor": a.amount_minor,
+                "rule": f"{path}.{adjustment_rule[a.reason]}",
+            }
+            for a in s.adjustments
         ],
         "deals": [
             {
                 "deal_id": d.deal,
                 "credit_minor": d.credit_minor,
+                "base_minor": d.base_minor,
                 "commission_minor": d.commission_minor,
+                "spiff_minor": d.spiff_minor,
+                "rule": f"{path}.{d.rule}" if path else "",
             }
             for d in s.deals
         ],
-        "pay_minor": s.pay_minor,
-        "flags": list(s.flags),
+        "bonuses": [
+            {
+                "kind": b.kind,
+                "id": b.id,
+                "deal_id": b.deal,
+                "amount_minor": b.amount_minor,
+                "rule": f"{path}.{'milestones' if b.kind == 'MILESTONE' else 'spiffs'}.{b.id}",
+            }
+            for b in s.bonuses
+        ],
+        "commission_minor": s.commission_minor,
+        "earned_minor": s.earned_minor,
+        "clawbacks": clawbacks,
+        "settlement": {
+            "clawback_minor": figure("clawback_minor"),
+            "clawback_from_reserve_minor": figure("clawback_from_reserve_minor"),
+            "clawback_from_pay_minor": figure("clawback_from_pay_minor"),
+            "withheld_minor": figure("withheld_minor"),
+            "released_minor": figure("released_minor"),
+            "carry_in_minor": figure("carry_in_minor"),
+            "carry_out_minor": figure("carry_out_minor"),
+            "draw_top_up_minor": figure("draw_top_up_minor"),
+            "draw_recovered_minor": figure("draw_recovered_minor"),
+            "draw_balance_minor": int(settled.closing.draw_balance_minor[i]),
+        },
+        "pay_minor": figure("pay_minor"),
+        "flags": list(s.flags)
+        + [
+            flag
+            for flag, on in (
+                ("CLAWBACK", bool(clawbacks)),
+                ("NEGATIVE_BALANCE", figure("carry_out_minor") < 0),
+                ("DRAW", figure("draw_top_up_minor") > 0),
+            )
+            if on
+        ],
     }
 
 
-def _plan_for(plans: tuple[CompiledPlan, ...], person: str, team: str | None) -> int:
-    return next((i for i, p in enumerate(plans) if p.covers(person, team)), -1)
+def _opening(names: tuple[str, ...], closing: Mapping[str, Any]) -> Opening:
+    """Balances brought in from the previous run's closing section."""
+    n = len(names)
+    carry = np.array([closing.get(p, {}).get("carry_minor", 0) for p in names], np.int64)
+    balance = np.array([closing.get(p, {}).get("draw_balance_minor", 0) for p in names], np.int64)
+    who, due, amount = [], [], []
+    for i, p in enumerate(names):
+        for day, minor in closing.get(p, {}).get("reserve", []):
+            who.append(i)
+            due.append(date_to_days(dt.date.fromisoformat(day)))
+            amount.append(minor)
+    reserve = Reserve(np.array(who, np.int64), np.array(due, np.int64), np.array(amount, np.int64))
+    return Opening(carry, balance, reserve) if n else Opening.zero(0)
+
+
+def _closing(names: tuple[str, ...], settled: Settlement) -> dict[str, Any]:
+    out: dict[str, dict[str, Any]] = {}
+    c = settled.closing
+    for i, p in enumerate(names):
+        entry: dict[str, Any] = {}
+        if c.carry_minor[i]:
+            entry["carry_minor"] = int(c.carry_minor[i])
+        if c.draw_balance_minor[i]:
+            entry["draw_balance_minor"] = int(c.draw_balance_minor[i])
+        rows = np.flatnonzero(c.reserve.person == i)
+        if rows.size:
+            rows = rows[np.argsort(c.reserve.due_day[rows], kind="stable")]
+            entry["reserve"] = [[days_to_date(int(c.reserve.due_day[r])).isoformat(),
+                                 int(c.reserve.amount_minor[r])] for r in rows.tolist()]  # fmt: skip
+        if entry:
+            out[p] = entry
+    return out
 
 
 class CommissionRuns:
-    """Runs commission over the store's credits and keeps the runs."""
+    """Runs commission over the store's credits and payments and keeps the runs."""
 
     def __init__(
-        self, ledger: SqliteLedger, runs: SqliteRuns, clock: Callable[[], dt.datetime]
+        self,
+        ledger: SqliteLedger,
+        runs: SqliteRuns,
+        clock: Callable[[], dt.datetime],
+        payments: SqlitePayments | None = None,
     ) -> None:
         self.ledger = ledger
         self.runs = runs
         self.clock = clock
+        self.payments = payments if payments is not None else SqlitePayments(ledger.store)
 
-    def bookings(
-        self, rules: CompiledRuleSet, request: RunRequest
-    ) -> list[tuple[str, str, str, str, int]]:
-        """Credits ``(deal, split, person, currency, minor)`` on deals won in the period."""
-        end = dt.datetime.combine(request.as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
-        events = [e for e in self.ledger.events(request.rule_set) if e.event_time < end]
-        history = history_from_records(state_history(events, rules), rules, path="stored_history")
-        won = {
-            history.deal_ids[d]
-            for d in np.flatnonzero(
-                (history.won_day != NO_DAY)
-                & (history.won_day >= date_to_days(request.first))
-                & (history.won_day <= date_to_days(request.last))
-            ).tolist()
-        }
-        return [row for row in self.ledger.credit_totals(request.rule_set, end) if row[0] in won]
+    def record_payments(self, rule_set: str, payments: list[Payment]) -> tuple[int, int]:
+        """Check and record payments and refunds: ``(recorded, duplicates)``."""
+        problems = []
+        if not rule_set:
+            problems.append(Violation("rule_set", 0, 0, "REQUIRED", "name the rule set"))
+        seen: set[str] = set()
+        for i, p in enumerate(payments):
+            where = f"payments[{i}]"
+            if not p.payment_id:
+                problems.append(Violation(f"{where}.payment_id", 0, 0, "REQUIRED", "give an id"))
+            elif p.payment_id in seen:
+                problems.append(Violation(f"{where}.payment_id", 0, 0, "DUPLICATE_ID",
+                                          "the id is used twice in the batch"))  # fmt: skip
+            seen.add(p.payment_id)
+            if not p.deal_id:
+                problems.append(Violation(f"{where}.deal_id", 0, 0, "REQUIRED", "name the deal"))
+            if p.amount_minor <= 0:
+                problems.append(Violation(f"{where}.amount_minor", 0, 0, "INVALID_AMOUNT",
+                                          "positive (a refund: the amount given back)"))  # fmt: skip
+            if p.kind not in ("PAYMENT", "REFUND"):
+                problems.append(Violation(f"{where}.kind", 0, 0, "INVALID_KIND",
+                                          "PAYMENT or REFUND"))  # fmt: skip
+            if len(p.currency) != 3:
+                problems.append(Violation(f"{where}.currency", 0, 0, "INVALID_CURRENCY",
+                                          "an ISO 4217 code"))  # fmt: skip
+        if problems:
+            raise InvalidArgumentError("cannot record the payments", reason="INVALID_PAYMENTS",
+                                       violations=problems)  # fmt: skip
+        return self.payments.add(rule_set, payments, self.clock())
 
     def run(
         self, request: RunRequest, record: RevisionRecord, rules: CompiledRuleSet
@@ -138,46 +303,87 @@ class CommissionRuns:
         if problems:
             raise InvalidArgumentError("cannot run commission", reason="INVALID_RUN",
                                        violations=problems)  # fmt: skip
-        rows = self.bookings(rules, request)
-        credit_sha = hashlib.sha256(canonical(rows).encode()).hexdigest()
-        plans = rules.plans
-        people = sorted({r[2] for r in rows})
-        plan_index = {p: _plan_for(plans, p, rules.team_of.get(p)) for p in people}
-        # Each person's credits on their plan's split type, in their plan's currency.
-        mine = [r for r in rows
-                if plan_index[r[2]] < 0 or r[1] == plans[plan_index[r[2]]].split]  # fmt: skip
-        mixed = sorted({r[2] for r in mine
-                        if plan_index[r[2]] >= 0 and r[3] != plans[plan_index[r[2]]].currency})  # fmt: skip
+        end = dt.datetime.combine(request.as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
+        deals = load_deals(self.ledger, rules, request.rule_set, end)
+        credits = self.ledger.credit_totals(request.rule_set, end)
+        payments = self.payments.through(request.rule_set, request.as_of)
+        previous = previous_run(self.runs, request.rule_set, request.first,
+                                request.previous_run_key)  # fmt: skip
+        closing_in: Mapping[str, Any] = (
+            json.loads(previous.result).get("closing", {}) if previous else {}
+        )
+        data_sha = hashlib.sha256(canonical(
+            [credits, [[p.payment_id, *p.payload()] for p in payments]]).encode()).hexdigest()  # fmt: skip
+        first_day, last_day = date_to_days(request.first), date_to_days(request.last)
+        plan_cache: dict[str, int] = {}
+
+        def plan_index(person: str) -> int:
+            if person not in plan_cache:
+                plan_cache[person] = _plan_for(rules, person, request.last)
+            return plan_cache[person]
+
+        lines, mixed = self._lines(rules, request, deals, credits, payments, plan_index)
         if mixed:
             raise InvalidArgumentError(
                 "credits in another currency than the person's plan: " + ", ".join(mixed),
                 reason="CURRENCY_MIXTURE",
                 violations=[Violation("plans", 0, 0, "CURRENCY_MIXTURE", p) for p in mixed],
             )
+        deal_index, credit, base = lines.arrays()
+        line_plan = np.array([plan_index(p) for p in lines.person], np.int64)
+        segment, awards = self._segments_and_spiffs(rules, deals, line_plan, deal_index, credit,
+                                                    first_day, last_day)  # fmt: skip
+        claw_rows = self._clawbacks(rules, request, deals, payments, previous, plan_index)
+        payees = set(closing_in) | {r["person"] for r in claw_rows}
+        for person in set(rules.people) | {p for plan in rules.plans for p in plan.people}:
+            k = plan_index(person)
+            if k >= 0 and self._draw_in_force(rules.plans[k], last_day):
+                payees.add(person)
         targets: dict[str, int] = {}
         for t in rules.targets:
             values = dict(t.group)
             if t.period == request.period and set(values) == {"owner"}:
                 targets[values["owner"]] = t.amount_minor
         targets.update(request.targets)
+        everyone = sorted(set(lines.person) | payees)
+        plans = rules.plans
         result = commission_run(
-            person=[r[2] for r in mine],
-            deal=[r[0] for r in mine],
-            credit_minor=np.array([r[4] for r in mine], dtype=np.int64),
+            person=lines.person,
+            deal=lines.deal,
+            credit_minor=credit,
             plans={p.spec.id: p.spec for p in plans},
-            plan_of={p: plans[i].spec.id for p, i in plan_index.items() if i >= 0},
+            plan_of={p: plans[plan_index(p)].spec.id for p in everyone if plan_index(p) >= 0},
             target_minor=targets,
             target_incentive_minor={
-                p: plans[i].target_incentive_minor or 0 for p, i in plan_index.items() if i >= 0
+                p: plans[plan_index(p)].target_incentive_minor or 0
+                for p in everyone
+                if plan_index(p) >= 0
             },
+            base_minor=base,
+            segment=segment,
+            awards=awards,
+            payees=sorted(payees),
         )
-        statements = self._statements(result, plans, plan_index)
-        result_text = canonical({"statements": [statements[p] for p in sorted(statements)]})
+        settled = self._settle(result, rules, closing_in, claw_rows, plan_index, last_day)
+        statements = {}
+        claws_of: dict[str, list[dict[str, Any]]] = {}
+        for row in claw_rows:
+            claws_of.setdefault(row.pop("person"), []).append(row)
+        for i, person in enumerate(result.people):
+            k = plan_index(person)
+            statements[person] = _statement_json(result.statement(i), plans[k] if k >= 0 else None,
+                                                 settled, i, claws_of.get(person, []))  # fmt: skip
+        result_text = canonical({
+            "statements": [statements[p] for p in sorted(statements)],
+            "closing": _closing(result.people, settled),
+            "previous_run_key": previous.run_key if previous else "",
+        })  # fmt: skip
         inputs = {"rule_set": record.name, "revision": record.revision,
                   "content": record.content_hash, "period": request.period,
                   "first": request.first.isoformat(), "last": request.last.isoformat(),
-                  "as_of": request.as_of.isoformat(), "credits": credit_sha,
-                  "targets": sorted(request.targets.items())}  # fmt: skip
+                  "as_of": request.as_of.isoformat(), "credits": data_sha,
+                  "targets": sorted(request.targets.items()),
+                  "previous": [previous.run_key, previous.result_sha256] if previous else []}  # fmt: skip
         run = StoredRun(
             run_key=request.run_key,
             rule_set=record.name,
@@ -187,7 +393,7 @@ class CommissionRuns:
             last_date=request.last.isoformat(),
             as_of_date=request.as_of.isoformat(),
             inputs_sha256=hashlib.sha256(canonical(inputs).encode()).hexdigest(),
-            credit_sha256=credit_sha,
+            credit_sha256=data_sha,
             result=result_text,
             result_sha256=hashlib.sha256(result_text.encode()).hexdigest(),
             created_at=self.clock(),
@@ -205,20 +411,184 @@ class CommissionRuns:
         return RunOutcome(stored, statements, False, False)
 
     @staticmethod
-    def _statements(
-        result: RunResult, plans: tuple[CompiledPlan, ...], plan_index: Mapping[str, int]
-    ) -> dict[str, Any]:
-        out = {}
-        for s in result.statements:
-            i = plan_index.get(s.person, -1)
-            plan = plans[i] if i >= 0 else None
-            out[s.person] = _statement_json(s, plan.currency if plan else "",
-                                            plan.spec.tiers.basis.value if plan else "")  # fmt: skip
+    def _draw_in_force(plan: CompiledPlan, last_day: int) -> bool:
+        draw = plan.spec.draw
+        return draw is not None and (draw.last_day is None or last_day <= draw.last_day)
+
+    @staticmethod
+    def _lines(
+        rules: CompiledRuleSet, request: RunRequest, deals: Deals,
+        credits: list[tuple[str, str, str, str, int]], payments: list[Payment],
+        plan_index: Callable[[str], int],
+    ) -> tuple[_Lines, list[str]]:  # fmt: skip
+        """Each person's lines on their plan's split type and base, and the people whose credits
+        are in another currency than their plan."""
+        first_day, last_day = date_to_days(request.first), date_to_days(request.last)
+        won = deals.won_day
+        won_in = (won != NO_DAY) & (won >= first_day) & (won <= last_day)
+        early, late = paid_to_date(payments, deals.index, request.first, request.last)
+        collected = late > early
+        lines = _Lines([], [], [], [], [])
+        kinds: list[str] = []
+        mixed: set[str] = set()
+        for deal, split, person, currency, minor in credits:
+            i = deals.index.get(deal)
+            if i is None:
+                continue
+            k = plan_index(person)
+            plan = rules.plans[k] if k >= 0 else None
+            if plan is not None and split != plan.split:
+                continue
+            kind = plan.base if plan is not None else "bookings"
+            if kind == "collections":
+                if not (collected[i] and won[i] != NO_DAY and won[i] <= last_day):
+                    continue
+            elif not won_in[i]:
+                continue
+            if plan is not None and currency != plan.currency:
+                mixed.add(person)
+            lines.person.append(person)
+            lines.deal.append(deal)
+            lines.deal_index.append(i)
+            lines.credit.append(minor)
+            lines.base.append(minor)
+            kinds.append(kind if plan is None else f"{kind}:{plan.margin_field or ''}")
+        deal_index, credit, base = lines.arrays()
+        kind_of = np.array(kinds, dtype=object)
+        is_collection = np.array([k.startswith("collections") for k in kinds], np.bool_)
+        if is_collection.any():
+            d = deal_index[is_collection]
+            base[is_collection] = collected_base_minor(
+                credit[is_collection], deals.amount_minor[d], early[d], late[d]
+            )
+        for field in sorted({k.split(":", 1)[1] for k in kinds if k.startswith("margin:")}):
+            rows = kind_of == f"margin:{field}"
+            ratio = np.array(
+                [_ppm(deals.records[i].get(field)) for i in deal_index[rows]], np.int64
+            )
+            base[rows] = margin_base_minor(credit[rows], ratio)
+        lines.base = base.tolist()
+        return lines, sorted(mixed)
+
+    @staticmethod
+    def _segments_and_spiffs(
+        rules: CompiledRuleSet, deals: Deals, line_plan: np.ndarray, deal_index: np.ndarray,
+        credit: np.ndarray, first_day: int, last_day: int,
+    ) -> tuple[np.ndarray, Awards]:  # fmt: skip
+        """Each line's segment in its plan (the first whose condition its deal meets), and the
+        SPIFFs of deals won in the period."""
+        segment = np.full(line_plan.size, -1, dtype=np.int64)
+        frame = deals.batch.frame
+        won = deals.won_day
+        won_in = (won != NO_DAY) & (won >= first_day) & (won <= last_day)
+        spiffs: list[tuple[str, int, np.ndarray]] = []
+        for k, plan in enumerate(rules.plans):
+            mine = line_plan == k
+            if not mine.any():
+                continue
+            for j, condition in reversed(list(enumerate(plan.segment_conditions))):
+                hit = condition.evaluate(frame)[deal_index] & mine
+                segment[hit] = j  # the first matching segment is written last
+            for spiff_id, amount, condition in plan.spiffs:
+                hit = condition.evaluate(frame)[deal_index] & mine & won_in[deal_index]
+                spiffs.append((spiff_id, amount, hit))
+        amounts = deals.amount_minor[deal_index] if deal_index.size else np.zeros(0, np.int64)
+        return segment, spiff_awards(credit, amounts, spiffs)
+
+    def _clawbacks(
+        self, rules: CompiledRuleSet, request: RunRequest, deals: Deals, payments: list[Payment],
+        previous: StoredRun | None, plan_index: Callable[[str], int],
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """A row per (person, deal) whose commission comes back in this period."""
+        first_day, last_day = date_to_days(request.first), date_to_days(request.last)
+        won, cancel = deals.won_day, deals.cancel_day
+        cancelled = (won != NO_DAY) & (cancel >= first_day) & (cancel <= last_day)
+        refunded: dict[int, int] = {}
+        refund_day: dict[int, int] = {}
+        for p in payments:
+            i = deals.index.get(p.deal_id)
+            day = date_to_days(p.paid_date)
+            in_period = first_day <= day <= last_day
+            if (
+                p.kind == "REFUND"
+                and i is not None
+                and in_period
+                and won[i] != NO_DAY
+                and not cancelled[i]
+            ):
+                refunded[i] = refunded.get(i, 0) + p.amount_minor
+                refund_day[i] = max(refund_day.get(i, day), day)
+        hit = set(np.flatnonzero(cancelled).tolist()) | set(refunded)
+        if not hit or previous is None:
+            return []
+        since = days_to_date(int(min(won[i] for i in hit)))
+        paid = paid_by_deal(self.runs, previous, {deals.ids[i] for i in hit}, since)
+        rows = []
+        for (person, deal), minor in sorted(paid.items()):
+            k = plan_index(person)
+            terms = rules.plans[k].spec.clawback if k >= 0 else None
+            if minor <= 0 or terms is None:
+                continue
+            i = deals.index[deal]
+            rows.append((person, deal, i, minor, terms.window_days, terms.pro_rata,
+                         rules.plans[k].path))  # fmt: skip
+        if not rows:
+            return []
+        index = np.array([r[2] for r in rows], np.int64)
+        event = np.array([cancel[i] if cancelled[i] else refund_day[i] for i in index.tolist()],
+                         np.int64)  # fmt: skip
+        back = clawback_minor(
+            np.array([r[3] for r in rows], np.int64), won[index], event,
+            np.array([r[4] for r in rows], np.int64), np.array([r[5] for r in rows]),
+            np.array([0 if cancelled[i] else refunded[i] for i in index.tolist()], np.int64),
+            deals.amount_minor[index],
+        )  # fmt: skip
+        out = []
+        for r, amount, day in zip(rows, back.tolist(), event.tolist(), strict=True):
+            if amount:
+                out.append({
+                    "person": r[0], "deal_id": r[1],
+                    "reason": "CANCELLED" if cancelled[r[2]] else "REFUNDED",
+                    "won_date": days_to_date(int(won[r[2]])).isoformat(),
+                    "event_date": days_to_date(day).isoformat(),
+                    "paid_minor": r[3], "amount_minor": amount, "rule": f"{r[6]}.clawback",
+                })  # fmt: skip
         return out
+
+    def _settle(
+        self, result: RunResult, rules: CompiledRuleSet, closing_in: Mapping[str, Any],
+        claw_rows: list[dict[str, Any]], plan_index: Callable[[str], int], last_day: int,
+    ) -> Settlement:  # fmt: skip
+        names = result.people
+        n = len(names)
+        position = {p: i for i, p in enumerate(names)}
+        claw = np.zeros(n, dtype=np.int64)
+        for row in claw_rows:
+            claw[position[row["person"]]] += row["amount_minor"]
+        rate, release, draw = (np.zeros(n, np.int64) for _ in range(3))
+        recoverable = np.zeros(n, dtype=np.bool_)
+        for i, person in enumerate(names):
+            k = plan_index(person)
+            if k < 0:
+                continue
+            spec = rules.plans[k].spec
+            if spec.holdback is not None:
+                rate[i], release[i] = spec.holdback.rate_ppm, spec.holdback.release_days
+            if spec.draw is not None and self._draw_in_force(rules.plans[k], last_day):
+                draw[i], recoverable[i] = spec.draw.amount_minor, spec.draw.recoverable
+        return settle(result.earned_minor, claw, Terms(rate, release, draw, recoverable),
+                      _opening(names, closing_in), last_day)  # fmt: skip
 
     @staticmethod
     def statements(run: StoredRun) -> dict[str, Any]:
         return {s["person"]: s for s in json.loads(run.result)["statements"]}
+
+
+def _ppm(value: Any) -> int:
+    """A margin ratio (decimal text or number) in ppm; none: 0."""
+    if value is None or value == "":
+        return 0
+    return int((Decimal(str(value)) * _PPM).to_integral_value())
 
 
 __all__ = ["CommissionRuns", "RunOutcome", "RunRequest", "canonical"]

@@ -10,6 +10,10 @@ division by zero). Then, in order:
 3. **caps**: the pay is limited to ``cap_per_period_minor`` and to ``cap_target_incentive_multiple``
    times the person's target incentive (on-target variable pay), whichever is lower.
 
+A plan also carries what acts on single lines and on the period's settlement: per-segment rates
+and weights, a per-deal cap, milestone bonuses (:mod:`engine.commission.run`), and draws,
+clawbacks and a holdback reserve (:mod:`engine.commission.settlement`).
+
 Every step is an array operation over people. Results keep what each step did (the tier lines
 before the cap, the cap that bit) so a statement can explain every figure.
 """
@@ -27,6 +31,55 @@ _PPM = 1_000_000
 
 
 @dataclass(frozen=True)
+class Segment:
+    """Deals of a segment (product line, customer tier...): their base counts ``weight_ppm`` /
+    10^6 toward the period base, and with ``rate_ppm`` they are paid that flat rate on their base
+    instead of their share of the tier pay."""
+
+    id: str
+    weight_ppm: int = _PPM
+    rate_ppm: int | None = None
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A bonus paid once in a period whose base reaches ``at`` (in the tiers' basis: minor units
+    of the base, or attainment in ppm)."""
+
+    id: str
+    at: int
+    bonus_minor: int
+
+
+@dataclass(frozen=True)
+class Draw:
+    """A floor on each period's pay (while ``last_day``, in days since the epoch, is not passed);
+    a recoverable draw's top-ups are paid back from later pay above the floor."""
+
+    amount_minor: int
+    recoverable: bool
+    last_day: int | None = None
+
+
+@dataclass(frozen=True)
+class Clawback:
+    """A won deal cancelled within ``window_days`` of its win gives back the commission paid on
+    it: all of it, or (``pro_rata``) the share of the window it did not last."""
+
+    window_days: int
+    pro_rata: bool = False
+
+
+@dataclass(frozen=True)
+class Holdback:
+    """``rate_ppm`` of each period's earnings is held in a reserve that clawbacks draw on first;
+    each amount held is released ``release_days`` after the end of its period."""
+
+    rate_ppm: int
+    release_days: int
+
+
+@dataclass(frozen=True)
 class PlanSpec:
     """A compiled plan: its tiers and limits (amounts in minor units, ratios as decimals)."""
 
@@ -35,6 +88,12 @@ class PlanSpec:
     threshold: Decimal = Decimal(0)  # in the tiers' basis: minor units or attainment ratio
     cap_per_period_minor: int | None = None
     cap_target_incentive_multiple: Decimal | None = None
+    cap_per_deal_minor: int | None = None
+    segments: tuple[Segment, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    draw: Draw | None = None
+    clawback: Clawback | None = None
+    holdback: Holdback | None = None
 
 
 @dataclass(frozen=True)
@@ -93,4 +152,13 @@ def plan_pay(
     )
 
 
-__all__ = ["PlanPay", "PlanSpec", "plan_pay"]
+__all__ = [
+    "Clawback",
+    "Draw",
+    "Holdback",
+    "Milestone",
+    "PlanPay",
+    "PlanSpec",
+    "Segment",
+    "plan_pay",
+]

@@ -12,21 +12,20 @@ import datetime as dt
 import hashlib
 import itertools
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from engine.commission.plans import PlanSpec
-from engine.commission.tiers import TierBasis, TierMode, compile_tiers, tier_pay
-from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation, sorted_violations
+from engine.errors import RuleSetInvalidError, Violation, sorted_violations
 from engine.frame import DEFAULT_DECIMAL_SCALE, FieldType
 from engine.fx import FxTable
 from engine.money import CURRENCY_EXPONENTS
 from engine.rules.expression import FieldSpec
 from engine.rules.fields import BUILTIN_FIELDS, CATEGORY_INPUT_FIELDS
+from engine.rules.plans import CompiledPlan, compile_people, compile_plans
 from engine.rules.schema import (
     CATEGORY_ORDER,
     RESERVED_SECTIONS,
@@ -36,6 +35,7 @@ from engine.rules.schema import (
     Fx,
     FxRate,
     Hierarchy,
+    Person,
     Plan,
     RuleSetDocument,
     SplitPolicy,
@@ -103,6 +103,7 @@ class CompiledRuleSet:
     team_of: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[RuleTarget, ...] = ()
     plans: tuple[CompiledPlan, ...] = ()
+    people: Mapping[str, Person] = field(default_factory=dict)
     compiler_version: int = COMPILER_VERSION
     stage_index: Mapping[str, int] = field(default_factory=dict)
 
@@ -172,11 +173,13 @@ _SECTION_TYPES: dict[str, Any] = {
     "hierarchy": TypeAdapter(Hierarchy | None),
     "targets": TypeAdapter(Targets | None),
     "plans": TypeAdapter(list[Plan] | None),
+    "people": TypeAdapter(list[Person] | None),
 }
 _STAGE = TypeAdapter(Stage)
 _FX_RATE = TypeAdapter(FxRate)
 _TARGET = TypeAdapter(TargetItem)
 _PLAN = TypeAdapter(Plan)
+_PERSON = TypeAdapter(Person)
 _TABLE = TypeAdapter(DecisionTable)
 
 
@@ -451,98 +454,6 @@ def _compile_hierarchy(
 
 
 @dataclass(frozen=True)
-class CompiledPlan:
-    """A plan ready to run: its engine form (amounts in minor units), who it is for, which split
-    type's credits it pays on, and its currency."""
-
-    spec: PlanSpec
-    people: frozenset[str]
-    teams: frozenset[str]
-    split: str
-    currency: str
-    target_incentive_minor: int | None
-
-    def covers(self, person: str, team: str | None) -> bool:
-        everyone = not self.people and not self.teams
-        return everyone or person in self.people or (team is not None and team in self.teams)
-
-
-def _compile_plans(
-    raw: Any, splits: CompiledSplits | None, team_of: Mapping[str, str], doc: SourceDocument,
-    out: list[Violation],
-) -> tuple[CompiledPlan, ...]:  # fmt: skip
-    """Plans, each shaped on its own: known base, split, teams and currency; tiers without gaps or
-    overlaps (:func:`engine.commission.tiers.compile_tiers`); a cap not below the threshold's pay."""
-    if raw is None:
-        return ()
-    items = _shape_items(_PLAN, raw, doc, "plans", out)
-    if items is None:
-        return ()
-    compiled: list[CompiledPlan] = []
-    ids: dict[str, int] = {}
-    split_ids = {t.id for t in splits.types} if splits is not None else set()
-    default_split = splits.types[splits.default_type].id if splits is not None else "revenue"
-    teams = set(team_of.values())
-    for i, plan in items:
-        p = join_path("plans", i)
-        if plan.id in ids:
-            message = f"plan id {plan.id!r} is already used by plans[{ids[plan.id]}]"
-            out.append(doc.violation(join_path(p, "id"), "DUPLICATE_ID", message))
-        ids.setdefault(plan.id, i)
-        if plan.base != "bookings":
-            out.append(doc.violation(join_path(p, "base"), "BASE_NOT_SUPPORTED",
-                                     f"base {plan.base!r} is not available yet; use 'bookings'"))  # fmt: skip
-        split = plan.split or default_split
-        if splits is not None and split not in split_ids:
-            out.append(doc.violation(join_path(p, "split"), "UNKNOWN_SPLIT",
-                                     f"no split type {split!r}"))  # fmt: skip
-        for j, team in enumerate(plan.assign.teams):
-            if team not in teams:
-                out.append(doc.violation(f"{p}.assign.teams[{j}]", "UNKNOWN_TEAM",
-                                         f"no team {team!r} in hierarchy.teams"))  # fmt: skip
-        exponent = CURRENCY_EXPONENTS.get(plan.currency)
-        if exponent is None:
-            out.append(doc.violation(join_path(p, "currency"), "UNKNOWN_CURRENCY",
-                                     f"{plan.currency!r} is not an ISO 4217 currency"))  # fmt: skip
-            continue
-        basis = TierBasis(plan.tiers.basis)
-        try:
-            table = compile_tiers(
-                basis,
-                [(r.lower, r.upper, r.rate, TierMode(r.mode)) for r in plan.tiers.rows],
-                exponent=exponent,
-                path=f"{p}.tiers.rows",
-            )
-        except InvalidArgumentError as e:
-            out.extend(replace(v, line=0) for v in e.violations)
-            continue
-        minor = 10**exponent
-        threshold = plan.threshold if basis is TierBasis.ATTAINMENT else plan.threshold * minor
-        cap = plan.cap
-        per_period = None
-        if cap is not None and cap.per_period is not None:
-            per_period = int((cap.per_period * minor).to_integral_value())
-            if basis is TierBasis.AMOUNT and plan.threshold > 0:
-                at = tier_pay(table, np.array([int(threshold)])).pay_minor[0]
-                if per_period < at:
-                    out.append(doc.violation(f"{p}.cap.per_period", "CAP_BELOW_THRESHOLD",
-                                             "the cap is below the pay at the threshold"))  # fmt: skip
-        spec = PlanSpec(
-            plan.id,
-            table,
-            threshold=threshold,
-            cap_per_period_minor=per_period,
-            cap_target_incentive_multiple=cap.target_incentive_multiple if cap else None,
-        )
-        incentive = plan.target_incentive
-        compiled.append(CompiledPlan(
-            spec, frozenset(plan.assign.people), frozenset(plan.assign.teams), split,
-            plan.currency, None if incentive is None else int(incentive * minor),
-        ))  # fmt: skip
-    return tuple(compiled)
-
-
-@dataclass(frozen=True)
 class RuleTarget:
     """A compiled target: group field values (sorted by field), period label, minor units."""
 
@@ -715,7 +626,15 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:
         splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
-    plans = _compile_plans(data.get("plans"), splits, team_of, doc, out)
+    people: dict[str, Person] = {}
+    if data.get("people") is not None:
+        person_items = _shape_items(_PERSON, data["people"], doc, "people", out)
+        people = compile_people(person_items or [], doc, out)
+    plans: tuple[CompiledPlan, ...] = ()
+    if data.get("plans") is not None:
+        plan_items = _shape_items(_PLAN, data["plans"], doc, "plans", out)
+        plans = compile_plans(plan_items or [], splits, team_of, people,
+                              schema if fields_ok else None, doc, out)  # fmt: skip
     if out:
         raise RuleSetInvalidError(sorted_violations(out))
     assert splits is not None
@@ -743,6 +662,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         team_of=team_of,
         targets=targets,
         plans=plans,
+        people=people,
         stage_index={s.id: i for i, s in enumerate(ordered)},
     )
 

@@ -302,32 +302,107 @@ class PlanTiers(Model):
 
 
 class PlanAssign(Model):
-    """Who the plan is for: these people and the members of these teams; empty: everyone not
-    taken by an earlier plan."""
+    """Who the plan is for: these people, the members of these teams, and the people of the rule
+    set's ``people`` section with these roles or regions; all empty: everyone not taken by an
+    earlier plan."""
 
     people: list[str] = Field(default_factory=list)
     teams: list[Name] = Field(default_factory=list)
+    roles: list[Name] = Field(default_factory=list)
+    regions: list[str] = Field(default_factory=list)
 
 
 class PlanCap(Model):
     per_period: Decimal | None = Field(default=None, ge=0, description="major units")
+    per_deal: Decimal | None = Field(default=None, ge=0, description="major units, per deal line")
     target_incentive_multiple: Decimal | None = Field(default=None, gt=0)
 
 
+class PlanSegment(Model):
+    """Deals matching ``when`` (first matching segment wins): their base counts ``weight`` toward
+    the period base, and with ``rate`` they are paid that flat rate instead of the tiers."""
+
+    id: Name
+    when: str = Field(description="a condition over the deal fields")
+    weight: Decimal = Field(default=Decimal(1), ge=0, le=10)
+    rate: Decimal | None = Field(default=None, ge=0, description="exact decimal, 6 places")
+
+
+class PlanSpiff(Model):
+    """A fixed bonus per won deal matching ``when``, shared by the deal's credit shares."""
+
+    id: Name
+    when: str
+    amount: Decimal = Field(ge=0, description="major units per deal")
+
+
+class PlanMilestone(Model):
+    """A bonus paid in a period whose base reaches ``at`` (in the tiers' basis)."""
+
+    id: Name
+    at: Decimal = Field(ge=0)
+    bonus: Decimal = Field(ge=0, description="major units")
+
+
+class PlanDraw(Model):
+    """A floor on each period's pay; a recoverable draw is paid back from later pay above it."""
+
+    amount: Decimal = Field(gt=0, description="major units per period")
+    recoverable: bool = True
+    until: dt.date | None = Field(default=None, description="the last day of the last period "
+                                  "with a draw")  # fmt: skip
+
+
+class PlanClawback(Model):
+    """A won deal cancelled or refunded within ``window_days`` of its win gives its commission
+    back (``full``, or ``pro_rata``: the unexpired share of the window for a cancellation; a
+    refund always gives back the refunded share)."""
+
+    window_days: int = Field(ge=0, le=3660)
+    mode: Literal["full", "pro_rata"] = "full"
+
+
+class PlanHoldback(Model):
+    """A share of each period's earnings held back, released ``release_days`` after the period;
+    clawbacks are taken from it first."""
+
+    rate: Decimal = Field(gt=0, le=1)
+    release_days: int = Field(ge=0, le=3660)
+
+
 class Plan(Model):
-    """A commission plan: who it is for, what base it pays on, its tiers and limits."""
+    """A commission plan: who it is for, when, what base it pays on, its tiers, limits, bonuses,
+    draws and clawbacks."""
 
     id: Name
     description: str | None = None
     currency: Currency
+    effective_from: dt.date | None = None
+    effective_until: dt.date | None = Field(default=None, description="inclusive")
     assign: PlanAssign = Field(default_factory=PlanAssign)
     base: Literal["bookings", "collections", "margin"] = "bookings"
+    margin_field: Name | None = Field(default=None, description="with base margin: a declared "
+                                      "decimal field holding each deal's margin ratio")  # fmt: skip
     split: Name | None = Field(default=None, description="split type credited; default: the "
                                "rule set's default full split")  # fmt: skip
     tiers: PlanTiers
     threshold: Decimal = Field(default=Decimal(0), ge=0, description="in the tiers' basis")
     target_incentive: Decimal | None = Field(default=None, ge=0, description="major units")
     cap: PlanCap | None = None
+    segments: list[PlanSegment] = Field(default_factory=list)
+    spiffs: list[PlanSpiff] = Field(default_factory=list)
+    milestones: list[PlanMilestone] = Field(default_factory=list)
+    draw: PlanDraw | None = None
+    clawback: PlanClawback | None = None
+    holdback: PlanHoldback | None = None
+
+
+class Person(Model):
+    """A payee: their role and region, which plans may be assigned by."""
+
+    id: str = Field(min_length=1)
+    role: Name | None = None
+    region: str | None = None
 
 
 class RuleSetDocument(Model):
@@ -347,6 +422,7 @@ class RuleSetDocument(Model):
     hierarchy: Hierarchy | None = None
     targets: Targets | None = None
     plans: list[Plan] | None = None
+    people: list[Person] | None = None
 
 
 #: Top-level sections that are reserved but not yet supported.

@@ -25,41 +25,55 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cquotient/v1/commission.proto\x12\x0bquotient.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"4\n\x0cPersonTarget\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x14\n\x0ctarget_minor\x18\x02 \x01(\x03\"\xd3\x01\n\x14RunCommissionRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x12\n\nfirst_date\x18\x04 \x01(\t\x12\x11\n\tlast_date\x18\x05 \x01(\t\x12\x12\n\nas_of_date\x18\x06 \x01(\t\x12\x0f\n\x07run_key\x18\x07 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x08 \x01(\x08\x12*\n\x07targets\x18\t \x03(\x0b\x32\x19.quotient.v1.PersonTarget\"*\n\x17GetCommissionRunRequest\x12\x0f\n\x07run_key\x18\x01 \x01(\t\"6\n\x13GetStatementRequest\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\"q\n\tPersonPay\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x12\n\nbase_minor\x18\x04 \x01(\x03\x12\x11\n\tpay_minor\x18\x05 \x01(\x03\x12\r\n\x05\x66lags\x18\x06 \x03(\t\"\xe7\x02\n\rCommissionRun\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x10\n\x08rule_set\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x03\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x12\n\nfirst_date\x18\x05 \x01(\t\x12\x11\n\tlast_date\x18\x06 \x01(\t\x12\x12\n\nas_of_date\x18\x07 \x01(\t\x12\x15\n\rcredit_sha256\x18\x08 \x01(\t\x12\x15\n\rresult_sha256\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64ry_run\x18\x0b \x01(\x08\x12\x17\n\x0f\x61lready_existed\x18\x0c \x01(\x08\x12\r\n\x05\x65mpty\x18\r \x01(\x08\x12&\n\x06people\x18\x0e \x03(\x0b\x32\x16.quotient.v1.PersonPay\x12\x17\n\x0ftotal_pay_minor\x18\x0f \x01(\x03\"\xa2\x01\n\rStatementTier\x12\x0c\n\x04tier\x18\x01 \x01(\x05\x12\r\n\x05lower\x18\x02 \x01(\x03\x12\x12\n\x05upper\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05\x62\x61sis\x18\x04 \x01(\t\x12\x0c\n\x04mode\x18\x05 \x01(\t\x12\x10\n\x08rate_ppm\x18\x06 \x01(\x03\x12\x14\n\x0c\x62\x61se_in_tier\x18\x07 \x01(\t\x12\x11\n\tpay_minor\x18\x08 \x01(\x03\x42\x08\n\x06_upper\";\n\x13StatementAdjustment\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\"P\n\rStatementDeal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63redit_minor\x18\x02 \x01(\x03\x12\x18\n\x10\x63ommission_minor\x18\x03 \x01(\x03\"\xeb\x02\n\tStatement\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x12\n\nbase_minor\x18\x05 \x01(\x03\x12\x19\n\x0ctarget_minor\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0e\x61ttainment_ppm\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12)\n\x05tiers\x18\x08 \x03(\x0b\x32\x1a.quotient.v1.StatementTier\x12\x35\n\x0b\x61\x64justments\x18\t \x03(\x0b\x32 .quotient.v1.StatementAdjustment\x12)\n\x05\x64\x65\x61ls\x18\n \x03(\x0b\x32\x1a.quotient.v1.StatementDeal\x12\x11\n\tpay_minor\x18\x0b \x01(\x03\x12\r\n\x05\x66lags\x18\x0c \x03(\tB\x0f\n\r_target_minorB\x11\n\x0f_attainment_ppm\"C\n\x12\x43ompareRunsRequest\x12\x16\n\x0e\x62\x65\x66ore_run_key\x18\x01 \x01(\t\x12\x15\n\rafter_run_key\x18\x02 \x01(\t\"\x9b\x01\n\x0e\x44\x65\x61lLineChange\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63redit_before_minor\x18\x02 \x01(\x03\x12\x1a\n\x12\x63redit_after_minor\x18\x03 \x01(\x03\x12\x1f\n\x17\x63ommission_before_minor\x18\x04 \x01(\x03\x12\x1e\n\x16\x63ommission_after_minor\x18\x05 \x01(\x03\"\xde\x02\n\x0cPersonChange\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x13\n\x0bplan_before\x18\x02 \x01(\t\x12\x12\n\nplan_after\x18\x03 \x01(\t\x12\x19\n\x11\x62\x61se_before_minor\x18\x04 \x01(\x03\x12\x18\n\x10\x62\x61se_after_minor\x18\x05 \x01(\x03\x12 \n\x13target_before_minor\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x1f\n\x12target_after_minor\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12\x18\n\x10pay_before_minor\x18\x08 \x01(\x03\x12\x17\n\x0fpay_after_minor\x18\t \x01(\x03\x12\x0f\n\x07reasons\x18\n \x03(\t\x12*\n\x05\x64\x65\x61ls\x18\x0b \x03(\x0b\x32\x1b.quotient.v1.DealLineChangeB\x16\n\x14_target_before_minorB\x15\n\x13_target_after_minor\"\xbd\x01\n\rRunComparison\x12\x16\n\x0e\x62\x65\x66ore_run_key\x18\x01 \x01(\t\x12\x15\n\rafter_run_key\x18\x02 \x01(\t\x12\x13\n\x0brun_reasons\x18\x03 \x03(\t\x12\x1e\n\x16total_pay_before_minor\x18\x04 \x01(\x03\x12\x1d\n\x15total_pay_after_minor\x18\x05 \x01(\x03\x12)\n\x06people\x18\x06 \x03(\x0b\x32\x19.quotient.v1.PersonChange2\xcf\x02\n\x11\x43ommissionService\x12N\n\rRunCommission\x12!.quotient.v1.RunCommissionRequest\x1a\x1a.quotient.v1.CommissionRun\x12T\n\x10GetCommissionRun\x12$.quotient.v1.GetCommissionRunRequest\x1a\x1a.quotient.v1.CommissionRun\x12H\n\x0cGetStatement\x12 .quotient.v1.GetStatementRequest\x1a\x16.quotient.v1.Statement\x12J\n\x0b\x43ompareRuns\x12\x1f.quotient.v1.CompareRunsRequest\x1a\x1a.quotient.v1.RunComparisonb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cquotient/v1/commission.proto\x12\x0bquotient.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x11\n\tpaid_date\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12&\n\x04kind\x18\x06 \x01(\x0e\x32\x18.quotient.v1.PaymentKind\"Q\n\x15RecordPaymentsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12&\n\x08payments\x18\x02 \x03(\x0b\x32\x14.quotient.v1.Payment\"I\n\x16RecordPaymentsResponse\x12\x16\n\x0erecorded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x02 \x01(\x05\"4\n\x0cPersonTarget\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x14\n\x0ctarget_minor\x18\x02 \x01(\x03\"\xed\x01\n\x14RunCommissionRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x12\n\nfirst_date\x18\x04 \x01(\t\x12\x11\n\tlast_date\x18\x05 \x01(\t\x12\x12\n\nas_of_date\x18\x06 \x01(\t\x12\x0f\n\x07run_key\x18\x07 \x01(\t\x12\x0f\n\x07\x64ry_run\x18\x08 \x01(\x08\x12*\n\x07targets\x18\t \x03(\x0b\x32\x19.quotient.v1.PersonTarget\x12\x18\n\x10previous_run_key\x18\n \x01(\t\"*\n\x17GetCommissionRunRequest\x12\x0f\n\x07run_key\x18\x01 \x01(\t\"6\n\x13GetStatementRequest\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\"\x87\x01\n\tPersonPay\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x12\n\nbase_minor\x18\x04 \x01(\x03\x12\x11\n\tpay_minor\x18\x05 \x01(\x03\x12\r\n\x05\x66lags\x18\x06 \x03(\t\x12\x14\n\x0c\x65\x61rned_minor\x18\x07 \x01(\x03\"\x81\x03\n\rCommissionRun\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x10\n\x08rule_set\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x03\x12\x0e\n\x06period\x18\x04 \x01(\t\x12\x12\n\nfirst_date\x18\x05 \x01(\t\x12\x11\n\tlast_date\x18\x06 \x01(\t\x12\x12\n\nas_of_date\x18\x07 \x01(\t\x12\x15\n\rcredit_sha256\x18\x08 \x01(\t\x12\x15\n\rresult_sha256\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07\x64ry_run\x18\x0b \x01(\x08\x12\x17\n\x0f\x61lready_existed\x18\x0c \x01(\x08\x12\r\n\x05\x65mpty\x18\r \x01(\x08\x12&\n\x06people\x18\x0e \x03(\x0b\x32\x16.quotient.v1.PersonPay\x12\x17\n\x0ftotal_pay_minor\x18\x0f \x01(\x03\x12\x18\n\x10previous_run_key\x18\x10 \x01(\t\"\xc5\x01\n\rStatementTier\x12\x0c\n\x04tier\x18\x01 \x01(\x05\x12\r\n\x05lower\x18\x02 \x01(\x03\x12\x12\n\x05upper\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\r\n\x05\x62\x61sis\x18\x04 \x01(\t\x12\x0c\n\x04mode\x18\x05 \x01(\t\x12\x10\n\x08rate_ppm\x18\x06 \x01(\x03\x12\x14\n\x0c\x62\x61se_in_tier\x18\x07 \x01(\t\x12\x11\n\tpay_minor\x18\x08 \x01(\x03\x12\x13\n\x0b\x64\x65\x63\x65lerator\x18\t \x01(\x08\x12\x0c\n\x04rule\x18\n \x01(\tB\x08\n\x06_upper\"I\n\x13StatementAdjustment\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x02 \x01(\x03\x12\x0c\n\x04rule\x18\x03 \x01(\t\"\x87\x01\n\rStatementDeal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x14\n\x0c\x63redit_minor\x18\x02 \x01(\x03\x12\x18\n\x10\x63ommission_minor\x18\x03 \x01(\x03\x12\x12\n\nbase_minor\x18\x04 \x01(\x03\x12\x13\n\x0bspiff_minor\x18\x05 \x01(\x03\x12\x0c\n\x04rule\x18\x06 \x01(\t\"_\n\x0eStatementBonus\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0f\n\x07\x64\x65\x61l_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x0c\n\x04rule\x18\x05 \x01(\t\"\x92\x01\n\x11StatementClawback\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t\x12\x10\n\x08won_date\x18\x03 \x01(\t\x12\x12\n\nevent_date\x18\x04 \x01(\t\x12\x12\n\npaid_minor\x18\x05 \x01(\x03\x12\x14\n\x0c\x61mount_minor\x18\x06 \x01(\x03\x12\x0c\n\x04rule\x18\x07 \x01(\t\"\xa9\x02\n\x13StatementSettlement\x12\x16\n\x0e\x63lawback_minor\x18\x01 \x01(\x03\x12#\n\x1b\x63lawback_from_reserve_minor\x18\x02 \x01(\x03\x12\x1f\n\x17\x63lawback_from_pay_minor\x18\x03 \x01(\x03\x12\x16\n\x0ewithheld_minor\x18\x04 \x01(\x03\x12\x16\n\x0ereleased_minor\x18\x05 \x01(\x03\x12\x16\n\x0e\x63\x61rry_in_minor\x18\x06 \x01(\x03\x12\x17\n\x0f\x63\x61rry_out_minor\x18\x07 \x01(\x03\x12\x19\n\x11\x64raw_top_up_minor\x18\x08 \x01(\x03\x12\x1c\n\x14\x64raw_recovered_minor\x18\t \x01(\x03\x12\x1a\n\x12\x64raw_balance_minor\x18\n \x01(\x03\"\xc5\x04\n\tStatement\x12\x0f\n\x07run_key\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12\x0c\n\x04plan\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x12\n\nbase_minor\x18\x05 \x01(\x03\x12\x19\n\x0ctarget_minor\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0e\x61ttainment_ppm\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12)\n\x05tiers\x18\x08 \x03(\x0b\x32\x1a.quotient.v1.StatementTier\x12\x35\n\x0b\x61\x64justments\x18\t \x03(\x0b\x32 .quotient.v1.StatementAdjustment\x12)\n\x05\x64\x65\x61ls\x18\n \x03(\x0b\x32\x1a.quotient.v1.StatementDeal\x12\x11\n\tpay_minor\x18\x0b \x01(\x03\x12\r\n\x05\x66lags\x18\x0c \x03(\t\x12\x11\n\tplan_rule\x18\r \x01(\t\x12,\n\x07\x62onuses\x18\x0e \x03(\x0b\x32\x1b.quotient.v1.StatementBonus\x12\x18\n\x10\x63ommission_minor\x18\x0f \x01(\x03\x12\x14\n\x0c\x65\x61rned_minor\x18\x10 \x01(\x03\x12\x31\n\tclawbacks\x18\x11 \x03(\x0b\x32\x1e.quotient.v1.StatementClawback\x12\x34\n\nsettlement\x18\x12 \x01(\x0b\x32 .quotient.v1.StatementSettlementB\x0f\n\r_target_minorB\x11\n\x0f_attainment_ppm\"C\n\x12\x43ompareRunsRequest\x12\x16\n\x0e\x62\x65\x66ore_run_key\x18\x01 \x01(\t\x12\x15\n\rafter_run_key\x18\x02 \x01(\t\"\x9b\x01\n\x0e\x44\x65\x61lLineChange\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x1b\n\x13\x63redit_before_minor\x18\x02 \x01(\x03\x12\x1a\n\x12\x63redit_after_minor\x18\x03 \x01(\x03\x12\x1f\n\x17\x63ommission_before_minor\x18\x04 \x01(\x03\x12\x1e\n\x16\x63ommission_after_minor\x18\x05 \x01(\x03\"\xde\x02\n\x0cPersonChange\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x13\n\x0bplan_before\x18\x02 \x01(\t\x12\x12\n\nplan_after\x18\x03 \x01(\t\x12\x19\n\x11\x62\x61se_before_minor\x18\x04 \x01(\x03\x12\x18\n\x10\x62\x61se_after_minor\x18\x05 \x01(\x03\x12 \n\x13target_before_minor\x18\x06 \x01(\x03H\x00\x88\x01\x01\x12\x1f\n\x12target_after_minor\x18\x07 \x01(\x03H\x01\x88\x01\x01\x12\x18\n\x10pay_before_minor\x18\x08 \x01(\x03\x12\x17\n\x0fpay_after_minor\x18\t \x01(\x03\x12\x0f\n\x07reasons\x18\n \x03(\t\x12*\n\x05\x64\x65\x61ls\x18\x0b \x03(\x0b\x32\x1b.quotient.v1.DealLineChangeB\x16\n\x14_target_before_minorB\x15\n\x13_target_after_minor\"\xbd\x01\n\rRunComparison\x12\x16\n\x0e\x62\x65\x66ore_run_key\x18\x01 \x01(\t\x12\x15\n\rafter_run_key\x18\x02 \x01(\t\x12\x13\n\x0brun_reasons\x18\x03 \x03(\t\x12\x1e\n\x16total_pay_before_minor\x18\x04 \x01(\x03\x12\x1d\n\x15total_pay_after_minor\x18\x05 \x01(\x03\x12)\n\x06people\x18\x06 \x03(\x0b\x32\x19.quotient.v1.PersonChange*^\n\x0bPaymentKind\x12\x1c\n\x18PAYMENT_KIND_UNSPECIFIED\x10\x00\x12\x18\n\x14PAYMENT_KIND_PAYMENT\x10\x01\x12\x17\n\x13PAYMENT_KIND_REFUND\x10\x02\x32\xaa\x03\n\x11\x43ommissionService\x12N\n\rRunCommission\x12!.quotient.v1.RunCommissionRequest\x1a\x1a.quotient.v1.CommissionRun\x12T\n\x10GetCommissionRun\x12$.quotient.v1.GetCommissionRunRequest\x1a\x1a.quotient.v1.CommissionRun\x12H\n\x0cGetStatement\x12 .quotient.v1.GetStatementRequest\x1a\x16.quotient.v1.Statement\x12J\n\x0b\x43ompareRuns\x12\x1f.quotient.v1.CompareRunsRequest\x1a\x1a.quotient.v1.RunComparison\x12Y\n\x0eRecordPayments\x12\".quotient.v1.RecordPaymentsRequest\x1a#.quotient.v1.RecordPaymentsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'quotient.v1.commission_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PERSONTARGET']._serialized_start=78
-  _globals['_PERSONTARGET']._serialized_end=130
-  _globals['_RUNCOMMISSIONREQUEST']._serialized_start=133
-  _globals['_RUNCOMMISSIONREQUEST']._serialized_end=344
-  _globals['_GETCOMMISSIONRUNREQUEST']._serialized_start=346
-  _globals['_GETCOMMISSIONRUNREQUEST']._serialized_end=388
-  _globals['_GETSTATEMENTREQUEST']._serialized_start=390
-  _globals['_GETSTATEMENTREQUEST']._serialized_end=444
-  _globals['_PERSONPAY']._serialized_start=446
-  _globals['_PERSONPAY']._serialized_end=559
-  _globals['_COMMISSIONRUN']._serialized_start=562
-  _globals['_COMMISSIONRUN']._serialized_end=921
-  _globals['_STATEMENTTIER']._serialized_start=924
-  _globals['_STATEMENTTIER']._serialized_end=1086
-  _globals['_STATEMENTADJUSTMENT']._serialized_start=1088
-  _globals['_STATEMENTADJUSTMENT']._serialized_end=1147
-  _globals['_STATEMENTDEAL']._serialized_start=1149
-  _globals['_STATEMENTDEAL']._serialized_end=1229
-  _globals['_STATEMENT']._serialized_start=1232
-  _globals['_STATEMENT']._serialized_end=1595
-  _globals['_COMPARERUNSREQUEST']._serialized_start=1597
-  _globals['_COMPARERUNSREQUEST']._serialized_end=1664
-  _globals['_DEALLINECHANGE']._serialized_start=1667
-  _globals['_DEALLINECHANGE']._serialized_end=1822
-  _globals['_PERSONCHANGE']._serialized_start=1825
-  _globals['_PERSONCHANGE']._serialized_end=2175
-  _globals['_RUNCOMPARISON']._serialized_start=2178
-  _globals['_RUNCOMPARISON']._serialized_end=2367
-  _globals['_COMMISSIONSERVICE']._serialized_start=2370
-  _globals['_COMMISSIONSERVICE']._serialized_end=2705
+  _globals['_PAYMENTKIND']._serialized_start=3619
+  _globals['_PAYMENTKIND']._serialized_end=3713
+  _globals['_PAYMENT']._serialized_start=79
+  _globals['_PAYMENT']._serialized_end=224
+  _globals['_RECORDPAYMENTSREQUEST']._serialized_start=226
+  _globals['_RECORDPAYMENTSREQUEST']._serialized_end=307
+  _globals['_RECORDPAYMENTSRESPONSE']._serialized_start=309
+  _globals['_RECORDPAYMENTSRESPONSE']._serialized_end=382
+  _globals['_PERSONTARGET']._serialized_start=384
+  _globals['_PERSONTARGET']._serialized_end=436
+  _globals['_RUNCOMMISSIONREQUEST']._serialized_start=439
+  _globals['_RUNCOMMISSIONREQUEST']._serialized_end=676
+  _globals['_GETCOMMISSIONRUNREQUEST']._serialized_start=678
+  _globals['_GETCOMMISSIONRUNREQUEST']._serialized_end=720
+  _globals['_GETSTATEMENTREQUEST']._serialized_start=722
+  _globals['_GETSTATEMENTREQUEST']._serialized_end=776
+  _globals['_PERSONPAY']._serialized_start=779
+  _globals['_PERSONPAY']._serialized_end=914
+  _globals['_COMMISSIONRUN']._serialized_start=917
+  _globals['_COMMISSIONRUN']._serialized_end=1302
+  _globals['_STATEMENTTIER']._serialized_start=1305
+  _globals['_STATEMENTTIER']._serialized_end=1502
+  _globals['_STATEMENTADJUSTMENT']._serialized_start=1504
+  _globals['_STATEMENTADJUSTMENT']._serialized_end=1577
+  _globals['_STATEMENTDEAL']._serialized_start=1580
+  _globals['_STATEMENTDEAL']._serialized_end=1715
+  _globals['_STATEMENTBONUS']._serialized_start=1717
+  _globals['_STATEMENTBONUS']._serialized_end=1812
+  _globals['_STATEMENTCLAWBACK']._serialized_start=1815
+  _globals['_STATEMENTCLAWBACK']._serialized_end=1961
+  _globals['_STATEMENTSETTLEMENT']._serialized_start=1964
+  _globals['_STATEMENTSETTLEMENT']._serialized_end=2261
+  _globals['_STATEMENT']._serialized_start=2264
+  _globals['_STATEMENT']._serialized_end=2845
+  _globals['_COMPARERUNSREQUEST']._serialized_start=2847
+  _globals['_COMPARERUNSREQUEST']._serialized_end=2914
+  _globals['_DEALLINECHANGE']._serialized_start=2917
+  _globals['_DEALLINECHANGE']._serialized_end=3072
+  _globals['_PERSONCHANGE']._serialized_start=3075
+  _globals['_PERSONCHANGE']._serialized_end=3425
+  _globals['_RUNCOMPARISON']._serialized_start=3428
+  _globals['_RUNCOMPARISON']._serialized_end=3617
+  _globals['_COMMISSIONSERVICE']._serialized_start=3716
+  _globals['_COMMISSIONSERVICE']._serialized_end=4142
 # @@protoc_insertion_point(module_scope)

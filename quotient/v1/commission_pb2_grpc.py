@@ -55,6 +55,11 @@ class CommissionServiceStub:
                 request_serializer=quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_commission__pb2.RunComparison.FromString,
                 _registered_method=True)
+        self.RecordPayments = channel.unary_unary(
+                '/quotient.v1.CommissionService/RecordPayments',
+                request_serializer=quotient_dot_v1_dot_commission__pb2.RecordPaymentsRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_commission__pb2.RecordPaymentsResponse.FromString,
+                _registered_method=True)
 
 
 class CommissionServiceServicer:
@@ -91,6 +96,15 @@ class CommissionServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RecordPayments(self, request, context):
+        """Records cash received against deals' invoices, and refunds (idempotent by payment_id: the
+        same id with the same values is recorded once; with other values the batch is refused).
+        Plans with base `collections` pay on payments; refunds give commission back (clawbacks).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CommissionServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +127,11 @@ def add_CommissionServiceServicer_to_server(servicer, server):
                     servicer.CompareRuns,
                     request_deserializer=quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_commission__pb2.RunComparison.SerializeToString,
+            ),
+            'RecordPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordPayments,
+                    request_deserializer=quotient_dot_v1_dot_commission__pb2.RecordPaymentsRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_commission__pb2.RecordPaymentsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +243,33 @@ class CommissionService:
             '/quotient.v1.CommissionService/CompareRuns',
             quotient_dot_v1_dot_commission__pb2.CompareRunsRequest.SerializeToString,
             quotient_dot_v1_dot_commission__pb2.RunComparison.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.CommissionService/RecordPayments',
+            quotient_dot_v1_dot_commission__pb2.RecordPaymentsRequest.SerializeToString,
+            quotient_dot_v1_dot_commission__pb2.RecordPaymentsResponse.FromString,
             options,
             channel_credentials,
             insecure,

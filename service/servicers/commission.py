@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import grpc
@@ -13,6 +14,8 @@ from quotient.v1 import commission_pb2, commission_pb2_grpc
 from service.commission_runs import CommissionRuns, RunOutcome, RunRequest
 from service.convert import parse_date
 from service.repository import RuleSetRepository
+from service.store.sqlite_payments import Payment
+from service.store.sqlite_runs import StoredRun
 
 
 def _run_to_proto(outcome: RunOutcome) -> commission_pb2.CommissionRun:
@@ -35,12 +38,13 @@ def _run_to_proto(outcome: RunOutcome) -> commission_pb2.CommissionRun:
         already_existed=outcome.already_existed,
         empty=not statements,
         total_pay_minor=sum(s["pay_minor"] for s in statements.values()),
+        previous_run_key=previous_key(run),
     )
     for person in sorted(statements):
         s = statements[person]
         message.people.add(person=person, plan=s["plan"], currency=s["currency"],
                            base_minor=s["base_minor"], pay_minor=s["pay_minor"],
-                           flags=s["flags"])  # fmt: skip
+                           flags=s["flags"], earned_minor=s.get("earned_minor", s["pay_minor"]))  # fmt: skip
     return message
 
 
@@ -48,6 +52,8 @@ def _statement_to_proto(run_key: str, s: dict[str, Any]) -> commission_pb2.State
     message = commission_pb2.Statement(
         run_key=run_key, person=s["person"], plan=s["plan"], currency=s["currency"],
         base_minor=s["base_minor"], pay_minor=s["pay_minor"], flags=s["flags"],
+        plan_rule=s.get("plan_rule", ""), commission_minor=s.get("commission_minor", 0),
+        earned_minor=s.get("earned_minor", 0),
     )  # fmt: skip
     if s["target_minor"] is not None:
         message.target_minor = s["target_minor"]
@@ -56,15 +62,30 @@ def _statement_to_proto(run_key: str, s: dict[str, Any]) -> commission_pb2.State
     for t in s["tiers"]:
         tier = message.tiers.add(tier=t["tier"], lower=t["lower"], mode=t["mode"], basis=t["basis"],
                                  rate_ppm=t["rate_ppm"], base_in_tier=t["base_in_tier"],
-                                 pay_minor=t["pay_minor"])  # fmt: skip
+                                 pay_minor=t["pay_minor"], decelerator=t.get("decelerator", False),
+                                 rule=t.get("rule", ""))  # fmt: skip
         if t["upper"] is not None:
             tier.upper = t["upper"]
     for a in s["adjustments"]:
-        message.adjustments.add(reason=a["reason"], amount_minor=a["amount_minor"])
+        message.adjustments.add(reason=a["reason"], amount_minor=a["amount_minor"],
+                                rule=a.get("rule", ""))  # fmt: skip
     for d in s["deals"]:
         message.deals.add(deal_id=d["deal_id"], credit_minor=d["credit_minor"],
-                          commission_minor=d["commission_minor"])  # fmt: skip
+                          commission_minor=d["commission_minor"],
+                          base_minor=d.get("base_minor", d["credit_minor"]),
+                          spiff_minor=d.get("spiff_minor", 0), rule=d.get("rule", ""))  # fmt: skip
+    for b in s.get("bonuses", []):
+        message.bonuses.add(kind=b["kind"], id=b["id"], deal_id=b["deal_id"],
+                            amount_minor=b["amount_minor"], rule=b["rule"])  # fmt: skip
+    for c in s.get("clawbacks", []):
+        message.clawbacks.add(**c)
+    if "settlement" in s:
+        message.settlement.CopyFrom(commission_pb2.StatementSettlement(**s["settlement"]))
     return message
+
+
+def previous_key(run: StoredRun) -> str:
+    return str(json.loads(run.result).get("previous_run_key", ""))
 
 
 class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
@@ -99,6 +120,7 @@ class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
                 request.run_key,
                 request.dry_run,
                 targets,
+                request.previous_run_key,
             ),
             record,
             rules,
@@ -166,6 +188,27 @@ class CommissionServicer(commission_pb2_grpc.CommissionServiceServicer):
                                  commission_before_minor=d.commission_before_minor,
                                  commission_after_minor=d.commission_after_minor)  # fmt: skip
         return response
+
+    def RecordPayments(
+        self, request: commission_pb2.RecordPaymentsRequest, context: grpc.ServicerContext
+    ) -> commission_pb2.RecordPaymentsResponse:
+        payments = []
+        for i, p in enumerate(request.payments):
+            day = parse_date(p.paid_date, f"payments[{i}].paid_date")
+            if day is None:
+                raise InvalidArgumentError(
+                    "every payment needs its date", reason="INVALID_PAYMENTS",
+                    violations=[Violation(f"payments[{i}].paid_date", 0, 0, "REQUIRED",
+                                          "YYYY-MM-DD")],
+                )  # fmt: skip
+            kind = {commission_pb2.PAYMENT_KIND_PAYMENT: "PAYMENT",
+                    commission_pb2.PAYMENT_KIND_REFUND: "REFUND"}.get(p.kind, "")  # fmt: skip
+            payments.append(Payment(p.payment_id, p.deal_id, day, p.amount_minor, p.currency,
+                                    kind))  # fmt: skip
+        recorded, duplicates = self.runs.record_payments(request.rule_set, payments)
+        return commission_pb2.RecordPaymentsResponse(
+            recorded_count=recorded, duplicate_count=duplicates
+        )
 
 
 __all__ = ["CommissionServicer"]

@@ -96,5 +96,19 @@ class SqliteRuns:
             raise NotFoundError(f"no commission run {run_key!r}", reason="RUN_NOT_FOUND")
         return _run(row)
 
+    def latest_before(self, rule_set: str, first_date: str) -> StoredRun | None:
+        """The run that opens a period starting on ``first_date``: the latest stored run of the
+        rule set for a period that ended before it (the latest period, then the latest run)."""
+        row = (
+            self.store.connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM commission_runs WHERE rule_set = ? AND last_date < ? "
+                "ORDER BY last_date DESC, created_at DESC, run_key DESC LIMIT 1",
+                (rule_set, first_date),
+            )
+            .fetchone()
+        )
+        return None if row is None else _run(row)
+
 
 __all__ = ["SqliteRuns", "StoredRun"]

@@ -37,7 +37,7 @@ def test_statements_by_hand() -> None:
     )
     by = {s.person: s for s in run.statements}
     li = by["li.wei"]  # 120,000 of 100,000: 100,000 x 10 % + 20,000 x 15 % = 13,000.00
-    assert (li.plan, li.base_minor, li.attainment_ppm, li.pay_minor) == ("ae", 12_000_000,
+    assert (li.plan, li.base_minor, li.attainment_ppm, li.earned_minor) == ("ae", 12_000_000,
                                                                          1_200_000, 1_300_000)  # fmt: skip
     assert [t.pay_minor for t in li.tiers] == [500_000, 500_000, 300_000]
     assert [t.rate_ppm for t in li.tiers] == [100_000, 100_000, 150_000]  # 50 % unlocked
@@ -46,15 +46,15 @@ def test_statements_by_hand() -> None:
     assert [(d.deal, d.commission_minor) for d in li.deals] == [
         ("d1", 758_333), ("d2", 325_000), ("d4", 216_667)]  # fmt: skip
     zhang = by["zhang.min"]  # 30,000 of 200,000 = 15 %: under the 30 % threshold
-    assert (zhang.pay_minor, zhang.flags) == (0, ("BELOW_THRESHOLD",))
+    assert (zhang.earned_minor, zhang.flags) == (0, ("BELOW_THRESHOLD",))
     assert [(a.reason, a.amount_minor) for a in zhang.adjustments] == [
         ("BELOW_THRESHOLD", -150_000)
     ]
     wang = by["wang.fang"]  # flat 2 % of 10,000.00, no target needed
-    assert (wang.pay_minor, wang.flags) == (20_000, ("NO_TARGET",))
+    assert (wang.earned_minor, wang.flags) == (20_000, ("NO_TARGET",))
     chen = by["chen.jie"]
-    assert (chen.plan, chen.pay_minor, chen.flags) == ("", 0, ("NO_PLAN",))
-    assert run.total_pay_minor == 1_300_000 + 20_000
+    assert (chen.plan, chen.earned_minor, chen.flags) == ("", 0, ("NO_PLAN",))
+    assert run.total_earned_minor == 1_300_000 + 20_000
 
 
 def test_a_cap_shows_as_an_adjustment() -> None:
@@ -64,7 +64,7 @@ def test_a_cap_shows_as_an_adjustment() -> None:
     # 400 %: 10,000 + 300,000 x 15 % = 55,000, capped at 15,000
     assert sum(t.pay_minor for t in s.tiers) == 5_500_000
     assert [(a.reason, a.amount_minor) for a in s.adjustments] == [("CAP", -4_000_000)]
-    assert s.pay_minor == 1_500_000 and s.flags == ("CAPPED",)
+    assert s.earned_minor == 1_500_000 and s.flags == ("CAPPED",)
 
 
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 10**10)),
@@ -74,8 +74,8 @@ def test_every_statement_adds_up(rows: list[tuple[str, int]]) -> None:
                          np.array([c for _, c in rows], dtype=np.int64), PLANS,
                          {"a": "ae", "b": "flat"}, {"a": 10_000_000})  # fmt: skip
     for s in run.statements:
-        assert sum(d.commission_minor for d in s.deals) == s.pay_minor
+        assert sum(d.commission_minor for d in s.deals) == s.commission_minor
         assert sum(d.credit_minor for d in s.deals) == s.base_minor
         if s.plan:
             lines = sum(t.pay_minor for t in s.tiers) + sum(a.amount_minor for a in s.adjustments)
-            assert lines == s.pay_minor
+            assert lines == s.commission_minor

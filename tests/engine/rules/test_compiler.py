@@ -268,7 +268,7 @@ plans:
     )
     found = {(v.path, v.reason) for v in validate_rule_set(bad)}
     assert found == {
-        ("plans[0].base", "BASE_NOT_SUPPORTED"),
+        ("plans[0].margin_field", "REQUIRED"),
         ("plans[0].split", "UNKNOWN_SPLIT"),
         ("plans[0].assign.teams[0]", "UNKNOWN_TEAM"),
         ("plans[0].tiers.rows[1].lower", "TIER_GAP"),

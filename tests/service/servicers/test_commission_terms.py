@@ -1,0 +1,225 @@
+"""CommissionService end to end over three months, worked by hand: plans assigned by role and
+region, a per-deal cap, a SPIFF, a segment rate, pay on collection with a partial payment, a
+cancelled deal clawed back in the next month from the holdback reserve then from pay, a negative
+balance carried forward, and a recoverable draw paid back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_status import rpc_status
+
+from quotient.v1 import (
+    commission_pb2,
+    commission_pb2_grpc,
+    credit_pb2,
+    credit_pb2_grpc,
+    rulesets_pb2,
+    rulesets_pb2_grpc,
+    types_pb2,
+)
+from tests.conftest import decode_details
+
+PLANS = """
+people:
+  - {id: li.wei, role: account_executive, region: North}
+  - {id: zhang.min, role: collector, region: North}
+  - {id: wang.fang, role: account_executive, region: South}
+
+plans:
+  - id: new_hire
+    currency: CNY
+    assign: {regions: [South]}
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.10}]}
+    draw: {amount: 2000, recoverable: true}
+  - id: ae
+    currency: CNY
+    assign: {roles: [account_executive]}
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.10}]}
+    cap: {per_deal: 6000}
+    segments:
+      - {id: renewals, when: "product_line = 'renewal'", rate: 0.02}
+    spiffs:
+      - {id: cloud_launch, when: "product_line = 'cloud'", amount: 1000}
+    clawback: {window_days: 90}
+    holdback: {rate: 0.1, release_days: 60}
+  - id: collector
+    currency: CNY
+    assign: {roles: [collector]}
+    base: collections
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.05}]}
+"""
+
+
+def at(day: str) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(dt.datetime.fromisoformat(day + "T09:00:00+00:00"))
+    return t
+
+
+@pytest.fixture
+def stub(channel: grpc.Channel, sample_text: str) -> Iterator[Any]:
+    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: terms")
+    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + PLANS, expected_revision=0)
+    )
+    events = []
+
+    def deal(deal_id: str, owner: str, amount: int, product: str, won: str,
+             team: list[types_pb2.TeamMember] | None = None) -> None:  # fmt: skip
+        d = types_pb2.Deal(amount_minor=amount, currency="CNY", stage="quote", owner=owner,
+                           product_line=product, team=team or [])  # fmt: skip
+        events.append(credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id,
+                                           event_time=at("2026-01-02"), deal=d,
+                                           kind=credit_pb2.DEAL_EVENT_KIND_CREATED))  # fmt: skip
+        events.append(credit_pb2.DealEvent(event_id=f"{deal_id}-w", deal_id=deal_id,
+                                           event_time=at(won),
+                                           kind=credit_pb2.DEAL_EVENT_KIND_WON))  # fmt: skip
+
+    split = [types_pb2.TeamMember(person="li.wei", ratio="0.7"),
+             types_pb2.TeamMember(person="zhang.min", ratio="0.3")]  # fmt: skip
+    deal("d-1", "li.wei", 10_000_000, "cloud", "2026-01-15", split)
+    deal("d-2", "wang.fang", 500_000, "hardware", "2026-01-10")
+    deal("d-3", "wang.fang", 3_000_000, "hardware", "2026-02-03")
+    deal("d-4", "li.wei", 5_000_000, "hardware", "2026-01-25")
+    deal("d-6", "li.wei", 5_000_000, "renewal", "2026-02-05")
+    deal("d-7", "li.wei", 4_000_000, "hardware", "2026-03-03")
+    events.append(credit_pb2.DealEvent(event_id="d-4-x", deal_id="d-4", event_time=at("2026-02-10"),
+                                       kind=credit_pb2.DEAL_EVENT_KIND_CANCELLED))  # fmt: skip
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="terms", events=events)
+    )
+    stub = commission_pb2_grpc.CommissionServiceStub(channel)
+    pay = commission_pb2.PAYMENT_KIND_PAYMENT
+    response = stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="terms", payments=[
+        commission_pb2.Payment(payment_id="p1", deal_id="d-1", paid_date="2026-01-20",
+                               amount_minor=4_000_000, currency="CNY", kind=pay),
+        commission_pb2.Payment(payment_id="p2", deal_id="d-1", paid_date="2026-02-20",
+                               amount_minor=6_000_000, currency="CNY", kind=pay),
+    ]))  # fmt: skip
+    assert (response.recorded_count, response.duplicate_count) == (2, 0)
+    yield stub
+
+
+def month(stub: Any, label: str, first: str, last: str) -> Any:
+    return stub.RunCommission(commission_pb2.RunCommissionRequest(
+        rule_set="terms", period=label, first_date=first, last_date=last, as_of_date=last,
+        run_key=label))  # fmt: skip
+
+
+def statement(stub: Any, run_key: str, person: str) -> Any:
+    return stub.GetStatement(commission_pb2.GetStatementRequest(run_key=run_key, person=person))
+
+
+def test_three_months_of_terms(stub: Any) -> None:
+    jan = month(stub, "2026-01", "2026-01-01", "2026-01-31")
+    li = statement(stub, "2026-01", "li.wei")
+    # d-1: 10 % of 70,000 = 7,000, capped at 6,000 a deal; d-4: 5,000. Cloud SPIFF: 70 % of 1,000.
+    assert [(d.deal_id, d.commission_minor, d.spiff_minor) for d in li.deals] == [
+        ("d-1", 600_000, 70_000), ("d-4", 500_000, 0)]  # fmt: skip
+    assert [(a.reason, a.amount_minor, a.rule) for a in li.adjustments] == [
+        ("DEAL_CAP", -100_000, "plans[1].cap.per_deal")]  # fmt: skip
+    assert [(b.kind, b.id, b.amount_minor, b.rule) for b in li.bonuses] == [
+        ("SPIFF", "cloud_launch", 70_000, "plans[1].spiffs.cloud_launch")]  # fmt: skip
+    # Earned 11,700; 10 % held back: paid 10,530.
+    assert (li.plan, li.earned_minor, li.settlement.withheld_minor, li.pay_minor) == (
+        "ae", 1_170_000, 117_000, 1_053_000)  # fmt: skip
+    zhang = statement(stub, "2026-01", "zhang.min")
+    # Collections: 40,000 of 100,000 paid: 40 % of the 30,000 credit = 12,000 at 5 % = 600.
+    assert [(d.deal_id, d.credit_minor, d.base_minor) for d in zhang.deals] == [
+        ("d-1", 3_000_000, 1_200_000)]  # fmt: skip
+    assert zhang.pay_minor == 60_000
+    wang = statement(stub, "2026-01", "wang.fang")
+    # The South plan comes first: 500 earned, the 2,000 draw tops up 1,500 (to recover).
+    assert (wang.plan, wang.earned_minor, wang.settlement.draw_top_up_minor, wang.pay_minor,
+            wang.settlement.draw_balance_minor) == ("new_hire", 50_000, 150_000, 200_000,
+                                                    150_000)  # fmt: skip
+    assert jan.total_pay_minor == 1_053_000 + 60_000 + 200_000
+
+    feb = month(stub, "2026-02", "2026-02-01", "2026-02-28")
+    assert feb.previous_run_key == "2026-01"
+    li = statement(stub, "2026-02", "li.wei")
+    # d-4, won Jan 25, cancelled Feb 10: its 5,000 comes back, 1,170 from the reserve first.
+    (claw,) = li.clawbacks
+    assert (claw.deal_id, claw.reason, claw.paid_minor, claw.amount_minor, claw.rule) == (
+        "d-4", "CANCELLED", 500_000, 500_000, "plans[1].clawback")  # fmt: skip
+    # The renewal pays 2 %: 1,000, 100 held back; 1,000 - 100 - 3,830 = -2,930 carried forward.
+    assert [(d.deal_id, d.commission_minor, d.rule) for d in li.deals] == [
+        ("d-6", 100_000, "plans[1].segments.renewals")]  # fmt: skip
+    s = li.settlement
+    assert (s.clawback_from_reserve_minor, s.clawback_from_pay_minor, s.withheld_minor,
+            s.carry_out_minor, li.pay_minor) == (117_000, 383_000, 10_000, -293_000, 0)  # fmt: skip
+    assert {"CLAWBACK", "NEGATIVE_BALANCE"} <= set(li.flags)
+    zhang = statement(stub, "2026-02", "zhang.min")
+    assert [(d.base_minor, d.commission_minor) for d in zhang.deals] == [(1_800_000, 90_000)]
+    wang = statement(stub, "2026-02", "wang.fang")
+    # 3,000 earned: 1,000 above the draw pays back 1,000 of the 1,500.
+    assert (wang.pay_minor, wang.settlement.draw_recovered_minor,
+            wang.settlement.draw_balance_minor) == (200_000, 100_000, 50_000)  # fmt: skip
+
+    month(stub, "2026-03", "2026-03-01", "2026-03-31")
+    li = statement(stub, "2026-03", "li.wei")
+    # 4,000 earned, 400 held back, the -2,930 brought in: 670 paid.
+    assert (li.earned_minor, li.settlement.carry_in_minor, li.pay_minor) == (
+        400_000, -293_000, 67_000)  # fmt: skip
+    # zhang.min has nothing in March (no lines, no balances): no statement.
+    assert [p.person for p in stub.GetCommissionRun(
+        commission_pb2.GetCommissionRunRequest(run_key="2026-03")).people] == ["li.wei",
+                                                                              "wang.fang"]  # fmt: skip
+    for run_key in ("2026-01", "2026-02", "2026-03"):
+        for person in ("li.wei", "zhang.min", "wang.fang")[: 3 if run_key < "2026-03" else 1]:
+            x = statement(stub, run_key, person)
+            tiers = sum(t.pay_minor for t in x.tiers) + sum(a.amount_minor for a in x.adjustments)
+            assert tiers == x.commission_minor == sum(d.commission_minor for d in x.deals)
+            assert x.earned_minor == x.commission_minor + sum(b.amount_minor for b in x.bonuses)
+            s = x.settlement
+            assert x.pay_minor == (x.earned_minor - s.withheld_minor + s.released_minor
+                                   - s.clawback_from_pay_minor + s.carry_in_minor
+                                   - s.carry_out_minor + s.draw_top_up_minor
+                                   - s.draw_recovered_minor)  # fmt: skip
+
+
+def test_payments_are_idempotent_and_checked(stub: Any) -> None:
+    pay = commission_pb2.PAYMENT_KIND_PAYMENT
+    again = commission_pb2.Payment(payment_id="p1", deal_id="d-1", paid_date="2026-01-20",
+                                   amount_minor=4_000_000, currency="CNY", kind=pay)  # fmt: skip
+    r = stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="terms",
+                                                                 payments=[again]))  # fmt: skip
+    assert (r.recorded_count, r.duplicate_count) == (0, 1)
+    changed = commission_pb2.Payment(payment_id="p1", deal_id="d-1", paid_date="2026-01-21",
+                                     amount_minor=4_000_000, currency="CNY", kind=pay)  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="terms",
+                                                                 payments=[changed]))  # fmt: skip
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    bad = commission_pb2.Payment(payment_id="p9", deal_id="", paid_date="2026-01-21",
+                                 amount_minor=-5, currency="CNY")  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="terms",
+                                                                 payments=[bad]))  # fmt: skip
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    details = decode_details(rpc_status.from_call(err.value))
+    bad_request = details["BadRequest"]
+    fields = {v.field for v in bad_request.field_violations}  # type: ignore[attr-defined]
+    assert fields == {"payments[0].deal_id", "payments[0].amount_minor", "payments[0].kind"}
+
+
+def test_a_refund_gives_back_its_share(stub: Any) -> None:
+    month(stub, "2026-01", "2026-01-01", "2026-01-31")
+    stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="terms", payments=[
+        commission_pb2.Payment(payment_id="r1", deal_id="d-1", paid_date="2026-02-25",
+                               amount_minor=2_500_000, currency="CNY",
+                               kind=commission_pb2.PAYMENT_KIND_REFUND)]))  # fmt: skip
+    month(stub, "2026-02", "2026-02-01", "2026-02-28")
+    li = statement(stub, "2026-02", "li.wei")
+    claws = {c.deal_id: c for c in li.clawbacks}
+    # A quarter of d-1 refunded: a quarter of the 6,700 it paid (commission and SPIFF) = 1,675.
+    assert (claws["d-1"].reason, claws["d-1"].paid_minor, claws["d-1"].amount_minor) == (
+        "REFUNDED", 670_000, 167_500)  # fmt: skip
+    # The collector's plan has no clawback: nothing comes back from zhang.min.
+    assert not statement(stub, "2026-02", "zhang.min").clawbacks
