@@ -1,4 +1,4 @@
-"""``quotient commission run|statement|compare``: commission runs through a server. Amounts are
+"""``quotient commission run|statement|compare|payments``: commission runs through a server. Amounts are
 printed in major units of the plan's currency; ``statement --html FILE`` also writes a readable
 page."""
 
@@ -38,6 +38,7 @@ def cmd_run(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     request = commission_pb2.RunCommissionRequest(
         rule_set=args.rule_set, period=args.period, first_date=args.first, last_date=args.last,
         as_of_date=args.as_of or "", run_key=args.run_key or "", dry_run=args.dry_run,
+        previous_run_key=args.previous_run_key,
         targets=[commission_pb2.PersonTarget(person=p, target_minor=t)
                  for p, t in _targets(args.target)],
     )  # fmt: skip
@@ -94,8 +95,10 @@ def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int
     for a in s.adjustments:
         writer.writerow(["adjustment", a.reason, "", "", major(a.amount_minor, cur)])
     for d in s.deals:
-        writer.writerow(["deal", d.deal_id, major(d.credit_minor, cur), "",
+        writer.writerow(["deal", d.deal_id, major(d.base_minor, cur), "",
                          major(d.commission_minor, cur)])  # fmt: skip
+    for kind, what, amount in settlement_lines(s):
+        writer.writerow([kind, what, "", "", major(amount, cur)])
     writer.writerow(["total", s.plan, major(s.base_minor, cur), "", major(s.pay_minor, cur)])
     attainment = (f"{Decimal(s.attainment_ppm).scaleb(-4):.1f} %"
                   if s.HasField("attainment_ppm") else "-")  # fmt: skip
@@ -106,6 +109,65 @@ def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int
             handle.write(statement_html(s))
         print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def cmd_payments(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    """Record payments and refunds from a CSV file: payment_id, deal_id, paid_date, amount (major
+    units), currency, kind (payment or refund)."""
+    import grpc
+
+    from quotient.v1 import commission_pb2, commission_pb2_grpc
+
+    kinds = {"payment": commission_pb2.PAYMENT_KIND_PAYMENT,
+             "refund": commission_pb2.PAYMENT_KIND_REFUND}  # fmt: skip
+    payments = []
+    with open(args.file, newline="", encoding="utf-8") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            try:
+                currency = row["currency"].strip().upper()
+                amount = Decimal(row["amount"].strip()).scaleb(CURRENCY_EXPONENTS[currency])
+                if amount != amount.to_integral_value():
+                    raise ValueError(f"{row['amount']} has more places than {currency}")
+                payments.append(commission_pb2.Payment(
+                    payment_id=row["payment_id"], deal_id=row["deal_id"],
+                    paid_date=row["paid_date"], amount_minor=int(amount), currency=currency,
+                    kind=kinds[(row.get("kind") or "payment").strip().lower()]))  # fmt: skip
+            except (KeyError, ArithmeticError, ValueError, AttributeError) as exc:
+                raise SystemExit(f"quotient commission payments: {args.file} line {line}: "
+                                 f"{exc!s}") from None  # fmt: skip
+    with grpc.insecure_channel(args.server) as channel:
+        try:
+            r = commission_pb2_grpc.CommissionServiceStub(channel).RecordPayments(
+                commission_pb2.RecordPaymentsRequest(rule_set=args.rule_set, payments=payments)
+            )
+        except grpc.RpcError as exc:
+            return report(exc)
+    print(f"recorded {r.recorded_count} payments ({r.duplicate_count} already recorded)",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def settlement_lines(s: Any) -> list[tuple[str, str, int]]:
+    """The statement's lines after its deal lines: bonuses, then, when anything stands between
+    what was earned and what is paid, the earned subtotal and each step of the settlement."""
+    out = [("bonus", f"{b.kind} {b.id} {b.deal_id}".strip(), b.amount_minor) for b in s.bonuses]
+    st = s.settlement
+    steps = [
+        ("holdback", "withheld", -st.withheld_minor),
+        ("holdback", "released", st.released_minor),
+        *[("clawback", f"{c.reason} {c.deal_id} (won {c.won_date}, {c.event_date})",
+           -c.amount_minor) for c in s.clawbacks],
+        ("clawback", "taken from the holdback reserve", st.clawback_from_reserve_minor),
+        ("balance", "negative balance brought in", st.carry_in_minor),
+        ("balance", "negative balance carried forward", -st.carry_out_minor),
+        ("draw", "draw top-up", st.draw_top_up_minor),
+        ("draw", "draw recovered", -st.draw_recovered_minor),
+    ]  # fmt: skip
+    steps = [step for step in steps if step[2]]
+    if steps:
+        out.append(("earned", "commission and bonuses", s.earned_minor))
+        out += steps
+    return out
 
 
 def cmd_compare(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
@@ -153,8 +215,11 @@ def statement_html(s: Any) -> str:
                     f"<td>{escape(major(a.amount_minor, cur))}</td></tr>")  # fmt: skip
     for d in s.deals:
         rows.append(f"<tr><td>deal</td><td>{escape(d.deal_id)}</td>"
-                    f"<td>{escape(major(d.credit_minor, cur))}</td><td></td>"
+                    f"<td>{escape(major(d.base_minor, cur))}</td><td></td>"
                     f"<td>{escape(major(d.commission_minor, cur))}</td></tr>")  # fmt: skip
+    for kind, what, amount in settlement_lines(s):
+        rows.append(f"<tr><td>{escape(kind)}</td><td>{escape(what)}</td><td></td><td></td>"
+                    f"<td>{escape(major(amount, cur))}</td></tr>")  # fmt: skip
     attainment = (f"{Decimal(s.attainment_ppm).scaleb(-4):.1f} %"
                   if s.HasField("attainment_ppm") else "no target")  # fmt: skip
     return (
@@ -185,6 +250,9 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     r.add_argument("--run-key", help="unique key of the run (required unless --dry-run)")
     r.add_argument("--dry-run", action="store_true", help="calculate, store nothing")
     r.add_argument("--target", action="append", help="PERSON=AMOUNT in major units (repeatable)")
+    r.add_argument("--previous-run-key", default="",
+                   help="the run whose closing balances open this one (default: the latest "
+                        "stored run for an earlier period)")  # fmt: skip
     r.add_argument("--rule-set", default="default")
     r.add_argument("--server", default=DEFAULT_SERVER)
     r.set_defaults(func=lambda a: cmd_run(a, report))
@@ -195,6 +263,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--html", help="also write the statement as a readable HTML page")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_statement(a, report))
+    m = inner.add_parser("payments", help="record payments and refunds from CSV (RecordPayments)")
+    m.add_argument("file", help="CSV: payment_id,deal_id,paid_date,amount,currency,kind")
+    m.add_argument("--rule-set", default="default")
+    m.add_argument("--server", default=DEFAULT_SERVER)
+    m.set_defaults(func=lambda a: cmd_payments(a, report))
     c = inner.add_parser("compare", help="what changed between two runs (CompareRuns)")
     c.add_argument("--before", required=True, help="run key")
     c.add_argument("--after", required=True, help="run key")

@@ -3,7 +3,8 @@
 Statements are compared as stored (plain mappings: ``person``, ``plan``, ``base_minor``,
 ``target_minor``, ``pay_minor``, ``flags``, ``deals``). A person appears when anything on their
 statement differs; the reasons name what: a person new or gone, another plan, another target,
-other credit (the base), other flags, or (same plan, base and target, other pay) the plan's terms.
+other credit (the base), other flags, other bonuses (milestones, SPIFFs), other clawbacks, another
+settlement (balances brought in, draws, holdback), or (none of these, other pay) the plan's terms.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def compare_statements(
                 ("TARGET_CHANGED", a["target_minor"] != b["target_minor"]),
                 ("CREDIT_CHANGED", a["base_minor"] != b["base_minor"] or moved),
                 ("FLAGS_CHANGED", a["flags"] != b["flags"]),
+                ("BONUSES_CHANGED", a.get("bonuses") != b.get("bonuses")),
+                ("CLAWBACKS_CHANGED", a.get("clawbacks") != b.get("clawbacks")),
+                ("SETTLEMENT_CHANGED", a.get("settlement") != b.get("settlement")),
             ):
                 if differs:
                     reasons.append(reason)

@@ -239,9 +239,11 @@ def compile_plans(
             holdback=holdback,
         )
         incentive = plan.target_incentive
+        spiff_minor = [_minor(s.amount, minor, f"{p}.spiffs[{j}].amount", doc, out)
+                       for j, s in enumerate(plan.spiffs)]  # fmt: skip
         spiffs = tuple(
-            (s.id, _minor(s.amount, minor, f"{p}.spiffs[{j}].amount", doc, out), c)
-            for j, (s, c) in enumerate(zip(plan.spiffs, spiff_conditions, strict=True))
+            (s.id, amount, c)
+            for s, amount, c in zip(plan.spiffs, spiff_minor, spiff_conditions, strict=True)
             if c is not None
         )
         compiled.append(CompiledPlan(

@@ -66,3 +66,22 @@ def test_run_and_statement(
     lines = capsys.readouterr().out.splitlines()
     assert lines[1:] == ["li.wei\t(pay)\t7000000\t3500000\tTARGET_CHANGED",
                          "li.wei\td-1\t7000000\t3500000\t"]  # fmt: skip
+
+
+def test_payments_and_a_collection_statement(
+    app: Quotient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    payments = tmp_path / "payments.csv"
+    payments.write_text("payment_id,deal_id,paid_date,amount,currency,kind\n"
+                        "p1,d-1,2026-03-25,400000.00,CNY,payment\n"
+                        "r1,d-1,2026-03-28,1000.00,CNY,refund\n")  # fmt: skip
+    assert main(["commission", "payments", str(payments), *server]) == 0
+    assert "recorded 2 payments (0 already recorded)" in capsys.readouterr().err
+    assert main(["commission", "payments", str(payments), *server]) == 0
+    assert "recorded 0 payments (2 already recorded)" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("payment_id,deal_id,paid_date,amount,currency,kind\n"
+                   "p2,d-1,2026-03-25,1.001,CNY,payment\n")  # fmt: skip
+    with pytest.raises(SystemExit, match="line 2: 1.001 has more places than CNY"):
+        main(["commission", "payments", str(bad), *server])

@@ -275,3 +275,94 @@ plans:
         ("plans[1].id", "DUPLICATE_ID"),
         ("plans[1].cap.per_period", "CAP_BELOW_THRESHOLD"),
     }
+
+
+def test_plan_terms_are_checked_with_paths(sample_text: str) -> None:
+    head = sample_text[: sample_text.index("\nplans:")]
+    bad = (
+        head
+        + """
+people:
+  - {id: li.wei, role: account_executive, region: North}
+  - {id: li.wei, role: manager}
+plans:
+  - id: a
+    currency: CNY
+    effective_from: 2026-06-01
+    effective_until: 2026-01-31
+    assign: {roles: [pilot], regions: [Mars]}
+    base: margin
+    margin_field: industry
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.1}]}
+    segments:
+      - {id: s, when: "no_such_field = 1", rate: 0.0000001}
+      - {id: s, when: "region = 'East'"}
+    spiffs:
+      - {id: x, when: "amount >", amount: 100.001}
+  - id: c
+    currency: CNY
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.1}]}
+    segments: [{id: s, when: "region = 'East'", weight: 11}]
+    milestones: [{id: m, at: 1000, bonus: -1}]
+    draw: {amount: 0}
+    clawback: {window_days: -3, mode: sometimes}
+    holdback: {rate: 1.5, release_days: 30}
+  - id: b
+    currency: CNY
+    margin_field: discount_pct
+    tiers: {basis: attainment, rows: [{lower: 0, rate: 0.1}]}
+    cap: {per_deal: 0.001}
+"""
+    )
+    found = {(v.path, v.reason) for v in validate_rule_set(bad)}
+    expected = {
+        ("people[1].id", "DUPLICATE_ID"),
+        ("plans[0].effective_until", "EMPTY_PERIOD"),
+        ("plans[0].assign.roles[0]", "UNKNOWN_ROLE"),
+        ("plans[0].assign.regions[0]", "UNKNOWN_REGION"),
+        ("plans[0].margin_field", "UNKNOWN_FIELD"),
+        ("plans[0].segments[0].when", "UNKNOWN_FIELD"),
+        ("plans[0].segments[0].rate", "TOO_PRECISE"),
+        ("plans[0].segments[1].id", "DUPLICATE_ID"),
+        ("plans[0].spiffs[0].when", "CONDITION_SYNTAX"),
+        ("plans[0].spiffs[0].amount", "TOO_PRECISE"),
+        ("plans[1].segments[0].weight", "INVALID_VALUE"),
+        ("plans[1].milestones[0].bonus", "INVALID_VALUE"),
+        ("plans[1].draw.amount", "INVALID_VALUE"),
+        ("plans[1].clawback.window_days", "INVALID_VALUE"),
+        ("plans[1].clawback.mode", "INVALID_VALUE"),
+        ("plans[1].holdback.rate", "INVALID_VALUE"),
+        ("plans[2].margin_field", "NOT_APPLICABLE"),
+        ("plans[2].cap.per_deal", "TOO_PRECISE"),
+    }
+    assert expected <= found, expected - found
+    good = head + """
+people:
+  - {id: li.wei, role: account_executive, region: North}
+plans:
+  - id: a
+    currency: CNY
+    effective_from: 2026-01-01
+    assign: {roles: [account_executive]}
+    base: margin
+    margin_field: discount_pct
+    tiers: {basis: attainment, rows: [{lower: 0, rate: 0.1}]}
+    segments: [{id: east, when: "region = 'East'", weight: 1.5, rate: 0.02}]
+    spiffs: [{id: big, when: "amount >= 1000000", amount: 500}]
+    milestones: [{id: club, at: 1, bonus: 5000}]
+    draw: {amount: 2000, recoverable: false, until: 2026-06-30}
+    clawback: {window_days: 90, mode: pro_rata}
+    holdback: {rate: 0.1, release_days: 60}
+"""
+    (plan,) = compile_rule_set(good).plans
+    spec = plan.spec
+    assert (plan.base, plan.margin_field, plan.covers("li.wei", None, "account_executive")) == (
+        "margin", "discount_pct", True)  # fmt: skip
+    assert not plan.covers("x", None, "manager", "South")
+    assert (spec.segments[0].weight_ppm, spec.segments[0].rate_ppm) == (1_500_000, 20_000)
+    assert (spec.milestones[0].at, spec.milestones[0].bonus_minor) == (1_000_000, 500_000)
+    assert spec.draw is not None and (spec.draw.amount_minor, spec.draw.recoverable) == (
+        200_000, False)  # fmt: skip
+    assert spec.clawback is not None and spec.clawback.pro_rata
+    assert spec.holdback is not None and spec.holdback.rate_ppm == 100_000
+    assert [s[:2] for s in plan.spiffs] == [("big", 50_000)]

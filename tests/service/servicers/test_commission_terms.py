@@ -23,6 +23,7 @@ from quotient.v1 import (
     rulesets_pb2_grpc,
     types_pb2,
 )
+from service.cli_commission import settlement_lines, statement_html
 from tests.conftest import decode_details
 
 PLANS = """
@@ -155,6 +156,13 @@ def test_three_months_of_terms(stub: Any) -> None:
     assert (s.clawback_from_reserve_minor, s.clawback_from_pay_minor, s.withheld_minor,
             s.carry_out_minor, li.pay_minor) == (117_000, 383_000, 10_000, -293_000, 0)  # fmt: skip
     assert {"CLAWBACK", "NEGATIVE_BALANCE"} <= set(li.flags)
+    # The printed statement: from the earned subtotal, each step down to the pay.
+    lines = settlement_lines(li)
+    assert [(k, a) for k, _, a in lines] == [
+        ("earned", 100_000), ("holdback", -10_000), ("clawback", -500_000),
+        ("clawback", 117_000), ("balance", 293_000)]  # fmt: skip
+    assert sum(a for k, _, a in lines) == li.pay_minor == 0
+    assert "negative balance carried forward" in statement_html(li)
     zhang = statement(stub, "2026-02", "zhang.min")
     assert [(d.base_minor, d.commission_minor) for d in zhang.deals] == [(1_800_000, 90_000)]
     wang = statement(stub, "2026-02", "wang.fang")
@@ -223,3 +231,54 @@ def test_a_refund_gives_back_its_share(stub: Any) -> None:
         "REFUNDED", 670_000, 167_500)  # fmt: skip
     # The collector's plan has no clawback: nothing comes back from zhang.min.
     assert not statement(stub, "2026-02", "zhang.min").clawbacks
+
+
+MARGIN_PLANS = """
+plans:
+  - id: margin_2026h1
+    currency: CNY
+    effective_until: 2026-01-31
+    base: margin
+    margin_field: gross_margin
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.10}]}
+  - id: bookings_from_february
+    currency: CNY
+    effective_from: 2026-02-01
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.01}]}
+"""
+
+
+def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: str) -> None:
+    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: margins")
+    head = head.replace("fields:\n", "fields:\n  gross_margin: {type: decimal, scale: 4}\n", 1)
+    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + MARGIN_PLANS,
+                                                  expected_revision=0))  # fmt: skip
+    margin = types_pb2.AttributeValue(decimal_value="0.3525")
+    events = []
+    for deal_id, won in (("m-1", "2026-01-12"), ("m-2", "2026-02-12")):
+        d = types_pb2.Deal(amount_minor=1_234_567, currency="CNY", stage="quote", owner="li.wei",
+                           attributes={"gross_margin": margin})  # fmt: skip
+        events += [
+            credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id, deal=d,
+                                 event_time=at("2026-01-02"),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
+            credit_pb2.DealEvent(event_id=f"{deal_id}-w", deal_id=deal_id, event_time=at(won),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_WON),
+        ]  # fmt: skip
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="margins", events=events))
+    stub = commission_pb2_grpc.CommissionServiceStub(channel)
+    for label, first, last in (("jan", "2026-01-01", "2026-01-31"),
+                               ("feb", "2026-02-01", "2026-02-28")):  # fmt: skip
+        stub.RunCommission(commission_pb2.RunCommissionRequest(
+            rule_set="margins", period=label, first_date=first, last_date=last, as_of_date=last,
+            run_key=label))  # fmt: skip
+    jan = statement(stub, "jan", "li.wei")
+    # 35.25 % of 12,345.67 = 4,351.848675 -> 4,351.85 of margin; 10 % = 435.185 -> 435.18 (even)
+    assert (jan.plan, [d.base_minor for d in jan.deals], jan.pay_minor) == (
+        "margin_2026h1", [435_185], 43_518)  # fmt: skip
+    feb = statement(stub, "feb", "li.wei")
+    # From February the bookings plan: 1 % of 12,345.67 = 123.4567 -> 123.46
+    assert (feb.plan, feb.plan_rule, [d.base_minor for d in feb.deals], feb.pay_minor) == (
+        "bookings_from_february", "plans[1]", [1_234_567], 12_346)  # fmt: skip
