@@ -12,9 +12,10 @@ falls in, and SPIFF awards per line. Per person, in order:
 3. **deal lines**: the tier pay is spread over the lines in proportion to their weighted base, to
    the unit, by largest remainder (ties to the earlier line); a line in a segment with its own
    rate is paid ``base x rate`` (half-even) instead of its share (adjustment ``SEGMENT_RATES``);
-4. **period caps**: above the lower of the period cap and the target-incentive multiple, the lines
-   are scaled down to it by largest remainder (adjustment ``CAP``); then no line pays more than the
-   per-deal cap (adjustment ``DEAL_CAP``);
+4. **period caps**: above the lower of the period cap and the target-incentive multiple, the cap
+   is spread over the lines as the tier pay was, by weighted base (for a person with lines at
+   their own rate: in proportion to the lines), by largest remainder (adjustment ``CAP``); then
+   no line pays more than the per-deal cap (adjustment ``DEAL_CAP``);
 5. **bonuses**: milestones reached by the period base (in the tiers' basis) and SPIFFs, outside
    the threshold and the caps.
 
@@ -276,9 +277,9 @@ def commission_run(
     positive = np.maximum(line_base, 0)
     if weight_ppm is None:
         weighted = positive
-        base = exact_group_sum(person_code, positive, n) - exact_group_sum(
-            person_code, np.maximum(-line_base, 0), n
-        )
+        base = exact_group_sum(person_code, positive, n)
+        if line_base.size and int(line_base.min()) < 0:
+            base = base - exact_group_sum(person_code, np.maximum(-line_base, 0), n)
     else:
         weighted = positive * weight_ppm  # ppm of a minor unit
         signed = line_base * weight_ppm
@@ -312,29 +313,35 @@ def commission_run(
             milestone_total[who] = marks.sum(axis=1)
         for row, i in enumerate(who.tolist()):
             details[i] = (plan_id, result, row)
-    # Deal lines: the tier pay by weighted base, over people with lines.
-    lines = _spread(tier_total, grouped, weighted[order], starts, counts)
-    adjustments: dict[str, np.ndarray] = {
-        "BELOW_THRESHOLD": np.zeros(n, dtype=np.int64),  # filled by the statements
-    }
+    # Deal lines: the tier pay by weighted base, over people with lines. Without lines at their
+    # own rate, a person's capped pay is known before the spread: the cap is spread at once.
+    adjustments: dict[str, np.ndarray] = {}  # BELOW_THRESHOLD is read from the plan's pay
+    own = None
+    has_own = np.zeros(n, dtype=np.bool_)
     if rate_ppm is not None:
         own = rate_ppm[order] >= 0
+        has_own = _group_sum(own.astype(np.int64), starts, counts) > 0
+    early_cap = (cap >= 0) & (tier_total > cap) & ~has_own
+    lines = _spread(np.where(early_cap, cap, tier_total), grouped, weighted[order], starts, counts)
+    cap_adjust = np.where(early_cap, cap - tier_total, 0)
+    if own is not None and rate_ppm is not None:
         flat = muldiv_half_even(positive[order], np.maximum(rate_ppm[order], 0), _PPM)
         delta = np.where(own, flat - lines, 0)
         lines = lines + delta
         adjustments["SEGMENT_RATES"] = _group_sum(delta, starts, counts)
-    before_cap = _group_sum(lines, starts, counts)
-    capped = (cap >= 0) & (before_cap > cap)
-    adjustments["CAP"] = np.where(capped, cap - before_cap, 0)
-    if capped.any():
-        hit = capped[grouped]
-        sub_people = np.flatnonzero(capped)
-        remap = np.full(n, -1, np.int64)
-        remap[sub_people] = np.arange(sub_people.size)
-        sub_group = remap[grouped[hit]]
-        sub_starts = np.searchsorted(sub_group, np.arange(sub_people.size))
-        lines = lines.copy()
-        lines[hit] = allocate(cap[sub_people], sub_group, lines[hit], starts=sub_starts)
+        before_cap = _group_sum(lines, starts, counts)
+        capped = has_own & (cap >= 0) & (before_cap > cap)
+        cap_adjust = cap_adjust + np.where(capped, cap - before_cap, 0)
+        if capped.any():
+            # Spread again in proportion to the lines (some are at their own rate).
+            hit = capped[grouped]
+            sub_people = np.flatnonzero(capped)
+            remap = np.full(n, -1, np.int64)
+            remap[sub_people] = np.arange(sub_people.size)
+            sub_group = remap[grouped[hit]]
+            sub_starts = np.searchsorted(sub_group, np.arange(sub_people.size))
+            lines[hit] = allocate(cap[sub_people], sub_group, lines[hit], starts=sub_starts)
+    adjustments["CAP"] = cap_adjust
     if (deal_cap >= 0).any():
         limit = deal_cap[grouped]
         over = (limit >= 0) & (lines > limit)
@@ -345,9 +352,10 @@ def commission_run(
     line_commission = np.empty_like(lines)
     line_commission[order] = lines
     line_spiff = np.zeros(credit.size, dtype=np.int64)
+    spiffs = np.zeros(n, dtype=np.int64)
     if awards is not None and awards.line.size:
         np.add.at(line_spiff, awards.line, np.asarray(awards.amount_minor, dtype=np.int64))
-    spiffs = _group_sum(line_spiff[order], starts, counts)
+        np.add.at(spiffs, person_code[awards.line], np.asarray(awards.amount_minor, np.int64))
     if spiffs.any() or awards is not None:
         pass
     earned = commission + milestone_total + spiffs

@@ -175,11 +175,15 @@ def tier_pay(
     rest = exact - floor * den
     short = pay - floor.sum(axis=1)
     tier_pay_minor = floor.copy()
-    # Largest remainder, ties to the lower tier; a negative shortfall (rounded down) takes back.
-    for i in np.flatnonzero(short != 0).tolist():
-        order = sorted(range(k), key=lambda j: (-rest[i, j], j))
-        for j in order[: int(short[i])]:
-            tier_pay_minor[i, j] += 1
+    # Largest remainder, ties to the lower tier: a tier's rank is the number of tiers ahead of
+    # it (a larger remainder, or an equal one lower down); the ``short`` first get one unit.
+    rank = np.zeros((n, k), dtype=np.int64)
+    for j in range(k):
+        for other in range(k):
+            if other != j:
+                ahead = (rest[:, other] > rest[:, j]) | ((rest[:, other] == rest[:, j]) & (other < j))
+                rank[:, j] += ahead.astype(np.int64)
+    tier_pay_minor = tier_pay_minor + (rank < short[:, None].astype(np.int64))
     pay = np.where(no_target, 0, pay)
     tier_pay_minor = np.where(no_target[:, None], 0, tier_pay_minor)
     return TierPay(

@@ -37,3 +37,16 @@ def test_reasons() -> None:
     assert changes["rules"].reasons == ("RULES_CHANGED",)
     assert [(d.commission_before_minor, d.commission_after_minor)
             for d in changes["rules"].deals] == [(10, 12)]  # fmt: skip
+
+
+def test_settlement_and_clawback_reasons() -> None:
+    before = {"a": {**st("a"), "clawbacks": [], "settlement": {"carry_in_minor": 0}},
+              "b": {**st("b"), "bonuses": []}}  # fmt: skip
+    after = {
+        "a": {**st("a", pay=0), "clawbacks": [{"deal_id": "x", "amount_minor": 10}],
+              "settlement": {"carry_in_minor": -5}},
+        "b": {**st("b", pay=11), "bonuses": [{"kind": "SPIFF", "amount_minor": 1}]},
+    }  # fmt: skip
+    changes = {c.person: c for c in compare_statements(before, after)}
+    assert changes["a"].reasons == ("CLAWBACKS_CHANGED", "SETTLEMENT_CHANGED")
+    assert changes["b"].reasons == ("BONUSES_CHANGED",)
