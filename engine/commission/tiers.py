@@ -181,7 +181,9 @@ def tier_pay(
     for j in range(k):
         for other in range(k):
             if other != j:
-                ahead = (rest[:, other] > rest[:, j]) | ((rest[:, other] == rest[:, j]) & (other < j))
+                ahead = (rest[:, other] > rest[:, j]) | (
+                    (rest[:, other] == rest[:, j]) & (other < j)
+                )
                 rank[:, j] += ahead.astype(np.int64)
     tier_pay_minor = tier_pay_minor + (rank < short[:, None].astype(np.int64))
     pay = np.where(no_target, 0, pay)

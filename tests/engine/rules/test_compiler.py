@@ -336,7 +336,9 @@ plans:
         ("plans[2].cap.per_deal", "TOO_PRECISE"),
     }
     assert expected <= found, expected - found
-    good = head + """
+    good = (
+        head
+        + """
 people:
   - {id: li.wei, role: account_executive, region: North}
 plans:
@@ -354,6 +356,7 @@ plans:
     clawback: {window_days: 90, mode: pro_rata}
     holdback: {rate: 0.1, release_days: 60}
 """
+    )
     (plan,) = compile_rule_set(good).plans
     spec = plan.spec
     assert (plan.base, plan.margin_field, plan.covers("li.wei", None, "account_executive")) == (

@@ -267,7 +267,8 @@ def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: st
                                  kind=credit_pb2.DEAL_EVENT_KIND_WON),
         ]  # fmt: skip
     credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
-        credit_pb2.RecordDealEventsRequest(rule_set="margins", events=events))
+        credit_pb2.RecordDealEventsRequest(rule_set="margins", events=events)
+    )
     stub = commission_pb2_grpc.CommissionServiceStub(channel)
     for label, first, last in (("jan", "2026-01-01", "2026-01-31"),
                                ("feb", "2026-02-01", "2026-02-28")):  # fmt: skip
