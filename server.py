@@ -8,6 +8,7 @@ finish (up to the configured grace) and stops.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import signal
 import threading
@@ -164,9 +165,21 @@ def create_server(address: str, config: Config | None = None) -> tuple[grpc.Serv
     return app.server, app.port
 
 
+def tune_gc() -> None:
+    """Set the process's garbage collector for a long-running server: what start-up built (rule
+    sets, compiled tables, the model cache) is moved out of the collector's sight, and young
+    objects are collected every 50,000 allocations instead of 700, so a batch of a thousand
+    events is not interrupted by dozens of collections. Reference counting still frees almost
+    everything at once; only cycles wait for the collector."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def serve(config: Config) -> None:
     """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring)."""
     app = start(config)
+    tune_gc()
     LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port, config.db_path)
     done = threading.Event()
 
@@ -181,4 +194,4 @@ def serve(config: Config) -> None:
     LOG.info("stopped")
 
 
-__all__ = ["SERVICE_NAMES", "Quotient", "create_server", "serve", "start", "utc_now"]
+__all__ = ["SERVICE_NAMES", "Quotient", "create_server", "serve", "start", "tune_gc", "utc_now"]

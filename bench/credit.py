@@ -40,7 +40,7 @@ from engine.forecast.deals import DealInput, build_deal_batch
 from engine.forecast.scoring import score_deals
 from engine.rules.compiler import compile_rule_set
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
-from server import start
+from server import start, tune_gc
 from service.config import Config
 
 RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
@@ -174,6 +174,7 @@ def bench_events(args: argparse.Namespace) -> dict[str, Any]:
             Config(address="127.0.0.1:0", db_path=Path(tmp) / "bench.sqlite3"),
             clock=lambda: dt.datetime(2026, 11, 22, tzinfo=dt.UTC),
         )
+        tune_gc()  # as ``quotient serve`` does after start-up
         try:
             with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
                 stub = credit_pb2_grpc.CreditServiceStub(channel)

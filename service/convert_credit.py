@@ -212,10 +212,14 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
     return out
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
 def _timestamp(t: dt.datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(t)
-    return ts
+    """A timezone-aware time as a Timestamp, to the microsecond (integer arithmetic only)."""
+    delta = t - _EPOCH
+    seconds = delta.days * 86_400 + delta.seconds
+    return Timestamp(seconds=seconds, nanos=delta.microseconds * 1000)
 
 
 def line_to_proto(line: LedgerLine) -> credit_pb2.LedgerLine:

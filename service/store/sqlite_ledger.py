@@ -12,6 +12,7 @@ All writes of one batch happen in one ``BEGIN IMMEDIATE`` transaction of the sto
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -71,9 +72,10 @@ CREATE TRIGGER IF NOT EXISTS credit_ledger_no_delete BEFORE DELETE ON credit_led
 """
 
 
+@functools.lru_cache(maxsize=8192)
 def time_text(t: dt.datetime) -> str:
     """A UTC timestamp as fixed-width ISO text (``...T09:00:00.000000+00:00``): text order is time
-    order."""
+    order. Cached: an event's time is written with its event, its lines and its deal's head."""
     if t.tzinfo is not dt.UTC:
         t = t.astimezone(dt.UTC)
     return t.isoformat(timespec="microseconds")
