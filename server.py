@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -34,8 +35,10 @@ from quotient.v1 import (
     winrates_pb2,
     winrates_pb2_grpc,
 )
+from service.access import Role
+from service.auth import AccessInterceptor
 from service.commission_runs import CommissionRuns
-from service.config import SAMPLE_RULE_SET, Config
+from service.config import SAMPLE_RULE_SET, Config, is_loopback
 from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.learned import LearnedSources
@@ -46,6 +49,7 @@ from service.servicers.forecast import ForecastServicer
 from service.servicers.rulesets import RuleSetServicer
 from service.servicers.winrates import WinRateServicer
 from service.store.sqlite import SqliteStore
+from service.store.sqlite_keys import SqliteKeys
 from service.store.sqlite_ledger import SqliteLedger
 from service.store.sqlite_models import SqliteModels
 from service.store.sqlite_runs import SqliteRuns
@@ -109,7 +113,11 @@ def start(
     clock: Callable[[], dt.datetime] = utc_now,
 ) -> Quotient:
     """Wire everything from ``config`` and start serving on ``config.address``."""
+    check_security(config)
     store = SqliteStore(config.db_path)
+    keys = SqliteKeys(store)
+    if config.auth == "tokens" and keys.count() == 0:
+        bootstrap_admin(keys, config, clock)
     repository = RuleSetRepository(store, clock, config.cache_size)
     if config.publish_sample:
         publish_sample(repository)
@@ -120,7 +128,10 @@ def start(
     ]
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
-        interceptors=[ErrorInterceptor()],
+        interceptors=[
+            ErrorInterceptor(),
+            AccessInterceptor(keys, clock, enabled=config.auth == "tokens"),
+        ],
         options=options,
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
@@ -147,7 +158,15 @@ def start(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
-    port = server.add_insecure_port(config.address)
+    if config.tls_cert:
+        credentials = grpc.ssl_server_credentials(
+            [(_read(config.tls_key), _read(config.tls_cert))],
+            root_certificates=_read(config.tls_client_ca) if config.tls_client_ca else None,
+            require_client_auth=bool(config.tls_client_ca),
+        )
+        port = server.add_secure_port(config.address, credentials)
+    else:
+        port = server.add_insecure_port(config.address)
     if port == 0:
         store.close()
         raise OSError(f"could not bind {config.address}")
@@ -155,6 +174,51 @@ def start(
     app = Quotient(server, port, health_servicer, repository, store)
     app.set_serving(True)
     return app
+
+
+def _read(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+class ConfigError(Exception):
+    """The configuration cannot be served safely; the message says why and what to set."""
+
+
+def check_security(config: Config) -> None:
+    """Refuse an unsafe configuration before anything starts; warn loudly about a local one."""
+    if config.auth not in ("tokens", "off"):
+        raise ConfigError(f"QUOTIENT_AUTH={config.auth!r}: use 'tokens' or 'off'")
+    if bool(config.tls_cert) != bool(config.tls_key):
+        raise ConfigError("TLS needs both QUOTIENT_TLS_CERT and QUOTIENT_TLS_KEY")
+    if config.tls_client_ca and not config.tls_cert:
+        raise ConfigError("mutual TLS (QUOTIENT_TLS_CLIENT_CA) needs QUOTIENT_TLS_CERT and _KEY")
+    loopback = is_loopback(config.address)
+    if not config.tls_cert:
+        if not loopback:
+            raise ConfigError(
+                f"{config.address} is not a loopback address: serve TLS (QUOTIENT_TLS_CERT and "
+                "QUOTIENT_TLS_KEY) or listen on localhost"
+            )
+        LOG.warning("NO TLS: serving plain text on %s (loopback only; for development)",
+                    config.address)  # fmt: skip
+    if config.auth == "off":
+        if not loopback:
+            raise ConfigError("QUOTIENT_AUTH=off is allowed on a loopback address only")
+        LOG.warning("AUTHENTICATION OFF: every caller may call everything (development only)")
+
+
+def bootstrap_admin(keys: SqliteKeys, config: Config, clock: Callable[[], dt.datetime]) -> None:
+    """A store without keys gets one admin key; its token goes to a file only its owner reads."""
+    _, token = keys.create("bootstrap admin", frozenset({Role.ADMIN, Role.FINANCE, Role.CRM,
+                                                         Role.PLANNER}), clock())  # fmt: skip
+    path = config.token_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    LOG.warning("created the first API key (all roles); its token is in %s. Create keys with "
+                "narrower roles with 'quotient keys create' and revoke this one.", path)  # fmt: skip
 
 
 def create_server(address: str, config: Config | None = None) -> tuple[grpc.Server, int]:
@@ -194,4 +258,13 @@ def serve(config: Config) -> None:
     LOG.info("stopped")
 
 
-__all__ = ["SERVICE_NAMES", "Quotient", "create_server", "serve", "start", "tune_gc", "utc_now"]
+__all__ = [
+    "SERVICE_NAMES",
+    "ConfigError",
+    "Quotient",
+    "create_server",
+    "serve",
+    "start",
+    "tune_gc",
+    "utc_now",
+]

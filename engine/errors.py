@@ -119,6 +119,24 @@ class ResourceExhaustedError(QuotientError):
     reason = "RESOURCE_EXHAUSTED"
 
 
+class UnauthenticatedError(QuotientError):
+    """The caller did not say who they are, or the credential is unknown or revoked."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(QuotientError):
+    """The caller is known but none of their roles may make this call."""
+
+    reason = "PERMISSION_DENIED"
+
+
+class DeadlineExceededError(QuotientError):
+    """The caller's deadline passed before the work was done; the work was stopped."""
+
+    reason = "DEADLINE_EXCEEDED"
+
+
 class EvaluationError(QuotientError):
     """A rule could not be evaluated for some input (never silently treated as "no match")."""
 
@@ -128,13 +146,16 @@ class EvaluationError(QuotientError):
 __all__ = [
     "AlreadyExistsError",
     "ConflictError",
+    "DeadlineExceededError",
     "EvaluationError",
     "FailedPreconditionError",
     "InvalidArgumentError",
     "NotFoundError",
+    "PermissionDeniedError",
     "QuotientError",
     "ResourceExhaustedError",
     "RuleSetInvalidError",
+    "UnauthenticatedError",
     "Violation",
     "sorted_violations",
 ]

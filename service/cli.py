@@ -115,9 +115,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _channel(address: str) -> Any:
-    import grpc
+    from service.channel import open_channel
 
-    return grpc.insecure_channel(address)
+    return open_channel(address)
 
 
 def _report_rpc_error(exc: Any, file_name: str = "") -> int:
@@ -410,8 +410,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    from server import ConfigError
+
     config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None)
-    serve(config)
+    try:
+        serve(config)
+    except ConfigError as exc:
+        print(f"quotient serve: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -424,6 +430,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--db", default=None, help="SQLite file (default var/quotient.sqlite3)")
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=cmd_serve)
+
+    from service.cli_keys import add_commands as add_key_commands
+
+    add_key_commands(sub)
 
     p = sub.add_parser("validate", help="validate a rule-set file; print every problem")
     p.add_argument("file")

@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
+from service.channel import open_channel
 from service.cli_forecast import major
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
@@ -42,7 +43,7 @@ def cmd_run(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         targets=[commission_pb2.PersonTarget(person=p, target_minor=t)
                  for p, t in _targets(args.target)],
     )  # fmt: skip
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             run = commission_pb2_grpc.CommissionServiceStub(channel).RunCommission(request)
         except grpc.RpcError as exc:
@@ -68,7 +69,7 @@ def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int
 
     from quotient.v1 import commission_pb2, commission_pb2_grpc
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             s = commission_pb2_grpc.CommissionServiceStub(channel).GetStatement(
                 commission_pb2.GetStatementRequest(run_key=args.run_key, person=args.person)
@@ -135,7 +136,7 @@ def cmd_payments(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             except (KeyError, ArithmeticError, ValueError, AttributeError) as exc:
                 raise SystemExit(f"quotient commission payments: {args.file} line {line}: "
                                  f"{exc!s}") from None  # fmt: skip
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             r = commission_pb2_grpc.CommissionServiceStub(channel).RecordPayments(
                 commission_pb2.RecordPaymentsRequest(rule_set=args.rule_set, payments=payments)
@@ -175,7 +176,7 @@ def cmd_compare(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
 
     from quotient.v1 import commission_pb2, commission_pb2_grpc
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             c = commission_pb2_grpc.CommissionServiceStub(channel).CompareRuns(
                 commission_pb2.CompareRunsRequest(

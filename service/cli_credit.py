@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from service.channel import open_channel
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 
@@ -52,7 +53,7 @@ def cmd_split(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 
     deals = [json_format.ParseDict(d, types_pb2.Deal()) for d in _json_objects(args.deal, None)]
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             resp = credit_pb2_grpc.CreditServiceStub(channel).SplitCredits(
                 credit_pb2.SplitCreditsRequest(rule_set=args.rule_set, deals=deals)
@@ -76,7 +77,7 @@ def cmd_record(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     from quotient.v1 import credit_pb2, credit_pb2_grpc
 
     events = [_event_message(e) for e in _json_objects(args.event, args.file)]
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             resp = credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
                 credit_pb2.RecordDealEventsRequest(rule_set=args.rule_set, events=events)
@@ -104,7 +105,7 @@ def cmd_credits(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     )
     if args.as_of:
         json_format.ParseDict({"as_of": args.as_of}, request)
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             resp = credit_pb2_grpc.CreditServiceStub(channel).GetCredits(request)
         except grpc.RpcError as exc:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
+from service.channel import open_channel
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 #: Quantiles asked for when plotting: enough points to draw the distribution function.
@@ -229,7 +230,7 @@ def cmd_forecast(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     from quotient.v1 import forecast_pb2_grpc
 
     request = build_request(args)
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             response = forecast_pb2_grpc.ForecastServiceStub(channel).ComputeForecast(request)
         except grpc.RpcError as exc:
@@ -312,7 +313,7 @@ def cmd_backtest(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         request.history.changes.extend(read_history(args.history))
     else:
         request.stored.SetInParent()
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             response = forecast_pb2_grpc.ForecastServiceStub(channel).BacktestForecast(request)
         except grpc.RpcError as exc:

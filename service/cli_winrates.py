@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from service.channel import open_channel
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 
@@ -194,7 +195,7 @@ def cmd_train(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             message.MergeFrom(settings)
         yield message
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             response = winrates_pb2_grpc.WinRateServiceStub(channel).TrainWinRateModel(requests())
         except grpc.RpcError as exc:
@@ -208,7 +209,7 @@ def cmd_model_report(args: argparse.Namespace, report: Callable[[Any], int]) -> 
 
     from quotient.v1 import winrates_pb2, winrates_pb2_grpc
 
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             response = winrates_pb2_grpc.WinRateServiceStub(channel).GetModelReport(
                 winrates_pb2.GetModelReportRequest(rule_set=args.rule_set, version=args.version)
@@ -231,7 +232,7 @@ def cmd_stage_rates(args: argparse.Namespace, report: Callable[[Any], int]) -> i
     )  # fmt: skip
     if args.history:
         request.history.changes.extend(read_history(args.history))
-    with grpc.insecure_channel(args.server) as channel:
+    with open_channel(args.server) as channel:
         try:
             response = winrates_pb2_grpc.WinRateServiceStub(channel).GetStageWinRates(request)
         except grpc.RpcError as exc:

@@ -36,6 +36,20 @@ class Config:
     cache_size: int = 64
     #: Publish the sample rule set on start when the store has no revision of it.
     publish_sample: bool = True
+    #: ``tokens``: every call but health and reflection needs an API key (bearer token) whose
+    #: roles the access table allows; ``off``: no checks (local development, loopback only).
+    auth: str = "tokens"
+    #: PEM files of the server's certificate chain and private key: serve TLS. Without them the
+    #: server listens in plain text, and only on a loopback address.
+    tls_cert: str = ""
+    tls_key: str = ""
+    #: PEM file of the CA that signs client certificates: require mutual TLS.
+    tls_client_ca: str = ""
+
+    @property
+    def token_file(self) -> Path:
+        """Where a first start writes the bootstrap admin token (beside the store)."""
+        return self.db_path.parent / "admin.token"
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Config:
@@ -57,4 +71,10 @@ class Config:
         return replace(cls(), **values)
 
 
-__all__ = ["SAMPLE_RULE_SET", "Config"]
+def is_loopback(address: str) -> bool:
+    """Whether ``host:port`` names a loopback interface (``localhost``, 127.x, ``[::1]``)."""
+    host = address.rsplit(":", 1)[0].strip("[]").lower()
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
+__all__ = ["SAMPLE_RULE_SET", "Config", "is_loopback"]

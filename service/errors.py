@@ -16,12 +16,15 @@ from grpc_status import rpc_status
 from engine.errors import (
     AlreadyExistsError,
     ConflictError,
+    DeadlineExceededError,
     EvaluationError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
     QuotientError,
     ResourceExhaustedError,
+    UnauthenticatedError,
 )
 from quotient.v1 import types_pb2
 
@@ -37,6 +40,9 @@ STATUS_CODES: dict[type[QuotientError], grpc.StatusCode] = {
     FailedPreconditionError: grpc.StatusCode.FAILED_PRECONDITION,
     ResourceExhaustedError: grpc.StatusCode.RESOURCE_EXHAUSTED,
     EvaluationError: grpc.StatusCode.INVALID_ARGUMENT,
+    UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
+    DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
     QuotientError: grpc.StatusCode.INTERNAL,
 }
 

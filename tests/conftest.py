@@ -70,7 +70,8 @@ TODAY = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[Quotient]:
-    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_batch_deals=1000)
+    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_batch_deals=1000,
+                    auth="off")  # fmt: skip
     quotient = start(config, clock=lambda: TODAY)
     yield quotient
     quotient.stop(0)
@@ -83,7 +84,9 @@ def channel(app: Quotient) -> Iterator[grpc.Channel]:
 
 
 @contextmanager
-def serve_subprocess(db: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+def serve_subprocess(
+    db: Path, auth: str = "off", env: dict[str, str] | None = None
+) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """Run ``quotient serve`` on a free port in a child process; yield it and its port.
 
     The child is killed if still running on exit; read the rest of its log from ``stderr``.
@@ -91,7 +94,7 @@ def serve_subprocess(db: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0", "--db", str(db)],
         cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "QUOTIENT_AUTH": auth, **(env or {})},
         stderr=subprocess.PIPE,
         text=True,
     )

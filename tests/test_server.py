@@ -292,7 +292,9 @@ def test_successful_calls_echo_the_request_id(channel: grpc.Channel) -> None:
 
 
 def test_a_message_over_the_size_limit_is_resource_exhausted(tmp_path: Path) -> None:
-    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_message_bytes=4096)
+    config = Config(
+        address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_message_bytes=4096, auth="off"
+    )
     small = start(config, clock=lambda: TODAY)
     try:
         with grpc.insecure_channel(f"127.0.0.1:{small.port}") as ch:

@@ -287,7 +287,8 @@ def _check_stages(
                 )
             )
     expected = list(range(1, len(raw) + 1))
-    raw_orders = {item.get("order") for item in raw if isinstance(item, dict)}
+    raw_orders = {item.get("order") for item in raw
+                  if isinstance(item, dict) and isinstance(item.get("order"), int)}  # fmt: skip
     if len(orders) == len(stages) and not set(expected) <= raw_orders:
         missing = sorted(set(expected) - raw_orders)
         out.append(
@@ -638,7 +639,11 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
     if out:
         raise RuleSetInvalidError(sorted_violations(out))
     assert splits is not None
-    document = RuleSetDocument.model_validate(data)
+    # The whole document once more: a shape the section checks let through (a section set to
+    # null, say) is reported like any other problem.
+    document = _shape(RuleSetDocument, data, doc, "", out)
+    if document is None or out:
+        raise RuleSetInvalidError(sorted_violations(out))
     ordered = sorted(document.stages, key=lambda s: s.order)
     return CompiledRuleSet(
         document=document,

@@ -18,6 +18,10 @@ from engine.errors import RuleSetInvalidError, Violation
 
 #: Largest rule-set document accepted, in characters (larger ones are refused before parsing).
 MAX_DOCUMENT_CHARS = 2_000_000
+#: Most values (scalars, lists, mappings) a document may hold once its aliases are expanded.
+MAX_VALUES = 200_000
+#: Deepest nesting of lists and mappings.
+MAX_DEPTH = 48
 
 
 def join_path(parent: str, key: str | int) -> str:
@@ -60,8 +64,18 @@ class _Builder:
         self.positions: dict[str, tuple[int, int]] = {}
         self.violations: list[Violation] = []
         self._constructor = yaml.SafeLoader("")
+        self._nodes = 0
 
-    def build(self, node: yaml.Node, path: str) -> Any:
+    def build(self, node: yaml.Node, path: str, depth: int = 0) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_VALUES:  # aliases can expand a small text enormously
+            raise RuleSetInvalidError([Violation(
+                path, node.start_mark.line + 1, node.start_mark.column + 1, "DOCUMENT_TOO_COMPLEX",
+                f"the document expands to more than {MAX_VALUES} values")])  # fmt: skip
+        if depth > MAX_DEPTH:
+            raise RuleSetInvalidError([Violation(
+                path, node.start_mark.line + 1, node.start_mark.column + 1, "DOCUMENT_TOO_DEEP",
+                f"values nest more than {MAX_DEPTH} deep")])  # fmt: skip
         self.positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
@@ -82,12 +96,21 @@ class _Builder:
                     self.violations.append(
                         Violation(child, line, col, "DUPLICATE_KEY", f"key {key!r} appears twice")
                     )
-                out[key] = self.build(value_node, child)
+                out[key] = self.build(value_node, child, depth + 1)
             return out
         if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, join_path(path, i)) for i, item in enumerate(node.value)]
+            return [
+                self.build(item, join_path(path, i), depth + 1) for i, item in enumerate(node.value)
+            ]
         assert isinstance(node, yaml.ScalarNode)
-        return self._scalar(node)
+        try:
+            return self._scalar(node)
+        except (yaml.YAMLError, ValueError, ArithmeticError) as exc:  # a tag or value YAML rejects
+            line, column = node.start_mark.line + 1, node.start_mark.column + 1
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise RuleSetInvalidError(
+                [Violation(path, line, column, "YAML_SYNTAX", f"not valid YAML: {problem}")]
+            ) from None
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         if node.tag == "tag:yaml.org,2002:float":
@@ -130,6 +153,10 @@ def parse_document(text: str) -> SourceDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise RuleSetInvalidError([Violation("", 0, 0, "YAML_SYNTAX", str(exc))]) from None
+    except RecursionError:  # the YAML composer recurses once per nesting level
+        raise RuleSetInvalidError(
+            [Violation("", 0, 0, "DOCUMENT_TOO_DEEP", f"values nest more than {MAX_DEPTH} deep")]
+        ) from None
     if node is None:
         raise RuleSetInvalidError([Violation("", 1, 1, "EMPTY_DOCUMENT", "the document is empty")])
     builder = _Builder()
@@ -137,4 +164,11 @@ def parse_document(text: str) -> SourceDocument:
     return SourceDocument(data, text, builder.positions, builder.violations)
 
 
-__all__ = ["MAX_DOCUMENT_CHARS", "SourceDocument", "join_path", "parse_document"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_DOCUMENT_CHARS",
+    "MAX_VALUES",
+    "SourceDocument",
+    "join_path",
+    "parse_document",
+]
