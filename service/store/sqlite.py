@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -56,6 +57,36 @@ def _record(row: tuple[object, ...]) -> RevisionRecord:
     )
 
 
+#: How long a writer waits for the write lock before the call fails.
+WRITE_WAIT_S = 30.0
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take the write lock, polling every half millisecond while another writer holds it.
+
+    SQLite's own busy handler sleeps in steps that grow to 100 ms, so under steady concurrent
+    writes a few calls waited most of a second while the lock was free again within
+    milliseconds; polling keeps the wait close to the holder's transaction time.
+    """
+    deadline = time.monotonic() + WRITE_WAIT_S
+    delay = 0.0005
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.005)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
+
+
 class SqliteStore:
     """Rule-set revisions in a SQLite file (``":memory:"`` is not supported: use a temp file)."""
 
@@ -75,6 +106,8 @@ class SqliteStore:
             conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
             )
+            # Reads and commits wait in SQLite's busy handler; the write lock is polled for in
+            # _begin_immediate.
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -96,7 +129,7 @@ class SqliteStore:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
+        _begin_immediate(conn)
         try:
             yield conn
         except BaseException:
