@@ -268,11 +268,12 @@ def commission_run(
     line_plan = plan_code[person_code]
     seg = (np.full(credit.size, -1, np.int64) if segment is None
            else np.asarray(segment, dtype=np.int64))  # fmt: skip
+    weight_ppm: np.ndarray | None = None
+    rate_ppm: np.ndarray | None = None
     if any(plans[p].segments for p in plan_ids):
         seg = np.where(line_plan >= 0, seg, -1)
         weight_ppm, rate_ppm = _segment_terms(plans, line_plan, plan_ids, seg)
     else:
-        weight_ppm = rate_ppm = None
         seg = np.full(credit.size, -1, np.int64)
     positive = np.maximum(line_base, 0)
     if weight_ppm is None:

@@ -91,3 +91,31 @@ def test_sigkill_during_runs_tears_none_and_loses_no_acknowledged_run(tmp_path: 
                 commission_pb2.GetCommissionRunRequest(run_key=key)).result_sha256 == sha  # fmt: skip
         again = runs.RunCommission(run_request(f"r{RUNS - 1}"), timeout=120)
         assert again.result_sha256 == next(iter(acked.values()))
+
+
+@pytest.mark.slow
+def test_sigterm_lets_a_run_in_flight_finish(tmp_path: Path) -> None:
+    result: list[object] = []
+    with serve_subprocess(tmp_path / "drain.sqlite3") as (proc, port):
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+            stub = credit_pb2_grpc.CreditServiceStub(ch)
+            for b in range(DEALS // PER_BATCH):
+                stub.RecordDealEvents(events(b), timeout=120)
+
+        def run_one() -> None:
+            with grpc.insecure_channel(f"127.0.0.1:{port}") as ch:
+                runs = commission_pb2_grpc.CommissionServiceStub(ch)
+                try:
+                    result.append(runs.RunCommission(run_request("in-flight"), timeout=120))
+                except grpc.RpcError as exc:
+                    result.append(exc.code())
+
+        caller = threading.Thread(target=run_one)
+        caller.start()
+        time.sleep(0.15)  # the run is being calculated
+        proc.send_signal(signal.SIGTERM)
+        caller.join(60)
+        assert proc.wait(timeout=60) == 0
+    (outcome,) = result
+    assert isinstance(outcome, commission_pb2.CommissionRun), outcome
+    assert outcome.run_key == "in-flight" and len(outcome.people) == 50
