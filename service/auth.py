@@ -4,7 +4,8 @@ Every call but the public ones (:data:`service.access.PUBLIC`) must carry ``auth
 <token>``: no token or an unknown or revoked one is UNAUTHENTICATED; a key none of whose roles
 the access table lists for the method is PERMISSION_DENIED (and a method missing from the table is
 refused the same way: deny by default). A call whose deadline has already passed is answered
-DEADLINE_EXCEEDED before any work. Audited methods (:data:`service.access.AUDITED`) are written
+DEADLINE_EXCEEDED before any work; for the others the deadline is recorded where long work checks
+it between stages (:mod:`service.deadlines`). Audited methods (:data:`service.access.AUDITED`) are written
 to the audit log with the caller, the target and the outcome, refusals included.
 
 With authentication off (local development, loopback only), calls are let through as
@@ -25,6 +26,7 @@ import grpc
 
 from engine.errors import DeadlineExceededError, PermissionDeniedError, UnauthenticatedError
 from service.access import ACCESS, AUDITED, PUBLIC, allowed
+from service.deadlines import deadline_after
 from service.store.sqlite_keys import ApiKey, SqliteKeys
 
 LOG = logging.getLogger("quotient.access")
@@ -109,6 +111,10 @@ class AccessInterceptor(grpc.ServerInterceptor):
         def unary(behavior: Callable[[Any, grpc.ServicerContext], Any]) -> Callable[..., Any]:
             def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
                 key = check(context)
+                with deadline_after(context.time_remaining()):
+                    return audit(key, request, context)
+
+            def audit(key: ApiKey, request: Any, context: grpc.ServicerContext) -> Any:
                 if not audited:
                     return behavior(request, context)
                 if not hasattr(request, "DESCRIPTOR"):  # a request stream: keep the first
@@ -134,7 +140,11 @@ class AccessInterceptor(grpc.ServerInterceptor):
         ) -> Callable[..., Iterator[Any]]:
             def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
                 check(context)
-                yield from behavior(request, context)
+                for item in behavior(request, context):
+                    yield item
+                    remaining = context.time_remaining()
+                    if remaining is not None and remaining <= 0:
+                        raise DeadlineExceededError("the call's deadline passed mid-stream")
 
             return wrapped
 

@@ -54,6 +54,7 @@ from service.commission_inputs import (
     paid_to_date,
     previous_run,
 )
+from service.deadlines import check_deadline
 from service.store.port import RevisionRecord
 from service.store.sqlite_ledger import SqliteLedger
 from service.store.sqlite_payments import Payment, SqlitePayments
@@ -305,6 +306,7 @@ class CommissionRuns:
                                        violations=problems)  # fmt: skip
         end = dt.datetime.combine(request.as_of + dt.timedelta(days=1), dt.time(), dt.UTC)
         deals = load_deals(self.ledger, rules, request.rule_set, end)
+        check_deadline("while the deals were read")
         credits = self.ledger.credit_totals(request.rule_set, end)
         payments = self.payments.through(request.rule_set, request.as_of)
         previous = previous_run(self.runs, request.rule_set, request.first,
@@ -365,6 +367,7 @@ class CommissionRuns:
             payees=sorted(payees),
         )
         settled = self._settle(result, rules, closing_in, claw_rows, plan_index, last_day)
+        check_deadline("while the run was calculated")
         statements = {}
         claws_of: dict[str, list[dict[str, Any]]] = {}
         for row in claw_rows:

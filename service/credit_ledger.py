@@ -31,6 +31,7 @@ from engine.errors import (
     Violation,
 )
 from engine.rules.compiler import CompiledRuleSet
+from service.deadlines import check_deadline
 from service.repository import RuleSetRepository
 from service.store.sqlite_ledger import (
     DealHead,
@@ -217,6 +218,7 @@ class CreditLedger:
                         replay.credits[-1],
                     )
                 )
+            check_deadline("before the events were stored")
             tx.insert_events(
                 [(e, rule_set, h, change_text[e.event_id]) for _, e, h in numbered], now
             )

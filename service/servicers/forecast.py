@@ -41,6 +41,7 @@ from service.convert_forecast import (
     report_to_proto,
     targets_from_proto,
 )
+from service.deadlines import check_deadline
 from service.histories import load_history
 from service.learned import Learned, LearnedSources, needed_fields
 from service.repository import RuleSetRepository
@@ -183,6 +184,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         if rules.document.win_rates.source != "configured":
             learned = self._learned(record.name, rules, batch, as_of).rates
         scores = score_deals(rules, batch, learned)
+        check_deadline("while the deals were read and scored")
         period_aware = None
         if request.period_aware:
             history, _ = load_history(
@@ -213,9 +215,11 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         history, changes = load_history(
             self.ledger, request.rule_set, rules, request.history.changes, self.max_batch_deals
         )
+        check_deadline("while the histories were read")
         result = backtest(history, rules, periods, list(request.group_by),
                           lead_days=request.lead_days,
                           known_through=date_to_days(as_of) if as_of else None)  # fmt: skip
+        check_deadline("during the backtest")
         return backtest_to_proto(result, record, history.n_deals, changes)
 
 

@@ -33,6 +33,7 @@ from service.convert_winrates import (
     features_from_proto,
     stage_rates_to_proto,
 )
+from service.deadlines import check_deadline
 from service.histories import load_history
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
@@ -108,10 +109,12 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
             columns, won, defaults = closed_deal_columns(deals, rules)
             baselines, groups, rate_by = {}, None, None
         features = features_from_proto(first.features) or defaults
+        check_deadline("while the training data was read")
         now = self.clock()
         trained = train_model(columns, won, features, seed=int(first.seed), now=now,
                               test_size=first.test_size or 0.2, baselines=baselines,
                               groups=groups, rate_by=rate_by)  # fmt: skip
+        check_deadline("during training")
         version = self.models.add(first.rule_set, card_to_json(trained.card),
                                   trained.card.data_sha256, model_to_bytes(trained.pipeline),
                                   now)  # fmt: skip

@@ -119,3 +119,25 @@ def test_sigterm_lets_a_run_in_flight_finish(tmp_path: Path) -> None:
     (outcome,) = result
     assert isinstance(outcome, commission_pb2.CommissionRun), outcome
     assert outcome.run_key == "in-flight" and len(outcome.people) == 50
+
+
+@pytest.mark.slow
+def test_a_run_past_its_deadline_stops_and_stores_nothing(tmp_path: Path) -> None:
+    with (
+        serve_subprocess(tmp_path / "late.sqlite3") as (_, port),
+        grpc.insecure_channel(f"127.0.0.1:{port}") as ch,
+    ):
+        stub = credit_pb2_grpc.CreditServiceStub(ch)
+        for b in range(DEALS // PER_BATCH):
+            stub.RecordDealEvents(events(b), timeout=120)
+        runs = commission_pb2_grpc.CommissionServiceStub(ch)
+        t0 = time.monotonic()
+        runs.RunCommission(run_request("timed"), timeout=120)
+        took = time.monotonic() - t0
+        with pytest.raises(grpc.RpcError) as err:
+            runs.RunCommission(run_request("too-late"), timeout=took / 4)
+        assert err.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        time.sleep(took * 2)  # long enough for the run to have been stored, had it gone on
+        with pytest.raises(grpc.RpcError) as err:
+            runs.GetCommissionRun(commission_pb2.GetCommissionRunRequest(run_key="too-late"))
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
