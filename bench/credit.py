@@ -30,7 +30,6 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
 from typing import Any
 
-import grpc
 import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -41,6 +40,7 @@ from engine.forecast.scoring import score_deals
 from engine.rules.compiler import compile_rule_set
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 from server import start, tune_gc
+from service.channel import open_channel
 from service.config import Config
 
 RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
@@ -176,7 +176,8 @@ def bench_events(args: argparse.Namespace) -> dict[str, Any]:
         )
         tune_gc()  # as ``quotient serve`` does after start-up
         try:
-            with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
+            token_env = {"QUOTIENT_TOKEN_FILE": str(Path(tmp) / "admin.token")}
+            with open_channel(f"127.0.0.1:{app.port}", token_env) as channel:
                 stub = credit_pb2_grpc.CreditServiceStub(channel)
                 stub.RecordDealEvents(event_batch(10**6, 10))  # warm-up: compile, cache
                 t0 = time.perf_counter()

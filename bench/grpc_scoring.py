@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import os
 import sys
 import tempfile
 import threading
@@ -58,6 +59,7 @@ from engine.forecast.scoring import score_deals
 from engine.rules.compiler import compile_rule_set
 from quotient.v1 import forecast_pb2, types_pb2
 from server import start
+from service.channel import with_token
 from service.config import SAMPLE_RULE_SET, Config
 
 SERVICE = "quotient.v1.ForecastService"
@@ -173,7 +175,8 @@ def _channel(target: str) -> grpc.Channel:
         ],
     )
     grpc.channel_ready_future(channel).result(timeout=30)
-    return channel
+    # Every call carries the API key, to the echo server too (same bytes on the wire).
+    return with_token(channel, os.environ.get("QUOTIENT_TOKEN"))
 
 
 def _run_unary(
@@ -384,9 +387,7 @@ def check_servers(
     rules = compile_rule_set(SAMPLE_RULE_SET.read_text(encoding="utf-8"))
     expected = score_deals(rules, build_deal_batch(deals, rules))
     payload = request_bytes(protos)
-    with grpc.insecure_channel(
-        quotient_target, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
-    ) as channel:
+    with _channel(quotient_target) as channel:
         raw = channel.unary_unary(UNARY_METHOD)(payload, timeout=120)
     response = forecast_pb2.ScoreDealsResponse.FromString(raw)
     if response.failed_count or len(response.scores) != len(deals):
@@ -433,6 +434,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **({"workers": args.workers} if args.workers else {}),
         )
         app = start(config, clock=lambda: FIXED_NOW)
+        # Authentication is on, as in production: the load generator (a child process, which
+        # inherits the environment) sends the bootstrap key.
+        os.environ["QUOTIENT_TOKEN"] = config.token_file.read_text(encoding="utf-8").strip()
         try:
             echo, echo_port = start_echo(config)
             try:

@@ -92,8 +92,12 @@ def open_channel(address: str, env: dict[str, str] | None = None) -> grpc.Channe
         channel = grpc.secure_channel(address, credentials)
     else:
         channel = grpc.insecure_channel(address)
-    token = caller_token(env)
+    return with_token(channel, caller_token(env))
+
+
+def with_token(channel: grpc.Channel, token: str | None) -> grpc.Channel:
+    """``channel`` sending ``authorization: Bearer <token>`` on every call (as is without one)."""
     return grpc.intercept_channel(channel, _Bearer(token)) if token else channel
 
 
-__all__ = ["DEFAULT_TOKEN_FILE", "caller_token", "open_channel"]
+__all__ = ["DEFAULT_TOKEN_FILE", "caller_token", "open_channel", "with_token"]
