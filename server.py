@@ -30,6 +30,8 @@ from quotient.v1 import (
     credit_pb2_grpc,
     forecast_pb2,
     forecast_pb2_grpc,
+    planning_pb2,
+    planning_pb2_grpc,
     rulesets_pb2,
     rulesets_pb2_grpc,
     winrates_pb2,
@@ -46,6 +48,7 @@ from service.repository import RuleSetRepository
 from service.servicers.commission import CommissionServicer
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
+from service.servicers.planning import PlanningServicer
 from service.servicers.rulesets import RuleSetServicer
 from service.servicers.winrates import WinRateServicer
 from service.store.sqlite import SqliteStore
@@ -63,6 +66,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     credit_pb2.DESCRIPTOR.services_by_name["CreditService"].full_name,
     winrates_pb2.DESCRIPTOR.services_by_name["WinRateService"].full_name,
     commission_pb2.DESCRIPTOR.services_by_name["CommissionService"].full_name,
+    planning_pb2.DESCRIPTOR.services_by_name["PlanningService"].full_name,
 )
 
 
@@ -152,6 +156,9 @@ def start(
     )
     commission_pb2_grpc.add_CommissionServiceServicer_to_server(
         CommissionServicer(repository, CommissionRuns(ledger, SqliteRuns(store), clock)), server
+    )
+    planning_pb2_grpc.add_PlanningServiceServicer_to_server(
+        PlanningServicer(repository, ledger), server
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

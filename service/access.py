@@ -40,6 +40,7 @@ _FORECAST = "/quotient.v1.ForecastService/"
 _CREDIT = "/quotient.v1.CreditService/"
 _WINRATES = "/quotient.v1.WinRateService/"
 _COMMISSION = "/quotient.v1.CommissionService/"
+_PLANNING = "/quotient.v1.PlanningService/"
 
 #: Full method name -> the roles that may call it.
 ACCESS: dict[str, frozenset[Role]] = {
@@ -63,6 +64,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     _COMMISSION + "GetStatement": frozenset({FINANCE}),
     _COMMISSION + "CompareRuns": frozenset({FINANCE}),
     _COMMISSION + "RecordPayments": frozenset({FINANCE}),
+    _PLANNING + "DecomposeTarget": frozenset({PLANNER}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

@@ -23,6 +23,7 @@ from engine.forecast.deals import DEAL_COLUMNS
 from service.cli_commission import add_commands as add_commission_commands
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
+from service.cli_planning import add_commands as add_planning_commands
 from service.cli_winrates import add_commands as add_winrate_commands
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
@@ -483,6 +484,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_forecast_commands(sub, _report_rpc_error)
     add_winrate_commands(sub, _report_rpc_error)
     add_commission_commands(sub, _report_rpc_error)
+    add_planning_commands(sub, _report_rpc_error)
     return parser
 
 

@@ -85,3 +85,17 @@ def test_payments_and_a_collection_statement(
                    "p2,d-1,2026-03-25,1.001,CNY,payment\n")  # fmt: skip
     with pytest.raises(SystemExit, match=r"line 2: 1\.001 has more places than CNY"):
         main(["commission", "payments", str(bad), *server])
+
+
+def test_plan_decompose_the_example(app: Quotient, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "decompose", "examples/plans/targets.yaml", "--server",
+                 f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0][:4] == ["node", "target", "share", "set by"] and rows[0][6:] == [
+        "2027-Q1", "2027-Q2", "2027-Q3", "2027-Q4"]  # fmt: skip
+    target = {r[0].strip(): r[1] for r in rows[1:]}
+    # 12,000,000 by key accounts 30:18 -> North 7,500,000, South 4,500,000 raised to its floor of
+    # 5,000,000, so North 7,000,000.
+    assert (target["company"], target["North"], target["South"]) == (
+        "12,000,000.00", "7,000,000.00", "5,000,000.00")  # fmt: skip
+    assert [r[3] for r in rows[1:3]] == ["-", "-"] and rows[3][3] == "FLOOR"

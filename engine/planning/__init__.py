@@ -1,0 +1,1 @@
+"""Planning: targets decomposed down a hierarchy, and scenarios."""

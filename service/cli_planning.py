@@ -1,0 +1,111 @@
+"""``quotient plan decompose FILE``: a target split down a hierarchy through a server.
+
+The file (YAML) gives ``currency``, ``target`` (major units), ``levels`` (a method per level:
+``even``, ``history``, ``pipeline``, ``custom``, or ``{method: blend, blend: {history: 0.7, ...}}``),
+optional ``seasonality`` (``{period: weight}``), optional ``history`` (``{rule_set, from, to}``:
+people's bookings from the store) and ``nodes`` (``id``, ``parent``, and optionally ``history``,
+``pipeline`` in major units, ``custom``, ``floor``, ``ceiling``, ``manual``). See
+``examples/plans/targets.yaml``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import yaml
+
+from engine.money import CURRENCY_EXPONENTS
+from service.channel import open_channel
+from service.cli_forecast import major
+from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+
+
+def _request(spec: dict[str, Any]) -> Any:
+    from quotient.v1 import planning_pb2
+
+    currency = str(spec.get("currency", "")).upper()
+    if currency not in CURRENCY_EXPONENTS:
+        raise SystemExit(f"quotient plan decompose: currency {currency!r} is not ISO 4217")
+    scale = 10 ** CURRENCY_EXPONENTS[currency]
+
+    def minor(value: Any, where: str) -> int:
+        amount = Decimal(str(value)) * scale
+        if amount != amount.to_integral_value():
+            raise SystemExit(f"quotient plan decompose: {where}: {value} has too many places")
+        return int(amount)
+
+    nodes = []
+    for i, n in enumerate(spec.get("nodes") or []):
+        fields: dict[str, Any] = {"id": str(n.get("id", "")), "parent": str(n.get("parent") or "")}
+        for key in ("history", "pipeline", "floor", "ceiling", "manual"):
+            if n.get(key) is not None:
+                fields[f"{key}_minor"] = minor(n[key], f"nodes[{i}].{key}")
+        if n.get("custom") is not None:
+            fields["custom"] = str(n["custom"])
+        nodes.append(planning_pb2.PlanNodeInput(**fields))
+    levels = []
+    for level in spec.get("levels") or []:
+        if isinstance(level, str):
+            levels.append(planning_pb2.LevelMethodInput(method=level))
+        else:
+            blend = {k: str(v) for k, v in (level.get("blend") or {}).items()}
+            levels.append(planning_pb2.LevelMethodInput(method=level.get("method", ""),
+                                                        blend=blend))  # fmt: skip
+    history = spec.get("history") or {}
+    return planning_pb2.DecomposeTargetRequest(
+        currency=currency, target_minor=minor(spec.get("target", 0), "target"), nodes=nodes,
+        levels=levels,
+        seasonality=[planning_pb2.Phase(period=str(k), weight=str(v))
+                     for k, v in (spec.get("seasonality") or {}).items()],
+        rule_set=str(history.get("rule_set", "")), history_first_date=str(history.get("from", "")),
+        history_last_date=str(history.get("to", "")),
+    )  # fmt: skip
+
+
+def cmd_decompose(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import planning_pb2_grpc
+
+    with open(args.file, encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle) or {}
+    request = _request(spec)
+    with open_channel(args.server) as channel:
+        try:
+            r = planning_pb2_grpc.PlanningServiceStub(channel).DecomposeTarget(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = r.currency
+    writer = csv.writer(sys.stdout, delimiter="," if args.csv else "\t", lineterminator="\n")
+    writer.writerow(["node", "target", "share", "set by", "per metric", "spread",
+                     *r.periods])  # fmt: skip
+    for n in r.nodes:
+        per = Fraction(n.target_per_metric) if n.target_per_metric else None
+        writer.writerow([
+            "  " * n.level + n.id, major(n.target_minor, cur),
+            f"{Decimal(n.share_ppm).scaleb(-4):.2f} %", n.bound or "-",
+            f"{float(per) / 10 ** CURRENCY_EXPONENTS[cur]:,.2f}" if per is not None else "-",
+            f"{float(Fraction(n.sibling_spread)):.3f}" if n.sibling_spread else "-",
+            *(major(p, cur) for p in n.phased_minor),
+        ])  # fmt: skip
+    return 0
+
+
+def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
+    """Register ``plan decompose``."""
+    p = sub.add_parser("plan", help="target planning (server)")
+    inner = p.add_subparsers(dest="plan_command", required=True)
+    d = inner.add_parser("decompose", help="split a target down a hierarchy (DecomposeTarget)")
+    d.add_argument("file", help="YAML plan, e.g. examples/plans/targets.yaml")
+    d.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
+    d.add_argument("--server", default=DEFAULT_SERVER)
+    d.set_defaults(func=lambda a: cmd_decompose(a, report))
+
+
+__all__ = ["add_commands"]
