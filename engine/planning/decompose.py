@@ -197,9 +197,12 @@ def _weights(method: LevelMethod, kids: list[str], metrics: Mapping[str, Mapping
 
 
 def _split(amount: int, weights: list[Fraction]) -> list[int]:
-    """``amount`` by ``weights``, exact to the unit (largest remainder, ties to the earlier)."""
+    """``amount`` by ``weights``, exact to the unit (largest remainder, ties to the earlier);
+    all-zero weights share evenly."""
     if not weights:
         return []
+    if not any(weights):
+        weights = [Fraction(1)] * len(weights)
     den = lcm(*(w.denominator for w in weights))
     ints = np.array([w.numerator * (den // w.denominator) for w in weights], dtype=object)
     if max(ints) < 2**62 // max(amount, 1) and amount < 2**62:
@@ -223,7 +226,8 @@ def _share_bounded(amount: int, weights: list[Fraction], floors: list[int | None
     ceiling)`` for the one ``l`` at which they add up to ``amount`` (the sum only grows with
     ``l``, so ``l`` is found exactly between two breakpoints); the children strictly inside their
     bounds then share what the bound ones leave, by largest remainder. A child inside its bounds
-    stays inside after rounding, as bounds are whole units."""
+    stays inside after rounding, as bounds are whole units. When every child with a weight is at
+    its ceiling, what is left is shared evenly among the others (within their bounds)."""
     n = len(weights)
     if sum(weights, Fraction(0)) == 0:
         weights = [Fraction(1)] * n  # nothing to weigh by: even
@@ -259,6 +263,14 @@ def _share_bounded(amount: int, weights: list[Fraction], floors: list[int | None
     out = [int(exact[i]) if bound[i] else 0 for i in range(n)]
     free = [i for i in range(n) if not bound[i]]
     rest = amount - sum(out)
+    if free and not any(weights[i] for i in free) and rest:
+        # Every child with a weight is at its ceiling: the rest goes evenly to the others,
+        # within their own bounds.
+        parts, inner = _share_bounded(rest, [Fraction(1)] * len(free),
+                                      [floors[i] for i in free], [ceilings[i] for i in free])  # fmt: skip
+        for i, part, b in zip(free, parts, inner, strict=True):
+            out[i], bound[i] = part, b
+        return out, bound
     for i, part in zip(free, _split(rest, [weights[i] for i in free]), strict=True):
         out[i] = part
     return out, bound

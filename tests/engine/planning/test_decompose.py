@@ -7,7 +7,7 @@ from __future__ import annotations
 from fractions import Fraction as F
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import InvalidArgumentError
@@ -113,6 +113,18 @@ def test_bad_methods() -> None:
     assert {v.reason for v in exc.value.violations} == {"ALL_ZERO"}
 
 
+def test_when_the_weighted_children_are_capped_the_rest_goes_to_the_others() -> None:
+    nodes = [PlanNode("all", None), PlanNode("a", "all", history_minor=0),
+             PlanNode("b", "all", history_minor=1, ceiling_minor=0),
+             PlanNode("c", "all", history_minor=0, ceiling_minor=4)]  # fmt: skip
+    d = decompose(nodes, 9, [LevelMethod("history")]).by_id()  # a and c: 4.5 each, c capped
+    assert [(d[k].target_minor, d[k].bound) for k in "abc"] == [
+        (5, ""), (0, "CEILING"), (4, "CEILING")]  # fmt: skip
+    d = decompose(nodes, 20, [LevelMethod("history")]).by_id()
+    assert [(d[k].target_minor, d[k].bound) for k in "abc"] == [
+        (16, ""), (0, "CEILING"), (4, "CEILING")]  # fmt: skip
+
+
 children = st.lists(
     st.tuples(st.integers(0, 10**9), st.one_of(st.none(), st.integers(0, 400)),
               st.one_of(st.none(), st.integers(0, 2000))),
@@ -120,6 +132,7 @@ children = st.lists(
 )  # fmt: skip
 
 
+@settings(max_examples=400)
 @given(children, st.integers(0, 10**6))
 def test_children_add_up_exactly_and_bounds_hold(kids: list[tuple[int, int | None, int | None]],
                                                  target: int) -> None:  # fmt: skip
