@@ -257,8 +257,10 @@ def _share_bounded(amount: int, weights: list[Fraction], floors: list[int | None
         if slope > 0:
             lam = lam + (target - total(lam)) / slope
     exact = [value(i, lam) for i in range(n)]
-    bound = ["FLOOR" if floors[i] is not None and exact[i] == lo[i] and lam * weights[i] <= lo[i]
-             else "CEILING" if hi[i] is not None and exact[i] == hi[i]
+    # At a floor: pushed up to it (a child exactly at its floor can still take more); at a
+    # ceiling: held down to it.
+    bound = ["FLOOR" if floors[i] is not None and lam * weights[i] < lo[i]
+             else "CEILING" if (cap := hi[i]) is not None and lam * weights[i] >= cap
              else "" for i in range(n)]  # fmt: skip
     out = [int(exact[i]) if bound[i] else 0 for i in range(n)]
     free = [i for i in range(n) if not bound[i]]
