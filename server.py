@@ -143,9 +143,8 @@ def start(
     ledger = SqliteLedger(store)
     models = SqliteModels(store)
     learned = LearnedSources(ledger, models, config.max_batch_deals)
-    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(
-        ForecastServicer(repository, config.max_batch_deals, ledger, learned), server
-    )
+    forecasts = ForecastServicer(repository, config.max_batch_deals, ledger, learned)
+    forecast_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
         CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
         server,
@@ -158,7 +157,7 @@ def start(
         CommissionServicer(repository, CommissionRuns(ledger, SqliteRuns(store), clock)), server
     )
     planning_pb2_grpc.add_PlanningServiceServicer_to_server(
-        PlanningServicer(repository, ledger), server
+        PlanningServicer(repository, ledger, forecasts), server
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

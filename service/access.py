@@ -65,6 +65,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     _COMMISSION + "CompareRuns": frozenset({FINANCE}),
     _COMMISSION + "RecordPayments": frozenset({FINANCE}),
     _PLANNING + "DecomposeTarget": frozenset({PLANNER}),
+    _PLANNING + "SimulateScenario": frozenset({PLANNER}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

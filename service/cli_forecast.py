@@ -347,11 +347,8 @@ def _quantiles(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"{text!r}: expected numbers like 0.1,0.5,0.9") from None
 
 
-def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
-    """Register ``forecast`` on the main parser's subparsers."""
-    p = sub.add_parser(
-        "forecast", help="roll deals up by group and period with outcome distribution and gaps"
-    )
+def add_forecast_arguments(p: Any) -> None:
+    """The arguments that say what to forecast (``forecast`` and ``plan simulate``)."""
     src = p.add_mutually_exclusive_group()
     src.add_argument("--csv", help="deals, one per row; columns as in the Deal message")
     src.add_argument("--stored", action="store_true", help="the deals held in the server's store")
@@ -394,6 +391,14 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
         help="also what each row should book in its period, learned from deal histories",
     )
     p.add_argument("--history", help="with --period-aware: a history CSV (default: the store's)")
+
+
+def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
+    """Register ``forecast`` on the main parser's subparsers."""
+    p = sub.add_parser(
+        "forecast", help="roll deals up by group and period with outcome distribution and gaps"
+    )
+    add_forecast_arguments(p)
     p.add_argument("--plot", help="write the distribution and waterfall of one row to FILE.png")
     p.add_argument("--server", default=DEFAULT_SERVER)
     p.set_defaults(func=lambda a: cmd_forecast(a, report))
@@ -414,4 +419,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.set_defaults(func=lambda a: cmd_backtest(a, report))
 
 
-__all__ = ["add_commands", "major", "parse_target", "read_history"]
+__all__ = [
+    "add_commands",
+    "add_forecast_arguments",
+    "build_request",
+    "major",
+    "parse_target",
+    "read_history",
+]

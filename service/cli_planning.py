@@ -1,4 +1,5 @@
-"""``quotient plan decompose FILE``: a target split down a hierarchy through a server.
+"""``quotient plan decompose FILE`` (a target split down a hierarchy) and ``quotient plan
+simulate`` (the forecast under levers beside the baseline) through a server.
 
 The file (YAML) gives ``currency``, ``target`` (major units), ``levels`` (a method per level:
 ``even``, ``history``, ``pipeline``, ``custom``, or ``{method: blend, blend: {history: 0.7, ...}}``),
@@ -97,8 +98,78 @@ def cmd_decompose(args: argparse.Namespace, report: Callable[[Any], int]) -> int
     return 0
 
 
+def _levers(args: argparse.Namespace) -> list[Any]:
+    from quotient.v1 import planning_pb2
+
+    out = []
+    for text in args.win_rate or []:
+        stage, _, factor = text.rpartition("=")
+        out.append(planning_pb2.ScenarioLever(
+            win_rate=planning_pb2.WinRateLever(factor=factor, stage=stage)))  # fmt: skip
+    for factor in args.deal_size or []:
+        out.append(planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor=factor)))
+    for text in args.new_pipeline or []:
+        parts = text.split(":")
+        if len(parts) != 6:
+            raise SystemExit(f"quotient plan simulate: --new-pipeline {text!r}: expected "
+                             "OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE")  # fmt: skip
+        owner, stage, count, amount, currency, close = parts
+        currency = currency.upper()
+        try:
+            minor = Decimal(amount).scaleb(CURRENCY_EXPONENTS[currency])
+            n = int(count)
+        except (ArithmeticError, KeyError, ValueError):
+            raise SystemExit(f"quotient plan simulate: --new-pipeline {text!r}: bad count, "
+                             "amount or currency") from None  # fmt: skip
+        out.append(planning_pb2.ScenarioLever(new_pipeline=planning_pb2.NewPipelineLever(
+            owner=owner, stage=stage, count=n, amount_minor=int(minor), currency=currency,
+            close_date=close)))  # fmt: skip
+    return out
+
+
+def cmd_simulate(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import planning_pb2, planning_pb2_grpc
+    from service.cli_forecast import build_request
+
+    request = planning_pb2.SimulateScenarioRequest(name=args.name, forecast=build_request(args),
+                                                   levers=_levers(args))  # fmt: skip
+    with open_channel(args.server) as channel:
+        try:
+            r = planning_pb2_grpc.PlanningServiceStub(channel).SimulateScenario(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = r.baseline.currency
+    costs = {(tuple(c.group), c.level, c.period): c for c in r.costs}
+    scenario = {(tuple(g.group), g.level, g.period): g for g in r.scenario.groups}
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow([*r.baseline.group_by, "period", "P50 before", "P50 after", "P(target) before",
+                     "P(target) after", "commission before", "commission after"])  # fmt: skip
+    for g in r.baseline.groups:
+        key = (tuple(g.group), g.level, g.period)
+        after = scenario.get(key)
+
+        def p50(row: Any) -> str:
+            q = [x.amount_minor for x in row.distribution.quantiles if x.quantile == 0.5]
+            return major(q[0], cur) if q else "-"
+
+        def reach(row: Any) -> str:
+            return f"{row.target.p_reach_target:.1%}" if row.HasField("target") else "-"
+
+        cost = costs.get(key)
+        writer.writerow([*(v or ("(all)" if i >= g.level else "") for i, v in enumerate(g.group)),
+                         g.period, p50(g), p50(after) if after else "-", reach(g),
+                         reach(after) if after else "-",
+                         major(cost.baseline_cost_minor, cur) if cost else "-",
+                         major(cost.scenario_cost_minor, cur) if cost else "-"])  # fmt: skip
+    if r.seed:
+        print(f"Monte Carlo seed {r.seed} (both sides)", file=sys.stderr)
+    return 0
+
+
 def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
-    """Register ``plan decompose``."""
+    """Register ``plan decompose`` and ``plan simulate``."""
     p = sub.add_parser("plan", help="target planning (server)")
     inner = p.add_subparsers(dest="plan_command", required=True)
     d = inner.add_parser("decompose", help="split a target down a hierarchy (DecomposeTarget)")
@@ -106,6 +177,19 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     d.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
     d.add_argument("--server", default=DEFAULT_SERVER)
     d.set_defaults(func=lambda a: cmd_decompose(a, report))
+    from service.cli_forecast import add_forecast_arguments
+
+    m = inner.add_parser("simulate", help="the forecast under levers beside the baseline, with "
+                         "commission cost (SimulateScenario)")  # fmt: skip
+    add_forecast_arguments(m)
+    m.add_argument("--name", default="scenario")
+    m.set_defaults(plot=None)
+    m.add_argument("--win-rate", action="append", help="[STAGE=]FACTOR, e.g. quote=1.2")
+    m.add_argument("--deal-size", action="append", help="FACTOR for open deals' amounts")
+    m.add_argument("--new-pipeline", action="append",
+                   help="OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE (amount in major units)")  # fmt: skip
+    m.add_argument("--server", default=DEFAULT_SERVER)
+    m.set_defaults(func=lambda a: cmd_simulate(a, report))
 
 
 __all__ = ["add_commands"]

@@ -88,7 +88,8 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _plan_for(rules: CompiledRuleSet, person: str, day: dt.date) -> int:
+def plan_for(rules: CompiledRuleSet, person: str, day: dt.date) -> int:
+    """The index of the first plan in force on ``day`` that covers ``person`` (-1: none)."""
     decl = rules.people.get(person)
     role, region = (decl.role, decl.region) if decl is not None else (None, None)
     team = rules.team_of.get(person)
@@ -321,7 +322,7 @@ class CommissionRuns:
 
         def plan_index(person: str) -> int:
             if person not in plan_cache:
-                plan_cache[person] = _plan_for(rules, person, request.last)
+                plan_cache[person] = plan_for(rules, person, request.last)
             return plan_cache[person]
 
         lines, mixed = self._lines(rules, request, deals, credits, payments, plan_index)
@@ -594,4 +595,4 @@ def _ppm(value: Any) -> int:
     return int((Decimal(str(value)) * _PPM).to_integral_value())
 
 
-__all__ = ["CommissionRuns", "RunOutcome", "RunRequest", "canonical"]
+__all__ = ["CommissionRuns", "RunOutcome", "RunRequest", "canonical", "plan_for"]

@@ -265,12 +265,14 @@ def _share_bounded(amount: int, weights: list[Fraction], floors: list[int | None
     out = [int(exact[i]) if bound[i] else 0 for i in range(n)]
     free = [i for i in range(n) if not bound[i]]
     rest = amount - sum(out)
-    if free and not any(weights[i] for i in free) and rest:
-        # Every child with a weight is at its ceiling: the rest goes evenly to the others,
-        # within their own bounds.
-        parts, inner = _share_bounded(rest, [Fraction(1)] * len(free),
-                                      [floors[i] for i in free], [ceilings[i] for i in free])  # fmt: skip
-        for i, part, b in zip(free, parts, inner, strict=True):
+    if rest and not any(weights[i] for i in free):
+        # Every child with a weight is at its ceiling: what is left goes evenly to the children
+        # below their ceilings, within their own bounds.
+        takers = [i for i in range(n) if bound[i] != "CEILING"]
+        pool = rest + sum(out[i] for i in takers)
+        parts, inner = _share_bounded(pool, [Fraction(1)] * len(takers),
+                                      [floors[i] for i in takers], [ceilings[i] for i in takers])  # fmt: skip
+        for i, part, b in zip(takers, parts, inner, strict=True):
             out[i], bound[i] = part, b
         return out, bound
     for i, part in zip(free, _split(rest, [weights[i] for i in free]), strict=True):

@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from quotient.v1 import forecast_pb2 as quotient_dot_v1_dot_forecast__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aquotient/v1/planning.proto\x12\x0bquotient.v1\"\x9d\x02\n\rPlanNodeInput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x1a\n\rhistory_minor\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0epipeline_minor\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06\x63ustom\x18\x05 \x01(\t\x12\x18\n\x0b\x66loor_minor\x18\x06 \x01(\x03H\x02\x88\x01\x01\x12\x1a\n\rceiling_minor\x18\x07 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0cmanual_minor\x18\x08 \x01(\x03H\x04\x88\x01\x01\x42\x10\n\x0e_history_minorB\x11\n\x0f_pipeline_minorB\x0e\n\x0c_floor_minorB\x10\n\x0e_ceiling_minorB\x0f\n\r_manual_minor\"\x89\x01\n\x10LevelMethodInput\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x37\n\x05\x62lend\x18\x02 \x03(\x0b\x32(.quotient.v1.LevelMethodInput.BlendEntry\x1a,\n\nBlendEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\x05Phase\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\t\"\x8c\x02\n\x16\x44\x65\x63omposeTargetRequest\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0ctarget_minor\x18\x02 \x01(\x03\x12)\n\x05nodes\x18\x03 \x03(\x0b\x32\x1a.quotient.v1.PlanNodeInput\x12-\n\x06levels\x18\x04 \x03(\x0b\x32\x1d.quotient.v1.LevelMethodInput\x12\'\n\x0bseasonality\x18\x05 \x03(\x0b\x32\x12.quotient.v1.Phase\x12\x10\n\x08rule_set\x18\x06 \x01(\t\x12\x1a\n\x12history_first_date\x18\x07 \x01(\t\x12\x19\n\x11history_last_date\x18\x08 \x01(\t\"\xed\x01\n\x10NodeTargetOutput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x14\n\x0ctarget_minor\x18\x04 \x01(\x03\x12\x0e\n\x06weight\x18\x05 \x01(\t\x12\r\n\x05share\x18\x06 \x01(\t\x12\x11\n\tshare_ppm\x18\x07 \x01(\x03\x12\r\n\x05\x62ound\x18\x08 \x01(\t\x12\x0e\n\x06metric\x18\t \x01(\t\x12\x19\n\x11target_per_metric\x18\n \x01(\t\x12\x16\n\x0esibling_spread\x18\x0b \x01(\t\x12\x14\n\x0cphased_minor\x18\x0c \x03(\x03\"j\n\x17\x44\x65\x63omposeTargetResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0f\n\x07periods\x18\x02 \x03(\t\x12,\n\x05nodes\x18\x03 \x03(\x0b\x32\x1d.quotient.v1.NodeTargetOutput2o\n\x0fPlanningService\x12\\\n\x0f\x44\x65\x63omposeTarget\x12#.quotient.v1.DecomposeTargetRequest\x1a$.quotient.v1.DecomposeTargetResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1aquotient/v1/planning.proto\x12\x0bquotient.v1\x1a\x1aquotient/v1/forecast.proto\"\x9d\x02\n\rPlanNodeInput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\x1a\n\rhistory_minor\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x1b\n\x0epipeline_minor\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x0e\n\x06\x63ustom\x18\x05 \x01(\t\x12\x18\n\x0b\x66loor_minor\x18\x06 \x01(\x03H\x02\x88\x01\x01\x12\x1a\n\rceiling_minor\x18\x07 \x01(\x03H\x03\x88\x01\x01\x12\x19\n\x0cmanual_minor\x18\x08 \x01(\x03H\x04\x88\x01\x01\x42\x10\n\x0e_history_minorB\x11\n\x0f_pipeline_minorB\x0e\n\x0c_floor_minorB\x10\n\x0e_ceiling_minorB\x0f\n\r_manual_minor\"\x89\x01\n\x10LevelMethodInput\x12\x0e\n\x06method\x18\x01 \x01(\t\x12\x37\n\x05\x62lend\x18\x02 \x03(\x0b\x32(.quotient.v1.LevelMethodInput.BlendEntry\x1a,\n\nBlendEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\'\n\x05Phase\x12\x0e\n\x06period\x18\x01 \x01(\t\x12\x0e\n\x06weight\x18\x02 \x01(\t\"\x8c\x02\n\x16\x44\x65\x63omposeTargetRequest\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x14\n\x0ctarget_minor\x18\x02 \x01(\x03\x12)\n\x05nodes\x18\x03 \x03(\x0b\x32\x1a.quotient.v1.PlanNodeInput\x12-\n\x06levels\x18\x04 \x03(\x0b\x32\x1d.quotient.v1.LevelMethodInput\x12\'\n\x0bseasonality\x18\x05 \x03(\x0b\x32\x12.quotient.v1.Phase\x12\x10\n\x08rule_set\x18\x06 \x01(\t\x12\x1a\n\x12history_first_date\x18\x07 \x01(\t\x12\x19\n\x11history_last_date\x18\x08 \x01(\t\"\xed\x01\n\x10NodeTargetOutput\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06parent\x18\x02 \x01(\t\x12\r\n\x05level\x18\x03 \x01(\x05\x12\x14\n\x0ctarget_minor\x18\x04 \x01(\x03\x12\x0e\n\x06weight\x18\x05 \x01(\t\x12\r\n\x05share\x18\x06 \x01(\t\x12\x11\n\tshare_ppm\x18\x07 \x01(\x03\x12\r\n\x05\x62ound\x18\x08 \x01(\t\x12\x0e\n\x06metric\x18\t \x01(\t\x12\x19\n\x11target_per_metric\x18\n \x01(\t\x12\x16\n\x0esibling_spread\x18\x0b \x01(\t\x12\x14\n\x0cphased_minor\x18\x0c \x03(\x03\"j\n\x17\x44\x65\x63omposeTargetResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x0f\n\x07periods\x18\x02 \x03(\t\x12,\n\x05nodes\x18\x03 \x03(\x0b\x32\x1d.quotient.v1.NodeTargetOutput\"-\n\x0cWinRateLever\x12\x0e\n\x06\x66\x61\x63tor\x18\x01 \x01(\t\x12\r\n\x05stage\x18\x02 \x01(\t\"\x1f\n\rDealSizeLever\x12\x0e\n\x06\x66\x61\x63tor\x18\x01 \x01(\t\"\x8b\x01\n\x10NewPipelineLever\x12\r\n\x05owner\x18\x01 \x01(\t\x12\r\n\x05stage\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x12\n\nclose_date\x18\x06 \x01(\t\x12\x0e\n\x06region\x18\x07 \x01(\t\"\xaf\x01\n\rScenarioLever\x12-\n\x08win_rate\x18\x01 \x01(\x0b\x32\x19.quotient.v1.WinRateLeverH\x00\x12/\n\tdeal_size\x18\x02 \x01(\x0b\x32\x1a.quotient.v1.DealSizeLeverH\x00\x12\x35\n\x0cnew_pipeline\x18\x03 \x01(\x0b\x32\x1d.quotient.v1.NewPipelineLeverH\x00\x42\x07\n\x05lever\"\x8a\x01\n\x17SimulateScenarioRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x35\n\x08\x66orecast\x18\x02 \x01(\x0b\x32#.quotient.v1.ComputeForecastRequest\x12*\n\x06levers\x18\x03 \x03(\x0b\x32\x1a.quotient.v1.ScenarioLever\"\xc8\x01\n\tGroupCost\x12\r\n\x05group\x18\x01 \x03(\t\x12\r\n\x05level\x18\x02 \x01(\x05\x12\x0e\n\x06period\x18\x03 \x01(\t\x12\x1a\n\x12\x62\x61seline_p50_minor\x18\x04 \x01(\x03\x12\x1a\n\x12scenario_p50_minor\x18\x05 \x01(\x03\x12\x1b\n\x13\x62\x61seline_cost_minor\x18\x06 \x01(\x03\x12\x1b\n\x13scenario_cost_minor\x18\x07 \x01(\x03\x12\x1b\n\x13people_without_plan\x18\x08 \x01(\x05\"\xcd\x01\n\x18SimulateScenarioResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x36\n\x08\x62\x61seline\x18\x02 \x01(\x0b\x32$.quotient.v1.ComputeForecastResponse\x12\x36\n\x08scenario\x18\x03 \x01(\x0b\x32$.quotient.v1.ComputeForecastResponse\x12%\n\x05\x63osts\x18\x04 \x03(\x0b\x32\x16.quotient.v1.GroupCost\x12\x0c\n\x04seed\x18\x05 \x01(\x04\x32\xd0\x01\n\x0fPlanningService\x12\\\n\x0f\x44\x65\x63omposeTarget\x12#.quotient.v1.DecomposeTargetRequest\x1a$.quotient.v1.DecomposeTargetResponse\x12_\n\x10SimulateScenario\x12$.quotient.v1.SimulateScenarioRequest\x1a%.quotient.v1.SimulateScenarioResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,20 +34,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LEVELMETHODINPUT_BLENDENTRY']._loaded_options = None
   _globals['_LEVELMETHODINPUT_BLENDENTRY']._serialized_options = b'8\001'
-  _globals['_PLANNODEINPUT']._serialized_start=44
-  _globals['_PLANNODEINPUT']._serialized_end=329
-  _globals['_LEVELMETHODINPUT']._serialized_start=332
-  _globals['_LEVELMETHODINPUT']._serialized_end=469
-  _globals['_LEVELMETHODINPUT_BLENDENTRY']._serialized_start=425
-  _globals['_LEVELMETHODINPUT_BLENDENTRY']._serialized_end=469
-  _globals['_PHASE']._serialized_start=471
-  _globals['_PHASE']._serialized_end=510
-  _globals['_DECOMPOSETARGETREQUEST']._serialized_start=513
-  _globals['_DECOMPOSETARGETREQUEST']._serialized_end=781
-  _globals['_NODETARGETOUTPUT']._serialized_start=784
-  _globals['_NODETARGETOUTPUT']._serialized_end=1021
-  _globals['_DECOMPOSETARGETRESPONSE']._serialized_start=1023
-  _globals['_DECOMPOSETARGETRESPONSE']._serialized_end=1129
-  _globals['_PLANNINGSERVICE']._serialized_start=1131
-  _globals['_PLANNINGSERVICE']._serialized_end=1242
+  _globals['_PLANNODEINPUT']._serialized_start=72
+  _globals['_PLANNODEINPUT']._serialized_end=357
+  _globals['_LEVELMETHODINPUT']._serialized_start=360
+  _globals['_LEVELMETHODINPUT']._serialized_end=497
+  _globals['_LEVELMETHODINPUT_BLENDENTRY']._serialized_start=453
+  _globals['_LEVELMETHODINPUT_BLENDENTRY']._serialized_end=497
+  _globals['_PHASE']._serialized_start=499
+  _globals['_PHASE']._serialized_end=538
+  _globals['_DECOMPOSETARGETREQUEST']._serialized_start=541
+  _globals['_DECOMPOSETARGETREQUEST']._serialized_end=809
+  _globals['_NODETARGETOUTPUT']._serialized_start=812
+  _globals['_NODETARGETOUTPUT']._serialized_end=1049
+  _globals['_DECOMPOSETARGETRESPONSE']._serialized_start=1051
+  _globals['_DECOMPOSETARGETRESPONSE']._serialized_end=1157
+  _globals['_WINRATELEVER']._serialized_start=1159
+  _globals['_WINRATELEVER']._serialized_end=1204
+  _globals['_DEALSIZELEVER']._serialized_start=1206
+  _globals['_DEALSIZELEVER']._serialized_end=1237
+  _globals['_NEWPIPELINELEVER']._serialized_start=1240
+  _globals['_NEWPIPELINELEVER']._serialized_end=1379
+  _globals['_SCENARIOLEVER']._serialized_start=1382
+  _globals['_SCENARIOLEVER']._serialized_end=1557
+  _globals['_SIMULATESCENARIOREQUEST']._serialized_start=1560
+  _globals['_SIMULATESCENARIOREQUEST']._serialized_end=1698
+  _globals['_GROUPCOST']._serialized_start=1701
+  _globals['_GROUPCOST']._serialized_end=1901
+  _globals['_SIMULATESCENARIORESPONSE']._serialized_start=1904
+  _globals['_SIMULATESCENARIORESPONSE']._serialized_end=2109
+  _globals['_PLANNINGSERVICE']._serialized_start=2112
+  _globals['_PLANNINGSERVICE']._serialized_end=2320
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from quotient.v1 import forecast_pb2 as _forecast_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
@@ -106,3 +107,89 @@ class DecomposeTargetResponse(_message.Message):
     periods: _containers.RepeatedScalarFieldContainer[str]
     nodes: _containers.RepeatedCompositeFieldContainer[NodeTargetOutput]
     def __init__(self, currency: _Optional[str] = ..., periods: _Optional[_Iterable[str]] = ..., nodes: _Optional[_Iterable[_Union[NodeTargetOutput, _Mapping]]] = ...) -> None: ...
+
+class WinRateLever(_message.Message):
+    __slots__ = ("factor", "stage")
+    FACTOR_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    factor: str
+    stage: str
+    def __init__(self, factor: _Optional[str] = ..., stage: _Optional[str] = ...) -> None: ...
+
+class DealSizeLever(_message.Message):
+    __slots__ = ("factor",)
+    FACTOR_FIELD_NUMBER: _ClassVar[int]
+    factor: str
+    def __init__(self, factor: _Optional[str] = ...) -> None: ...
+
+class NewPipelineLever(_message.Message):
+    __slots__ = ("owner", "stage", "count", "amount_minor", "currency", "close_date", "region")
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    COUNT_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    CLOSE_DATE_FIELD_NUMBER: _ClassVar[int]
+    REGION_FIELD_NUMBER: _ClassVar[int]
+    owner: str
+    stage: str
+    count: int
+    amount_minor: int
+    currency: str
+    close_date: str
+    region: str
+    def __init__(self, owner: _Optional[str] = ..., stage: _Optional[str] = ..., count: _Optional[int] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., close_date: _Optional[str] = ..., region: _Optional[str] = ...) -> None: ...
+
+class ScenarioLever(_message.Message):
+    __slots__ = ("win_rate", "deal_size", "new_pipeline")
+    WIN_RATE_FIELD_NUMBER: _ClassVar[int]
+    DEAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    NEW_PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    win_rate: WinRateLever
+    deal_size: DealSizeLever
+    new_pipeline: NewPipelineLever
+    def __init__(self, win_rate: _Optional[_Union[WinRateLever, _Mapping]] = ..., deal_size: _Optional[_Union[DealSizeLever, _Mapping]] = ..., new_pipeline: _Optional[_Union[NewPipelineLever, _Mapping]] = ...) -> None: ...
+
+class SimulateScenarioRequest(_message.Message):
+    __slots__ = ("name", "forecast", "levers")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    LEVERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    forecast: _forecast_pb2.ComputeForecastRequest
+    levers: _containers.RepeatedCompositeFieldContainer[ScenarioLever]
+    def __init__(self, name: _Optional[str] = ..., forecast: _Optional[_Union[_forecast_pb2.ComputeForecastRequest, _Mapping]] = ..., levers: _Optional[_Iterable[_Union[ScenarioLever, _Mapping]]] = ...) -> None: ...
+
+class GroupCost(_message.Message):
+    __slots__ = ("group", "level", "period", "baseline_p50_minor", "scenario_p50_minor", "baseline_cost_minor", "scenario_cost_minor", "people_without_plan")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_P50_MINOR_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_P50_MINOR_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    PEOPLE_WITHOUT_PLAN_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    level: int
+    period: str
+    baseline_p50_minor: int
+    scenario_p50_minor: int
+    baseline_cost_minor: int
+    scenario_cost_minor: int
+    people_without_plan: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., level: _Optional[int] = ..., period: _Optional[str] = ..., baseline_p50_minor: _Optional[int] = ..., scenario_p50_minor: _Optional[int] = ..., baseline_cost_minor: _Optional[int] = ..., scenario_cost_minor: _Optional[int] = ..., people_without_plan: _Optional[int] = ...) -> None: ...
+
+class SimulateScenarioResponse(_message.Message):
+    __slots__ = ("name", "baseline", "scenario", "costs", "seed")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    COSTS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    baseline: _forecast_pb2.ComputeForecastResponse
+    scenario: _forecast_pb2.ComputeForecastResponse
+    costs: _containers.RepeatedCompositeFieldContainer[GroupCost]
+    seed: int
+    def __init__(self, name: _Optional[str] = ..., baseline: _Optional[_Union[_forecast_pb2.ComputeForecastResponse, _Mapping]] = ..., scenario: _Optional[_Union[_forecast_pb2.ComputeForecastResponse, _Mapping]] = ..., costs: _Optional[_Iterable[_Union[GroupCost, _Mapping]]] = ..., seed: _Optional[int] = ...) -> None: ...

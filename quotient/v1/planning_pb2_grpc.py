@@ -40,6 +40,11 @@ class PlanningServiceStub:
                 request_serializer=quotient_dot_v1_dot_planning__pb2.DecomposeTargetRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_planning__pb2.DecomposeTargetResponse.FromString,
                 _registered_method=True)
+        self.SimulateScenario = channel.unary_unary(
+                '/quotient.v1.PlanningService/SimulateScenario',
+                request_serializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.FromString,
+                _registered_method=True)
 
 
 class PlanningServiceServicer:
@@ -55,6 +60,14 @@ class PlanningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SimulateScenario(self, request, context):
+        """The forecast under levers (win rates, deal sizes, new pipeline) beside the baseline, per
+        group and period, with the commission the plans in force would pay on each.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -62,6 +75,11 @@ def add_PlanningServiceServicer_to_server(servicer, server):
                     servicer.DecomposeTarget,
                     request_deserializer=quotient_dot_v1_dot_planning__pb2.DecomposeTargetRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_planning__pb2.DecomposeTargetResponse.SerializeToString,
+            ),
+            'SimulateScenario': grpc.unary_unary_rpc_method_handler(
+                    servicer.SimulateScenario,
+                    request_deserializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -92,6 +110,33 @@ class PlanningService:
             '/quotient.v1.PlanningService/DecomposeTarget',
             quotient_dot_v1_dot_planning__pb2.DecomposeTargetRequest.SerializeToString,
             quotient_dot_v1_dot_planning__pb2.DecomposeTargetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SimulateScenario(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.PlanningService/SimulateScenario',
+            quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.SerializeToString,
+            quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.FromString,
             options,
             channel_credentials,
             insecure,

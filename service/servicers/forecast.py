@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import grpc
 import numpy as np
@@ -27,7 +27,7 @@ from engine.forecast.report import (
     forecast_report,
     select_deals,
 )
-from engine.forecast.scoring import score_deals
+from engine.forecast.scoring import ScoreResult, score_deals
 from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
@@ -147,6 +147,16 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
     def ComputeForecast(
         self, request: forecast_pb2.ComputeForecastRequest, context: grpc.ServicerContext
     ) -> forecast_pb2.ComputeForecastResponse:
+        return self.forecast(request)
+
+    def forecast(
+        self,
+        request: forecast_pb2.ComputeForecastRequest,
+        change: Callable[[DealInput, CompiledRuleSet], DealInput] | None = None,
+        rescore: Callable[[DealBatch, ScoreResult], tuple[DealBatch, ScoreResult]] | None = None,
+    ) -> forecast_pb2.ComputeForecastResponse:
+        """ComputeForecast, with optional scenario hooks: ``change`` edits the deals before they
+        are checked (new pipeline), ``rescore`` edits the scored batch (win rates, deal sizes)."""
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         as_of = as_of or self.repository.clock().date()
@@ -160,8 +170,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             group_by, subtotals = hierarchy_levels(rules, group_by), True
         keep = [*group_by, "stage", "owner", *(condition.fields if condition else ())]
         keep = needed_fields(self.learned, rules, record.name, keep)
-        batch = select_deals(build_deal_batch(self._deals(request), rules, keep_fields=keep),
-                             condition)  # fmt: skip
+        deals = self._deals(request)
+        if change is not None:
+            deals = change(deals, rules)
+        batch = select_deals(build_deal_batch(deals, rules, keep_fields=keep), condition)
         trials = request.trials or 10_000
         seed = None
         if method is Method.MONTE_CARLO:
@@ -184,6 +196,8 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         if rules.document.win_rates.source != "configured":
             learned = self._learned(record.name, rules, batch, as_of).rates
         scores = score_deals(rules, batch, learned)
+        if rescore is not None:
+            batch, scores = rescore(batch, scores)
         check_deadline("while the deals were read and scored")
         period_aware = None
         if request.period_aware:

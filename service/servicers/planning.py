@@ -3,20 +3,37 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
+from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+from typing import Any
 
 import grpc
 import numpy as np
 
+from engine.credit.allocation import muldiv_half_even
 from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.deals import DEAL_COLUMNS, DealBatch, DealInput, deal_input_from_records
 from engine.forecast.history import NO_DAY
-from engine.frame import date_to_days
+from engine.forecast.scoring import ScoreResult
+from engine.frame import Column, FieldType, date_to_days
 from engine.planning.decompose import LevelMethod, PlanNode, decompose
-from quotient.v1 import planning_pb2, planning_pb2_grpc
+from engine.planning.scenario import (
+    DealSizeLever,
+    WinRateLever,
+    apply_deal_size,
+    apply_win_rates,
+    plan_cost_minor,
+)
+from engine.rules.compiler import CompiledRuleSet
+from quotient.v1 import forecast_pb2, planning_pb2, planning_pb2_grpc
 from service.commission_inputs import load_deals
+from service.commission_runs import plan_for
 from service.convert import parse_date
 from service.repository import RuleSetRepository
+from service.servicers.forecast import ForecastServicer
 from service.store.sqlite_ledger import SqliteLedger
 
 
@@ -38,11 +55,14 @@ def _text(value: Fraction | None) -> str:
 
 
 class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
-    """Implements PlanningService over the engine's decomposition."""
+    """Implements PlanningService over the engine's decomposition and the forecast."""
 
-    def __init__(self, repository: RuleSetRepository, ledger: SqliteLedger) -> None:
+    def __init__(
+        self, repository: RuleSetRepository, ledger: SqliteLedger, forecasts: ForecastServicer
+    ) -> None:
         self.repository = repository
         self.ledger = ledger
+        self.forecasts = forecasts
 
     def _history(self, request: planning_pb2.DecomposeTargetRequest) -> dict[str, int]:
         """Credit per person on deals won in the request's history window (the store's ledger)."""
@@ -123,6 +143,159 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
                 sibling_spread=_text(n.sibling_spread), phased_minor=list(n.phased_minor),
             )  # fmt: skip
         return response
+
+    def SimulateScenario(
+        self, request: planning_pb2.SimulateScenarioRequest, context: grpc.ServicerContext
+    ) -> planning_pb2.SimulateScenarioResponse:
+        base = forecast_pb2.ComputeForecastRequest()
+        base.CopyFrom(request.forecast)
+        if base.method == forecast_pb2.DISTRIBUTION_METHOD_MONTE_CARLO and not base.seed:
+            base.seed = secrets.randbits(63)  # both sides draw the same numbers
+        if base.quantiles and 0.5 not in base.quantiles:
+            base.quantiles.append(0.5)  # the commission cost reads each person's P50
+        wins, sizes, new = _levers(request.levers)
+        baseline = self.forecasts.forecast(base)
+
+        def change(deals: DealInput, rules: CompiledRuleSet) -> DealInput:
+            return _with_new_deals(deals, new) if new else deals
+
+        def rescore(batch: DealBatch, scores: ScoreResult) -> tuple[DealBatch, ScoreResult]:
+            rules = self.repository.resolve(base.rule_set, base.revision or None,
+                                            parse_date(base.as_of_date, "as_of_date"))[1]  # fmt: skip
+            stage = batch.stage_idx.astype(np.int64)
+            is_open = scores.valid & ~rules.stage_is_closed[stage]
+            prob = apply_win_rates(scores.win_prob_ppm, stage, is_open, wins, rules.stage_index)
+            amount = batch.frame["amount_minor"].values.astype(np.int64)
+            for i, lever in sizes:
+                amount = apply_deal_size(amount, is_open, lever, f"levers[{i}].deal_size")
+            weighted = muldiv_half_even(amount, prob, 1_000_000)
+            frame = batch.frame.with_columns({"amount_minor": Column(FieldType.INT, amount)})
+            return replace(batch, frame=frame), replace(
+                scores, win_prob_ppm=prob, weighted_amount_minor=np.where(scores.valid, weighted, 0)
+            )
+
+        scenario = self.forecasts.forecast(base, change, rescore)
+        response = planning_pb2.SimulateScenarioResponse(name=request.name, baseline=baseline,
+                                                         scenario=scenario, seed=base.seed)  # fmt: skip
+        as_of = parse_date(base.as_of_date, "as_of_date") or self.repository.clock().date()
+        _, rules = self.repository.resolve(base.rule_set, base.revision or None, as_of)
+        for cost in _costs(rules, baseline, scenario, as_of):
+            response.costs.append(cost)
+        return response
+
+
+def _decimal_fraction(text: str, path: str) -> Fraction:
+    problems: list[Violation] = []
+    value = _fraction(text, path, problems)
+    if value is None:
+        problems = problems or [Violation(path, 0, 0, "REQUIRED", "give a factor, e.g. 1.2")]
+        raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=problems)
+    return value
+
+
+def _levers(
+    levers: Sequence[planning_pb2.ScenarioLever],
+) -> tuple[list[WinRateLever], list[tuple[int, DealSizeLever]], list[dict[str, Any]]]:
+    """The request's levers by kind, checked (paths name each lever)."""
+    wins, sizes, new = [], [], []
+    problems: list[Violation] = []
+    for i, lever in enumerate(levers):
+        kind = lever.WhichOneof("lever")
+        if kind == "win_rate":
+            wins.append(WinRateLever(_decimal_fraction(lever.win_rate.factor,
+                                                       f"levers[{i}].win_rate.factor"),
+                                     lever.win_rate.stage))  # fmt: skip
+        elif kind == "deal_size":
+            sizes.append((i, DealSizeLever(_decimal_fraction(lever.deal_size.factor,
+                                                             f"levers[{i}].deal_size.factor"))))  # fmt: skip
+        elif kind == "new_pipeline":
+            p = lever.new_pipeline
+            where = f"levers[{i}].new_pipeline"
+            if not 0 < p.count <= 100_000:
+                problems.append(Violation(f"{where}.count", 0, 0, "INVALID_COUNT",
+                                          "between 1 and 100,000 new deals"))  # fmt: skip
+            if p.amount_minor <= 0:
+                problems.append(Violation(f"{where}.amount_minor", 0, 0, "INVALID_AMOUNT",
+                                          "a positive amount"))  # fmt: skip
+            if not p.owner or not p.stage or not p.currency:
+                problems.append(Violation(where, 0, 0, "REQUIRED", "owner, stage and currency"))
+            for k in range(max(p.count, 0) if not problems else 0):
+                new.append({"id": f"scenario-{i}-{k}", "amount_minor": p.amount_minor,
+                            "currency": p.currency, "stage": p.stage, "owner": p.owner,
+                            "region": p.region or None, "close_date": p.close_date or None})  # fmt: skip
+        else:
+            problems.append(Violation(f"levers[{i}]", 0, 0, "UNKNOWN_LEVER",
+                                      "win_rate, deal_size or new_pipeline"))  # fmt: skip
+    if problems:
+        raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=problems)
+    return wins, sizes, new
+
+
+def _with_new_deals(deals: DealInput, records: list[dict[str, Any]]) -> DealInput:
+    """``deals`` with ``records`` appended (attributes padded with None). A new deal without a
+    region takes the one most of its owner's deals have, so it rolls up where they do."""
+    regions: dict[str, dict[str, int]] = {}
+    for owner, region in zip(deals.owner, deals.region, strict=False):
+        if owner and region:
+            counts = regions.setdefault(owner, {})
+            counts[region] = counts.get(region, 0) + 1
+    for r in records:
+        if not r.get("region") and regions.get(r["owner"]):
+            counts = regions[r["owner"]]
+            r["region"] = max(sorted(counts), key=lambda k: counts[k])
+    extra = deal_input_from_records(records)
+    n, m = len(deals), len(extra)
+    columns: dict[str, Any] = {}
+    for name in DEAL_COLUMNS:
+        mine, theirs = list(getattr(deals, name)), list(getattr(extra, name))
+        columns[name] = (mine + [None] * (n - len(mine))) + (theirs + [None] * (m - len(theirs)))
+    attributes = {k: list(v) + [None] * m for k, v in deals.attributes.items()}
+    return DealInput(**columns, attributes=attributes)
+
+
+def _p50(group: forecast_pb2.ForecastGroup) -> int:
+    return next((q.amount_minor for q in group.distribution.quantiles if q.quantile == 0.5), 0)
+
+
+def _costs(rules: CompiledRuleSet, baseline: forecast_pb2.ComputeForecastResponse,
+           scenario: forecast_pb2.ComputeForecastResponse,
+           as_of: dt.date) -> list[planning_pb2.GroupCost]:  # fmt: skip
+    """Commission on each person's P50 outcome under their plan, summed per group and period."""
+    if "owner" not in baseline.group_by:
+        return []
+    at = list(baseline.group_by).index("owner")
+    width = len(baseline.group_by)
+    targets = {(dict(t.group).get("owner"), t.period): t.amount_minor
+               for t in rules.targets if set(dict(t.group)) == {"owner"}}  # fmt: skip
+    people: dict[tuple[tuple[str, ...], str], list[int]] = {}
+    for side, response in enumerate((baseline, scenario)):
+        for g in response.groups:
+            if g.level != width:
+                continue
+            owner = g.group[at]
+            key = (tuple(g.group), g.period)
+            k = plan_for(rules, owner, as_of)
+            row = people.setdefault(key, [0, 0, 0, 0, 0 if k >= 0 else 1])
+            row[side] = _p50(g)
+            if k >= 0:
+                plan = rules.plans[k]
+                row[2 + side] = plan_cost_minor(plan.spec, _p50(g),
+                                                targets.get((owner, g.period), 0),
+                                                plan.target_incentive_minor or 0)  # fmt: skip
+    out = []
+    for g in baseline.groups:
+        prefix = tuple(g.group[: g.level])
+        rows = [v for (group, period), v in people.items()
+                if period == g.period and group[: g.level] == prefix]  # fmt: skip
+        if not rows:
+            continue
+        total = [sum(r[j] for r in rows) for j in range(5)]
+        out.append(planning_pb2.GroupCost(
+            group=list(g.group), level=g.level, period=g.period,
+            baseline_p50_minor=total[0], scenario_p50_minor=total[1],
+            baseline_cost_minor=total[2], scenario_cost_minor=total[3],
+            people_without_plan=total[4]))  # fmt: skip
+    return out
 
 
 __all__ = ["PlanningServicer"]

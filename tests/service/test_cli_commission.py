@@ -99,3 +99,18 @@ def test_plan_decompose_the_example(app: Quotient, capsys: pytest.CaptureFixture
     assert (target["company"], target["North"], target["South"]) == (
         "12,000,000.00", "7,000,000.00", "5,000,000.00")  # fmt: skip
     assert [r[3] for r in rows[1:3]] == ["-", "-"] and rows[3][3] == "FLOOR"
+
+
+def test_plan_simulate(app: Quotient, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "simulate", "--csv", "examples/deals/pipeline.csv", "--group-by", "owner",
+                 "--period", "month", "--from", "2026-03-01", "--to", "2026-03-31", "--as-of",
+                 "2026-03-10", "--win-rate", "quote=1.2", "--new-pipeline",
+                 "li.wei:contract_drafted:2:150000:CNY:2026-03-25", "--server",
+                 f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0] == ["owner", "period", "P50 before", "P50 after", "P(target) before",
+                       "P(target) after", "commission before", "commission after"]  # fmt: skip
+    li = next(r for r in rows if r[0] == "li.wei")
+    before, after = (float(v.replace(",", "")) for v in li[2:4])
+    assert after > before  # two new contracts and better quotes
+    assert float(li[7].replace(",", "")) > float(li[6].replace(",", ""))

@@ -11,8 +11,18 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
-from quotient.v1 import credit_pb2, credit_pb2_grpc, planning_pb2, planning_pb2_grpc, types_pb2
-from tests.conftest import decode_details
+from engine.planning.scenario import plan_cost_minor
+from engine.rules.compiler import compile_rule_set
+from quotient.v1 import (
+    credit_pb2,
+    credit_pb2_grpc,
+    forecast_pb2,
+    forecast_pb2_grpc,
+    planning_pb2,
+    planning_pb2_grpc,
+    types_pb2,
+)
+from tests.conftest import EXAMPLES, decode_details
 
 
 def at(day: str) -> Timestamp:
@@ -102,4 +112,119 @@ def test_bad_plans_name_their_fields(channel: grpc.Channel) -> None:
     assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
         "rule_set",
         "history_last_date",
+    }
+
+
+MARCH = forecast_pb2.CalendarPeriods(kind=forecast_pb2.PERIOD_KIND_MONTH, first_date="2026-03-01",
+                                     last_date="2026-03-31")  # fmt: skip
+
+
+def march_deal(i: int, stage: str, amount: int, owner: str) -> types_pb2.Deal:
+    return types_pb2.Deal(id=f"s-{i}", amount_minor=amount, currency="CNY", stage=stage,
+                          owner=owner, region="North", close_date="2026-03-20")  # fmt: skip
+
+
+PIPELINE = [
+    march_deal(1, "won", 30_000_000, "li.wei"),
+    march_deal(2, "quote", 40_000_000, "li.wei"),
+    march_deal(3, "contract_drafted", 20_000_000, "li.wei"),
+    march_deal(4, "needs_confirmed", 10_000_000, "zhang.min"),
+    march_deal(5, "won", 25_000_000, "zhang.min"),
+]
+
+
+def simulate(channel: grpc.Channel, *levers: planning_pb2.ScenarioLever) -> Any:
+    forecast = forecast_pb2.ComputeForecastRequest(
+        rule_set="default", as_of_date="2026-03-10", deals=forecast_pb2.DealList(deals=PIPELINE),
+        group_by=["owner"], subtotals=True, calendar=MARCH)  # fmt: skip
+    return planning_pb2_grpc.PlanningServiceStub(channel).SimulateScenario(
+        planning_pb2.SimulateScenarioRequest(name="push", forecast=forecast, levers=levers)
+    )
+
+
+def rows(response: Any) -> dict[tuple[str, ...], Any]:
+    return {tuple(g.group): g for g in response.groups}
+
+
+def test_a_scenario_without_levers_is_the_forecast(channel: grpc.Channel) -> None:
+    r = simulate(channel)
+    assert r.scenario == r.baseline and r.name == "push"
+    forecast = forecast_pb2_grpc.ForecastServiceStub(channel).ComputeForecast(
+        forecast_pb2.ComputeForecastRequest(
+            rule_set="default", as_of_date="2026-03-10",
+            deals=forecast_pb2.DealList(deals=PIPELINE), group_by=["owner"], subtotals=True,
+            calendar=MARCH))  # fmt: skip
+    assert r.baseline == forecast
+    costs = {tuple(c.group): c for c in r.costs}
+    assert costs[("li.wei",)].baseline_cost_minor == costs[("li.wei",)].scenario_cost_minor
+
+
+def test_levers_move_the_outcome_and_the_commission(channel: grpc.Channel) -> None:
+    r = simulate(
+        channel,
+        planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor="1.5",
+                                                                      stage="quote")),
+        planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor="1.1")),
+        planning_pb2.ScenarioLever(new_pipeline=planning_pb2.NewPipelineLever(
+            owner="zhang.min", stage="contract_drafted", count=2, amount_minor=5_000_000,
+            currency="CNY", close_date="2026-03-25")),
+    )  # fmt: skip
+    base, scen = rows(r.baseline), rows(r.scenario)
+    li_b, li_s = base[("li.wei",)], scen[("li.wei",)]
+    # li.wei's weighted open pipeline: quote 400,000 x 50 % + contract 200,000 x 80 % = 360,000;
+    # scenario: quote 440,000 x 75 % + contract 220,000 x 80 % = 506,000.
+    assert (li_b.weighted_minor, li_s.weighted_minor) == (36_000_000, 50_600_000)
+    assert li_s.closed_won_minor == li_b.closed_won_minor == 30_000_000  # closed deals stay
+    zhang_b, zhang_s = base[("zhang.min",)], scen[("zhang.min",)]
+    assert zhang_s.deal_count == zhang_b.deal_count + 2
+    # needs_confirmed 110,000 x 30 % + two new contracts, 50,000 made 55,000 by the deal-size
+    # lever like every open deal, x 80 %.
+    assert zhang_s.weighted_minor == 3_300_000 + 2 * 4_400_000
+    for key in base:  # better levers never lower the outcome or the chance of the target
+        assert scen[key].distribution.mean_minor >= base[key].distribution.mean_minor
+        assert scen[key].target.p_reach_target >= base[key].target.p_reach_target
+    assert li_b.target.target_minor == 80_000_000  # the rule set's March target
+    assert li_s.target.p_reach_target > li_b.target.p_reach_target
+    costs = {tuple(c.group): c for c in r.costs}
+    li = costs[("li.wei",)]
+    p50_b = next(q.amount_minor for q in li_b.distribution.quantiles if q.quantile == 0.5)
+    p50_s = next(q.amount_minor for q in li_s.distribution.quantiles if q.quantile == 0.5)
+    assert (li.baseline_p50_minor, li.scenario_p50_minor) == (p50_b, p50_s)
+    # The sample plan against li.wei's 800,000.00 March target, on each P50 (engine check).
+    rules = compile_rule_set((EXAMPLES / "default.yaml").read_text(encoding="utf-8"))
+    plan = rules.plans[0]
+    assert li.baseline_cost_minor == plan_cost_minor(plan.spec, p50_b, 80_000_000, 8_000_000)
+    assert li.scenario_cost_minor == plan_cost_minor(plan.spec, p50_s, 80_000_000, 8_000_000)
+    assert li.scenario_cost_minor > li.baseline_cost_minor
+    total = next(c for c in r.costs if c.level == 0)
+    assert (
+        total.scenario_cost_minor
+        == li.scenario_cost_minor + costs[("zhang.min",)].scenario_cost_minor
+    )
+
+
+def test_bad_levers_name_their_fields(channel: grpc.Channel) -> None:
+    with pytest.raises(grpc.RpcError) as err:
+        simulate(channel,
+                 planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor="-1")),
+                 planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor="2",
+                                                                               stage="nowhere")))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {(v.field, v.reason) for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        ("levers[0].win_rate.factor", "NEGATIVE"),
+        ("levers[1].win_rate.stage", "UNKNOWN_STAGE"),
+    }
+    with pytest.raises(grpc.RpcError) as err:
+        simulate(channel, planning_pb2.ScenarioLever(
+            new_pipeline=planning_pb2.NewPipelineLever(owner="x", stage="quote", count=0,
+                                                       amount_minor=5, currency="CNY")))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "levers[0].new_pipeline.count"
+    }
+    with pytest.raises(grpc.RpcError) as err:
+        simulate(channel, planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever()))
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "levers[0].deal_size.factor"
     }
