@@ -27,6 +27,7 @@ import grpc
 from engine.errors import DeadlineExceededError, PermissionDeniedError, UnauthenticatedError
 from service.access import ACCESS, AUDITED, PUBLIC, allowed
 from service.deadlines import deadline_after
+from service.interceptors import wrap_handler
 from service.store.sqlite_keys import ApiKey, SqliteKeys
 
 LOG = logging.getLogger("quotient.access")
@@ -148,15 +149,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
 
             return wrapped
 
-        if handler.unary_unary is not None:
-            return handler._replace(unary_unary=unary(handler.unary_unary))  # type: ignore[attr-defined]
-        if handler.stream_unary is not None:
-            return handler._replace(stream_unary=unary(handler.stream_unary))  # type: ignore[attr-defined]
-        if handler.unary_stream is not None:
-            return handler._replace(unary_stream=streaming(handler.unary_stream))  # type: ignore[attr-defined]
-        if handler.stream_stream is not None:
-            return handler._replace(stream_stream=streaming(handler.stream_stream))  # type: ignore[attr-defined]
-        return handler
+        return wrap_handler(handler, unary, streaming)
 
 
 __all__ = ["LOCAL", "AccessInterceptor", "bearer_token"]

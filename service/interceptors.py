@@ -80,15 +80,25 @@ class ErrorInterceptor(grpc.ServerInterceptor):
 
             return wrapped
 
-        if handler.unary_unary is not None:
-            return handler._replace(unary_unary=unary(handler.unary_unary))  # type: ignore[attr-defined]
-        if handler.stream_unary is not None:
-            return handler._replace(stream_unary=unary(handler.stream_unary))  # type: ignore[attr-defined]
-        if handler.unary_stream is not None:
-            return handler._replace(unary_stream=streaming(handler.unary_stream))  # type: ignore[attr-defined]
-        if handler.stream_stream is not None:
-            return handler._replace(stream_stream=streaming(handler.stream_stream))  # type: ignore[attr-defined]
-        return handler
+        return wrap_handler(handler, unary, streaming)
 
 
-__all__ = ["REQUEST_ID_KEY", "ErrorInterceptor"]
+def wrap_handler(
+    handler: grpc.RpcMethodHandler,
+    unary: Callable[[Callable[..., Any]], Callable[..., Any]],
+    streaming: Callable[[Callable[..., Iterator[Any]]], Callable[..., Iterator[Any]]],
+) -> grpc.RpcMethodHandler:
+    """``handler`` with its behavior wrapped: ``unary`` for calls that return one response,
+    ``streaming`` for calls that stream responses."""
+    if handler.unary_unary is not None:
+        return handler._replace(unary_unary=unary(handler.unary_unary))  # type: ignore[attr-defined]
+    if handler.stream_unary is not None:
+        return handler._replace(stream_unary=unary(handler.stream_unary))  # type: ignore[attr-defined]
+    if handler.unary_stream is not None:
+        return handler._replace(unary_stream=streaming(handler.unary_stream))  # type: ignore[attr-defined]
+    if handler.stream_stream is not None:
+        return handler._replace(stream_stream=streaming(handler.stream_stream))  # type: ignore[attr-defined]
+    return handler
+
+
+__all__ = ["REQUEST_ID_KEY", "ErrorInterceptor", "wrap_handler"]
