@@ -66,6 +66,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     _COMMISSION + "RecordPayments": frozenset({FINANCE}),
     _PLANNING + "DecomposeTarget": frozenset({PLANNER}),
     _PLANNING + "SimulateScenario": frozenset({PLANNER}),
+    _PLANNING + "CompareScenarios": frozenset({PLANNER}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

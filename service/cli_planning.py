@@ -1,5 +1,6 @@
-"""``quotient plan decompose FILE`` (a target split down a hierarchy) and ``quotient plan
-simulate`` (the forecast under levers beside the baseline) through a server.
+"""``quotient plan decompose FILE`` (a target split down a hierarchy), ``quotient plan simulate``
+(the forecast under levers beside the baseline) and ``quotient plan compare SCENARIOS`` (several
+side by side) through a server.
 
 The file (YAML) gives ``currency``, ``target`` (major units), ``levels`` (a method per level:
 ``even``, ``history``, ``pipeline``, ``custom``, or ``{method: blend, blend: {history: 0.7, ...}}``),
@@ -168,8 +169,72 @@ def cmd_simulate(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     return 0
 
 
+def _scenario_levers(spec: dict[str, Any], where: str) -> list[Any]:
+    """The levers of one scenario of a ``plan compare`` file."""
+    from quotient.v1 import planning_pb2
+
+    out = []
+    win = spec.get("win_rate")
+    if isinstance(win, dict):
+        out += [planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(
+            factor=str(f), stage=str(stage))) for stage, f in win.items()]  # fmt: skip
+    elif win is not None:
+        out.append(planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor=str(win))))
+    if spec.get("deal_size") is not None:
+        out.append(planning_pb2.ScenarioLever(
+            deal_size=planning_pb2.DealSizeLever(factor=str(spec["deal_size"]))))  # fmt: skip
+    for j, p in enumerate(spec.get("new_pipeline") or []):
+        try:
+            currency = str(p["currency"]).upper()
+            minor = Decimal(str(p["amount"])).scaleb(CURRENCY_EXPONENTS[currency])
+            out.append(planning_pb2.ScenarioLever(new_pipeline=planning_pb2.NewPipelineLever(
+                owner=str(p["owner"]), stage=str(p["stage"]), count=int(p.get("count", 1)),
+                amount_minor=int(minor), currency=currency,
+                close_date=str(p.get("close_date") or ""), region=str(p.get("region") or ""))))  # fmt: skip
+        except (KeyError, ArithmeticError, ValueError, TypeError) as exc:
+            raise SystemExit(f"quotient plan compare: {where}.new_pipeline[{j}]: {exc!s}") from None
+    return out
+
+
+def cmd_compare(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import planning_pb2, planning_pb2_grpc
+    from service.cli_forecast import build_request
+
+    with open(args.scenarios, encoding="utf-8") as handle:
+        specs = yaml.safe_load(handle) or []
+    if not isinstance(specs, list):
+        raise SystemExit("quotient plan compare: the file is a list of scenarios")
+    request = planning_pb2.CompareScenariosRequest(forecast=build_request(args), scenarios=[
+        planning_pb2.NamedScenario(name=str(spec.get("name", "")),
+                                   levers=_scenario_levers(spec, f"[{i}]"))
+        for i, spec in enumerate(specs)])  # fmt: skip
+    with open_channel(args.server) as channel:
+        try:
+            r = planning_pb2_grpc.PlanningServiceStub(channel).CompareScenarios(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = r.currency
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    head = [*r.group_by, "period"]
+    for name in r.scenarios:
+        head += [f"{name}: P50", f"{name}: P(target)", f"{name}: commission"]
+    writer.writerow(head)
+    for row in r.rows:
+        cells = [v or ("(all)" if i >= row.level else "") for i, v in enumerate(row.group)]
+        cells.append(row.period)
+        for f in row.figures:
+            reach = f"{f.p_reach_target:.1%}" if f.HasField("p_reach_target") else "-"
+            cells += [major(f.p50_minor, cur), reach, major(f.commission_minor, cur)]
+        writer.writerow(cells)
+    if r.seed:
+        print(f"Monte Carlo seed {r.seed} (every scenario)", file=sys.stderr)
+    return 0
+
+
 def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
-    """Register ``plan decompose`` and ``plan simulate``."""
+    """Register ``plan decompose``, ``plan simulate`` and ``plan compare``."""
     p = sub.add_parser("plan", help="target planning (server)")
     inner = p.add_subparsers(dest="plan_command", required=True)
     d = inner.add_parser("decompose", help="split a target down a hierarchy (DecomposeTarget)")
@@ -190,6 +255,12 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                    help="OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE (amount in major units)")  # fmt: skip
     m.add_argument("--server", default=DEFAULT_SERVER)
     m.set_defaults(func=lambda a: cmd_simulate(a, report))
+    c = inner.add_parser("compare", help="several scenarios side by side (CompareScenarios)")
+    c.add_argument("scenarios", help="YAML list of scenarios, e.g. examples/plans/scenarios.yaml")
+    add_forecast_arguments(c)
+    c.set_defaults(plot=None)
+    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.set_defaults(func=lambda a: cmd_compare(a, report))
 
 
 __all__ = ["add_commands"]

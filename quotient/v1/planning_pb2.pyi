@@ -193,3 +193,65 @@ class SimulateScenarioResponse(_message.Message):
     costs: _containers.RepeatedCompositeFieldContainer[GroupCost]
     seed: int
     def __init__(self, name: _Optional[str] = ..., baseline: _Optional[_Union[_forecast_pb2.ComputeForecastResponse, _Mapping]] = ..., scenario: _Optional[_Union[_forecast_pb2.ComputeForecastResponse, _Mapping]] = ..., costs: _Optional[_Iterable[_Union[GroupCost, _Mapping]]] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class NamedScenario(_message.Message):
+    __slots__ = ("name", "levers")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    LEVERS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    levers: _containers.RepeatedCompositeFieldContainer[ScenarioLever]
+    def __init__(self, name: _Optional[str] = ..., levers: _Optional[_Iterable[_Union[ScenarioLever, _Mapping]]] = ...) -> None: ...
+
+class CompareScenariosRequest(_message.Message):
+    __slots__ = ("forecast", "scenarios")
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    SCENARIOS_FIELD_NUMBER: _ClassVar[int]
+    forecast: _forecast_pb2.ComputeForecastRequest
+    scenarios: _containers.RepeatedCompositeFieldContainer[NamedScenario]
+    def __init__(self, forecast: _Optional[_Union[_forecast_pb2.ComputeForecastRequest, _Mapping]] = ..., scenarios: _Optional[_Iterable[_Union[NamedScenario, _Mapping]]] = ...) -> None: ...
+
+class ScenarioFigures(_message.Message):
+    __slots__ = ("scenario", "mean_minor", "p10_minor", "p50_minor", "p90_minor", "p_reach_target", "commission_minor", "cost_of_sales")
+    SCENARIO_FIELD_NUMBER: _ClassVar[int]
+    MEAN_MINOR_FIELD_NUMBER: _ClassVar[int]
+    P10_MINOR_FIELD_NUMBER: _ClassVar[int]
+    P50_MINOR_FIELD_NUMBER: _ClassVar[int]
+    P90_MINOR_FIELD_NUMBER: _ClassVar[int]
+    P_REACH_TARGET_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COST_OF_SALES_FIELD_NUMBER: _ClassVar[int]
+    scenario: str
+    mean_minor: float
+    p10_minor: int
+    p50_minor: int
+    p90_minor: int
+    p_reach_target: float
+    commission_minor: int
+    cost_of_sales: float
+    def __init__(self, scenario: _Optional[str] = ..., mean_minor: _Optional[float] = ..., p10_minor: _Optional[int] = ..., p50_minor: _Optional[int] = ..., p90_minor: _Optional[int] = ..., p_reach_target: _Optional[float] = ..., commission_minor: _Optional[int] = ..., cost_of_sales: _Optional[float] = ...) -> None: ...
+
+class ScenarioRow(_message.Message):
+    __slots__ = ("group", "level", "period", "figures")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    level: int
+    period: str
+    figures: _containers.RepeatedCompositeFieldContainer[ScenarioFigures]
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., level: _Optional[int] = ..., period: _Optional[str] = ..., figures: _Optional[_Iterable[_Union[ScenarioFigures, _Mapping]]] = ...) -> None: ...
+
+class CompareScenariosResponse(_message.Message):
+    __slots__ = ("currency", "group_by", "scenarios", "rows", "seed")
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    SCENARIOS_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    currency: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    scenarios: _containers.RepeatedScalarFieldContainer[str]
+    rows: _containers.RepeatedCompositeFieldContainer[ScenarioRow]
+    seed: int
+    def __init__(self, currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., scenarios: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[ScenarioRow, _Mapping]]] = ..., seed: _Optional[int] = ...) -> None: ...

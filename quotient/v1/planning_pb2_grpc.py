@@ -45,6 +45,11 @@ class PlanningServiceStub:
                 request_serializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.FromString,
                 _registered_method=True)
+        self.CompareScenarios = channel.unary_unary(
+                '/quotient.v1.PlanningService/CompareScenarios',
+                request_serializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.FromString,
+                _registered_method=True)
 
 
 class PlanningServiceServicer:
@@ -68,6 +73,14 @@ class PlanningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CompareScenarios(self, request, context):
+        """Several scenarios side by side per group and period: outcome distribution, probability of
+        the target, commission cost and cost of sales.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +93,11 @@ def add_PlanningServiceServicer_to_server(servicer, server):
                     servicer.SimulateScenario,
                     request_deserializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.SerializeToString,
+            ),
+            'CompareScenarios': grpc.unary_unary_rpc_method_handler(
+                    servicer.CompareScenarios,
+                    request_deserializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +155,33 @@ class PlanningService:
             '/quotient.v1.PlanningService/SimulateScenario',
             quotient_dot_v1_dot_planning__pb2.SimulateScenarioRequest.SerializeToString,
             quotient_dot_v1_dot_planning__pb2.SimulateScenarioResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CompareScenarios(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.PlanningService/CompareScenarios',
+            quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.SerializeToString,
+            quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -144,17 +145,25 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
             )  # fmt: skip
         return response
 
-    def SimulateScenario(
-        self, request: planning_pb2.SimulateScenarioRequest, context: grpc.ServicerContext
-    ) -> planning_pb2.SimulateScenarioResponse:
+    def _base(self, forecast: forecast_pb2.ComputeForecastRequest,
+              quantiles: Sequence[float] = (0.5,)) -> forecast_pb2.ComputeForecastRequest:  # fmt: skip
+        """The baseline request: a Monte Carlo seed drawn once (every side draws the same
+        numbers), and the quantiles the costs and comparisons read."""
         base = forecast_pb2.ComputeForecastRequest()
-        base.CopyFrom(request.forecast)
+        base.CopyFrom(forecast)
         if base.method == forecast_pb2.DISTRIBUTION_METHOD_MONTE_CARLO and not base.seed:
-            base.seed = secrets.randbits(63)  # both sides draw the same numbers
-        if base.quantiles and 0.5 not in base.quantiles:
-            base.quantiles.append(0.5)  # the commission cost reads each person's P50
-        wins, sizes, new = _levers(request.levers)
-        baseline = self.forecasts.forecast(base)
+            base.seed = secrets.randbits(63)
+        if base.quantiles:
+            base.quantiles.extend(q for q in quantiles if q not in base.quantiles)
+        return base
+
+    def _scenario(
+        self,
+        base: forecast_pb2.ComputeForecastRequest,
+        levers: Sequence[planning_pb2.ScenarioLever],
+    ) -> forecast_pb2.ComputeForecastResponse:
+        """The forecast of ``base`` under ``levers``."""
+        wins, sizes, new = _levers(levers)
 
         def change(deals: DealInput, rules: CompiledRuleSet) -> DealInput:
             return _with_new_deals(deals, new) if new else deals
@@ -174,14 +183,83 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
                 scores, win_prob_ppm=prob, weighted_amount_minor=np.where(scores.valid, weighted, 0)
             )
 
-        scenario = self.forecasts.forecast(base, change, rescore)
+        return self.forecasts.forecast(base, change, rescore)
+
+    def _rules(self, base: forecast_pb2.ComputeForecastRequest) -> tuple[CompiledRuleSet, dt.date]:
+        as_of = parse_date(base.as_of_date, "as_of_date") or self.repository.clock().date()
+        return self.repository.resolve(base.rule_set, base.revision or None, as_of)[1], as_of
+
+    def SimulateScenario(
+        self, request: planning_pb2.SimulateScenarioRequest, context: grpc.ServicerContext
+    ) -> planning_pb2.SimulateScenarioResponse:
+        base = self._base(request.forecast)
+        _levers(request.levers)  # bad levers are refused before any forecast
+        baseline = self.forecasts.forecast(base)
+        scenario = self._scenario(base, request.levers)
         response = planning_pb2.SimulateScenarioResponse(name=request.name, baseline=baseline,
                                                          scenario=scenario, seed=base.seed)  # fmt: skip
-        as_of = parse_date(base.as_of_date, "as_of_date") or self.repository.clock().date()
-        _, rules = self.repository.resolve(base.rule_set, base.revision or None, as_of)
-        for cost in _costs(rules, baseline, scenario, as_of):
-            response.costs.append(cost)
+        rules, as_of = self._rules(base)
+        response.costs.extend(_costs(rules, baseline, scenario, as_of))
         return response
+
+    def CompareScenarios(
+        self, request: planning_pb2.CompareScenariosRequest, context: grpc.ServicerContext
+    ) -> planning_pb2.CompareScenariosResponse:
+        names = ["baseline", *(s.name for s in request.scenarios)]
+        problems = [Violation(f"scenarios[{i}].name", 0, 0, "DUPLICATE_NAME",
+                              f"{s.name!r} is used twice (or is 'baseline')")
+                    for i, s in enumerate(request.scenarios)
+                    if not s.name or names.count(s.name) > 1]  # fmt: skip
+        if not request.scenarios:
+            problems.append(Violation("scenarios", 0, 0, "REQUIRED", "give at least one scenario"))
+        if problems:
+            raise InvalidArgumentError("cannot compare these scenarios", reason="INVALID_SCENARIOS",
+                                       violations=problems)  # fmt: skip
+        base = self._base(request.forecast, (0.1, 0.5, 0.9))
+        for i, s in enumerate(request.scenarios):
+            with _under(f"scenarios[{i}]"):
+                _levers(s.levers)  # bad levers are refused before any forecast
+        baseline = self.forecasts.forecast(base)
+        sides = [baseline]
+        for i, s in enumerate(request.scenarios):
+            with _under(f"scenarios[{i}]"):
+                sides.append(self._scenario(base, s.levers))
+        rules, as_of = self._rules(base)
+        costs = [{(tuple(c.group), c.level, c.period): c.scenario_cost_minor
+                  for c in _costs(rules, baseline, side, as_of)} for side in sides]  # fmt: skip
+        response = planning_pb2.CompareScenariosResponse(
+            currency=baseline.currency, group_by=list(baseline.group_by), scenarios=names,
+            seed=base.seed)  # fmt: skip
+        by_side = [{(tuple(g.group), g.level, g.period): g for g in side.groups} for side in sides]
+        for g in baseline.groups:
+            key = (tuple(g.group), g.level, g.period)
+            row = response.rows.add(group=list(g.group), level=g.level, period=g.period)
+            for name, side, cost in zip(names, by_side, costs, strict=True):
+                figures = row.figures.add(scenario=name)
+                found = side.get(key)
+                if found is None:
+                    continue
+                quantiles = {q.quantile: q.amount_minor for q in found.distribution.quantiles}
+                figures.mean_minor = found.distribution.mean_minor
+                figures.p10_minor = quantiles.get(0.1, 0)
+                figures.p50_minor = quantiles.get(0.5, 0)
+                figures.p90_minor = quantiles.get(0.9, 0)
+                if found.HasField("target"):
+                    figures.p_reach_target = found.target.p_reach_target
+                figures.commission_minor = cost.get(key, 0)
+                if figures.p50_minor > 0:
+                    figures.cost_of_sales = figures.commission_minor / figures.p50_minor
+        return response
+
+
+@contextmanager
+def _under(prefix: str) -> Iterator[None]:
+    """Bad input inside the block is reported with ``prefix`` before each field path."""
+    try:
+        yield
+    except InvalidArgumentError as exc:
+        raise InvalidArgumentError(exc.message, reason=exc.reason, violations=[
+            replace(v, path=f"{prefix}.{v.path}") for v in exc.violations]) from None  # fmt: skip
 
 
 def _decimal_fraction(text: str, path: str) -> Fraction:

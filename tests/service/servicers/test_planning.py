@@ -228,3 +228,44 @@ def test_bad_levers_name_their_fields(channel: grpc.Channel) -> None:
     assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
         "levers[0].deal_size.factor"
     }
+
+
+def test_compare_scenarios_side_by_side(channel: grpc.Channel) -> None:
+    forecast = forecast_pb2.ComputeForecastRequest(
+        rule_set="default", as_of_date="2026-03-10", deals=forecast_pb2.DealList(deals=PIPELINE),
+        group_by=["owner"], subtotals=True, calendar=MARCH)  # fmt: skip
+    quotes = planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor="1.5",
+                                                                           stage="quote"))  # fmt: skip
+    bigger = planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor="1.1"))
+    stub = planning_pb2_grpc.PlanningServiceStub(channel)
+    r = stub.CompareScenarios(planning_pb2.CompareScenariosRequest(forecast=forecast, scenarios=[
+        planning_pb2.NamedScenario(name="quotes", levers=[quotes]),
+        planning_pb2.NamedScenario(name="bigger", levers=[bigger])]))  # fmt: skip
+    assert list(r.scenarios) == ["baseline", "quotes", "bigger"]
+    li = next(row for row in r.rows if list(row.group) == ["li.wei"])
+    assert [f.scenario for f in li.figures] == ["baseline", "quotes", "bigger"]
+    alone = simulate(channel, quotes)
+    li_cost = next(c for c in alone.costs if list(c.group) == ["li.wei"])
+    base_row = rows(alone.baseline)[("li.wei",)]
+    assert li.figures[0].p50_minor == next(q.amount_minor for q in base_row.distribution.quantiles
+                                           if q.quantile == 0.5)  # fmt: skip
+    assert (li.figures[0].commission_minor, li.figures[1].commission_minor) == (
+        li_cost.baseline_cost_minor, li_cost.scenario_cost_minor)  # fmt: skip
+    for f in li.figures:
+        assert f.p10_minor <= f.p50_minor <= f.p90_minor and f.HasField("p_reach_target")
+        assert f.cost_of_sales == pytest.approx(f.commission_minor / f.p50_minor)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CompareScenarios(planning_pb2.CompareScenariosRequest(forecast=forecast, scenarios=[
+            planning_pb2.NamedScenario(name="baseline"),
+            planning_pb2.NamedScenario(name="x", levers=[planning_pb2.ScenarioLever(
+                deal_size=planning_pb2.DealSizeLever(factor="-2"))])]))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {"scenarios[0].name"}  # type: ignore[attr-defined]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CompareScenarios(planning_pb2.CompareScenariosRequest(forecast=forecast, scenarios=[
+            planning_pb2.NamedScenario(name="x", levers=[planning_pb2.ScenarioLever(
+                win_rate=planning_pb2.WinRateLever(factor="2", stage="nowhere"))])]))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "scenarios[0].levers[0].win_rate.stage"
+    }
