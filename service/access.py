@@ -67,6 +67,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     _PLANNING + "DecomposeTarget": frozenset({PLANNER}),
     _PLANNING + "SimulateScenario": frozenset({PLANNER}),
     _PLANNING + "CompareScenarios": frozenset({PLANNER}),
+    _PLANNING + "SolveGap": frozenset({PLANNER}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

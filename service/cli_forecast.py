@@ -186,6 +186,9 @@ def _levers(response: Any, out: Any) -> None:
                 needs = "already reached" if x.factor == 1 else f"x {x.factor:.3f}"
             elif x.lever == "new_pipeline":
                 needs = f"+{x.new_deals} deals, {major(x.new_pipeline_minor, cur)}"
+            elif x.lever == "balanced":
+                needs = (f"{x.fraction:.0%} of each: win rate x {x.factor:.3f}, deal size "
+                         f"x {x.size_factor:.3f}, +{x.new_deals} deals")  # fmt: skip
             else:
                 needs = f"+{x.visits} visits"
             writer.writerow([*group, g.period, x.lever, x.stage or "(all)",

@@ -197,7 +197,13 @@ def levers_from_proto(request: forecast_pb2.ComputeForecastRequest) -> LeverOpti
                 reason="INVALID_ARGUMENT",
                 violations=[Violation("visit_to_deal", 0, 0, "INVALID_ARGUMENT", "in (0, 1]")],
             )
-    return LeverOptions(enabled=request.solve_levers, visit_to_deal=rate)
+    bad = [Violation(f"lever_confidences[{i}]", 0, 0, "INVALID_ARGUMENT", "in (0, 1)")
+           for i, c in enumerate(request.lever_confidences) if not 0 < c < 1 or math.isnan(c)]  # fmt: skip
+    if bad:
+        raise InvalidArgumentError("lever confidences are in (0, 1)", reason="INVALID_ARGUMENT",
+                                   violations=bad)  # fmt: skip
+    confidences = tuple(sorted(set(request.lever_confidences))) or (0.5, 0.9)
+    return LeverOptions(enabled=request.solve_levers, confidences=confidences, visit_to_deal=rate)
 
 
 def method_from_proto(value: int) -> Method:
@@ -288,6 +294,9 @@ def report_to_proto(
                             new_deals=x.new_deals,
                             new_pipeline_minor=x.new_pipeline_minor,
                             visits=x.visits,
+                            fraction=x.fraction,
+                            size_factor=x.size_factor,
+                            p50_minor=x.p50_minor,
                         )
                         for x in t.levers
                     ],

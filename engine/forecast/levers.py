@@ -10,6 +10,11 @@ The outcome of a group is closed-won plus each open deal won or not (its win pro
 * ``new_pipeline``: more deals like the group's open ones (its average open amount, at its
   amount-weighted win rate); the smallest number of them, by doubling then bisection.
 * ``visits``: the same new deals expressed as visits, given the visit -> deal conversion rate.
+* ``balanced``: the win rate of every open deal, the deal size and the new pipeline together, each
+  moved by the same share of its own answer (the smallest share, by bisection, that reaches the
+  target).
+
+Each answer also gives the median outcome with the change made (a plan's pay is read there).
 
 Each answer comes from the outcome distribution (:func:`outcome_distribution`), so it accounts for
 the lumpiness of a pipeline with a few large deals; a lever that cannot reach the target (a stage
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import numpy as np
@@ -52,6 +57,12 @@ class Lever:
     new_deals: int = 0
     new_pipeline_minor: int = 0
     visits: int = 0
+    # ``balanced``: the share ``fraction`` of each lever's own change, all at once (the win-rate
+    # ``factor``, the deal ``size_factor`` and the ``new_deals``).
+    fraction: float = 0.0
+    size_factor: float = 1.0
+    # The median outcome with the change made (what a plan would pay on); 0 when not feasible.
+    p50_minor: int = 0
 
 
 def _p_reach(amount: np.ndarray, prob_ppm: np.ndarray, target: int, error: float) -> float:
@@ -128,8 +139,85 @@ def gap_levers(
             out.append(Lever("deal_size", "", c, f is not None, f or 0.0))
         else:
             out.append(Lever("deal_size", "", c, False, 0.0))
-        out += _new_pipeline(amount, prob, is_open, c, reaches, visit_to_deal)
-    return out
+        alone = _new_pipeline(amount, prob, is_open, c, reaches, visit_to_deal)
+        out += alone
+        out.append(_balanced(amount, prob, is_open, c, reaches, out, alone))
+    return [_with_median(lever, amount, prob, is_open, stages, max_relative_error)
+            for lever in out]  # fmt: skip
+
+
+def _applied(amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray, win: float, size: float,
+             new_deals: int, stages: np.ndarray | None = None,
+             stage: str = "") -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The deals with a win-rate factor (all open deals, or one stage's), a size factor and
+    ``new_deals`` deals like the open ones."""
+    mask = is_open if not stage or stages is None else is_open & (stages == stage)
+    p = prob.copy()
+    p[mask] = np.minimum(np.rint(prob[mask] * win), _PPM).astype(np.int64)
+    a = _scale(amount, is_open, size) if size != 1.0 else amount
+    if new_deals and is_open.any():
+        open_a = amount[is_open]
+        extra_size = round(float(open_a.mean()) * size)
+        rate = round(float((open_a * prob[is_open]).sum()) / float(open_a.sum()))
+        a = np.concatenate([a, np.full(new_deals, extra_size, dtype=np.int64)])
+        p = np.concatenate([p, np.full(new_deals, min(round(rate * win), _PPM), dtype=np.int64)])
+    return a, p
+
+
+def _balanced(amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray, c: float,
+              reaches: Callable[[np.ndarray, np.ndarray], bool], solved: Sequence[Lever],
+              alone: Sequence[Lever]) -> Lever:  # fmt: skip
+    """Every lever moved by the same share of its own answer; the smallest share that reaches
+    the target."""
+    win = next((lv for lv in solved if lv.lever == "win_rate" and not lv.stage
+                and lv.confidence == c and lv.feasible), None)  # fmt: skip
+    size = next((lv for lv in solved if lv.lever == "deal_size" and lv.confidence == c
+                 and lv.feasible), None)  # fmt: skip
+    new = next((lv for lv in alone if lv.lever == "new_pipeline" and lv.feasible), None)
+    if win is None and size is None and new is None:
+        return Lever("balanced", "", c, False)
+
+    def at(t: float) -> tuple[float, float, int]:
+        return (1 + t * ((win.factor if win else 1.0) - 1),
+                1 + t * ((size.factor if size else 1.0) - 1),
+                math.ceil(t * (new.new_deals if new else 0)))  # fmt: skip
+
+    def ok(t: float) -> bool:
+        w, s, n = at(t)
+        return reaches(*_applied(amount, prob, is_open, w, s, n))
+
+    if not ok(1.0):  # pragma: no cover (each lever alone reaches the target at 1)
+        return Lever("balanced", "", c, False)
+    low, high = 0.0, 1.0
+    if ok(0.0):
+        high = 0.0
+    while high - low > FACTOR_TOLERANCE:
+        mid = (low + high) / 2
+        if ok(mid):
+            high = mid
+        else:
+            low = mid
+    w, s, n = at(high)
+    return Lever("balanced", "", c, True, factor=w, new_deals=n,
+                 new_pipeline_minor=n * round(float(amount[is_open].mean()) * s)
+                 if is_open.any() else 0, fraction=high, size_factor=s)  # fmt: skip
+
+
+def _with_median(lever: Lever, amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray,
+                 stages: np.ndarray, error: float) -> Lever:  # fmt: skip
+    """``lever`` with the median outcome once its change is made."""
+    if not lever.feasible:
+        return lever
+    if lever.lever == "win_rate":
+        a, p = _applied(amount, prob, is_open, lever.factor, 1.0, 0, stages, lever.stage)
+    elif lever.lever == "deal_size":
+        a, p = _applied(amount, prob, is_open, 1.0, lever.factor, 0)
+    elif lever.lever in ("new_pipeline", "visits"):
+        a, p = _applied(amount, prob, is_open, 1.0, 1.0, lever.new_deals)
+    else:
+        a, p = _applied(amount, prob, is_open, lever.factor, lever.size_factor, lever.new_deals)
+    o = outcome_distribution(a, p, (0.5,), max_relative_error=error)
+    return replace(lever, p50_minor=int(o.quantiles_minor[0]))
 
 
 def _scale(amount: np.ndarray, mask: np.ndarray, f: float) -> np.ndarray:

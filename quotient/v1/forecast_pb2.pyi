@@ -158,7 +158,7 @@ class GroupTarget(_message.Message):
     def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy", "lever_confidences")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -179,6 +179,7 @@ class ComputeForecastRequest(_message.Message):
     PERIOD_AWARE_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     HIERARCHY_FIELD_NUMBER: _ClassVar[int]
+    LEVER_CONFIDENCES_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
@@ -199,7 +200,8 @@ class ComputeForecastRequest(_message.Message):
     period_aware: bool
     history: DealHistory
     hierarchy: bool
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ...) -> None: ...
+    lever_confidences: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ..., lever_confidences: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class DealChange(_message.Message):
     __slots__ = ("date", "deal")
@@ -278,7 +280,7 @@ class TargetGap(_message.Message):
     def __init__(self, target_minor: _Optional[int] = ..., gap_minor: _Optional[int] = ..., expected_gap_minor: _Optional[int] = ..., coverage: _Optional[float] = ..., pace_minor_per_day: _Optional[float] = ..., projected_minor: _Optional[int] = ..., days_elapsed: _Optional[int] = ..., days_left: _Optional[int] = ..., pipeline_needed_minor: _Optional[int] = ..., p_reach_target: _Optional[float] = ..., levers: _Optional[_Iterable[_Union[GapLever, _Mapping]]] = ...) -> None: ...
 
 class GapLever(_message.Message):
-    __slots__ = ("lever", "stage", "confidence", "feasible", "factor", "new_deals", "new_pipeline_minor", "visits")
+    __slots__ = ("lever", "stage", "confidence", "feasible", "factor", "new_deals", "new_pipeline_minor", "visits", "fraction", "size_factor", "p50_minor")
     LEVER_FIELD_NUMBER: _ClassVar[int]
     STAGE_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
@@ -287,6 +289,9 @@ class GapLever(_message.Message):
     NEW_DEALS_FIELD_NUMBER: _ClassVar[int]
     NEW_PIPELINE_MINOR_FIELD_NUMBER: _ClassVar[int]
     VISITS_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    SIZE_FACTOR_FIELD_NUMBER: _ClassVar[int]
+    P50_MINOR_FIELD_NUMBER: _ClassVar[int]
     lever: str
     stage: str
     confidence: float
@@ -295,7 +300,10 @@ class GapLever(_message.Message):
     new_deals: int
     new_pipeline_minor: int
     visits: int
-    def __init__(self, lever: _Optional[str] = ..., stage: _Optional[str] = ..., confidence: _Optional[float] = ..., feasible: _Optional[bool] = ..., factor: _Optional[float] = ..., new_deals: _Optional[int] = ..., new_pipeline_minor: _Optional[int] = ..., visits: _Optional[int] = ...) -> None: ...
+    fraction: float
+    size_factor: float
+    p50_minor: int
+    def __init__(self, lever: _Optional[str] = ..., stage: _Optional[str] = ..., confidence: _Optional[float] = ..., feasible: _Optional[bool] = ..., factor: _Optional[float] = ..., new_deals: _Optional[int] = ..., new_pipeline_minor: _Optional[int] = ..., visits: _Optional[int] = ..., fraction: _Optional[float] = ..., size_factor: _Optional[float] = ..., p50_minor: _Optional[int] = ...) -> None: ...
 
 class ForecastGroup(_message.Message):
     __slots__ = ("group", "level", "period", "deal_count", "open_count", "won_count", "pipeline_minor", "weighted_minor", "closed_won_minor", "categories", "distribution", "target", "period_aware_minor", "new_business_minor")

@@ -255,3 +255,41 @@ class CompareScenariosResponse(_message.Message):
     rows: _containers.RepeatedCompositeFieldContainer[ScenarioRow]
     seed: int
     def __init__(self, currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., scenarios: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[ScenarioRow, _Mapping]]] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SolveGapRequest(_message.Message):
+    __slots__ = ("forecast", "confidence")
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    forecast: _forecast_pb2.ComputeForecastRequest
+    confidence: float
+    def __init__(self, forecast: _Optional[_Union[_forecast_pb2.ComputeForecastRequest, _Mapping]] = ..., confidence: _Optional[float] = ...) -> None: ...
+
+class LeverCost(_message.Message):
+    __slots__ = ("group", "period", "lever", "stage", "feasible", "p50_minor", "commission_minor", "commission_before_minor")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    LEVER_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    FEASIBLE_FIELD_NUMBER: _ClassVar[int]
+    P50_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    lever: str
+    stage: str
+    feasible: bool
+    p50_minor: int
+    commission_minor: int
+    commission_before_minor: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., lever: _Optional[str] = ..., stage: _Optional[str] = ..., feasible: _Optional[bool] = ..., p50_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ..., commission_before_minor: _Optional[int] = ...) -> None: ...
+
+class SolveGapResponse(_message.Message):
+    __slots__ = ("forecast", "confidence", "costs")
+    FORECAST_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    COSTS_FIELD_NUMBER: _ClassVar[int]
+    forecast: _forecast_pb2.ComputeForecastResponse
+    confidence: float
+    costs: _containers.RepeatedCompositeFieldContainer[LeverCost]
+    def __init__(self, forecast: _Optional[_Union[_forecast_pb2.ComputeForecastResponse, _Mapping]] = ..., confidence: _Optional[float] = ..., costs: _Optional[_Iterable[_Union[LeverCost, _Mapping]]] = ...) -> None: ...

@@ -50,6 +50,11 @@ class PlanningServiceStub:
                 request_serializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.FromString,
                 _registered_method=True)
+        self.SolveGap = channel.unary_unary(
+                '/quotient.v1.PlanningService/SolveGap',
+                request_serializer=quotient_dot_v1_dot_planning__pb2.SolveGapRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_planning__pb2.SolveGapResponse.FromString,
+                _registered_method=True)
 
 
 class PlanningServiceServicer:
@@ -81,6 +86,14 @@ class PlanningServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SolveGap(self, request, context):
+        """For each group that misses its target: the smallest change of each lever alone that reaches
+        it at the requested confidence, one balanced combination, and each one's commission cost.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_PlanningServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -98,6 +111,11 @@ def add_PlanningServiceServicer_to_server(servicer, server):
                     servicer.CompareScenarios,
                     request_deserializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.SerializeToString,
+            ),
+            'SolveGap': grpc.unary_unary_rpc_method_handler(
+                    servicer.SolveGap,
+                    request_deserializer=quotient_dot_v1_dot_planning__pb2.SolveGapRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_planning__pb2.SolveGapResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -182,6 +200,33 @@ class PlanningService:
             '/quotient.v1.PlanningService/CompareScenarios',
             quotient_dot_v1_dot_planning__pb2.CompareScenariosRequest.SerializeToString,
             quotient_dot_v1_dot_planning__pb2.CompareScenariosResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SolveGap(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.PlanningService/SolveGap',
+            quotient_dot_v1_dot_planning__pb2.SolveGapRequest.SerializeToString,
+            quotient_dot_v1_dot_planning__pb2.SolveGapResponse.FromString,
             options,
             channel_credentials,
             insecure,

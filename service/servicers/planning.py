@@ -28,7 +28,7 @@ from engine.planning.scenario import (
     apply_win_rates,
     plan_cost_minor,
 )
-from engine.rules.compiler import CompiledRuleSet
+from engine.rules.compiler import CompiledPlan, CompiledRuleSet
 from quotient.v1 import forecast_pb2, planning_pb2, planning_pb2_grpc
 from service.commission_inputs import load_deals
 from service.commission_runs import plan_for
@@ -249,6 +249,46 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
                 figures.commission_minor = cost.get(key, 0)
                 if figures.p50_minor > 0:
                     figures.cost_of_sales = figures.commission_minor / figures.p50_minor
+        return response
+
+    def SolveGap(
+        self, request: planning_pb2.SolveGapRequest, context: grpc.ServicerContext
+    ) -> planning_pb2.SolveGapResponse:
+        confidence = request.confidence or 0.5
+        if not 0 < confidence < 1:
+            raise InvalidArgumentError("a confidence is in (0, 1)", reason="INVALID_ARGUMENT",
+                                       violations=[Violation("confidence", 0, 0,
+                                                             "INVALID_ARGUMENT", "in (0, 1)")])  # fmt: skip
+        base = self._base(request.forecast)
+        base.solve_levers = True
+        del base.lever_confidences[:]
+        base.lever_confidences.append(confidence)
+        forecast = self.forecasts.forecast(base)
+        response = planning_pb2.SolveGapResponse(forecast=forecast, confidence=confidence)
+        if "owner" not in forecast.group_by:
+            return response
+        rules, as_of = self._rules(base)
+        at, width = list(forecast.group_by).index("owner"), len(forecast.group_by)
+        for g in forecast.groups:
+            if g.level != width or not g.HasField("target") or not g.target.levers:
+                continue
+            k = plan_for(rules, g.group[at], as_of)
+            plan = rules.plans[k] if k >= 0 else None
+
+            def cost(
+                outcome: int, plan: CompiledPlan | None = plan, target: int = g.target.target_minor
+            ) -> int:
+                if plan is None:
+                    return 0
+                return plan_cost_minor(plan.spec, outcome, target, plan.target_incentive_minor or 0)
+
+            before = cost(_p50(g))
+            for lever in g.target.levers:
+                response.costs.add(group=list(g.group), period=g.period, lever=lever.lever,
+                                   stage=lever.stage, feasible=lever.feasible,
+                                   p50_minor=lever.p50_minor,
+                                   commission_minor=cost(lever.p50_minor) if lever.feasible else 0,
+                                   commission_before_minor=before)  # fmt: skip
         return response
 
 

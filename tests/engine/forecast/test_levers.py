@@ -67,8 +67,8 @@ def test_a_reached_target_needs_no_change() -> None:
 def test_a_group_without_open_deals() -> None:
     levers = gap_levers(np.array([500_000]), np.array([1_000_000]), ["won"], 900_000)
     assert [(x.lever, x.feasible) for x in levers] == [
-        ("deal_size", False), ("new_pipeline", False),
-        ("deal_size", False), ("new_pipeline", False),
+        ("deal_size", False), ("new_pipeline", False), ("balanced", False),
+        ("deal_size", False), ("new_pipeline", False), ("balanced", False),
     ]  # fmt: skip
 
 
@@ -95,3 +95,19 @@ def test_win_rate_factor_is_enough_and_nearly_minimal(
     assert at(lever.factor)
     if lever.factor > 1:
         assert not at(lever.factor / (1 + 2 * FACTOR_TOLERANCE))
+
+
+def test_the_balanced_combination_reaches_the_target_with_less_of_each() -> None:
+    amount = np.array([400_000, 300_000, 200_000, 500_000])
+    prob = np.array([500_000, 300_000, 600_000, 1_000_000])
+    levers = {(x.lever, x.stage, x.confidence): x
+              for x in gap_levers(amount, prob, ["quote", "needs", "quote", "won"], 1_100_000)}  # fmt: skip
+    both = levers[("balanced", "", 0.5)]
+    win, size = levers[("win_rate", "", 0.5)], levers[("deal_size", "", 0.5)]
+    new = levers[("new_pipeline", "", 0.5)]
+    assert both.feasible and 0 < both.fraction < 1
+    assert 1 < both.factor < win.factor and 1 < both.size_factor < size.factor
+    assert both.new_deals <= new.new_deals
+    # The median outcome with each change made reaches about the target.
+    for lever in (win, size, new, both):
+        assert lever.p50_minor >= 1_100_000 * 0.98, lever

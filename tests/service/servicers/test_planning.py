@@ -269,3 +269,27 @@ def test_compare_scenarios_side_by_side(channel: grpc.Channel) -> None:
     assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
         "scenarios[0].levers[0].win_rate.stage"
     }
+
+
+def test_solve_gap_with_commission_costs(channel: grpc.Channel) -> None:
+    forecast = forecast_pb2.ComputeForecastRequest(
+        rule_set="default", as_of_date="2026-03-10", deals=forecast_pb2.DealList(deals=PIPELINE),
+        group_by=["owner"], calendar=MARCH)  # fmt: skip
+    stub = planning_pb2_grpc.PlanningServiceStub(channel)
+    r = stub.SolveGap(planning_pb2.SolveGapRequest(forecast=forecast, confidence=0.9))
+    li = rows(r.forecast)[("li.wei",)]
+    assert li.target.target_minor == 80_000_000 and li.target.p_reach_target < 0.9
+    levers = {(x.lever, x.stage): x for x in li.target.levers}
+    assert {x.confidence for x in li.target.levers} == {0.9}
+    assert {"win_rate", "deal_size", "new_pipeline", "balanced"} <= {k for k, _ in levers}
+    both = levers[("balanced", "")]
+    assert both.feasible and 0 < both.fraction <= 1
+    costs = {(tuple(c.group), c.lever, c.stage): c for c in r.costs}
+    for (lever, stage), x in levers.items():
+        c = costs[(("li.wei",), lever, stage)]
+        assert c.p50_minor == x.p50_minor
+        if x.feasible:  # the median once the change is made is at least the target's
+            assert c.commission_minor >= c.commission_before_minor
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SolveGap(planning_pb2.SolveGapRequest(forecast=forecast, confidence=1.5))
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
