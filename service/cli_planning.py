@@ -109,6 +109,17 @@ def _levers(args: argparse.Namespace) -> list[Any]:
             win_rate=planning_pb2.WinRateLever(factor=factor, stage=stage)))  # fmt: skip
     for factor in args.deal_size or []:
         out.append(planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor=factor)))
+    for text in args.headcount or []:
+        target, _, rest = text.partition(":")
+        field, _, value = target.partition("=")
+        hires, _, ramp = rest.partition(":")
+        try:
+            count = int(hires)
+        except ValueError:
+            raise SystemExit(f"quotient plan: --headcount {text!r}: expected "
+                             "FIELD=VALUE:HIRES[:RAMP]") from None  # fmt: skip
+        out.append(planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
+            field=field, value=value, hires=count, ramp=ramp or "1")))  # fmt: skip
     for text in args.new_pipeline or []:
         parts = text.split(":")
         if len(parts) != 6:
@@ -180,6 +191,10 @@ def _scenario_levers(spec: dict[str, Any], where: str) -> list[Any]:
             factor=str(f), stage=str(stage))) for stage, f in win.items()]  # fmt: skip
     elif win is not None:
         out.append(planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor=str(win))))
+    for h in spec.get("headcount") or []:
+        out.append(planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
+            field=str(h.get("field", "")), value=str(h.get("value", "")),
+            hires=int(h.get("hires", 0)), ramp=str(h.get("ramp", 1)))))  # fmt: skip
     if spec.get("deal_size") is not None:
         out.append(planning_pb2.ScenarioLever(
             deal_size=planning_pb2.DealSizeLever(factor=str(spec["deal_size"]))))  # fmt: skip
@@ -251,6 +266,8 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     m.set_defaults(plot=None)
     m.add_argument("--win-rate", action="append", help="[STAGE=]FACTOR, e.g. quote=1.2")
     m.add_argument("--deal-size", action="append", help="FACTOR for open deals' amounts")
+    m.add_argument("--headcount", action="append",
+                   help="FIELD=VALUE:HIRES[:RAMP], e.g. region=South:2:0.5 (new people)")  # fmt: skip
     m.add_argument("--new-pipeline", action="append",
                    help="OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE (amount in major units)")  # fmt: skip
     m.add_argument("--server", default=DEFAULT_SERVER)

@@ -140,15 +140,29 @@ class NewPipelineLever(_message.Message):
     region: str
     def __init__(self, owner: _Optional[str] = ..., stage: _Optional[str] = ..., count: _Optional[int] = ..., amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., close_date: _Optional[str] = ..., region: _Optional[str] = ...) -> None: ...
 
+class HeadcountLever(_message.Message):
+    __slots__ = ("field", "value", "hires", "ramp")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    HIRES_FIELD_NUMBER: _ClassVar[int]
+    RAMP_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    value: str
+    hires: int
+    ramp: str
+    def __init__(self, field: _Optional[str] = ..., value: _Optional[str] = ..., hires: _Optional[int] = ..., ramp: _Optional[str] = ...) -> None: ...
+
 class ScenarioLever(_message.Message):
-    __slots__ = ("win_rate", "deal_size", "new_pipeline")
+    __slots__ = ("win_rate", "deal_size", "new_pipeline", "headcount")
     WIN_RATE_FIELD_NUMBER: _ClassVar[int]
     DEAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     NEW_PIPELINE_FIELD_NUMBER: _ClassVar[int]
+    HEADCOUNT_FIELD_NUMBER: _ClassVar[int]
     win_rate: WinRateLever
     deal_size: DealSizeLever
     new_pipeline: NewPipelineLever
-    def __init__(self, win_rate: _Optional[_Union[WinRateLever, _Mapping]] = ..., deal_size: _Optional[_Union[DealSizeLever, _Mapping]] = ..., new_pipeline: _Optional[_Union[NewPipelineLever, _Mapping]] = ...) -> None: ...
+    headcount: HeadcountLever
+    def __init__(self, win_rate: _Optional[_Union[WinRateLever, _Mapping]] = ..., deal_size: _Optional[_Union[DealSizeLever, _Mapping]] = ..., new_pipeline: _Optional[_Union[NewPipelineLever, _Mapping]] = ..., headcount: _Optional[_Union[HeadcountLever, _Mapping]] = ...) -> None: ...
 
 class SimulateScenarioRequest(_message.Message):
     __slots__ = ("name", "forecast", "levers")

@@ -6,7 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -163,10 +163,15 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
         levers: Sequence[planning_pb2.ScenarioLever],
     ) -> forecast_pb2.ComputeForecastResponse:
         """The forecast of ``base`` under ``levers``."""
-        wins, sizes, new = _levers(levers)
+        wins, sizes, new, hires = _levers(levers)
 
         def change(deals: DealInput, rules: CompiledRuleSet) -> DealInput:
-            return _with_new_deals(deals, new) if new else deals
+            closed = {s for s, c in zip(rules.stage_ids, rules.stage_is_closed.tolist(),
+                                        strict=True) if c}  # fmt: skip
+            extra = [dict(r) for r in new]
+            for h in hires:
+                extra += _hire_deals(deals, closed, h)
+            return _with_new_deals(deals, extra) if extra else deals
 
         def rescore(batch: DealBatch, scores: ScoreResult) -> tuple[DealBatch, ScoreResult]:
             rules = self.repository.resolve(base.rule_set, base.revision or None,
@@ -311,11 +316,21 @@ def _decimal_fraction(text: str, path: str) -> Fraction:
     return value
 
 
+@dataclass(frozen=True)
+class _Hires:
+    field: str
+    value: str
+    hires: int
+    ramp: Fraction
+    index: int
+
+
 def _levers(
     levers: Sequence[planning_pb2.ScenarioLever],
-) -> tuple[list[WinRateLever], list[tuple[int, DealSizeLever]], list[dict[str, Any]]]:
+) -> tuple[list[WinRateLever], list[tuple[int, DealSizeLever]], list[dict[str, Any]],
+           list[_Hires]]:  # fmt: skip
     """The request's levers by kind, checked (paths name each lever)."""
-    wins, sizes, new = [], [], []
+    wins, sizes, new, hires = [], [], [], []
     problems: list[Violation] = []
     for i, lever in enumerate(levers):
         kind = lever.WhichOneof("lever")
@@ -341,12 +356,49 @@ def _levers(
                 new.append({"id": f"scenario-{i}-{k}", "amount_minor": p.amount_minor,
                             "currency": p.currency, "stage": p.stage, "owner": p.owner,
                             "region": p.region or None, "close_date": p.close_date or None})  # fmt: skip
+        elif kind == "headcount":
+            h = lever.headcount
+            where = f"levers[{i}].headcount"
+            ramp = _fraction(h.ramp or "1", f"{where}.ramp", problems)
+            if ramp is not None and not 0 <= ramp <= 1:
+                problems.append(Violation(f"{where}.ramp", 0, 0, "INVALID_RAMP", "in [0, 1]"))
+            if not 0 < h.hires <= 1000:
+                problems.append(Violation(f"{where}.hires", 0, 0, "INVALID_COUNT",
+                                          "between 1 and 1,000 hires"))  # fmt: skip
+            if h.field not in _TEXT_FIELDS or not h.value:
+                problems.append(Violation(f"{where}.field", 0, 0, "UNKNOWN_FIELD",
+                                          f"one of {', '.join(_TEXT_FIELDS)}, with a value"))  # fmt: skip
+            if ramp is not None:
+                hires.append(_Hires(h.field, h.value, h.hires, ramp, i))
         else:
             problems.append(Violation(f"levers[{i}]", 0, 0, "UNKNOWN_LEVER",
-                                      "win_rate, deal_size or new_pipeline"))  # fmt: skip
+                                      "win_rate, deal_size, new_pipeline or headcount"))  # fmt: skip
     if problems:
         raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=problems)
-    return wins, sizes, new
+    return wins, sizes, new, hires
+
+
+_TEXT_FIELDS = ("region", "owner", "product_line", "customer_tier", "source")
+
+
+def _hire_deals(deals: DealInput, closed: set[str], h: _Hires) -> list[dict[str, Any]]:
+    """The deals ``h``'s hires bring (see HeadcountLever): copies of the group's open deals."""
+    values = getattr(deals, h.field)
+    rows = [i for i in range(len(deals))
+            if i < len(values) and values[i] == h.value and deals.stage[i] not in closed]  # fmt: skip
+    owners = {deals.owner[i] for i in rows if i < len(deals.owner) and deals.owner[i]}
+    if not rows or not owners:
+        return []
+    count = round(h.hires * h.ramp * Fraction(len(rows), len(owners)))  # half to even
+    out = []
+    for k in range(count):
+        i = rows[k % len(rows)]
+        record = {name: getattr(deals, name)[i] if i < len(getattr(deals, name)) else None
+                  for name in DEAL_COLUMNS}  # fmt: skip
+        record.update({"id": f"scenario-{h.index}-hire-{k}", "owner": f"new hire {k % h.hires + 1}",
+                       "win_prob": None, "category": None})  # fmt: skip
+        out.append(record)
+    return out
 
 
 def _with_new_deals(deals: DealInput, records: list[dict[str, Any]]) -> DealInput:

@@ -122,9 +122,15 @@ def test_plan_compare_the_example(app: Quotient, capsys: pytest.CaptureFixture[s
                  "--from", "2026-03-01", "--to", "2026-03-31", "--as-of", "2026-03-10",
                  "--server", f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
-    names = ["baseline", "better quotes", "bigger deals", "two more contracts"]
+    names = [
+        "baseline",
+        "better quotes",
+        "bigger deals",
+        "two more contracts",
+        "two hires in South",
+    ]
     assert rows[0] == ["owner", "period", *(f"{n}: {what}" for n in names
                                             for what in ("P50", "P(target)", "commission"))]  # fmt: skip
     li = next(r for r in rows if r[0] == "li.wei")
-    p50 = [float(li[2 + 3 * k].replace(",", "")) for k in range(4)]
+    p50 = [float(li[2 + 3 * k].replace(",", "")) for k in range(5)]
     assert all(p >= p50[0] for p in p50[1:])  # every scenario improves on the baseline

@@ -293,3 +293,35 @@ def test_solve_gap_with_commission_costs(channel: grpc.Channel) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stub.SolveGap(planning_pb2.SolveGapRequest(forecast=forecast, confidence=1.5))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_new_hires_bring_the_pipeline_of_an_average_person(channel: grpc.Channel) -> None:
+    # North: 3 open deals over 2 owners = 1.5 per person. Two hires at full ramp bring 3 deals,
+    # copies of North's open deals in order, owned by "new hire 1" and "new hire 2".
+    r = simulate(channel, planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
+        field="region", value="North", hires=2, ramp="1")))  # fmt: skip
+    scen = rows(r.scenario)
+    assert (scen[("new hire 1",)].deal_count, scen[("new hire 2",)].deal_count) == (2, 1)
+    # s-2 (quote 400,000 x 50 %) and s-4 (needs confirmed 100,000 x 30 %) to hire 1, s-3
+    # (contract 200,000 x 80 %) to hire 2.
+    assert scen[("new hire 1",)].weighted_minor == 20_000_000 + 3_000_000
+    assert scen[("new hire 2",)].weighted_minor == 16_000_000
+    assert ("new hire 1",) not in rows(r.baseline)
+    half = simulate(
+        channel,
+        planning_pb2.ScenarioLever(
+            headcount=planning_pb2.HeadcountLever(
+                field="region", value="North", hires=1, ramp="0.5"
+            )
+        ),
+    )  # 0.75 deal -> 1 (half to even)
+    assert rows(half.scenario)[("new hire 1",)].deal_count == 1
+    with pytest.raises(grpc.RpcError) as err:
+        simulate(channel, planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
+            field="mood", value="x", hires=0, ramp="2")))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "levers[0].headcount.field",
+        "levers[0].headcount.hires",
+        "levers[0].headcount.ramp",
+    }
