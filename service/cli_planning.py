@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -155,9 +156,11 @@ def cmd_simulate(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     cur = r.baseline.currency
     costs = {(tuple(c.group), c.level, c.period): c for c in r.costs}
     scenario = {(tuple(g.group), g.level, g.period): g for g in r.scenario.groups}
+    table: list[list[str]] = []
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow([*r.baseline.group_by, "period", "P50 before", "P50 after", "P(target) before",
-                     "P(target) after", "commission before", "commission after"])  # fmt: skip
+    head = [*r.baseline.group_by, "period", "P50 before", "P50 after", "P(target) before",
+            "P(target) after", "commission before", "commission after"]  # fmt: skip
+    writer.writerow(head)
     for g in r.baseline.groups:
         key = (tuple(g.group), g.level, g.period)
         after = scenario.get(key)
@@ -170,14 +173,107 @@ def cmd_simulate(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             return f"{row.target.p_reach_target:.1%}" if row.HasField("target") else "-"
 
         cost = costs.get(key)
-        writer.writerow([*(v or ("(all)" if i >= g.level else "") for i, v in enumerate(g.group)),
-                         g.period, p50(g), p50(after) if after else "-", reach(g),
-                         reach(after) if after else "-",
-                         major(cost.baseline_cost_minor, cur) if cost else "-",
-                         major(cost.scenario_cost_minor, cur) if cost else "-"])  # fmt: skip
+        line = [*(v or ("(all)" if i >= g.level else "") for i, v in enumerate(g.group)),
+                g.period, p50(g), p50(after) if after else "-", reach(g),
+                reach(after) if after else "-",
+                major(cost.baseline_cost_minor, cur) if cost else "-",
+                major(cost.scenario_cost_minor, cur) if cost else "-"]  # fmt: skip
+        writer.writerow(line)
+        table.append(line)
     if r.seed:
         print(f"Monte Carlo seed {r.seed} (both sides)", file=sys.stderr)
+    png = None
+    if args.plot or args.html:
+        png = _scenario_picture(args, request, r, report)
+        if png is None:
+            return 1
+    if args.html:
+        Path(args.html).write_text(_scenario_html(args.name, head, table, png), encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
+
+
+def _scenario_picture(args: argparse.Namespace, request: Any, r: Any,
+                      report: Callable[[Any], int]) -> Path | None:  # fmt: skip
+    """Draw the chosen row before and after, and each lever alone (a CompareScenarios call with
+    one scenario per lever); return the PNG's path."""
+    import grpc
+
+    from quotient.v1 import planning_pb2, planning_pb2_grpc
+    from service.plots import ScenarioPicture, scenario_figure
+
+    wanted = args.plot_group.split("/") if args.plot_group else None
+    rows = list(r.baseline.groups)
+    pick = next((g for g in rows if wanted is not None and list(g.group[: g.level]) == wanted),
+                None) if wanted else min(rows, key=lambda g: (g.level, g.period), default=None)  # fmt: skip
+    if pick is None:
+        raise SystemExit("quotient plan simulate: no row to plot (see --plot-group)")
+    key = (tuple(pick.group), pick.level, pick.period)
+    after = next(g for g in r.scenario.groups if (tuple(g.group), g.level, g.period) == key)
+    names = [_lever_label(lever) for lever in request.levers]
+    compare = planning_pb2.CompareScenariosRequest(forecast=request.forecast, scenarios=[
+        planning_pb2.NamedScenario(name=f"{i + 1}. {name}", levers=[lever])
+        for i, (name, lever) in enumerate(zip(names, request.levers, strict=True))])  # fmt: skip
+    alone: list[tuple[str, float]] = []
+    if request.levers:
+        with open_channel(args.server) as channel:
+            try:
+                c = planning_pb2_grpc.PlanningServiceStub(channel).CompareScenarios(compare)
+            except grpc.RpcError as exc:
+                report(exc)
+                return None
+        row = next(x for x in c.rows if (tuple(x.group), x.level, x.period) == key)
+        scale = 10 ** CURRENCY_EXPONENTS.get(r.baseline.currency, 2)
+        alone = [(f.scenario, f.p50_minor / scale) for f in row.figures[1:]]
+    scale = 10 ** CURRENCY_EXPONENTS.get(r.baseline.currency, 2)
+    quantiles = [q.quantile for q in pick.distribution.quantiles]
+    title = "/".join(v for v in pick.group[: pick.level]) or "all"
+    picture = ScenarioPicture(
+        title=f"{title} {pick.period}", currency=r.baseline.currency, quantiles=quantiles,
+        before=[q.amount_minor / scale for q in pick.distribution.quantiles],
+        after=[q.amount_minor / scale for q in after.distribution.quantiles],
+        target=pick.target.target_minor / scale if pick.HasField("target") else None,
+        alone=alone)  # fmt: skip
+    path = Path(args.plot) if args.plot else Path(args.html).with_suffix(".png")
+    scenario_figure(picture, path)
+    print(f"wrote {path}", file=sys.stderr)
+    return path
+
+
+def _lever_label(lever: Any) -> str:
+    kind = lever.WhichOneof("lever")
+    x = getattr(lever, kind)
+    if kind == "win_rate":
+        return f"win rate {x.stage or 'all'} x {x.factor}"
+    if kind == "deal_size":
+        return f"deal size x {x.factor}"
+    if kind == "new_pipeline":
+        return f"+{x.count} {x.stage} deals for {x.owner}"
+    return f"+{x.hires} hires in {x.field} {x.value} (ramp {x.ramp or 1})"
+
+
+def _scenario_html(name: str, head: list[str], table: list[list[str]], png: Path | None) -> str:
+    """A self-contained page: the comparison table and the picture (every value escaped)."""
+    import base64
+    from html import escape
+
+    image = ""
+    if png is not None:
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        image = f"<img alt='scenario' src='data:image/png;base64,{data}'>"
+    rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in line) + "</tr>"
+                   for line in table)  # fmt: skip
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Scenario {escape(name)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{max-width:100%}</style>"
+        f"</head><body><h1>Scenario: {escape(name)}</h1>{image}<table><tr>"
+        + "".join(f"<th>{escape(h)}</th>" for h in head)
+        + "</tr>"
+        + rows
+        + "</table></body></html>\n"
+    )
 
 
 def _scenario_levers(spec: dict[str, Any], where: str) -> list[Any]:
@@ -263,7 +359,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                          "commission cost (SimulateScenario)")  # fmt: skip
     add_forecast_arguments(m)
     m.add_argument("--name", default="scenario")
-    m.set_defaults(plot=None)
+    m.add_argument("--plot", help="write the chosen row before and after, and each lever "
+                   "alone (tornado), to FILE.png")  # fmt: skip
+    m.add_argument("--plot-group", help="the row to draw: its group values joined by / "
+                   "(default: the top row)")  # fmt: skip
+    m.add_argument("--html", help="write the table and the picture as a page a planner opens")
     m.add_argument("--win-rate", action="append", help="[STAGE=]FACTOR, e.g. quote=1.2")
     m.add_argument("--deal-size", action="append", help="FACTOR for open deals' amounts")
     m.add_argument("--headcount", action="append",

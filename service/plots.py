@@ -1,5 +1,6 @@
 """Pictures for the CLI: a forecast's outcome distribution against its target, its category
-waterfall, and backtested forecasts against actuals. matplotlib draws off-screen (Agg) into PNG
+waterfall, backtested forecasts against actuals, and a scenario against its baseline with each
+lever's own effect (a tornado chart). matplotlib draws off-screen (Agg) into PNG
 files, so this works on a server without a display."""
 
 from __future__ import annotations
@@ -107,4 +108,53 @@ def backtest_figure(
     plt.close(fig)
 
 
-__all__ = ["PlotRow", "backtest_figure", "forecast_figure"]
+@dataclass(frozen=True)
+class ScenarioPicture:
+    """One row of a scenario, in major units: the outcome quantiles before and after, the
+    target, and the P50 each lever gives alone (lever label -> P50)."""
+
+    title: str
+    currency: str
+    quantiles: Sequence[float]
+    before: Sequence[float]
+    after: Sequence[float]
+    target: float | None
+    alone: Sequence[tuple[str, float]]
+
+
+def scenario_figure(row: ScenarioPicture, path: Path) -> None:
+    """Write a PNG: left, the outcome's distribution function before and after the levers, with
+    the target; right, a tornado chart of what each lever alone does to the P50."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    left.step(row.before, row.quantiles, where="post", color="tab:gray", label="baseline")
+    left.step(row.after, row.quantiles, where="post", color="tab:blue", label="scenario")
+    if row.target is not None:
+        left.axvline(row.target, color="tab:red", linewidth=1.5, label="target")
+    left.set_xlabel(f"bookings ({row.currency})")
+    left.set_ylabel("cumulative probability")
+    left.set_ylim(0, 1)
+    left.set_title(f"Outcome: {row.title}")
+    left.legend(loc="lower right")
+    left.tick_params(axis="x", labelrotation=30)
+    p50 = row.before[list(row.quantiles).index(0.5)] if 0.5 in row.quantiles else 0.0
+    effects = sorted(((label, value - p50) for label, value in row.alone), key=lambda e: abs(e[1]))
+    labels = [label for label, _ in effects]
+    right.barh(labels, [e for _, e in effects],
+               color=["tab:green" if e >= 0 else "tab:red" for _, e in effects])  # fmt: skip
+    right.axvline(0, color="black", linewidth=0.8)
+    right.set_xlabel(f"change of the P50 ({row.currency})")
+    right.set_title("Each lever alone")
+    thousands = FuncFormatter(lambda x, _: f"{x:,.0f}")
+    left.xaxis.set_major_formatter(thousands)
+    right.xaxis.set_major_formatter(thousands)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+__all__ = ["PlotRow", "ScenarioPicture", "backtest_figure", "forecast_figure", "scenario_figure"]

@@ -134,3 +134,18 @@ def test_plan_compare_the_example(app: Quotient, capsys: pytest.CaptureFixture[s
     li = next(r for r in rows if r[0] == "li.wei")
     p50 = [float(li[2 + 3 * k].replace(",", "")) for k in range(5)]
     assert all(p >= p50[0] for p in p50[1:])  # every scenario improves on the baseline
+
+
+def test_plan_simulate_picture_and_page(app: Quotient, tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    png, page = tmp_path / "scenario.png", tmp_path / "scenario.html"
+    assert main(["plan", "simulate", "--csv", "examples/deals/pipeline.csv", "--hierarchy",
+                 "--period", "month", "--from", "2026-03-01", "--to", "2026-03-31", "--as-of",
+                 "2026-03-10", "--win-rate", "quote=1.2", "--headcount", "region=South:2:0.5",
+                 "--plot", str(png), "--html", str(page), "--name", "spring push",
+                 "--server", f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Scenario: spring push</h1>" in html and "data:image/png;base64," in html
+    assert "<td>li.wei</td>" in html
