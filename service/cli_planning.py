@@ -121,6 +121,20 @@ def _levers(args: argparse.Namespace) -> list[Any]:
                              "FIELD=VALUE:HIRES[:RAMP]") from None  # fmt: skip
         out.append(planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
             field=field, value=value, hires=count, ramp=ramp or "1")))  # fmt: skip
+    for text in args.visits or []:
+        target, _, rest = text.partition(":")
+        field, _, value = target.partition("=")
+        visits, _, rate = rest.partition(":")
+        try:
+            count = int(visits)
+        except ValueError:
+            raise SystemExit(f"quotient plan: --visits {text!r}: expected "
+                             "FIELD=VALUE:VISITS:CONVERSION") from None  # fmt: skip
+        out.append(planning_pb2.ScenarioLever(visits=planning_pb2.VisitsLever(
+            field=field, value=value, visits=count, conversion=rate)))  # fmt: skip
+    if args.cycle_time:
+        out.append(planning_pb2.ScenarioLever(
+            cycle_time=planning_pb2.CycleTimeLever(factor=args.cycle_time)))  # fmt: skip
     for text in args.new_pipeline or []:
         parts = text.split(":")
         if len(parts) != 6:
@@ -249,6 +263,12 @@ def _lever_label(lever: Any) -> str:
         return f"deal size x {x.factor}"
     if kind == "new_pipeline":
         return f"+{x.count} {x.stage} deals for {x.owner}"
+    if kind == "visits":
+        return f"+{x.visits} visits in {x.field} {x.value} at {x.conversion}"
+    if kind == "cycle_time":
+        return f"cycle time x {x.factor}"
+    if kind == "target":
+        return f"target {'/'.join(x.group)} {x.period}"
     return f"+{x.hires} hires in {x.field} {x.value} (ramp {x.ramp or 1})"
 
 
@@ -287,6 +307,13 @@ def _scenario_levers(spec: dict[str, Any], where: str) -> list[Any]:
             factor=str(f), stage=str(stage))) for stage, f in win.items()]  # fmt: skip
     elif win is not None:
         out.append(planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(factor=str(win))))
+    for v in spec.get("visits") or []:
+        out.append(planning_pb2.ScenarioLever(visits=planning_pb2.VisitsLever(
+            field=str(v.get("field", "")), value=str(v.get("value", "")),
+            visits=int(v.get("visits", 0)), conversion=str(v.get("conversion", "")))))  # fmt: skip
+    if spec.get("cycle_time") is not None:
+        out.append(planning_pb2.ScenarioLever(
+            cycle_time=planning_pb2.CycleTimeLever(factor=str(spec["cycle_time"]))))  # fmt: skip
     for h in spec.get("headcount") or []:
         out.append(planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
             field=str(h.get("field", "")), value=str(h.get("value", "")),
@@ -368,6 +395,9 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     m.add_argument("--deal-size", action="append", help="FACTOR for open deals' amounts")
     m.add_argument("--headcount", action="append",
                    help="FIELD=VALUE:HIRES[:RAMP], e.g. region=South:2:0.5 (new people)")  # fmt: skip
+    m.add_argument("--visits", action="append",
+                   help="FIELD=VALUE:VISITS:CONVERSION, e.g. region=North:40:0.2 (more visits)")  # fmt: skip
+    m.add_argument("--cycle-time", help="FACTOR for open deals' time to close (0.8: 20 %% sooner)")
     m.add_argument("--new-pipeline", action="append",
                    help="OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE (amount in major units)")  # fmt: skip
     m.add_argument("--server", default=DEFAULT_SERVER)

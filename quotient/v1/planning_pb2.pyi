@@ -152,17 +152,51 @@ class HeadcountLever(_message.Message):
     ramp: str
     def __init__(self, field: _Optional[str] = ..., value: _Optional[str] = ..., hires: _Optional[int] = ..., ramp: _Optional[str] = ...) -> None: ...
 
+class VisitsLever(_message.Message):
+    __slots__ = ("field", "value", "visits", "conversion")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    VISITS_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    value: str
+    visits: int
+    conversion: str
+    def __init__(self, field: _Optional[str] = ..., value: _Optional[str] = ..., visits: _Optional[int] = ..., conversion: _Optional[str] = ...) -> None: ...
+
+class CycleTimeLever(_message.Message):
+    __slots__ = ("factor",)
+    FACTOR_FIELD_NUMBER: _ClassVar[int]
+    factor: str
+    def __init__(self, factor: _Optional[str] = ...) -> None: ...
+
+class TargetLever(_message.Message):
+    __slots__ = ("group", "period", "target_minor")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    target_minor: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
+
 class ScenarioLever(_message.Message):
-    __slots__ = ("win_rate", "deal_size", "new_pipeline", "headcount")
+    __slots__ = ("win_rate", "deal_size", "new_pipeline", "headcount", "visits", "cycle_time", "target")
     WIN_RATE_FIELD_NUMBER: _ClassVar[int]
     DEAL_SIZE_FIELD_NUMBER: _ClassVar[int]
     NEW_PIPELINE_FIELD_NUMBER: _ClassVar[int]
     HEADCOUNT_FIELD_NUMBER: _ClassVar[int]
+    VISITS_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_TIME_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
     win_rate: WinRateLever
     deal_size: DealSizeLever
     new_pipeline: NewPipelineLever
     headcount: HeadcountLever
-    def __init__(self, win_rate: _Optional[_Union[WinRateLever, _Mapping]] = ..., deal_size: _Optional[_Union[DealSizeLever, _Mapping]] = ..., new_pipeline: _Optional[_Union[NewPipelineLever, _Mapping]] = ..., headcount: _Optional[_Union[HeadcountLever, _Mapping]] = ...) -> None: ...
+    visits: VisitsLever
+    cycle_time: CycleTimeLever
+    target: TargetLever
+    def __init__(self, win_rate: _Optional[_Union[WinRateLever, _Mapping]] = ..., deal_size: _Optional[_Union[DealSizeLever, _Mapping]] = ..., new_pipeline: _Optional[_Union[NewPipelineLever, _Mapping]] = ..., headcount: _Optional[_Union[HeadcountLever, _Mapping]] = ..., visits: _Optional[_Union[VisitsLever, _Mapping]] = ..., cycle_time: _Optional[_Union[CycleTimeLever, _Mapping]] = ..., target: _Optional[_Union[TargetLever, _Mapping]] = ...) -> None: ...
 
 class SimulateScenarioRequest(_message.Message):
     __slots__ = ("name", "forecast", "levers")

@@ -7,6 +7,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from dataclasses import field as dc_field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from typing import Any
@@ -163,24 +164,26 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
         levers: Sequence[planning_pb2.ScenarioLever],
     ) -> forecast_pb2.ComputeForecastResponse:
         """The forecast of ``base`` under ``levers``."""
-        wins, sizes, new, hires = _levers(levers)
+        lv = _levers(levers)
+        as_of = parse_date(base.as_of_date, "as_of_date") or self.repository.clock().date()
 
         def change(deals: DealInput, rules: CompiledRuleSet) -> DealInput:
             closed = {s for s, c in zip(rules.stage_ids, rules.stage_is_closed.tolist(),
                                         strict=True) if c}  # fmt: skip
-            extra = [dict(r) for r in new]
-            for h in hires:
-                extra += _hire_deals(deals, closed, h)
-            return _with_new_deals(deals, extra) if extra else deals
+            extra = [dict(r) for r in lv.new]
+            for c in lv.copies:
+                extra += _copied_deals(deals, closed, c)
+            deals = _with_new_deals(deals, extra) if extra else deals
+            return _sooner(deals, closed, lv.cycle, as_of) if lv.cycle is not None else deals
 
         def rescore(batch: DealBatch, scores: ScoreResult) -> tuple[DealBatch, ScoreResult]:
             rules = self.repository.resolve(base.rule_set, base.revision or None,
                                             parse_date(base.as_of_date, "as_of_date"))[1]  # fmt: skip
             stage = batch.stage_idx.astype(np.int64)
             is_open = scores.valid & ~rules.stage_is_closed[stage]
-            prob = apply_win_rates(scores.win_prob_ppm, stage, is_open, wins, rules.stage_index)
+            prob = apply_win_rates(scores.win_prob_ppm, stage, is_open, lv.wins, rules.stage_index)
             amount = batch.frame["amount_minor"].values.astype(np.int64)
-            for i, lever in sizes:
+            for i, lever in lv.sizes:
                 amount = apply_deal_size(amount, is_open, lever, f"levers[{i}].deal_size")
             weighted = muldiv_half_even(amount, prob, 1_000_000)
             frame = batch.frame.with_columns({"amount_minor": Column(FieldType.INT, amount)})
@@ -188,7 +191,18 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
                 scores, win_prob_ppm=prob, weighted_amount_minor=np.where(scores.valid, weighted, 0)
             )
 
-        return self.forecasts.forecast(base, change, rescore)
+        scenario = base
+        if lv.targets:
+            scenario = forecast_pb2.ComputeForecastRequest()
+            scenario.CopyFrom(base)
+            for t in lv.targets:
+                kept = [x for x in scenario.targets
+                        if (list(x.group), x.period) != (list(t.group), t.period)]  # fmt: skip
+                del scenario.targets[:]
+                scenario.targets.extend(kept)
+                scenario.targets.add(group=list(t.group), period=t.period,
+                                     target_minor=t.target_minor)  # fmt: skip
+        return self.forecasts.forecast(scenario, change, rescore)
 
     def _rules(self, base: forecast_pb2.ComputeForecastRequest) -> tuple[CompiledRuleSet, dt.date]:
         as_of = parse_date(base.as_of_date, "as_of_date") or self.repository.clock().date()
@@ -317,33 +331,51 @@ def _decimal_fraction(text: str, path: str) -> Fraction:
 
 
 @dataclass(frozen=True)
-class _Hires:
+class _Copies:
+    """New deals copied from a group's open deals: ``hires`` people at ``share`` of an average
+    person's pipeline (renamed "new hire k"), or a fixed ``share`` of deals (visits x
+    conversion; owners kept)."""
+
     field: str
     value: str
-    hires: int
-    ramp: Fraction
     index: int
+    share: Fraction
+    hires: int = 0
 
 
-def _levers(
-    levers: Sequence[planning_pb2.ScenarioLever],
-) -> tuple[list[WinRateLever], list[tuple[int, DealSizeLever]], list[dict[str, Any]],
-           list[_Hires]]:  # fmt: skip
+@dataclass
+class _Levers:
+    wins: list[WinRateLever] = dc_field(default_factory=list)
+    sizes: list[tuple[int, DealSizeLever]] = dc_field(default_factory=list)
+    new: list[dict[str, Any]] = dc_field(default_factory=list)
+    copies: list[_Copies] = dc_field(default_factory=list)
+    cycle: Fraction | None = None
+    targets: list[planning_pb2.TargetLever] = dc_field(default_factory=list)
+
+
+def _group_lever(field: str, value: str, where: str, problems: list[Violation]) -> None:
+    if field not in _TEXT_FIELDS or not value:
+        problems.append(Violation(f"{where}.field", 0, 0, "UNKNOWN_FIELD",
+                                  f"one of {', '.join(_TEXT_FIELDS)}, with a value"))  # fmt: skip
+
+
+def _levers(levers: Sequence[planning_pb2.ScenarioLever]) -> _Levers:
     """The request's levers by kind, checked (paths name each lever)."""
-    wins, sizes, new, hires = [], [], [], []
+    out = _Levers()
     problems: list[Violation] = []
     for i, lever in enumerate(levers):
         kind = lever.WhichOneof("lever")
+        where = f"levers[{i}].{kind}"
         if kind == "win_rate":
-            wins.append(WinRateLever(_decimal_fraction(lever.win_rate.factor,
-                                                       f"levers[{i}].win_rate.factor"),
-                                     lever.win_rate.stage))  # fmt: skip
+            out.wins.append(WinRateLever(_decimal_fraction(lever.win_rate.factor,
+                                                           f"{where}.factor"),
+                                         lever.win_rate.stage))  # fmt: skip
         elif kind == "deal_size":
-            sizes.append((i, DealSizeLever(_decimal_fraction(lever.deal_size.factor,
-                                                             f"levers[{i}].deal_size.factor"))))  # fmt: skip
+            out.sizes.append((i, DealSizeLever(_decimal_fraction(lever.deal_size.factor,
+                                                                 f"{where}.factor"))))  # fmt: skip
         elif kind == "new_pipeline":
             p = lever.new_pipeline
-            where = f"levers[{i}].new_pipeline"
+            before = len(problems)
             if not 0 < p.count <= 100_000:
                 problems.append(Violation(f"{where}.count", 0, 0, "INVALID_COUNT",
                                           "between 1 and 100,000 new deals"))  # fmt: skip
@@ -352,53 +384,93 @@ def _levers(
                                           "a positive amount"))  # fmt: skip
             if not p.owner or not p.stage or not p.currency:
                 problems.append(Violation(where, 0, 0, "REQUIRED", "owner, stage and currency"))
-            for k in range(max(p.count, 0) if not problems else 0):
-                new.append({"id": f"scenario-{i}-{k}", "amount_minor": p.amount_minor,
-                            "currency": p.currency, "stage": p.stage, "owner": p.owner,
-                            "region": p.region or None, "close_date": p.close_date or None})  # fmt: skip
+            for k in range(p.count if len(problems) == before else 0):
+                out.new.append({"id": f"scenario-{i}-{k}", "amount_minor": p.amount_minor,
+                                "currency": p.currency, "stage": p.stage, "owner": p.owner,
+                                "region": p.region or None, "close_date": p.close_date or None})  # fmt: skip
         elif kind == "headcount":
             h = lever.headcount
-            where = f"levers[{i}].headcount"
             ramp = _fraction(h.ramp or "1", f"{where}.ramp", problems)
             if ramp is not None and not 0 <= ramp <= 1:
                 problems.append(Violation(f"{where}.ramp", 0, 0, "INVALID_RAMP", "in [0, 1]"))
             if not 0 < h.hires <= 1000:
                 problems.append(Violation(f"{where}.hires", 0, 0, "INVALID_COUNT",
                                           "between 1 and 1,000 hires"))  # fmt: skip
-            if h.field not in _TEXT_FIELDS or not h.value:
-                problems.append(Violation(f"{where}.field", 0, 0, "UNKNOWN_FIELD",
-                                          f"one of {', '.join(_TEXT_FIELDS)}, with a value"))  # fmt: skip
+            _group_lever(h.field, h.value, where, problems)
             if ramp is not None:
-                hires.append(_Hires(h.field, h.value, h.hires, ramp, i))
+                out.copies.append(_Copies(h.field, h.value, i, ramp, max(h.hires, 0)))
+        elif kind == "visits":
+            v = lever.visits
+            rate = _fraction(v.conversion, f"{where}.conversion", problems)
+            if rate is None or not 0 < rate <= 1:
+                problems.append(Violation(f"{where}.conversion", 0, 0, "INVALID_RATE",
+                                          "a visit -> deal rate in (0, 1]"))  # fmt: skip
+            if not 0 < v.visits <= 1_000_000:
+                problems.append(Violation(f"{where}.visits", 0, 0, "INVALID_COUNT",
+                                          "between 1 and 1,000,000 visits"))  # fmt: skip
+            _group_lever(v.field, v.value, where, problems)
+            if rate is not None:
+                out.copies.append(_Copies(v.field, v.value, i, v.visits * rate))
+        elif kind == "cycle_time":
+            factor = _decimal_fraction(lever.cycle_time.factor, f"{where}.factor")
+            if factor <= 0:
+                problems.append(Violation(f"{where}.factor", 0, 0, "INVALID_FACTOR",
+                                          "a positive factor (0.8: cycles 20 % shorter)"))  # fmt: skip
+            out.cycle = factor if out.cycle is None else out.cycle * factor
+        elif kind == "target":
+            if lever.target.target_minor < 0 or not lever.target.period:
+                problems.append(Violation(where, 0, 0, "INVALID_TARGET",
+                                          "a period and a target not below 0"))  # fmt: skip
+            out.targets.append(lever.target)
         else:
             problems.append(Violation(f"levers[{i}]", 0, 0, "UNKNOWN_LEVER",
-                                      "win_rate, deal_size, new_pipeline or headcount"))  # fmt: skip
+                                      "win_rate, deal_size, new_pipeline, headcount, visits, "
+                                      "cycle_time or target"))  # fmt: skip
     if problems:
         raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=problems)
-    return wins, sizes, new, hires
+    return out
 
 
 _TEXT_FIELDS = ("region", "owner", "product_line", "customer_tier", "source")
 
 
-def _hire_deals(deals: DealInput, closed: set[str], h: _Hires) -> list[dict[str, Any]]:
-    """The deals ``h``'s hires bring (see HeadcountLever): copies of the group's open deals."""
-    values = getattr(deals, h.field)
+def _copied_deals(deals: DealInput, closed: set[str], c: _Copies) -> list[dict[str, Any]]:
+    """The deals a headcount or visits lever brings: copies of the group's open deals, in
+    order."""
+    values = getattr(deals, c.field)
     rows = [i for i in range(len(deals))
-            if i < len(values) and values[i] == h.value and deals.stage[i] not in closed]  # fmt: skip
+            if i < len(values) and values[i] == c.value and deals.stage[i] not in closed]  # fmt: skip
     owners = {deals.owner[i] for i in rows if i < len(deals.owner) and deals.owner[i]}
-    if not rows or not owners:
+    if not rows or (c.hires and not owners):
         return []
-    count = round(h.hires * h.ramp * Fraction(len(rows), len(owners)))  # half to even
+    share = c.hires * c.share * Fraction(len(rows), len(owners)) if c.hires else c.share
     out = []
-    for k in range(count):
+    for k in range(round(share)):  # half to even
         i = rows[k % len(rows)]
         record = {name: getattr(deals, name)[i] if i < len(getattr(deals, name)) else None
                   for name in DEAL_COLUMNS}  # fmt: skip
-        record.update({"id": f"scenario-{h.index}-hire-{k}", "owner": f"new hire {k % h.hires + 1}",
-                       "win_prob": None, "category": None})  # fmt: skip
+        record.update({"id": f"scenario-{c.index}-{k}", "win_prob": None, "category": None})
+        if c.hires:
+            record["owner"] = f"new hire {k % c.hires + 1}"
         out.append(record)
     return out
+
+
+def _sooner(deals: DealInput, closed: set[str], factor: Fraction, as_of: dt.date) -> DealInput:
+    """Open deals' close dates moved to as-of + (close - as-of) x factor (nearest day, half to
+    even); dates already past stay."""
+    dates = []
+    for i, value in enumerate(deals.close_date):
+        day = value
+        if isinstance(value, str) and value:
+            try:
+                day = dt.date.fromisoformat(value)
+            except ValueError:
+                day = value  # reported as the bad date it is when the batch is built
+        if isinstance(day, dt.date) and day > as_of and deals.stage[i] not in closed:
+            day = as_of + dt.timedelta(days=round((day - as_of).days * factor))
+        dates.append(day)
+    return replace(deals, close_date=dates)
 
 
 def _with_new_deals(deals: DealInput, records: list[dict[str, Any]]) -> DealInput:

@@ -128,11 +128,13 @@ def test_plan_compare_the_example(app: Quotient, capsys: pytest.CaptureFixture[s
         "bigger deals",
         "two more contracts",
         "two hires in South",
+        "faster cycles",
+        "more visits in North",
     ]
     assert rows[0] == ["owner", "period", *(f"{n}: {what}" for n in names
                                             for what in ("P50", "P(target)", "commission"))]  # fmt: skip
     li = next(r for r in rows if r[0] == "li.wei")
-    p50 = [float(li[2 + 3 * k].replace(",", "")) for k in range(5)]
+    p50 = [float(li[2 + 3 * k].replace(",", "")) for k in range(7)]
     assert all(p >= p50[0] for p in p50[1:])  # every scenario improves on the baseline
 
 

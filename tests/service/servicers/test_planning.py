@@ -325,3 +325,41 @@ def test_new_hires_bring_the_pipeline_of_an_average_person(channel: grpc.Channel
         "levers[0].headcount.hires",
         "levers[0].headcount.ramp",
     }
+
+
+def test_visits_cycle_time_and_target_levers(channel: grpc.Channel) -> None:
+    # 5 visits at 40 % -> 2 new deals, copies of North's first open deals (s-2, s-3), owners kept.
+    r = simulate(channel, planning_pb2.ScenarioLever(visits=planning_pb2.VisitsLever(
+        field="region", value="North", visits=5, conversion="0.4")))  # fmt: skip
+    base, scen = rows(r.baseline), rows(r.scenario)
+    assert scen[("li.wei",)].deal_count == base[("li.wei",)].deal_count + 2
+    assert scen[("li.wei",)].weighted_minor == base[("li.wei",)].weighted_minor * 2
+    # A deal closing after March: with cycles half as long it closes in March.
+    late = types_pb2.Deal(id="late", amount_minor=10_000_000, currency="CNY", stage="quote",
+                          owner="zhang.min", region="North", close_date="2026-04-09")  # fmt: skip
+    forecast = forecast_pb2.ComputeForecastRequest(
+        rule_set="default", as_of_date="2026-03-10",
+        deals=forecast_pb2.DealList(deals=[*PIPELINE, late]), group_by=["owner"],
+        calendar=MARCH)  # fmt: skip
+    stub = planning_pb2_grpc.PlanningServiceStub(channel)
+    r = stub.SimulateScenario(planning_pb2.SimulateScenarioRequest(forecast=forecast, levers=[
+        planning_pb2.ScenarioLever(cycle_time=planning_pb2.CycleTimeLever(factor="0.5")),
+        planning_pb2.ScenarioLever(target=planning_pb2.TargetLever(
+            group=["zhang.min"], period="2026-03", target_minor=40_000_000))]))  # fmt: skip
+    base, scen = rows(r.baseline), rows(r.scenario)
+    # 2026-04-09 is 30 days after as-of: 15 days -> 2026-03-25, inside March.
+    assert scen[("zhang.min",)].deal_count == base[("zhang.min",)].deal_count + 1
+    assert r.scenario.deals_outside_periods == r.baseline.deals_outside_periods - 1
+    # The target lever changes the scenario's target only.
+    assert (base[("zhang.min",)].target.target_minor, scen[("zhang.min",)].target.target_minor) == (
+        50_000_000, 40_000_000)  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        simulate(channel,
+                 planning_pb2.ScenarioLever(visits=planning_pb2.VisitsLever(
+                     field="region", value="North", visits=5, conversion="1.5")),
+                 planning_pb2.ScenarioLever(cycle_time=planning_pb2.CycleTimeLever(factor="0")))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "levers[0].visits.conversion",
+        "levers[1].cycle_time.factor",
+    }
