@@ -363,3 +363,31 @@ def test_visits_cycle_time_and_target_levers(channel: grpc.Channel) -> None:
         "levers[0].visits.conversion",
         "levers[1].cycle_time.factor",
     }
+
+
+def test_the_gap_solvers_answer_applied_as_a_scenario_reaches_the_target(
+    channel: grpc.Channel,
+) -> None:
+    forecast = forecast_pb2.ComputeForecastRequest(
+        rule_set="default", as_of_date="2026-03-10", deals=forecast_pb2.DealList(deals=PIPELINE),
+        group_by=["owner"], calendar=MARCH)  # fmt: skip
+    stub = planning_pb2_grpc.PlanningServiceStub(channel)
+    for confidence in (0.5, 0.9):
+        solved = stub.SolveGap(planning_pb2.SolveGapRequest(forecast=forecast,
+                                                            confidence=confidence))  # fmt: skip
+        li = rows(solved.forecast)[("li.wei",)]
+        answers = {(x.lever, x.stage): x for x in li.target.levers if x.feasible}
+        assert ("win_rate", "") in answers and ("deal_size", "") in answers
+        for (lever, stage), x in answers.items():
+            if lever == "win_rate":
+                applied = planning_pb2.ScenarioLever(win_rate=planning_pb2.WinRateLever(
+                    factor=f"{x.factor:.6f}", stage=stage))  # fmt: skip
+            elif lever == "deal_size":
+                applied = planning_pb2.ScenarioLever(
+                    deal_size=planning_pb2.DealSizeLever(factor=f"{x.factor:.6f}"))  # fmt: skip
+            else:
+                continue
+            r = stub.SimulateScenario(planning_pb2.SimulateScenarioRequest(
+                forecast=forecast, levers=[applied]))  # fmt: skip
+            reach = rows(r.scenario)[("li.wei",)].target.p_reach_target
+            assert reach >= confidence - 0.01, (lever, stage, confidence, reach)
