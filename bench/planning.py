@@ -14,7 +14,8 @@ set's stages (10 %..80 %). Measured:
    scenario: Monte Carlo with 10,000 trials per owner (both sides with one seed), and the exact
    method (:func:`engine.forecast.distribution.outcome_distribution`).
 2. **Gap solver**: :func:`engine.forecast.levers.gap_levers` at P50 for 50 owners, each with a
-   target 30 % above its expected outcome.
+   target 30 % above its expected outcome, searching as SolveGap does (coarse distributions,
+   each answer confirmed at the fine error).
 
 Baseline: a per-deal Python Monte Carlo (``random.random() < p`` per deal and trial) on 2,000
 deals x 1,000 trials, extrapolated per (deal x trial); its P50 of one owner is checked against the
@@ -39,6 +40,7 @@ from bench import fmt_rate, fmt_ratio, machine_summary, print_table, write_json
 from engine.forecast.distribution import monte_carlo, outcome_distribution
 from engine.forecast.levers import gap_levers
 from engine.planning.scenario import DealSizeLever, WinRateLever, apply_deal_size, apply_win_rates
+from service.servicers.planning import GAP_SEARCH_ERROR
 
 STAGES = ("initial_contact", "needs_confirmed", "quote", "contract_drafted")
 STAGE_PPM = np.array([100_000, 300_000, 500_000, 800_000], dtype=np.int64)
@@ -79,7 +81,9 @@ def gap(data: dict[str, Any], nodes: int) -> float:
         rows = np.flatnonzero(data["owner"] == k)
         a, p = data["amount"][rows], data["prob"][rows]
         target = int((a * p).sum() / 1_000_000 * 1.3)
-        gap_levers(a, p, names[rows].tolist(), target, confidences=(0.5,))
+        gap_levers(
+            a, p, names[rows].tolist(), target, confidences=(0.5,), search_error=GAP_SEARCH_ERROR
+        )  # as SolveGap does
     return time.perf_counter() - t0
 
 

@@ -202,8 +202,13 @@ def levers_from_proto(request: forecast_pb2.ComputeForecastRequest) -> LeverOpti
     if bad:
         raise InvalidArgumentError("lever confidences are in (0, 1)", reason="INVALID_ARGUMENT",
                                    violations=bad)  # fmt: skip
+    if not 0 <= request.lever_search_error < 1 or math.isnan(request.lever_search_error):
+        raise InvalidArgumentError("lever_search_error is in [0, 1)", reason="INVALID_ARGUMENT",
+                                   violations=[Violation("lever_search_error", 0, 0,
+                                                         "INVALID_ARGUMENT", "in [0, 1)")])  # fmt: skip
     confidences = tuple(sorted(set(request.lever_confidences))) or (0.5, 0.9)
-    return LeverOptions(enabled=request.solve_levers, confidences=confidences, visit_to_deal=rate)
+    return LeverOptions(enabled=request.solve_levers, confidences=confidences, visit_to_deal=rate,
+                        search_error=request.lever_search_error or None)  # fmt: skip
 
 
 def method_from_proto(value: int) -> Method:

@@ -97,9 +97,12 @@ def gap_levers(
     confidences: Sequence[float] = (0.5, 0.9),
     visit_to_deal: Decimal | None = None,
     max_relative_error: float = 0.001,
+    search_error: float | None = None,
 ) -> list[Lever]:
     """The levers for one group: its deals' amounts, win probabilities (ppm; won deals at 1e6,
-    lost at 0) and stage ids, and its target."""
+    lost at 0) and stage ids, and its target. With ``search_error`` the searches decide with
+    coarser (faster) distributions, and each answer is then confirmed at ``max_relative_error``,
+    raised step by step (by the factor tolerance, or one deal) until it holds there."""
     amount = np.asarray(amount_minor, dtype=np.int64)
     prob = np.asarray(prob_ppm, dtype=np.int64)
     stages = np.asarray(list(stage), dtype=object)
@@ -109,7 +112,8 @@ def gap_levers(
     for c in confidences:
 
         def reaches(a: np.ndarray, p: np.ndarray, c: float = c) -> bool:
-            return _p_reach(a, p, target_minor, max_relative_error) >= c - 1e-9
+            error = search_error if search_error is not None else max_relative_error
+            return _p_reach(a, p, target_minor, error) >= c - 1e-9
 
         # Win rate, all open deals and then stage by stage.
         groups: list[tuple[str, np.ndarray]] = [("", is_open)]
@@ -142,8 +146,48 @@ def gap_levers(
         alone = _new_pipeline(amount, prob, is_open, c, reaches, visit_to_deal)
         out += alone
         out.append(_balanced(amount, prob, is_open, c, reaches, out, alone))
+    if search_error is not None and search_error > max_relative_error:
+        out = [_confirmed(lever, amount, prob, is_open, stages, target_minor, max_relative_error)
+               for lever in out]  # fmt: skip
     return [_with_median(lever, amount, prob, is_open, stages, max_relative_error)
             for lever in out]  # fmt: skip
+
+
+#: Most steps an answer found with coarse distributions is raised to hold at the fine error.
+MAX_CONFIRM_STEPS = 40
+
+
+def _confirmed(lever: Lever, amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray,
+               stages: np.ndarray, target: int, error: float) -> Lever:  # fmt: skip
+    """``lever`` raised until it reaches the target at ``error`` (see :func:`gap_levers`)."""
+    if not lever.feasible or lever.lever == "visits":
+        return lever
+
+    def holds(x: Lever) -> bool:
+        if x.lever == "win_rate":
+            a, p = _applied(amount, prob, is_open, x.factor, 1.0, 0, stages, x.stage)
+        elif x.lever == "deal_size":
+            a, p = _applied(amount, prob, is_open, 1.0, x.factor, 0)
+        elif x.lever == "new_pipeline":
+            a, p = _applied(amount, prob, is_open, 1.0, 1.0, x.new_deals)
+        else:
+            a, p = _applied(amount, prob, is_open, x.factor, x.size_factor, x.new_deals)
+        return _p_reach(a, p, target, error) >= x.confidence - 1e-9
+
+    step = 1 + FACTOR_TOLERANCE
+    for _ in range(MAX_CONFIRM_STEPS):
+        if holds(lever):
+            return lever
+        if lever.lever in ("win_rate", "deal_size"):
+            lever = replace(lever, factor=lever.factor * step)
+        elif lever.lever == "new_pipeline":
+            size = lever.new_pipeline_minor // max(lever.new_deals, 1)
+            lever = replace(lever, new_deals=lever.new_deals + 1,
+                            new_pipeline_minor=(lever.new_deals + 1) * size)  # fmt: skip
+        else:
+            lever = replace(lever, factor=lever.factor * step, size_factor=lever.size_factor * step,
+                            fraction=min(lever.fraction * step, 1.0))  # fmt: skip
+    return replace(lever, feasible=holds(lever))
 
 
 def _applied(amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray, win: float, size: float,
@@ -268,4 +312,4 @@ def _new_pipeline(
     return levers
 
 
-__all__ = ["FACTOR_TOLERANCE", "MAX_NEW_DEALS", "Lever", "gap_levers"]
+__all__ = ["FACTOR_TOLERANCE", "MAX_CONFIRM_STEPS", "MAX_NEW_DEALS", "Lever", "gap_levers"]

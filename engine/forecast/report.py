@@ -79,6 +79,7 @@ class LeverOptions:
     enabled: bool = False
     confidences: tuple[float, ...] = (0.5, 0.9)
     visit_to_deal: Decimal | None = None
+    search_error: float | None = None
 
 
 @dataclass(frozen=True)
@@ -446,7 +447,8 @@ def _with_gaps(
             solved = tuple(gap_levers(amount[p.deals], prob_ppm[p.deals], names, p.target,
                                       confidences=levers.confidences,
                                       visit_to_deal=levers.visit_to_deal,
-                                      max_relative_error=max_relative_error))  # fmt: skip
+                                      max_relative_error=max_relative_error,
+                                      search_error=levers.search_error))  # fmt: skip
         out[i] = replace(
             p.row,
             target=TargetGap(

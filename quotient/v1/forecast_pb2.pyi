@@ -158,7 +158,7 @@ class GroupTarget(_message.Message):
     def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy", "lever_confidences")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy", "lever_confidences", "lever_search_error")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -180,6 +180,7 @@ class ComputeForecastRequest(_message.Message):
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     HIERARCHY_FIELD_NUMBER: _ClassVar[int]
     LEVER_CONFIDENCES_FIELD_NUMBER: _ClassVar[int]
+    LEVER_SEARCH_ERROR_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
@@ -201,7 +202,8 @@ class ComputeForecastRequest(_message.Message):
     history: DealHistory
     hierarchy: bool
     lever_confidences: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ..., lever_confidences: _Optional[_Iterable[float]] = ...) -> None: ...
+    lever_search_error: float
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ..., lever_confidences: _Optional[_Iterable[float]] = ..., lever_search_error: _Optional[float] = ...) -> None: ...
 
 class DealChange(_message.Message):
     __slots__ = ("date", "deal")

@@ -111,3 +111,25 @@ def test_the_balanced_combination_reaches_the_target_with_less_of_each() -> None
     # The median outcome with each change made reaches about the target.
     for lever in (win, size, new, both):
         assert lever.p50_minor >= 1_100_000 * 0.98, lever
+
+
+def test_a_coarse_search_gives_answers_that_hold_at_the_fine_error() -> None:
+    from engine.forecast.distribution import outcome_distribution
+
+    rng = np.random.default_rng(5)
+    amount = (10 ** rng.uniform(5, 7, 150)).astype(np.int64)
+    prob = rng.choice([100_000, 300_000, 500_000, 800_000], 150)
+    stages = [str(p) for p in prob.tolist()]
+    target = int((amount * prob).sum() / 1e6 * 1.3)
+    coarse = gap_levers(amount, prob, stages, target, confidences=(0.5,), search_error=0.05)
+    for x in coarse:
+        if not x.feasible or x.lever not in ("win_rate", "deal_size"):
+            continue
+        mask = np.ones(amount.size, np.bool_) if not x.stage else np.array(stages) == x.stage
+        a, p = amount.copy(), prob.copy()
+        if x.lever == "win_rate":
+            p[mask] = np.minimum(np.rint(prob[mask] * x.factor), 1_000_000).astype(np.int64)
+        else:
+            a = np.rint(amount * x.factor).astype(np.int64)
+        o = outcome_distribution(a, p, (0.5,), target_minor=target)
+        assert (o.p_reach_target or 0) >= 0.5 - 1e-9, x
