@@ -33,6 +33,7 @@ _PPM = 1_000_000
 class WinRateLever:
     factor: Fraction
     stage: str = ""  # "": every stage
+    path: str = ""  # where the lever stands in the caller's request, for errors
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,16 @@ def apply_win_rates(
     out = np.asarray(prob_ppm, dtype=np.int64).copy()
     problems = []
     for i, lever in enumerate(levers):
+        where = lever.path or f"levers[{i}].win_rate"
         if lever.factor < 0:
-            problems.append(Violation(f"levers[{i}].win_rate.factor", 0, 0, "NEGATIVE",
+            problems.append(Violation(f"{where}.factor", 0, 0, "NEGATIVE",
                                       "a factor is not negative"))  # fmt: skip
             continue
         hit = np.asarray(is_open, dtype=np.bool_).copy()
         if lever.stage:
             code = stage_index.get(lever.stage)
             if code is None:
-                problems.append(Violation(f"levers[{i}].win_rate.stage", 0, 0, "UNKNOWN_STAGE",
+                problems.append(Violation(f"{where}.stage", 0, 0, "UNKNOWN_STAGE",
                                           f"no stage {lever.stage!r}"))  # fmt: skip
                 continue
             hit &= np.asarray(stage) == code

@@ -376,7 +376,7 @@ def _levers(levers: Sequence[planning_pb2.ScenarioLever]) -> _Levers:
         if kind == "win_rate":
             out.wins.append(WinRateLever(_decimal_fraction(lever.win_rate.factor,
                                                            f"{where}.factor"),
-                                         lever.win_rate.stage))  # fmt: skip
+                                         lever.win_rate.stage, where))  # fmt: skip
         elif kind == "deal_size":
             out.sizes.append((i, DealSizeLever(_decimal_fraction(lever.deal_size.factor,
                                                                  f"{where}.factor"))))  # fmt: skip
