@@ -24,6 +24,8 @@ from grpc_reflection.v1alpha import reflection
 
 from engine.errors import NotFoundError
 from quotient.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
     commission_pb2,
     commission_pb2_grpc,
     credit_pb2,
@@ -45,6 +47,7 @@ from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.learned import LearnedSources
 from service.repository import RuleSetRepository
+from service.servicers.analytics import AnalyticsServicer
 from service.servicers.commission import CommissionServicer
 from service.servicers.credit import CreditServicer
 from service.servicers.forecast import ForecastServicer
@@ -67,6 +70,7 @@ SERVICE_NAMES: tuple[str, ...] = (
     winrates_pb2.DESCRIPTOR.services_by_name["WinRateService"].full_name,
     commission_pb2.DESCRIPTOR.services_by_name["CommissionService"].full_name,
     planning_pb2.DESCRIPTOR.services_by_name["PlanningService"].full_name,
+    analytics_pb2.DESCRIPTOR.services_by_name["AnalyticsService"].full_name,
 )
 
 
@@ -158,6 +162,9 @@ def start(
     )
     planning_pb2_grpc.add_PlanningServiceServicer_to_server(
         PlanningServicer(repository, ledger, forecasts), server
+    )
+    analytics_pb2_grpc.add_AnalyticsServiceServicer_to_server(
+        AnalyticsServicer(repository, ledger, config.max_batch_deals), server
     )
     health_servicer = health.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

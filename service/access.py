@@ -6,7 +6,7 @@ Roles:
 
 * ``crm``: CRM backends: score deals, split credits, record deal events, read credits;
 * ``finance``: commission runs, statements, payments;
-* ``planner``: forecasts, backtests, win rates, and the rule sets they read;
+* ``planner``: forecasts, backtests, win rates, planning, analytics, and the rule sets they read;
 * ``admin``: rule sets, models and keys.
 
 Commission data is payroll data: no ``crm`` entry reaches it. Health checking and server
@@ -41,6 +41,7 @@ _CREDIT = "/quotient.v1.CreditService/"
 _WINRATES = "/quotient.v1.WinRateService/"
 _COMMISSION = "/quotient.v1.CommissionService/"
 _PLANNING = "/quotient.v1.PlanningService/"
+_ANALYTICS = "/quotient.v1.AnalyticsService/"
 
 #: Full method name -> the roles that may call it.
 ACCESS: dict[str, frozenset[Role]] = {
@@ -68,6 +69,8 @@ ACCESS: dict[str, frozenset[Role]] = {
     _PLANNING + "SimulateScenario": frozenset({PLANNER}),
     _PLANNING + "CompareScenarios": frozenset({PLANNER}),
     _PLANNING + "SolveGap": frozenset({PLANNER}),
+    _ANALYTICS + "ComputeKpis": frozenset({PLANNER, FINANCE}),
+    _ANALYTICS + "ListStuckDeals": frozenset({PLANNER, CRM}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 
 from engine.errors import QuotientError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DEAL_COLUMNS
+from service.cli_analytics import add_commands as add_analytics_commands
 from service.cli_commission import add_commands as add_commission_commands
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
@@ -485,6 +486,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_winrate_commands(sub, _report_rpc_error)
     add_commission_commands(sub, _report_rpc_error)
     add_planning_commands(sub, _report_rpc_error)
+    add_analytics_commands(sub, _report_rpc_error)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Sales analytics: KPIs, funnels and stuck deals from deal histories."""

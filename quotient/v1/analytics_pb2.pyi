@@ -1,0 +1,149 @@
+from quotient.v1 import forecast_pb2 as _forecast_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class ComputeKpisRequest(_message.Message):
+    __slots__ = ("rule_set", "group_by", "calendar", "custom")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    CALENDAR_FIELD_NUMBER: _ClassVar[int]
+    CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    calendar: _forecast_pb2.CalendarPeriods
+    custom: _forecast_pb2.CustomPeriods
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ...) -> None: ...
+
+class KpiRow(_message.Message):
+    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    DEALS_CREATED_FIELD_NUMBER: _ClassVar[int]
+    PIPELINE_CREATED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    WON_COUNT_FIELD_NUMBER: _ClassVar[int]
+    BOOKINGS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    AVERAGE_DEAL_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    LOST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    WIN_RATE_PPM_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_MEDIAN_DAYS_FIELD_NUMBER: _ClassVar[int]
+    CYCLE_P90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    FUNNEL_REACHED_FIELD_NUMBER: _ClassVar[int]
+    FUNNEL_CONVERSION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ATTAINMENT_PPM_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    period: str
+    deals_created: int
+    pipeline_created_minor: int
+    won_count: int
+    bookings_minor: int
+    average_deal_minor: int
+    closed_count: int
+    lost_count: int
+    win_rate_ppm: int
+    cycle_count: int
+    cycle_median_days: int
+    cycle_p90_days: int
+    funnel_reached: _containers.RepeatedScalarFieldContainer[int]
+    funnel_conversion: _containers.RepeatedCompositeFieldContainer[FunnelStep]
+    target_minor: int
+    attainment_ppm: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ...) -> None: ...
+
+class FunnelStep(_message.Message):
+    __slots__ = ("from_stage", "to_stage", "conversion_ppm")
+    FROM_STAGE_FIELD_NUMBER: _ClassVar[int]
+    TO_STAGE_FIELD_NUMBER: _ClassVar[int]
+    CONVERSION_PPM_FIELD_NUMBER: _ClassVar[int]
+    from_stage: str
+    to_stage: str
+    conversion_ppm: int
+    def __init__(self, from_stage: _Optional[str] = ..., to_stage: _Optional[str] = ..., conversion_ppm: _Optional[int] = ...) -> None: ...
+
+class StageDwell(_message.Message):
+    __slots__ = ("stage", "stays", "median_days", "p90_days")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAYS_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_DAYS_FIELD_NUMBER: _ClassVar[int]
+    P90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    stays: int
+    median_days: float
+    p90_days: float
+    def __init__(self, stage: _Optional[str] = ..., stays: _Optional[int] = ..., median_days: _Optional[float] = ..., p90_days: _Optional[float] = ...) -> None: ...
+
+class ComputeKpisResponse(_message.Message):
+    __slots__ = ("rule_set", "revision", "currency", "group_by", "funnel_stages", "rows", "dwell", "deals_read")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    REVISION_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    FUNNEL_STAGES_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    DWELL_FIELD_NUMBER: _ClassVar[int]
+    DEALS_READ_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    revision: int
+    currency: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    funnel_stages: _containers.RepeatedScalarFieldContainer[str]
+    rows: _containers.RepeatedCompositeFieldContainer[KpiRow]
+    dwell: _containers.RepeatedCompositeFieldContainer[StageDwell]
+    deals_read: int
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., funnel_stages: _Optional[_Iterable[str]] = ..., rows: _Optional[_Iterable[_Union[KpiRow, _Mapping]]] = ..., dwell: _Optional[_Iterable[_Union[StageDwell, _Mapping]]] = ..., deals_read: _Optional[int] = ...) -> None: ...
+
+class ListStuckDealsRequest(_message.Message):
+    __slots__ = ("rule_set", "as_of_date", "threshold_days", "page_size", "page_token")
+    class ThresholdDaysEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    as_of_date: str
+    threshold_days: _containers.ScalarMap[str, int]
+    page_size: int
+    page_token: str
+    def __init__(self, rule_set: _Optional[str] = ..., as_of_date: _Optional[str] = ..., threshold_days: _Optional[_Mapping[str, int]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class StuckDeal(_message.Message):
+    __slots__ = ("deal_id", "stage", "days_in_stage", "threshold_days", "owner", "amount_minor")
+    DEAL_ID_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_IN_STAGE_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_DAYS_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_MINOR_FIELD_NUMBER: _ClassVar[int]
+    deal_id: str
+    stage: str
+    days_in_stage: int
+    threshold_days: int
+    owner: str
+    amount_minor: int
+    def __init__(self, deal_id: _Optional[str] = ..., stage: _Optional[str] = ..., days_in_stage: _Optional[int] = ..., threshold_days: _Optional[int] = ..., owner: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
+
+class ListStuckDealsResponse(_message.Message):
+    __slots__ = ("deals", "next_page_token", "total", "currency")
+    DEALS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    deals: _containers.RepeatedCompositeFieldContainer[StuckDeal]
+    next_page_token: str
+    total: int
+    currency: str
+    def __init__(self, deals: _Optional[_Iterable[_Union[StuckDeal, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...

@@ -1,0 +1,109 @@
+"""``quotient kpis`` and ``quotient stuck``: sales KPIs and stuck deals from the store's deal
+histories, through a server."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from service.channel import open_channel
+from service.cli_forecast import major
+from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+
+_KINDS = {"month": 1, "quarter": 2, "year": 3}
+
+
+def _pct(message: Any, name: str) -> str:
+    return f"{Decimal(getattr(message, name)).scaleb(-4):.1f} %" if message.HasField(name) else "-"
+
+
+def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import analytics_pb2, analytics_pb2_grpc, forecast_pb2
+
+    request = analytics_pb2.ComputeKpisRequest(
+        rule_set=args.rule_set, group_by=args.group_by or [],
+        calendar=forecast_pb2.CalendarPeriods(kind=_KINDS[args.period], first_date=args.first,
+                                              last_date=args.last))  # fmt: skip
+    with open_channel(args.server) as channel:
+        try:
+            r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = r.currency or "CNY"
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow([*r.group_by, "period", "created", "pipeline created", "won", "bookings",
+                     "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
+                     "attainment", "funnel"])  # fmt: skip
+    for x in r.rows:
+        funnel = " > ".join(str(n) for n in x.funnel_reached)
+        writer.writerow([*x.group, x.period, x.deals_created,
+                         major(x.pipeline_created_minor, cur), x.won_count,
+                         major(x.bookings_minor, cur),
+                         major(x.average_deal_minor, cur) if x.HasField("average_deal_minor")
+                         else "-", x.closed_count, _pct(x, "win_rate_ppm"),
+                         x.cycle_median_days if x.HasField("cycle_median_days") else "-",
+                         x.cycle_p90_days if x.HasField("cycle_p90_days") else "-",
+                         _pct(x, "attainment_ppm"), funnel])  # fmt: skip
+    print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def cmd_stuck(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import analytics_pb2, analytics_pb2_grpc
+
+    thresholds = {}
+    for text in args.threshold or []:
+        stage, _, days = text.partition("=")
+        try:
+            thresholds[stage] = int(days)
+        except ValueError:
+            raise SystemExit(f"quotient stuck: --threshold {text!r}: expected STAGE=DAYS") from None
+    request = analytics_pb2.ListStuckDealsRequest(rule_set=args.rule_set,
+                                                  as_of_date=args.as_of or "",
+                                                  threshold_days=thresholds,
+                                                  page_size=args.limit)  # fmt: skip
+    with open_channel(args.server) as channel:
+        try:
+            r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ListStuckDeals(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    writer.writerow(["deal", "stage", "days in stage", "threshold", "owner", "amount at risk"])
+    for d in r.deals:
+        writer.writerow([d.deal_id, d.stage, d.days_in_stage, d.threshold_days, d.owner,
+                         major(d.amount_minor, r.currency or "CNY")])  # fmt: skip
+    print(f"{r.total} stuck deal(s){'; more with a larger --limit' if r.next_page_token else ''}",
+          file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
+    """Register ``kpis`` and ``stuck``."""
+    p = sub.add_parser("kpis", help="sales KPIs per group and period (ComputeKpis)")
+    p.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
+    p.add_argument("--period", choices=sorted(_KINDS), default="month")
+    p.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
+    p.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    p.add_argument("--rule-set", default="default")
+    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.set_defaults(func=lambda a: cmd_kpis(a, report))
+    s = sub.add_parser("stuck", help="open deals stuck in their stage (ListStuckDeals)")
+    s.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+    s.add_argument("--threshold", action="append",
+                   help="STAGE=DAYS (default: the stage's historical P90)")  # fmt: skip
+    s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--rule-set", default="default")
+    s.add_argument("--server", default=DEFAULT_SERVER)
+    s.set_defaults(func=lambda a: cmd_stuck(a, report))
+
+
+__all__ = ["add_commands"]

@@ -1,0 +1,136 @@
+"""``quotient.v1.AnalyticsService``: KPIs, the funnel and stuck deals (translation only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+import numpy as np
+
+from engine.analytics.kpis import compute_kpis, stuck_deals
+from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.history import group_codes, stage_dwell_p90, stage_quantiles
+from engine.frame import FieldType, date_to_days
+from quotient.v1 import analytics_pb2, analytics_pb2_grpc
+from service.convert import parse_date
+from service.convert_forecast import periods_from_proto
+from service.histories import load_history
+from service.repository import RuleSetRepository
+from service.store.sqlite_ledger import SqliteLedger
+
+#: Most stuck deals on one page.
+MAX_PAGE = 1000
+
+
+def _set(message: Any, name: str, value: int | float | None) -> None:
+    if value is not None:
+        setattr(message, name, value)
+
+
+class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
+    """Implements AnalyticsService over the store's deal histories."""
+
+    def __init__(self, repository: RuleSetRepository, ledger: SqliteLedger,
+                 max_batch_deals: int) -> None:  # fmt: skip
+        self.repository = repository
+        self.ledger = ledger
+        self.max_batch_deals = max_batch_deals
+
+    def ComputeKpis(
+        self, request: analytics_pb2.ComputeKpisRequest, context: grpc.ServicerContext
+    ) -> analytics_pb2.ComputeKpisResponse:
+        record, rules = self.repository.resolve(request.rule_set, None, None)
+        group_by = list(request.group_by)
+        problems = [
+            Violation(f"group_by[{i}]", 0, 0, "UNKNOWN_FIELD", f"{name!r} is not a text field")
+            for i, name in enumerate(group_by)
+            if not (name == "team" and rules.team_of)
+            and (name not in rules.schema or rules.schema[name].type is not FieldType.STRING)
+        ]  # fmt: skip
+        if problems:
+            raise InvalidArgumentError("cannot group by these fields", reason="UNKNOWN_FIELD",
+                                       violations=problems)  # fmt: skip
+        periods = periods_from_proto(request)  # type: ignore[arg-type]
+        history, _ = load_history(self.ledger, request.rule_set, rules, [], self.max_batch_deals)
+        code, groups = group_codes(history, group_by, rules.team_of)
+        last_row = np.r_[history.first_row[1:], history.deal.size] - 1
+        deal_group = code[last_row] if history.n_deals else np.zeros(0, np.int64)
+        spans = [(p.label, date_to_days(p.start), date_to_days(p.end)) for p in periods]
+        rows = compute_kpis(history, deal_group, groups, spans, rules.stage_is_won,
+                            rules.stage_is_lost)  # fmt: skip
+        funnel = [s for s, lost in zip(rules.stage_ids, rules.stage_is_lost.tolist(), strict=True)
+                  if not lost]  # fmt: skip
+        targets = {(tuple(sorted(t.group)), t.period): t.amount_minor for t in rules.targets}
+        response = analytics_pb2.ComputeKpisResponse(
+            rule_set=record.name, revision=record.revision, currency=history.currency,
+            group_by=group_by, funnel_stages=funnel, deals_read=history.n_deals)  # fmt: skip
+        for r in rows:
+            out = response.rows.add(
+                group=list(r.group), period=r.period, deals_created=r.deals_created,
+                pipeline_created_minor=r.pipeline_created_minor, won_count=r.won_count,
+                bookings_minor=r.bookings_minor, closed_count=r.closed_count,
+                lost_count=r.lost_count, cycle_count=r.cycle_count,
+                funnel_reached=list(r.funnel_reached))  # fmt: skip
+            _set(out, "average_deal_minor", r.average_deal_minor)
+            _set(out, "win_rate_ppm", r.win_rate_ppm)
+            _set(out, "cycle_median_days", r.cycle_median_days)
+            _set(out, "cycle_p90_days", r.cycle_p90_days)
+            for k, conversion in enumerate(r.funnel_conversion_ppm):
+                step = out.funnel_conversion.add(from_stage=funnel[k], to_stage=funnel[k + 1])
+                _set(step, "conversion_ppm", conversion)
+            key = (tuple(sorted(zip(group_by, r.group, strict=True))), r.period)
+            target = targets.get(key)
+            if target:
+                out.target_minor = target
+                q, rem = divmod(r.bookings_minor * 1_000_000, target)
+                out.attainment_ppm = q + (2 * rem > target or (2 * rem == target and q % 2 == 1))
+        count, quantiles = stage_quantiles(history, len(rules.stage_ids), (0.5, 0.9))
+        for s, stage in enumerate(rules.stage_ids):
+            dwell = response.dwell.add(stage=stage, stays=int(count[s]))
+            if count[s]:
+                dwell.median_days, dwell.p90_days = (float(v) for v in quantiles[s])
+        return response
+
+    def ListStuckDeals(
+        self, request: analytics_pb2.ListStuckDealsRequest, context: grpc.ServicerContext
+    ) -> analytics_pb2.ListStuckDealsResponse:
+        as_of = parse_date(request.as_of_date, "as_of_date") or self.repository.clock().date()
+        _, rules = self.repository.resolve(request.rule_set, None, as_of)
+        problems = [Violation(f"threshold_days.{stage}", 0, 0, "UNKNOWN_STAGE",
+                              f"no stage {stage!r}")
+                    for stage in request.threshold_days if stage not in rules.stage_index]  # fmt: skip
+        problems += [Violation(f"threshold_days.{stage}", 0, 0, "NEGATIVE", "days are not negative")
+                     for stage, days in request.threshold_days.items() if days < 0]  # fmt: skip
+        size = request.page_size or 100
+        if not 0 < size <= MAX_PAGE:
+            problems.append(Violation("page_size", 0, 0, "INVALID_PAGE_SIZE",
+                                      f"between 1 and {MAX_PAGE}"))  # fmt: skip
+        start = 0
+        if request.page_token:
+            if not request.page_token.isdigit():
+                problems.append(Violation("page_token", 0, 0, "INVALID_PAGE_TOKEN",
+                                          "use a token from a previous page"))  # fmt: skip
+            else:
+                start = int(request.page_token)
+        if problems:
+            raise InvalidArgumentError("cannot list stuck deals", reason="INVALID_ARGUMENT",
+                                       violations=problems)  # fmt: skip
+        history, _ = load_history(self.ledger, request.rule_set, rules, [], self.max_batch_deals)
+        day = date_to_days(as_of)
+        thresholds = np.round(stage_dwell_p90(history, len(rules.stage_ids), day)).astype(np.int64)
+        for stage, days in request.threshold_days.items():
+            thresholds[rules.stage_index[stage]] = days
+        stuck = stuck_deals(history, day, thresholds, rules.stage_is_closed)
+        page = stuck[start : start + size]
+        response = analytics_pb2.ListStuckDealsResponse(total=len(stuck),
+                                                        currency=history.currency)  # fmt: skip
+        for s in page:
+            response.deals.add(deal_id=s.deal_id, stage=rules.stage_ids[s.stage],
+                               days_in_stage=s.days_in_stage, threshold_days=s.threshold_days,
+                               owner=s.owner, amount_minor=s.amount_minor)  # fmt: skip
+        if start + size < len(stuck):
+            response.next_page_token = str(start + size)
+        return response
+
+
+__all__ = ["AnalyticsServicer"]

@@ -1,0 +1,98 @@
+"""KPIs from a small history, computed by hand; stuck deals; empty groups give counts of zero."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.analytics.kpis import compute_kpis, stuck_deals
+from engine.forecast.history import group_codes, history_from_records
+from engine.frame import date_to_days
+from engine.rules.compiler import compile_rule_set
+from tests.conftest import EXAMPLES
+
+RULES = compile_rule_set((EXAMPLES / "default.yaml").read_text(encoding="utf-8"))
+
+
+def row(deal: str, day: str, stage: str, amount: int, owner: str) -> dict[str, object]:
+    return {"deal_id": deal, "date": day, "stage": stage, "amount_minor": amount,
+            "currency": "CNY", "owner": owner}  # fmt: skip
+
+
+HISTORY = history_from_records([
+    row("d1", "2026-01-05", "initial_contact", 100_000, "a"),
+    row("d1", "2026-01-10", "quote", 100_000, "a"),
+    row("d1", "2026-01-20", "won", 120_000, "a"),
+    row("d2", "2026-01-08", "initial_contact", 50_000, "a"),
+    row("d2", "2026-02-03", "lost", 50_000, "a"),
+    row("d3", "2026-01-15", "needs_confirmed", 80_000, "a"),
+    row("d4", "2026-02-01", "quote", 200_000, "b"),
+    row("d4", "2026-02-11", "won", 200_000, "b"),
+], RULES)  # fmt: skip
+D = date_to_days
+PERIODS = [("2026-01", D(dt.date(2026, 1, 1)), D(dt.date(2026, 2, 1))),
+           ("2026-02", D(dt.date(2026, 2, 1)), D(dt.date(2026, 3, 1)))]  # fmt: skip
+
+
+def kpis(history=HISTORY):  # type: ignore[no-untyped-def]
+    code, groups = group_codes(history, ["owner"])
+    last = np.r_[history.first_row[1:], history.deal.size] - 1 if history.n_deals else code
+    return {(r.group, r.period): r for r in compute_kpis(
+        history, code[last], groups, PERIODS, RULES.stage_is_won, RULES.stage_is_lost)}  # fmt: skip
+
+
+def test_kpis_by_hand() -> None:
+    k = kpis()
+    a_jan = k[(("a",), "2026-01")]
+    assert (a_jan.deals_created, a_jan.pipeline_created_minor) == (3, 230_000)
+    assert (a_jan.won_count, a_jan.bookings_minor, a_jan.average_deal_minor) == (1, 120_000,
+                                                                                 120_000)  # fmt: skip
+    assert (a_jan.closed_count, a_jan.lost_count, a_jan.win_rate_ppm) == (1, 0, 1_000_000)
+    assert (a_jan.cycle_count, a_jan.cycle_median_days, a_jan.cycle_p90_days) == (1, 15, 15)
+    # Funnel of January's new deals: 3 started, d1 and d3 got past the first stage, d1 to the
+    # end (the lost stage is not a funnel stage).
+    assert a_jan.funnel_reached == (3, 2, 1, 1, 1)
+    assert a_jan.funnel_conversion_ppm == (666_667, 500_000, 1_000_000, 1_000_000)
+    a_feb = k[(("a",), "2026-02")]
+    assert (a_feb.closed_count, a_feb.lost_count, a_feb.win_rate_ppm) == (1, 1, 0)
+    assert (a_feb.won_count, a_feb.average_deal_minor, a_feb.cycle_median_days) == (0, None, None)
+    b_jan = k[(("b",), "2026-01")]
+    assert (b_jan.deals_created, b_jan.win_rate_ppm, b_jan.funnel_conversion_ppm) == (
+        0, None, (None, None, None, None))  # fmt: skip
+    b_feb = k[(("b",), "2026-02")]
+    assert (b_feb.bookings_minor, b_feb.cycle_median_days, b_feb.funnel_reached) == (
+        200_000, 10, (1, 1, 1, 1, 1))  # fmt: skip
+
+
+def test_stuck_deals() -> None:
+    thresholds = np.full(len(RULES.stage_ids), 30, dtype=np.int64)
+    stuck = stuck_deals(HISTORY, D(dt.date(2026, 3, 1)), thresholds, RULES.stage_is_closed)
+    assert [(s.deal_id, RULES.stage_ids[s.stage], s.days_in_stage, s.owner, s.amount_minor)
+            for s in stuck] == [("d3", "needs_confirmed", 45, "a", 80_000)]  # fmt: skip
+    none = np.full(len(RULES.stage_ids), -1, dtype=np.int64)
+    assert stuck_deals(HISTORY, D(dt.date(2026, 3, 1)), none, RULES.stage_is_closed) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 58),
+                          st.sampled_from(RULES.stage_ids), st.integers(1, 10**6)),
+                min_size=1, max_size=25))  # fmt: skip
+def test_every_deal_counts_once_per_group(rows: list[tuple[str, int, str, int]]) -> None:
+    start = dt.date(2026, 1, 1)
+    records = [row(f"d{i}", (start + dt.timedelta(days=day)).isoformat(), stage, amount, owner)
+               for i, (owner, day, stage, amount) in enumerate(rows)]  # fmt: skip
+    k = kpis(history_from_records(records, RULES))
+    assert sum(r.deals_created for r in k.values()) == len(rows)
+    for r in k.values():
+        assert r.lost_count <= r.closed_count
+        if r.closed_count:
+            won_closed = r.closed_count - r.lost_count
+            assert r.win_rate_ppm == round(won_closed * 1_000_000 / r.closed_count)
+        else:
+            assert r.win_rate_ppm is None
+        # A deal created straight into the lost stage never entered the funnel.
+        assert r.funnel_reached[0] <= r.deals_created
+        assert list(r.funnel_reached) == sorted(r.funnel_reached, reverse=True)

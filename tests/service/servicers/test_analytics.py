@@ -1,0 +1,141 @@
+"""AnalyticsService over a real channel: KPIs from recorded deal histories, worked by hand, and
+stuck deals with thresholds and pages; bad input named by field."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_status import rpc_status
+
+from quotient.v1 import (
+    analytics_pb2,
+    analytics_pb2_grpc,
+    credit_pb2,
+    credit_pb2_grpc,
+    forecast_pb2,
+    types_pb2,
+)
+from server import Quotient
+from service.cli import main
+from tests.conftest import decode_details
+
+Q1 = forecast_pb2.CalendarPeriods(kind=forecast_pb2.PERIOD_KIND_MONTH, first_date="2026-01-01",
+                                  last_date="2026-02-28")  # fmt: skip
+
+
+def at(day: str) -> Timestamp:
+    t = Timestamp()
+    t.FromDatetime(dt.datetime.fromisoformat(day + "T09:00:00+00:00"))
+    return t
+
+
+def event(deal_id: str, n: int, day: str, kind: int, deal: types_pb2.Deal | None = None
+          ) -> credit_pb2.DealEvent:  # fmt: skip
+    return credit_pb2.DealEvent(event_id=f"{deal_id}-{n}", deal_id=deal_id, event_time=at(day),
+                                kind=kind, deal=deal)  # fmt: skip
+
+
+def record(channel: grpc.Channel) -> None:
+    def deal(stage: str, amount: int, owner: str) -> types_pb2.Deal:
+        return types_pb2.Deal(amount_minor=amount, currency="CNY", stage=stage, owner=owner)
+
+    c, s = credit_pb2.DEAL_EVENT_KIND_CREATED, credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED
+    won, lost = credit_pb2.DEAL_EVENT_KIND_WON, credit_pb2.DEAL_EVENT_KIND_LOST
+    events = [
+        event("k1", 0, "2026-01-05", c, deal("initial_contact", 10_000_000, "li.wei")),
+        event("k1", 1, "2026-01-10", s, types_pb2.Deal(stage="quote")),
+        event("k1", 2, "2026-01-20", won),
+        event("k2", 0, "2026-01-08", c, deal("initial_contact", 5_000_000, "li.wei")),
+        event("k2", 1, "2026-02-03", lost),
+        event("k3", 0, "2026-01-15", c, deal("needs_confirmed", 8_000_000, "li.wei")),
+        event("k4", 0, "2026-02-01", c, deal("quote", 20_000_000, "zhang.min")),
+        event("k4", 1, "2026-02-11", won),
+        event("k5", 0, "2026-02-02", c, deal("quote", 3_000_000, "zhang.min")),
+    ]  # fmt: skip
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=events)
+    )
+
+
+def test_kpis_from_the_store(channel: grpc.Channel) -> None:
+    record(channel)
+    r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(
+        analytics_pb2.ComputeKpisRequest(rule_set="default", group_by=["owner"], calendar=Q1)
+    )
+    assert list(r.funnel_stages) == ["initial_contact", "needs_confirmed", "quote",
+                                     "contract_drafted", "won"]  # fmt: skip
+    by = {(tuple(x.group), x.period): x for x in r.rows}
+    li = by[(("li.wei",), "2026-01")]
+    assert (li.deals_created, li.pipeline_created_minor, li.won_count, li.bookings_minor) == (
+        3, 23_000_000, 1, 10_000_000)  # fmt: skip
+    assert (li.average_deal_minor, li.win_rate_ppm, li.cycle_median_days) == (
+        10_000_000, 1_000_000, 15)  # fmt: skip
+    assert list(li.funnel_reached) == [3, 2, 1, 1, 1]
+    assert [(f.from_stage, f.conversion_ppm) for f in li.funnel_conversion][:2] == [
+        ("initial_contact", 666_667), ("needs_confirmed", 500_000)]  # fmt: skip
+    li_feb = by[(("li.wei",), "2026-02")]
+    assert (li_feb.closed_count, li_feb.lost_count, li_feb.win_rate_ppm) == (1, 1, 0)
+    assert not li_feb.HasField("average_deal_minor")  # nothing won: no average, no division
+    zhang = by[(("zhang.min",), "2026-02")]
+    assert (zhang.deals_created, zhang.bookings_minor, zhang.cycle_median_days) == (
+        2, 20_000_000, 10)  # fmt: skip
+    empty = by[(("zhang.min",), "2026-01")]
+    assert (empty.deals_created, empty.HasField("win_rate_ppm")) == (0, False)
+    dwell = {d.stage: d for d in r.dwell}
+    assert dwell["initial_contact"].stays == 2  # k1 (5 days) and k2 (26 days)
+    assert dwell["initial_contact"].median_days == pytest.approx(15.5)
+
+
+def test_stuck_deals_and_pages(channel: grpc.Channel) -> None:
+    record(channel)
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    r = stub.ListStuckDeals(analytics_pb2.ListStuckDealsRequest(
+        rule_set="default", as_of_date="2026-03-01",
+        threshold_days={"needs_confirmed": 30, "quote": 20}, page_size=1))  # fmt: skip
+    # k3: needs confirmed since Jan 15 (45 days > 30); k5: quote since Feb 2 (27 days > 20).
+    assert r.total == 2 and r.next_page_token
+    assert [(d.deal_id, d.stage, d.days_in_stage, d.owner, d.amount_minor) for d in r.deals] == [
+        ("k3", "needs_confirmed", 45, "li.wei", 8_000_000)]  # fmt: skip
+    nxt = stub.ListStuckDeals(analytics_pb2.ListStuckDealsRequest(
+        rule_set="default", as_of_date="2026-03-01",
+        threshold_days={"needs_confirmed": 30, "quote": 20}, page_size=1,
+        page_token=r.next_page_token))  # fmt: skip
+    assert [d.deal_id for d in nxt.deals] == ["k5"] and not nxt.next_page_token
+
+
+def test_bad_requests_name_their_fields(channel: grpc.Channel) -> None:
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(rule_set="default",
+                                                          group_by=["mood"], calendar=Q1))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {"group_by[0]"}  # type: ignore[attr-defined]
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ListStuckDeals(analytics_pb2.ListStuckDealsRequest(
+            rule_set="default", threshold_days={"nowhere": 3, "quote": -1}, page_token="x"))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "threshold_days.nowhere",
+        "threshold_days.quote",
+        "page_token",
+    }
+
+
+def test_the_kpis_and_stuck_commands(channel: grpc.Channel, app: Quotient,
+                                     capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    record(channel)
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    assert main(["kpis", "--group-by", "owner", "--from", "2026-01-01", "--to", "2026-02-28",
+                 *server]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    li = next(r for r in rows if r[:2] == ["li.wei", "2026-01"])
+    assert li[2:9] == ["3", "230,000.00", "1", "100,000.00", "100,000.00", "1", "100.0 %"]
+    assert li[-1] == "3 > 2 > 1 > 1 > 1"
+    assert main(["stuck", "--as-of", "2026-03-01", "--threshold", "needs_confirmed=30",
+                 "--threshold", "quote=20", *server]) == 0  # fmt: skip
+    out = capsys.readouterr()
+    assert [r.split("\t")[0] for r in out.out.splitlines()[1:]] == ["k3", "k5"]
+    assert "2 stuck deal(s)" in out.err
