@@ -71,6 +71,7 @@ ACCESS: dict[str, frozenset[Role]] = {
     _PLANNING + "SolveGap": frozenset({PLANNER}),
     _ANALYTICS + "ComputeKpis": frozenset({PLANNER, FINANCE}),
     _ANALYTICS + "ListStuckDeals": frozenset({PLANNER, CRM}),
+    _ANALYTICS + "AttributeChange": frozenset({PLANNER, FINANCE}),
 }
 
 #: Methods whose successful (and refused) calls are written to the audit log.

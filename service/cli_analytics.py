@@ -1,5 +1,5 @@
-"""``quotient kpis`` and ``quotient stuck``: sales KPIs and stuck deals from the store's deal
-histories, through a server."""
+"""``quotient kpis``, ``quotient stuck`` and ``quotient change``: sales KPIs, stuck deals and why
+bookings moved, from the store's deal histories, through a server."""
 
 from __future__ import annotations
 
@@ -86,8 +86,48 @@ def cmd_stuck(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     return 0
 
 
+def _span(text: str, label: str) -> Any:
+    from quotient.v1 import forecast_pb2
+
+    first, _, last = text.partition(":")
+    if not first or not last:
+        raise SystemExit(f"quotient change: --{label} {text!r}: expected FIRST:LAST (YYYY-MM-DD)")
+    return forecast_pb2.CustomPeriod(label=f"{first}..{last}", first_date=first, last_date=last)
+
+
+def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    import grpc
+
+    from quotient.v1 import analytics_pb2, analytics_pb2_grpc
+
+    request = analytics_pb2.AttributeChangeRequest(
+        rule_set=args.rule_set, group_by=args.group_by or [],
+        before=_span(args.before, "before"), after=_span(args.after, "after"))  # fmt: skip
+    with open_channel(args.server) as channel:
+        try:
+            r = analytics_pb2_grpc.AnalyticsServiceStub(channel).AttributeChange(request)
+        except grpc.RpcError as exc:
+            return report(exc)
+    cur = r.currency or "CNY"
+    writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
+    names = ["closed deals", "win rate", "average deal"]
+    writer.writerow([*r.group_by, "before", "after", "change",
+                     *(f"{n}: {what}" for n in names for what in ("change", "contribution"))])  # fmt: skip
+    for row in r.rows:
+        cells = [g or "(all)" for g in row.group]
+        cells += [major(row.before_minor, cur), major(row.after_minor, cur),
+                  major(row.change_minor, cur)]  # fmt: skip
+        for f in row.factors:
+            change = f"{f.relative_change:+.1%}" if f.HasField("relative_change") else "-"
+            cells += [change, major(f.contribution_minor, cur)]
+        writer.writerow(cells)
+    print(f"{r.before_period} -> {r.after_period}: bookings = closed deals x win rate x average "
+          "deal; the contributions add up to the change", file=sys.stderr)  # fmt: skip
+    return 0
+
+
 def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
-    """Register ``kpis`` and ``stuck``."""
+    """Register ``kpis``, ``stuck`` and ``change``."""
     p = sub.add_parser("kpis", help="sales KPIs per group and period (ComputeKpis)")
     p.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
     p.add_argument("--period", choices=sorted(_KINDS), default="month")
@@ -104,6 +144,13 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--rule-set", default="default")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_stuck(a, report))
+    c = sub.add_parser("change", help="why bookings moved between two periods (AttributeChange)")
+    c.add_argument("--before", required=True, help="FIRST:LAST, e.g. 2026-01-01:2026-01-31")
+    c.add_argument("--after", required=True, help="FIRST:LAST")
+    c.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
+    c.add_argument("--rule-set", default="default")
+    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.set_defaults(func=lambda a: cmd_change(a, report))
 
 
 __all__ = ["add_commands"]

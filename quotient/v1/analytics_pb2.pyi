@@ -147,3 +147,57 @@ class ListStuckDealsResponse(_message.Message):
     total: int
     currency: str
     def __init__(self, deals: _Optional[_Iterable[_Union[StuckDeal, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
+
+class AttributeChangeRequest(_message.Message):
+    __slots__ = ("rule_set", "group_by", "before", "after")
+    RULE_SET_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    rule_set: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    before: _forecast_pb2.CustomPeriod
+    after: _forecast_pb2.CustomPeriod
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ..., after: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ...) -> None: ...
+
+class FactorChange(_message.Message):
+    __slots__ = ("factor", "before", "after", "relative_change", "contribution_minor")
+    FACTOR_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_FIELD_NUMBER: _ClassVar[int]
+    AFTER_FIELD_NUMBER: _ClassVar[int]
+    RELATIVE_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    CONTRIBUTION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    factor: str
+    before: str
+    after: str
+    relative_change: float
+    contribution_minor: int
+    def __init__(self, factor: _Optional[str] = ..., before: _Optional[str] = ..., after: _Optional[str] = ..., relative_change: _Optional[float] = ..., contribution_minor: _Optional[int] = ...) -> None: ...
+
+class ChangeRow(_message.Message):
+    __slots__ = ("group", "before_minor", "after_minor", "change_minor", "factors")
+    GROUP_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    AFTER_MINOR_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    FACTORS_FIELD_NUMBER: _ClassVar[int]
+    group: _containers.RepeatedScalarFieldContainer[str]
+    before_minor: int
+    after_minor: int
+    change_minor: int
+    factors: _containers.RepeatedCompositeFieldContainer[FactorChange]
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., before_minor: _Optional[int] = ..., after_minor: _Optional[int] = ..., change_minor: _Optional[int] = ..., factors: _Optional[_Iterable[_Union[FactorChange, _Mapping]]] = ...) -> None: ...
+
+class AttributeChangeResponse(_message.Message):
+    __slots__ = ("currency", "group_by", "before_period", "after_period", "rows")
+    CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    BEFORE_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    AFTER_PERIOD_FIELD_NUMBER: _ClassVar[int]
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    currency: str
+    group_by: _containers.RepeatedScalarFieldContainer[str]
+    before_period: str
+    after_period: str
+    rows: _containers.RepeatedCompositeFieldContainer[ChangeRow]
+    def __init__(self, currency: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., before_period: _Optional[str] = ..., after_period: _Optional[str] = ..., rows: _Optional[_Iterable[_Union[ChangeRow, _Mapping]]] = ...) -> None: ...

@@ -45,6 +45,11 @@ class AnalyticsServiceStub:
                 request_serializer=quotient_dot_v1_dot_analytics__pb2.ListStuckDealsRequest.SerializeToString,
                 response_deserializer=quotient_dot_v1_dot_analytics__pb2.ListStuckDealsResponse.FromString,
                 _registered_method=True)
+        self.AttributeChange = channel.unary_unary(
+                '/quotient.v1.AnalyticsService/AttributeChange',
+                request_serializer=quotient_dot_v1_dot_analytics__pb2.AttributeChangeRequest.SerializeToString,
+                response_deserializer=quotient_dot_v1_dot_analytics__pb2.AttributeChangeResponse.FromString,
+                _registered_method=True)
 
 
 class AnalyticsServiceServicer:
@@ -68,6 +73,14 @@ class AnalyticsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AttributeChange(self, request, context):
+        """Why bookings moved between two periods, per group: the change split exactly into what
+        closed deals, win rate and average deal size contributed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AnalyticsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -80,6 +93,11 @@ def add_AnalyticsServiceServicer_to_server(servicer, server):
                     servicer.ListStuckDeals,
                     request_deserializer=quotient_dot_v1_dot_analytics__pb2.ListStuckDealsRequest.FromString,
                     response_serializer=quotient_dot_v1_dot_analytics__pb2.ListStuckDealsResponse.SerializeToString,
+            ),
+            'AttributeChange': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttributeChange,
+                    request_deserializer=quotient_dot_v1_dot_analytics__pb2.AttributeChangeRequest.FromString,
+                    response_serializer=quotient_dot_v1_dot_analytics__pb2.AttributeChangeResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +155,33 @@ class AnalyticsService:
             '/quotient.v1.AnalyticsService/ListStuckDeals',
             quotient_dot_v1_dot_analytics__pb2.ListStuckDealsRequest.SerializeToString,
             quotient_dot_v1_dot_analytics__pb2.ListStuckDealsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttributeChange(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/quotient.v1.AnalyticsService/AttributeChange',
+            quotient_dot_v1_dot_analytics__pb2.AttributeChangeRequest.SerializeToString,
+            quotient_dot_v1_dot_analytics__pb2.AttributeChangeResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -7,10 +7,12 @@ from typing import Any
 import grpc
 import numpy as np
 
-from engine.analytics.kpis import compute_kpis, stuck_deals
+from engine.analytics.attribution import FACTORS, attribute
+from engine.analytics.kpis import KpiRow, compute_kpis, stuck_deals
 from engine.errors import InvalidArgumentError, Violation
-from engine.forecast.history import group_codes, stage_dwell_p90, stage_quantiles
+from engine.forecast.history import DealHistory, group_codes, stage_dwell_p90, stage_quantiles
 from engine.frame import FieldType, date_to_days
+from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import analytics_pb2, analytics_pb2_grpc
 from service.convert import parse_date
 from service.convert_forecast import periods_from_proto
@@ -36,11 +38,11 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self.ledger = ledger
         self.max_batch_deals = max_batch_deals
 
-    def ComputeKpis(
-        self, request: analytics_pb2.ComputeKpisRequest, context: grpc.ServicerContext
-    ) -> analytics_pb2.ComputeKpisResponse:
-        record, rules = self.repository.resolve(request.rule_set, None, None)
-        group_by = list(request.group_by)
+    def _kpis(
+        self, rule_set: str, group_by: list[str], spans: list[tuple[str, int, int]]
+    ) -> tuple[Any, CompiledRuleSet, DealHistory, list[KpiRow]]:
+        """KPI rows of the store's histories (see :func:`engine.analytics.kpis.compute_kpis`)."""
+        record, rules = self.repository.resolve(rule_set, None, None)
         problems = [
             Violation(f"group_by[{i}]", 0, 0, "UNKNOWN_FIELD", f"{name!r} is not a text field")
             for i, name in enumerate(group_by)
@@ -50,14 +52,21 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         if problems:
             raise InvalidArgumentError("cannot group by these fields", reason="UNKNOWN_FIELD",
                                        violations=problems)  # fmt: skip
-        periods = periods_from_proto(request)  # type: ignore[arg-type]
-        history, _ = load_history(self.ledger, request.rule_set, rules, [], self.max_batch_deals)
+        history, _ = load_history(self.ledger, rule_set, rules, [], self.max_batch_deals)
         code, groups = group_codes(history, group_by, rules.team_of)
         last_row = np.r_[history.first_row[1:], history.deal.size] - 1
         deal_group = code[last_row] if history.n_deals else np.zeros(0, np.int64)
-        spans = [(p.label, date_to_days(p.start), date_to_days(p.end)) for p in periods]
         rows = compute_kpis(history, deal_group, groups, spans, rules.stage_is_won,
                             rules.stage_is_lost)  # fmt: skip
+        return record, rules, history, rows
+
+    def ComputeKpis(
+        self, request: analytics_pb2.ComputeKpisRequest, context: grpc.ServicerContext
+    ) -> analytics_pb2.ComputeKpisResponse:
+        group_by = list(request.group_by)
+        periods = periods_from_proto(request)  # type: ignore[arg-type]
+        spans = [(p.label, date_to_days(p.start), date_to_days(p.end)) for p in periods]
+        record, rules, history, rows = self._kpis(request.rule_set, group_by, spans)
         funnel = [s for s, lost in zip(rules.stage_ids, rules.stage_is_lost.tolist(), strict=True)
                   if not lost]  # fmt: skip
         targets = {(tuple(sorted(t.group)), t.period): t.amount_minor for t in rules.targets}
@@ -89,6 +98,51 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             dwell = response.dwell.add(stage=stage, stays=int(count[s]))
             if count[s]:
                 dwell.median_days, dwell.p90_days = (float(v) for v in quantiles[s])
+        return response
+
+    def AttributeChange(
+        self, request: analytics_pb2.AttributeChangeRequest, context: grpc.ServicerContext
+    ) -> analytics_pb2.AttributeChangeResponse:
+        problems: list[Violation] = []
+        spans = []
+        for name in ("before", "after"):
+            p = getattr(request, name)
+            first = parse_date(p.first_date, f"{name}.first_date")
+            last = parse_date(p.last_date, f"{name}.last_date")
+            if first is None or last is None or last < first:
+                problems.append(Violation(name, 0, 0, "EMPTY_PERIOD",
+                                          "give first_date and last_date, in order"))  # fmt: skip
+                continue
+            spans.append((p.label or f"{first}..{last}", date_to_days(first),
+                          date_to_days(last) + 1))  # fmt: skip
+        if len(spans) == 2 and spans[0][1:] == spans[1][1:]:
+            problems.append(Violation("after", 0, 0, "SAME_PERIOD",
+                                      "compare two different periods"))  # fmt: skip
+        if problems:
+            raise InvalidArgumentError("cannot compare these periods", reason="INVALID_PERIODS",
+                                       violations=problems)  # fmt: skip
+        group_by = list(request.group_by)
+        _, _, history, rows = self._kpis(request.rule_set, group_by, spans)
+        response = analytics_pb2.AttributeChangeResponse(
+            currency=history.currency, group_by=group_by, before_period=spans[0][0],
+            after_period=spans[1][0])  # fmt: skip
+        sides: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
+        for r in rows:
+            sides.setdefault(r.group, []).append((r.closed_count, r.closed_count - r.lost_count,
+                                                  r.bookings_minor))  # fmt: skip
+        total = [tuple(sum(v[k][j] for v in sides.values()) for j in range(3)) for k in range(2)]
+        entries = [(g, v) for g, v in sorted(sides.items())] if group_by else []
+        entries.append((tuple("" for _ in group_by), total))
+        for group, (before, after) in entries:
+            a = attribute(before, after)  # type: ignore[arg-type]
+            row = response.rows.add(group=list(group), before_minor=a.before_minor,
+                                    after_minor=a.after_minor, change_minor=a.change_minor)  # fmt: skip
+            for name, fb, fa, c in zip(FACTORS, a.factors_before, a.factors_after,
+                                       a.contribution_minor, strict=True):  # fmt: skip
+                f = row.factors.add(factor=name, before=str(fb), after=str(fa),
+                                    contribution_minor=c)  # fmt: skip
+                if fb:
+                    f.relative_change = float(fa / fb - 1)
         return response
 
     def ListStuckDeals(

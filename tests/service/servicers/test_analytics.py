@@ -139,3 +139,45 @@ def test_the_kpis_and_stuck_commands(channel: grpc.Channel, app: Quotient,
     out = capsys.readouterr()
     assert [r.split("\t")[0] for r in out.out.splitlines()[1:]] == ["k3", "k5"]
     assert "2 stuck deal(s)" in out.err
+
+
+def test_why_bookings_moved(channel: grpc.Channel) -> None:
+    record(channel)
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    jan = forecast_pb2.CustomPeriod(label="Jan", first_date="2026-01-01", last_date="2026-01-31")
+    feb = forecast_pb2.CustomPeriod(label="Feb", first_date="2026-02-01", last_date="2026-02-28")
+    r = stub.AttributeChange(analytics_pb2.AttributeChangeRequest(
+        rule_set="default", group_by=["owner"], before=jan, after=feb))  # fmt: skip
+    rows = {tuple(x.group): x for x in r.rows}
+    li = rows[("li.wei",)]
+    # li.wei closed one deal each month: won in January (100,000.00), lost in February. Only the
+    # win rate moved (1 -> 0): all of the change is the win rate's.
+    assert (li.before_minor, li.after_minor, li.change_minor) == (10_000_000, 0, -10_000_000)
+    assert [(f.factor, f.contribution_minor) for f in li.factors] == [
+        ("closed_deals", 0), ("win_rate", -10_000_000), ("average_deal", 0)]  # fmt: skip
+    assert li.factors[1].relative_change == -1.0
+    # zhang.min closed nothing in January and won 200,000.00 in February: the closed deals.
+    zhang = rows[("zhang.min",)]
+    assert [f.contribution_minor for f in zhang.factors] == [20_000_000, 0, 0]
+    assert not zhang.factors[0].HasField("relative_change")  # from 0: no ratio
+    total = rows[("",)]
+    assert total.change_minor == 10_000_000 == sum(f.contribution_minor for f in total.factors)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.AttributeChange(analytics_pb2.AttributeChangeRequest(rule_set="default",
+                                                                  before=jan, after=jan))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {(v.field, v.reason) for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        ("after", "SAME_PERIOD")
+    }
+
+
+def test_the_change_command(channel: grpc.Channel, app: Quotient,
+                            capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    record(channel)
+    assert main(["change", "--before", "2026-01-01:2026-01-31", "--after",
+                 "2026-02-01:2026-02-28", "--group-by", "owner", "--server",
+                 f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    li = next(r for r in rows if r[0] == "li.wei")
+    assert li[1:4] == ["100,000.00", "0.00", "-100,000.00"]
+    assert li[6:8] == ["-100.0%", "-100,000.00"]  # the win rate took all of it
