@@ -10,6 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from engine.money import CURRENCY_EXPONENTS
 from service.channel import open_channel
 from service.cli_forecast import major
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
@@ -26,8 +27,16 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
 
     from quotient.v1 import analytics_pb2, analytics_pb2_grpc, forecast_pb2
 
+    costs = {}
+    for text in args.source_cost or []:
+        source, _, amount = text.partition("=")
+        try:
+            costs[source] = int(Decimal(amount).scaleb(CURRENCY_EXPONENTS[args.currency]))
+        except (ArithmeticError, KeyError):
+            raise SystemExit(f"quotient kpis: --source-cost {text!r}: expected SOURCE=AMOUNT "
+                             "in major units of --currency") from None  # fmt: skip
     request = analytics_pb2.ComputeKpisRequest(
-        rule_set=args.rule_set, group_by=args.group_by or [],
+        rule_set=args.rule_set, group_by=args.group_by or [], source_cost_minor=costs,
         calendar=forecast_pb2.CalendarPeriods(kind=_KINDS[args.period], first_date=args.first,
                                               last_date=args.last))  # fmt: skip
     with open_channel(args.server) as channel:
@@ -39,7 +48,7 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     writer.writerow([*r.group_by, "period", "created", "pipeline created", "won", "bookings",
                      "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
-                     "attainment", "funnel"])  # fmt: skip
+                     "attainment", "funnel", "cost per won", "return on spend"])  # fmt: skip
     for x in r.rows:
         funnel = " > ".join(str(n) for n in x.funnel_reached)
         writer.writerow([*x.group, x.period, x.deals_created,
@@ -49,7 +58,11 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          else "-", x.closed_count, _pct(x, "win_rate_ppm"),
                          x.cycle_median_days if x.HasField("cycle_median_days") else "-",
                          x.cycle_p90_days if x.HasField("cycle_p90_days") else "-",
-                         _pct(x, "attainment_ppm"), funnel])  # fmt: skip
+                         _pct(x, "attainment_ppm"), funnel,
+                         major(x.cost_per_won_minor, cur) if x.HasField("cost_per_won_minor")
+                         else "-",
+                         f"{Decimal(x.return_on_spend_ppm).scaleb(-6):.2f}x"
+                         if x.HasField("return_on_spend_ppm") else "-"])  # fmt: skip
     print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
           file=sys.stderr)  # fmt: skip
     return 0
@@ -133,6 +146,9 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--period", choices=sorted(_KINDS), default="month")
     p.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
     p.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    p.add_argument("--source-cost", action="append",
+                   help="SOURCE=AMOUNT spent per period: source ROI (--group-by source)")  # fmt: skip
+    p.add_argument("--currency", default="CNY", help="currency of --source-cost (CNY)")
     p.add_argument("--rule-set", default="default")
     p.add_argument("--server", default=DEFAULT_SERVER)
     p.set_defaults(func=lambda a: cmd_kpis(a, report))

@@ -101,7 +101,7 @@ def compute_kpis(
                 group=group, period=label, deals_created=int(new.sum()),
                 pipeline_created_minor=int(created_amount[new].sum()), won_count=n_won,
                 bookings_minor=bookings,
-                average_deal_minor=_half_even(bookings, n_won),
+                average_deal_minor=half_even_div(bookings, n_won),
                 closed_count=n_closed, lost_count=int((closed & lost).sum()),
                 win_rate_ppm=_ppm(int((closed & ~lost).sum()), n_closed),
                 cycle_count=int(cycle.size), cycle_median_days=_nearest_rank(cycle, 0.5),
@@ -111,7 +111,8 @@ def compute_kpis(
     return out
 
 
-def _half_even(num: int, den: int) -> int | None:
+def half_even_div(num: int, den: int) -> int | None:
+    """``num / den`` rounded half to even; None when ``den`` is not positive."""
     if den <= 0:
         return None
     q, r = divmod(num, den)
@@ -154,4 +155,4 @@ def stuck_deals(
     return out
 
 
-__all__ = ["KpiRow", "StuckDeal", "compute_kpis", "stuck_deals"]
+__all__ = ["KpiRow", "StuckDeal", "compute_kpis", "half_even_div", "stuck_deals"]

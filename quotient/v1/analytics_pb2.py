@@ -25,41 +25,45 @@ _sym_db = _symbol_database.Default()
 from quotient.v1 import forecast_pb2 as quotient_dot_v1_dot_forecast__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bquotient/v1/analytics.proto\x12\x0bquotient.v1\x1a\x1aquotient/v1/forecast.proto\"\xa8\x01\n\x12\x43omputeKpisRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x30\n\x08\x63\x61lendar\x18\x03 \x01(\x0b\x32\x1c.quotient.v1.CalendarPeriodsH\x00\x12,\n\x06\x63ustom\x18\x04 \x01(\x0b\x32\x1a.quotient.v1.CustomPeriodsH\x00\x42\x0e\n\x0cperiods_from\"\xba\x04\n\x06KpiRow\x12\r\n\x05group\x18\x01 \x03(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x15\n\rdeals_created\x18\x03 \x01(\x03\x12\x1e\n\x16pipeline_created_minor\x18\x04 \x01(\x03\x12\x11\n\twon_count\x18\x05 \x01(\x03\x12\x16\n\x0e\x62ookings_minor\x18\x06 \x01(\x03\x12\x1f\n\x12\x61verage_deal_minor\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0c\x63losed_count\x18\x08 \x01(\x03\x12\x12\n\nlost_count\x18\t \x01(\x03\x12\x19\n\x0cwin_rate_ppm\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x13\n\x0b\x63ycle_count\x18\x0b \x01(\x03\x12\x1e\n\x11\x63ycle_median_days\x18\x0c \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ycle_p90_days\x18\r \x01(\x03H\x03\x88\x01\x01\x12\x16\n\x0e\x66unnel_reached\x18\x0e \x03(\x03\x12\x32\n\x11\x66unnel_conversion\x18\x0f \x03(\x0b\x32\x17.quotient.v1.FunnelStep\x12\x19\n\x0ctarget_minor\x18\x10 \x01(\x03H\x04\x88\x01\x01\x12\x1b\n\x0e\x61ttainment_ppm\x18\x11 \x01(\x03H\x05\x88\x01\x01\x42\x15\n\x13_average_deal_minorB\x0f\n\r_win_rate_ppmB\x14\n\x12_cycle_median_daysB\x11\n\x0f_cycle_p90_daysB\x0f\n\r_target_minorB\x11\n\x0f_attainment_ppm\"b\n\nFunnelStep\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\x12\x1b\n\x0e\x63onversion_ppm\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_conversion_ppm\"x\n\nStageDwell\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05stays\x18\x02 \x01(\x03\x12\x18\n\x0bmedian_days\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x15\n\x08p90_days\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\x0e\n\x0c_median_daysB\x0b\n\t_p90_days\"\xd3\x01\n\x13\x43omputeKpisResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x03(\t\x12\x15\n\rfunnel_stages\x18\x05 \x03(\t\x12!\n\x04rows\x18\x06 \x03(\x0b\x32\x13.quotient.v1.KpiRow\x12&\n\x05\x64well\x18\x07 \x03(\x0b\x32\x17.quotient.v1.StageDwell\x12\x12\n\ndeals_read\x18\x08 \x01(\x03\"\xe9\x01\n\x15ListStuckDealsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x12\n\nas_of_date\x18\x02 \x01(\t\x12M\n\x0ethreshold_days\x18\x03 \x03(\x0b\x32\x35.quotient.v1.ListStuckDealsRequest.ThresholdDaysEntry\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x1a\x34\n\x12ThresholdDaysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x7f\n\tStuckDeal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\r\n\x05stage\x18\x02 \x01(\t\x12\x15\n\rdays_in_stage\x18\x03 \x01(\x03\x12\x16\n\x0ethreshold_days\x18\x04 \x01(\x03\x12\r\n\x05owner\x18\x05 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x06 \x01(\x03\"y\n\x16ListStuckDealsResponse\x12%\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x16.quotient.v1.StuckDeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\"\x91\x01\n\x16\x41ttributeChangeRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12)\n\x06\x62\x65\x66ore\x18\x03 \x01(\x0b\x32\x19.quotient.v1.CustomPeriod\x12(\n\x05\x61\x66ter\x18\x04 \x01(\x0b\x32\x19.quotient.v1.CustomPeriod\"\x8b\x01\n\x0c\x46\x61\x63torChange\x12\x0e\n\x06\x66\x61\x63tor\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x02 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x03 \x01(\t\x12\x1c\n\x0frelative_change\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x1a\n\x12\x63ontribution_minor\x18\x05 \x01(\x03\x42\x12\n\x10_relative_change\"\x87\x01\n\tChangeRow\x12\r\n\x05group\x18\x01 \x03(\t\x12\x14\n\x0c\x62\x65\x66ore_minor\x18\x02 \x01(\x03\x12\x13\n\x0b\x61\x66ter_minor\x18\x03 \x01(\x03\x12\x14\n\x0c\x63hange_minor\x18\x04 \x01(\x03\x12*\n\x07\x66\x61\x63tors\x18\x05 \x03(\x0b\x32\x19.quotient.v1.FactorChange\"\x90\x01\n\x17\x41ttributeChangeResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x15\n\rbefore_period\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x66ter_period\x18\x04 \x01(\t\x12$\n\x04rows\x18\x05 \x03(\x0b\x32\x16.quotient.v1.ChangeRow2\x9d\x02\n\x10\x41nalyticsService\x12P\n\x0b\x43omputeKpis\x12\x1f.quotient.v1.ComputeKpisRequest\x1a .quotient.v1.ComputeKpisResponse\x12Y\n\x0eListStuckDeals\x12\".quotient.v1.ListStuckDealsRequest\x1a#.quotient.v1.ListStuckDealsResponse\x12\\\n\x0f\x41ttributeChange\x12#.quotient.v1.AttributeChangeRequest\x1a$.quotient.v1.AttributeChangeResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bquotient/v1/analytics.proto\x12\x0bquotient.v1\x1a\x1aquotient/v1/forecast.proto\"\xb1\x02\n\x12\x43omputeKpisRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x30\n\x08\x63\x61lendar\x18\x03 \x01(\x0b\x32\x1c.quotient.v1.CalendarPeriodsH\x00\x12,\n\x06\x63ustom\x18\x04 \x01(\x0b\x32\x1a.quotient.v1.CustomPeriodsH\x00\x12O\n\x11source_cost_minor\x18\x05 \x03(\x0b\x32\x34.quotient.v1.ComputeKpisRequest.SourceCostMinorEntry\x1a\x36\n\x14SourceCostMinorEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x42\x0e\n\x0cperiods_from\"\xd4\x05\n\x06KpiRow\x12\r\n\x05group\x18\x01 \x03(\t\x12\x0e\n\x06period\x18\x02 \x01(\t\x12\x15\n\rdeals_created\x18\x03 \x01(\x03\x12\x1e\n\x16pipeline_created_minor\x18\x04 \x01(\x03\x12\x11\n\twon_count\x18\x05 \x01(\x03\x12\x16\n\x0e\x62ookings_minor\x18\x06 \x01(\x03\x12\x1f\n\x12\x61verage_deal_minor\x18\x07 \x01(\x03H\x00\x88\x01\x01\x12\x14\n\x0c\x63losed_count\x18\x08 \x01(\x03\x12\x12\n\nlost_count\x18\t \x01(\x03\x12\x19\n\x0cwin_rate_ppm\x18\n \x01(\x03H\x01\x88\x01\x01\x12\x13\n\x0b\x63ycle_count\x18\x0b \x01(\x03\x12\x1e\n\x11\x63ycle_median_days\x18\x0c \x01(\x03H\x02\x88\x01\x01\x12\x1b\n\x0e\x63ycle_p90_days\x18\r \x01(\x03H\x03\x88\x01\x01\x12\x16\n\x0e\x66unnel_reached\x18\x0e \x03(\x03\x12\x32\n\x11\x66unnel_conversion\x18\x0f \x03(\x0b\x32\x17.quotient.v1.FunnelStep\x12\x19\n\x0ctarget_minor\x18\x10 \x01(\x03H\x04\x88\x01\x01\x12\x1b\n\x0e\x61ttainment_ppm\x18\x11 \x01(\x03H\x05\x88\x01\x01\x12\x17\n\ncost_minor\x18\x12 \x01(\x03H\x06\x88\x01\x01\x12\x1f\n\x12\x63ost_per_won_minor\x18\x13 \x01(\x03H\x07\x88\x01\x01\x12 \n\x13return_on_spend_ppm\x18\x14 \x01(\x03H\x08\x88\x01\x01\x42\x15\n\x13_average_deal_minorB\x0f\n\r_win_rate_ppmB\x14\n\x12_cycle_median_daysB\x11\n\x0f_cycle_p90_daysB\x0f\n\r_target_minorB\x11\n\x0f_attainment_ppmB\r\n\x0b_cost_minorB\x15\n\x13_cost_per_won_minorB\x16\n\x14_return_on_spend_ppm\"b\n\nFunnelStep\x12\x12\n\nfrom_stage\x18\x01 \x01(\t\x12\x10\n\x08to_stage\x18\x02 \x01(\t\x12\x1b\n\x0e\x63onversion_ppm\x18\x03 \x01(\x03H\x00\x88\x01\x01\x42\x11\n\x0f_conversion_ppm\"x\n\nStageDwell\x12\r\n\x05stage\x18\x01 \x01(\t\x12\r\n\x05stays\x18\x02 \x01(\x03\x12\x18\n\x0bmedian_days\x18\x03 \x01(\x01H\x00\x88\x01\x01\x12\x15\n\x08p90_days\x18\x04 \x01(\x01H\x01\x88\x01\x01\x42\x0e\n\x0c_median_daysB\x0b\n\t_p90_days\"\xd3\x01\n\x13\x43omputeKpisResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x03(\t\x12\x15\n\rfunnel_stages\x18\x05 \x03(\t\x12!\n\x04rows\x18\x06 \x03(\x0b\x32\x13.quotient.v1.KpiRow\x12&\n\x05\x64well\x18\x07 \x03(\x0b\x32\x17.quotient.v1.StageDwell\x12\x12\n\ndeals_read\x18\x08 \x01(\x03\"\xe9\x01\n\x15ListStuckDealsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x12\n\nas_of_date\x18\x02 \x01(\t\x12M\n\x0ethreshold_days\x18\x03 \x03(\x0b\x32\x35.quotient.v1.ListStuckDealsRequest.ThresholdDaysEntry\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\x1a\x34\n\x12ThresholdDaysEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x05:\x02\x38\x01\"\x7f\n\tStuckDeal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\r\n\x05stage\x18\x02 \x01(\t\x12\x15\n\rdays_in_stage\x18\x03 \x01(\x03\x12\x16\n\x0ethreshold_days\x18\x04 \x01(\x03\x12\r\n\x05owner\x18\x05 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x06 \x01(\x03\"y\n\x16ListStuckDealsResponse\x12%\n\x05\x64\x65\x61ls\x18\x01 \x03(\x0b\x32\x16.quotient.v1.StuckDeal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\r\n\x05total\x18\x03 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\"\x91\x01\n\x16\x41ttributeChangeRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12)\n\x06\x62\x65\x66ore\x18\x03 \x01(\x0b\x32\x19.quotient.v1.CustomPeriod\x12(\n\x05\x61\x66ter\x18\x04 \x01(\x0b\x32\x19.quotient.v1.CustomPeriod\"\x8b\x01\n\x0c\x46\x61\x63torChange\x12\x0e\n\x06\x66\x61\x63tor\x18\x01 \x01(\t\x12\x0e\n\x06\x62\x65\x66ore\x18\x02 \x01(\t\x12\r\n\x05\x61\x66ter\x18\x03 \x01(\t\x12\x1c\n\x0frelative_change\x18\x04 \x01(\x01H\x00\x88\x01\x01\x12\x1a\n\x12\x63ontribution_minor\x18\x05 \x01(\x03\x42\x12\n\x10_relative_change\"\x87\x01\n\tChangeRow\x12\r\n\x05group\x18\x01 \x03(\t\x12\x14\n\x0c\x62\x65\x66ore_minor\x18\x02 \x01(\x03\x12\x13\n\x0b\x61\x66ter_minor\x18\x03 \x01(\x03\x12\x14\n\x0c\x63hange_minor\x18\x04 \x01(\x03\x12*\n\x07\x66\x61\x63tors\x18\x05 \x03(\x0b\x32\x19.quotient.v1.FactorChange\"\x90\x01\n\x17\x41ttributeChangeResponse\x12\x10\n\x08\x63urrency\x18\x01 \x01(\t\x12\x10\n\x08group_by\x18\x02 \x03(\t\x12\x15\n\rbefore_period\x18\x03 \x01(\t\x12\x14\n\x0c\x61\x66ter_period\x18\x04 \x01(\t\x12$\n\x04rows\x18\x05 \x03(\x0b\x32\x16.quotient.v1.ChangeRow2\x9d\x02\n\x10\x41nalyticsService\x12P\n\x0b\x43omputeKpis\x12\x1f.quotient.v1.ComputeKpisRequest\x1a .quotient.v1.ComputeKpisResponse\x12Y\n\x0eListStuckDeals\x12\".quotient.v1.ListStuckDealsRequest\x1a#.quotient.v1.ListStuckDealsResponse\x12\\\n\x0f\x41ttributeChange\x12#.quotient.v1.AttributeChangeRequest\x1a$.quotient.v1.AttributeChangeResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'quotient.v1.analytics_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_COMPUTEKPISREQUEST_SOURCECOSTMINORENTRY']._loaded_options = None
+  _globals['_COMPUTEKPISREQUEST_SOURCECOSTMINORENTRY']._serialized_options = b'8\001'
   _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._loaded_options = None
   _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._serialized_options = b'8\001'
   _globals['_COMPUTEKPISREQUEST']._serialized_start=73
-  _globals['_COMPUTEKPISREQUEST']._serialized_end=241
-  _globals['_KPIROW']._serialized_start=244
-  _globals['_KPIROW']._serialized_end=814
-  _globals['_FUNNELSTEP']._serialized_start=816
-  _globals['_FUNNELSTEP']._serialized_end=914
-  _globals['_STAGEDWELL']._serialized_start=916
-  _globals['_STAGEDWELL']._serialized_end=1036
-  _globals['_COMPUTEKPISRESPONSE']._serialized_start=1039
-  _globals['_COMPUTEKPISRESPONSE']._serialized_end=1250
-  _globals['_LISTSTUCKDEALSREQUEST']._serialized_start=1253
-  _globals['_LISTSTUCKDEALSREQUEST']._serialized_end=1486
-  _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._serialized_start=1434
-  _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._serialized_end=1486
-  _globals['_STUCKDEAL']._serialized_start=1488
-  _globals['_STUCKDEAL']._serialized_end=1615
-  _globals['_LISTSTUCKDEALSRESPONSE']._serialized_start=1617
-  _globals['_LISTSTUCKDEALSRESPONSE']._serialized_end=1738
-  _globals['_ATTRIBUTECHANGEREQUEST']._serialized_start=1741
-  _globals['_ATTRIBUTECHANGEREQUEST']._serialized_end=1886
-  _globals['_FACTORCHANGE']._serialized_start=1889
-  _globals['_FACTORCHANGE']._serialized_end=2028
-  _globals['_CHANGEROW']._serialized_start=2031
-  _globals['_CHANGEROW']._serialized_end=2166
-  _globals['_ATTRIBUTECHANGERESPONSE']._serialized_start=2169
-  _globals['_ATTRIBUTECHANGERESPONSE']._serialized_end=2313
-  _globals['_ANALYTICSSERVICE']._serialized_start=2316
-  _globals['_ANALYTICSSERVICE']._serialized_end=2601
+  _globals['_COMPUTEKPISREQUEST']._serialized_end=378
+  _globals['_COMPUTEKPISREQUEST_SOURCECOSTMINORENTRY']._serialized_start=308
+  _globals['_COMPUTEKPISREQUEST_SOURCECOSTMINORENTRY']._serialized_end=362
+  _globals['_KPIROW']._serialized_start=381
+  _globals['_KPIROW']._serialized_end=1105
+  _globals['_FUNNELSTEP']._serialized_start=1107
+  _globals['_FUNNELSTEP']._serialized_end=1205
+  _globals['_STAGEDWELL']._serialized_start=1207
+  _globals['_STAGEDWELL']._serialized_end=1327
+  _globals['_COMPUTEKPISRESPONSE']._serialized_start=1330
+  _globals['_COMPUTEKPISRESPONSE']._serialized_end=1541
+  _globals['_LISTSTUCKDEALSREQUEST']._serialized_start=1544
+  _globals['_LISTSTUCKDEALSREQUEST']._serialized_end=1777
+  _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._serialized_start=1725
+  _globals['_LISTSTUCKDEALSREQUEST_THRESHOLDDAYSENTRY']._serialized_end=1777
+  _globals['_STUCKDEAL']._serialized_start=1779
+  _globals['_STUCKDEAL']._serialized_end=1906
+  _globals['_LISTSTUCKDEALSRESPONSE']._serialized_start=1908
+  _globals['_LISTSTUCKDEALSRESPONSE']._serialized_end=2029
+  _globals['_ATTRIBUTECHANGEREQUEST']._serialized_start=2032
+  _globals['_ATTRIBUTECHANGEREQUEST']._serialized_end=2177
+  _globals['_FACTORCHANGE']._serialized_start=2180
+  _globals['_FACTORCHANGE']._serialized_end=2319
+  _globals['_CHANGEROW']._serialized_start=2322
+  _globals['_CHANGEROW']._serialized_end=2457
+  _globals['_ATTRIBUTECHANGERESPONSE']._serialized_start=2460
+  _globals['_ATTRIBUTECHANGERESPONSE']._serialized_end=2604
+  _globals['_ANALYTICSSERVICE']._serialized_start=2607
+  _globals['_ANALYTICSSERVICE']._serialized_end=2892
 # @@protoc_insertion_point(module_scope)

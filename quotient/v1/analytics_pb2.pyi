@@ -8,19 +8,28 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ComputeKpisRequest(_message.Message):
-    __slots__ = ("rule_set", "group_by", "calendar", "custom")
+    __slots__ = ("rule_set", "group_by", "calendar", "custom", "source_cost_minor")
+    class SourceCostMinorEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     GROUP_BY_FIELD_NUMBER: _ClassVar[int]
     CALENDAR_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     group_by: _containers.RepeatedScalarFieldContainer[str]
     calendar: _forecast_pb2.CalendarPeriods
     custom: _forecast_pb2.CustomPeriods
-    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ...) -> None: ...
+    source_cost_minor: _containers.ScalarMap[str, int]
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ..., source_cost_minor: _Optional[_Mapping[str, int]] = ...) -> None: ...
 
 class KpiRow(_message.Message):
-    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm")
+    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm", "cost_minor", "cost_per_won_minor", "return_on_spend_ppm")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     DEALS_CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +47,9 @@ class KpiRow(_message.Message):
     FUNNEL_CONVERSION_FIELD_NUMBER: _ClassVar[int]
     TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
     ATTAINMENT_PPM_FIELD_NUMBER: _ClassVar[int]
+    COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COST_PER_WON_MINOR_FIELD_NUMBER: _ClassVar[int]
+    RETURN_ON_SPEND_PPM_FIELD_NUMBER: _ClassVar[int]
     group: _containers.RepeatedScalarFieldContainer[str]
     period: str
     deals_created: int
@@ -55,7 +67,10 @@ class KpiRow(_message.Message):
     funnel_conversion: _containers.RepeatedCompositeFieldContainer[FunnelStep]
     target_minor: int
     attainment_ppm: int
-    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ...) -> None: ...
+    cost_minor: int
+    cost_per_won_minor: int
+    return_on_spend_ppm: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., cost_minor: _Optional[int] = ..., cost_per_won_minor: _Optional[int] = ..., return_on_spend_ppm: _Optional[int] = ...) -> None: ...
 
 class FunnelStep(_message.Message):
     __slots__ = ("from_stage", "to_stage", "conversion_ppm")

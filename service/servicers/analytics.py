@@ -8,7 +8,7 @@ import grpc
 import numpy as np
 
 from engine.analytics.attribution import FACTORS, attribute
-from engine.analytics.kpis import KpiRow, compute_kpis, stuck_deals
+from engine.analytics.kpis import KpiRow, compute_kpis, half_even_div, stuck_deals
 from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.history import DealHistory, group_codes, stage_dwell_p90, stage_quantiles
 from engine.frame import FieldType, date_to_days
@@ -66,7 +66,31 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         group_by = list(request.group_by)
         periods = periods_from_proto(request)  # type: ignore[arg-type]
         spans = [(p.label, date_to_days(p.start), date_to_days(p.end)) for p in periods]
+        if request.source_cost_minor and "source" not in group_by:
+            raise InvalidArgumentError("source costs need source among group_by",
+                                       reason="INVALID_ARGUMENT", violations=[Violation(
+                                           "group_by", 0, 0, "SOURCE_NOT_GROUPED",
+                                           "add source to group_by")])  # fmt: skip
         record, rules, history, rows = self._kpis(request.rule_set, group_by, spans)
+        if request.source_cost_minor:
+            at = group_by.index("source")
+            known = {r.group[at] for r in rows}
+            bad = [
+                Violation(
+                    f"source_cost_minor.{name}",
+                    0,
+                    0,
+                    "UNKNOWN_SOURCE",
+                    f"no deal has source {name!r}",
+                )
+                for name in sorted(request.source_cost_minor)
+                if name not in known
+            ]
+            bad += [Violation(f"source_cost_minor.{name}", 0, 0, "NEGATIVE", "a cost is not negative")
+                    for name, cost in sorted(request.source_cost_minor.items()) if cost < 0]  # fmt: skip
+            if bad:
+                raise InvalidArgumentError("bad source costs", reason="INVALID_ARGUMENT",
+                                           violations=bad)  # fmt: skip
         funnel = [s for s, lost in zip(rules.stage_ids, rules.stage_is_lost.tolist(), strict=True)
                   if not lost]  # fmt: skip
         targets = {(tuple(sorted(t.group)), t.period): t.amount_minor for t in rules.targets}
@@ -87,12 +111,18 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             for k, conversion in enumerate(r.funnel_conversion_ppm):
                 step = out.funnel_conversion.add(from_stage=funnel[k], to_stage=funnel[k + 1])
                 _set(step, "conversion_ppm", conversion)
+            if request.source_cost_minor and r.group[group_by.index("source")] in (
+                request.source_cost_minor
+            ):
+                cost = request.source_cost_minor[r.group[group_by.index("source")]]
+                out.cost_minor = cost
+                _set(out, "cost_per_won_minor", half_even_div(cost, r.won_count))
+                _set(out, "return_on_spend_ppm", half_even_div(r.bookings_minor * 1_000_000, cost))
             key = (tuple(sorted(zip(group_by, r.group, strict=True))), r.period)
             target = targets.get(key)
             if target:
                 out.target_minor = target
-                q, rem = divmod(r.bookings_minor * 1_000_000, target)
-                out.attainment_ppm = q + (2 * rem > target or (2 * rem == target and q % 2 == 1))
+                _set(out, "attainment_ppm", half_even_div(r.bookings_minor * 1_000_000, target))
         count, quantiles = stage_quantiles(history, len(rules.stage_ids), (0.5, 0.9))
         for s, stage in enumerate(rules.stage_ids):
             dwell = response.dwell.add(stage=stage, stays=int(count[s]))

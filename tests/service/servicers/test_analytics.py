@@ -133,7 +133,7 @@ def test_the_kpis_and_stuck_commands(channel: grpc.Channel, app: Quotient,
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     li = next(r for r in rows if r[:2] == ["li.wei", "2026-01"])
     assert li[2:9] == ["3", "230,000.00", "1", "100,000.00", "100,000.00", "1", "100.0 %"]
-    assert li[-1] == "3 > 2 > 1 > 1 > 1"
+    assert li[12] == "3 > 2 > 1 > 1 > 1" and li[13:] == ["-", "-"]  # no source costs given
     assert main(["stuck", "--as-of", "2026-03-01", "--threshold", "needs_confirmed=30",
                  "--threshold", "quote=20", *server]) == 0  # fmt: skip
     out = capsys.readouterr()
@@ -181,3 +181,38 @@ def test_the_change_command(channel: grpc.Channel, app: Quotient,
     li = next(r for r in rows if r[0] == "li.wei")
     assert li[1:4] == ["100,000.00", "0.00", "-100,000.00"]
     assert li[6:8] == ["-100.0%", "-100,000.00"]  # the win rate took all of it
+
+
+def test_source_roi(channel: grpc.Channel) -> None:
+    c, won = credit_pb2.DEAL_EVENT_KIND_CREATED, credit_pb2.DEAL_EVENT_KIND_WON
+    events = []
+    for i, (source, amount, wins) in enumerate((("web", 4_000_000, True), ("web", 2_000_000, False),
+                                                ("fair", 9_000_000, True))):  # fmt: skip
+        deal = types_pb2.Deal(amount_minor=amount, currency="CNY", stage="quote", owner="li.wei",
+                              source=source)  # fmt: skip
+        events.append(event(f"s{i}", 0, "2026-01-05", c, deal))
+        if wins:
+            events.append(event(f"s{i}", 1, "2026-01-25", won))
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=events)
+    )
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    jan = forecast_pb2.CustomPeriods(periods=[forecast_pb2.CustomPeriod(
+        label="Jan", first_date="2026-01-01", last_date="2026-01-31")])  # fmt: skip
+    r = stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(
+        rule_set="default", group_by=["source"], custom=jan,
+        source_cost_minor={"web": 1_000_000, "fair": 3_000_000}))  # fmt: skip
+    by = {x.group[0]: x for x in r.rows}
+    # web: 10,000 spent, one deal of 40,000 won: 10,000 per won deal, 4x return.
+    assert (by["web"].cost_minor, by["web"].cost_per_won_minor, by["web"].return_on_spend_ppm) == (
+        1_000_000, 1_000_000, 4_000_000)  # fmt: skip
+    assert (by["web"].deals_created, by["web"].pipeline_created_minor) == (2, 6_000_000)
+    assert by["fair"].return_on_spend_ppm == 3_000_000
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(
+            rule_set="default", group_by=["source"], custom=jan,
+            source_cost_minor={"radio": 5}))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "source_cost_minor.radio"
+    }
