@@ -68,8 +68,10 @@ def compute_kpis(
     stage_is_lost: np.ndarray,
 ) -> list[KpiRow]:
     """KPIs per (group, period) (see the module). ``deal_group`` is each deal's group code into
-    ``groups``; ``periods`` are ``(label, first day, end day)`` half-open; stages are indices
-    into the rule set's stages in their order."""
+    ``groups``; ``periods`` are ``(label, first day, end day)`` half-open and not overlapping
+    (in any order); stages are indices into the rule set's stages in their order. Every deal is
+    put in its (group, period) bins once per event it counts for, and the bins are counted,
+    summed and sorted at once: no pass over the deals per group or period."""
     n = history.n_deals
     created = history.day[history.first_row] if n else np.zeros(0, np.int64)
     created_amount = history.amount_minor[history.first_row] if n else np.zeros(0, np.int64)
@@ -85,25 +87,55 @@ def compute_kpis(
     reached = np.full(n, -1, dtype=np.int64)
     if history.deal.size:
         np.maximum.at(reached, history.deal, position[history.stage])
+    g, p = len(groups), len(periods)
+    by_start = np.argsort([first for _, first, _ in periods], kind="stable").astype(np.int64)
+    starts = np.array([periods[k][1] for k in by_start.tolist()], dtype=np.int64)
+    ends = np.array([periods[k][2] for k in by_start.tolist()], dtype=np.int64)
+
+    def bins(day: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Each deal's (group, period) bin by ``day``, or -1 outside every period."""
+        if not p:
+            return np.full(day.shape, -1, dtype=np.int64)
+        k = np.clip(np.searchsorted(starts, day, side="right") - 1, -1, None)
+        inside = valid & (k >= 0) & (day < ends[np.maximum(k, 0)])
+        return np.where(inside, deal_group * p + by_start[np.maximum(k, 0)], -1)
+
+    def count(b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        ok = b >= 0
+        if weights is None:
+            return np.bincount(b[ok], minlength=g * p)
+        out = np.zeros(g * p, dtype=np.int64)
+        np.add.at(out, b[ok], weights[ok].astype(np.int64))
+        return out
+
+    new_bin = bins(created, np.ones(n, dtype=np.bool_))
+    won_bin = bins(won_day, won_day != NO_DAY)
+    closed_bin = bins(closed_day, closed_day != NO_DAY)
+    created_n, created_amount_sum = count(new_bin), count(new_bin, created_amount)
+    won_n, bookings = count(won_bin), count(won_bin, won_amount)
+    closed_n, lost_n = count(closed_bin), count(np.where(lost, closed_bin, -1))
+    reached_n = [count(np.where(reached >= k, new_bin, -1)) for k in range(funnel_stages.size)]
+    # Sales cycles by bin, sorted: each bin's values are a run of the sorted array.
+    ok = won_bin >= 0
+    cycle_bin, cycle_len = won_bin[ok], (won_day - created)[ok]
+    order = np.lexsort((cycle_len, cycle_bin))
+    cycle_sorted = cycle_len[order]
+    bounds = np.searchsorted(cycle_bin[order], np.arange(g * p + 1))
     out = []
     for code, group in enumerate(groups):
-        mine = deal_group == code
-        for label, first, end in periods:
-            new = mine & (created >= first) & (created < end)
-            won = mine & (won_day != NO_DAY) & (won_day >= first) & (won_day < end)
-            closed = mine & (closed_day != NO_DAY) & (closed_day >= first) & (closed_day < end)
-            n_won, n_closed = int(won.sum()), int(closed.sum())
-            bookings = int(won_amount[won].sum())
-            cycle = np.sort(won_day[won] - created[won])
-            counts = [int((reached[new] >= k).sum()) for k in range(funnel_stages.size)]
+        for j, (label, _, _) in enumerate(periods):
+            i = code * p + j
+            cycle = cycle_sorted[bounds[i] : bounds[i + 1]]
+            counts = [int(r[i]) for r in reached_n]
             conversion = tuple(_ppm(counts[k + 1], counts[k]) for k in range(len(counts) - 1))
+            n_won, n_closed, n_lost = int(won_n[i]), int(closed_n[i]), int(lost_n[i])
             out.append(KpiRow(
-                group=group, period=label, deals_created=int(new.sum()),
-                pipeline_created_minor=int(created_amount[new].sum()), won_count=n_won,
-                bookings_minor=bookings,
-                average_deal_minor=half_even_div(bookings, n_won),
-                closed_count=n_closed, lost_count=int((closed & lost).sum()),
-                win_rate_ppm=_ppm(int((closed & ~lost).sum()), n_closed),
+                group=group, period=label, deals_created=int(created_n[i]),
+                pipeline_created_minor=int(created_amount_sum[i]), won_count=n_won,
+                bookings_minor=int(bookings[i]),
+                average_deal_minor=half_even_div(int(bookings[i]), n_won),
+                closed_count=n_closed, lost_count=n_lost,
+                win_rate_ppm=_ppm(n_closed - n_lost, n_closed),
                 cycle_count=int(cycle.size), cycle_median_days=_nearest_rank(cycle, 0.5),
                 cycle_p90_days=_nearest_rank(cycle, 0.9), funnel_reached=tuple(counts),
                 funnel_conversion_ppm=conversion,

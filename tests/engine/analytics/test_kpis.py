@@ -96,3 +96,13 @@ def test_every_deal_counts_once_per_group(rows: list[tuple[str, int, str, int]])
         # A deal created straight into the lost stage never entered the funnel.
         assert r.funnel_reached[0] <= r.deals_created
         assert list(r.funnel_reached) == sorted(r.funnel_reached, reverse=True)
+
+
+def test_periods_in_any_order() -> None:
+    code, groups = group_codes(HISTORY, ["owner"])
+    last = np.r_[HISTORY.first_row[1:], HISTORY.deal.size] - 1
+    forward = compute_kpis(HISTORY, code[last], groups, PERIODS, RULES.stage_is_won,
+                           RULES.stage_is_lost)  # fmt: skip
+    backward = compute_kpis(HISTORY, code[last], groups, PERIODS[::-1], RULES.stage_is_won,
+                            RULES.stage_is_lost)  # fmt: skip
+    assert {(r.group, r.period): r for r in forward} == {(r.group, r.period): r for r in backward}
