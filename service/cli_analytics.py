@@ -8,6 +8,7 @@ import csv
 import sys
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
@@ -65,6 +66,16 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          if x.HasField("return_on_spend_ppm") else "-"])  # fmt: skip
     print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
           file=sys.stderr)  # fmt: skip
+    if args.plot:
+        from service.plots import funnel_figure
+
+        reached = [sum(x.funnel_reached[k] for x in r.rows) for k in range(len(r.funnel_stages))]
+        dwell = [(d.stage, d.median_days if d.HasField("median_days") else None,
+                  d.p90_days if d.HasField("p90_days") else None)
+                 for d in r.dwell if d.stage in r.funnel_stages]  # fmt: skip
+        funnel_figure(list(r.funnel_stages), reached, dwell,
+                      f"{args.first}..{args.last}, all groups", Path(args.plot))  # fmt: skip
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -136,6 +147,16 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         writer.writerow(cells)
     print(f"{r.before_period} -> {r.after_period}: bookings = closed deals x win rate x average "
           "deal; the contributions add up to the change", file=sys.stderr)  # fmt: skip
+    if args.plot:
+        from service.plots import waterfall_figure
+
+        total = r.rows[-1]  # every group together
+        scale = 10 ** CURRENCY_EXPONENTS.get(cur, 2)
+        waterfall_figure(total.before_minor / scale, total.after_minor / scale,
+                         [(n, f.contribution_minor / scale) for n, f in zip(names, total.factors,
+                                                                             strict=True)],
+                         f"{r.before_period} -> {r.after_period}", cur, Path(args.plot))  # fmt: skip
+        print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
 
@@ -146,6 +167,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--period", choices=sorted(_KINDS), default="month")
     p.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
     p.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
+    p.add_argument("--plot", help="write the funnel and the dwell times to FILE.png")
     p.add_argument("--source-cost", action="append",
                    help="SOURCE=AMOUNT spent per period: source ROI (--group-by source)")  # fmt: skip
     p.add_argument("--currency", default="CNY", help="currency of --source-cost (CNY)")
@@ -164,6 +186,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     c.add_argument("--before", required=True, help="FIRST:LAST, e.g. 2026-01-01:2026-01-31")
     c.add_argument("--after", required=True, help="FIRST:LAST")
     c.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
+    c.add_argument("--plot", help="write the change waterfall (all groups) to FILE.png")
     c.add_argument("--rule-set", default="default")
     c.add_argument("--server", default=DEFAULT_SERVER)
     c.set_defaults(func=lambda a: cmd_change(a, report))

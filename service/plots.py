@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class PlotRow:
@@ -157,4 +159,75 @@ def scenario_figure(row: ScenarioPicture, path: Path) -> None:
     plt.close(fig)
 
 
-__all__ = ["PlotRow", "ScenarioPicture", "backtest_figure", "forecast_figure", "scenario_figure"]
+def funnel_figure(stages: Sequence[str], reached: Sequence[int],
+                  dwell: Sequence[tuple[str, float | None, float | None]], title: str,
+                  path: Path) -> None:  # fmt: skip
+    """Write a PNG: left, the funnel (deals reaching each stage, with the conversion from the
+    stage before); right, the median and P90 dwell per stage."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8), constrained_layout=True)
+    y = list(range(len(stages)))[::-1]
+    widest = max(max(reached, default=0), 1)
+    left.barh(y, reached, left=[(widest - r) / 2 for r in reached], color="tab:blue")
+    for k, (yy, r) in enumerate(zip(y, reached, strict=True)):
+        note = f"{r:,}" if k == 0 or not reached[k - 1] else f"{r:,} ({r / reached[k - 1]:.0%})"
+        left.annotate(note, (widest / 2, yy), ha="center", va="center", color="white")
+    left.set_yticks(y, list(stages))
+    left.set_xticks([])
+    left.set_title(f"Funnel: {title}")
+    names = [d[0] for d in dwell]
+    x = np.arange(len(names))
+    right.bar(x - 0.2, [d[1] or 0 for d in dwell], width=0.4, label="median", color="tab:blue")
+    right.bar(x + 0.2, [d[2] or 0 for d in dwell], width=0.4, label="P90", color="tab:orange")
+    right.set_xticks(x, names, rotation=30, ha="right")
+    right.set_ylabel("days in stage")
+    right.set_title("Dwell time per stage (completed stays)")
+    right.legend()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def waterfall_figure(before: float, after: float, steps: Sequence[tuple[str, float]], title: str,
+                     currency: str, path: Path) -> None:  # fmt: skip
+    """Write a PNG: bookings before, each factor's contribution, bookings after."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(9, 4.8), constrained_layout=True)
+    labels = ["before", *(name for name, _ in steps), "after"]
+    level = before
+    tops = [before, after]
+    ax.bar(0, before, color="tab:gray")
+    for k, (_, change) in enumerate(steps, start=1):
+        ax.bar(k, change, bottom=level, color="tab:green" if change >= 0 else "tab:red")
+        up = change >= 0
+        ax.annotate(f"{change:+,.0f}", (k, level + change),
+                    ha="center", textcoords="offset points", xytext=(0, 3 if up else -12))  # fmt: skip
+        level += change
+        tops.append(level)
+    ax.bar(len(labels) - 1, after, color="tab:blue")
+    ax.set_ylim(min(0.0, *tops) * 1.15, max(tops) * 1.15 or 1)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_ylabel(f"bookings ({currency})")
+    ax.set_title(f"Why bookings moved: {title}")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+__all__ = [
+    "PlotRow",
+    "ScenarioPicture",
+    "backtest_figure",
+    "forecast_figure",
+    "funnel_figure",
+    "scenario_figure",
+    "waterfall_figure",
+]

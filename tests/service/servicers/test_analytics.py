@@ -4,6 +4,7 @@ stuck deals with thresholds and pages; bad input named by field."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import grpc
 import pytest
@@ -216,3 +217,17 @@ def test_source_roi(channel: grpc.Channel) -> None:
     assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
         "source_cost_minor.radio"
     }
+
+
+def test_kpi_and_change_pictures(channel: grpc.Channel, app: Quotient, tmp_path: Path,
+                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    record(channel)
+    server = ["--server", f"127.0.0.1:{app.port}"]
+    funnel, waterfall = tmp_path / "funnel.png", tmp_path / "change.png"
+    assert main(["kpis", "--from", "2026-01-01", "--to", "2026-02-28", "--plot", str(funnel),
+                 *server]) == 0  # fmt: skip
+    assert main(["change", "--before", "2026-01-01:2026-01-31", "--after",
+                 "2026-02-01:2026-02-28", "--plot", str(waterfall), *server]) == 0  # fmt: skip
+    capsys.readouterr()
+    for png in (funnel, waterfall):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
