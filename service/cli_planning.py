@@ -100,6 +100,17 @@ def cmd_decompose(args: argparse.Namespace, report: Callable[[Any], int]) -> int
     return 0
 
 
+def _group_count(text: str, flag: str, shape: str) -> tuple[str, str, int, str]:
+    """``FIELD=VALUE:COUNT[:REST]`` as (field, value, count, rest)."""
+    target, _, tail = text.partition(":")
+    field, _, value = target.partition("=")
+    count, _, rest = tail.partition(":")
+    try:
+        return field, value, int(count), rest
+    except ValueError:
+        raise SystemExit(f"quotient plan: {flag} {text!r}: expected {shape}") from None
+
+
 def _levers(args: argparse.Namespace) -> list[Any]:
     from quotient.v1 import planning_pb2
 
@@ -111,25 +122,11 @@ def _levers(args: argparse.Namespace) -> list[Any]:
     for factor in args.deal_size or []:
         out.append(planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor=factor)))
     for text in args.headcount or []:
-        target, _, rest = text.partition(":")
-        field, _, value = target.partition("=")
-        hires, _, ramp = rest.partition(":")
-        try:
-            count = int(hires)
-        except ValueError:
-            raise SystemExit(f"quotient plan: --headcount {text!r}: expected "
-                             "FIELD=VALUE:HIRES[:RAMP]") from None  # fmt: skip
+        field, value, count, ramp = _group_count(text, "--headcount", "FIELD=VALUE:HIRES[:RAMP]")
         out.append(planning_pb2.ScenarioLever(headcount=planning_pb2.HeadcountLever(
             field=field, value=value, hires=count, ramp=ramp or "1")))  # fmt: skip
     for text in args.visits or []:
-        target, _, rest = text.partition(":")
-        field, _, value = target.partition("=")
-        visits, _, rate = rest.partition(":")
-        try:
-            count = int(visits)
-        except ValueError:
-            raise SystemExit(f"quotient plan: --visits {text!r}: expected "
-                             "FIELD=VALUE:VISITS:CONVERSION") from None  # fmt: skip
+        field, value, count, rate = _group_count(text, "--visits", "FIELD=VALUE:VISITS:CONVERSION")
         out.append(planning_pb2.ScenarioLever(visits=planning_pb2.VisitsLever(
             field=field, value=value, visits=count, conversion=rate)))  # fmt: skip
     if args.cycle_time:
