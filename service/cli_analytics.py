@@ -38,6 +38,7 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                              "in major units of --currency") from None  # fmt: skip
     request = analytics_pb2.ComputeKpisRequest(
         rule_set=args.rule_set, group_by=args.group_by or [], source_cost_minor=costs,
+        activity_fields=args.activity or [], customer_field=args.customer_field or "",
         calendar=forecast_pb2.CalendarPeriods(kind=_KINDS[args.period], first_date=args.first,
                                               last_date=args.last))  # fmt: skip
     with open_channel(args.server) as channel:
@@ -49,7 +50,9 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     writer.writerow([*r.group_by, "period", "created", "pipeline created", "won", "bookings",
                      "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
-                     "attainment", "funnel", "cost per won", "return on spend"])  # fmt: skip
+                     "attainment", "funnel", "cost per won", "return on spend",
+                     *(f"{a} per won" for a in args.activity or []),
+                     *(["new business", "existing business"] if args.customer_field else [])])  # fmt: skip
     for x in r.rows:
         funnel = " > ".join(str(n) for n in x.funnel_reached)
         writer.writerow([*x.group, x.period, x.deals_created,
@@ -63,7 +66,11 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          major(x.cost_per_won_minor, cur) if x.HasField("cost_per_won_minor")
                          else "-",
                          f"{Decimal(x.return_on_spend_ppm).scaleb(-6):.2f}x"
-                         if x.HasField("return_on_spend_ppm") else "-"])  # fmt: skip
+                         if x.HasField("return_on_spend_ppm") else "-",
+                         *(f"{a.per_won:.1f}" if a.HasField("per_won") else "-"
+                           for a in x.activity_per_won),
+                         *([major(x.new_business_minor, cur), major(x.existing_business_minor, cur)]
+                           if args.customer_field else [])])  # fmt: skip
     print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
           file=sys.stderr)  # fmt: skip
     if args.plot:
@@ -168,6 +175,10 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
     p.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
     p.add_argument("--plot", help="write the funnel and the dwell times to FILE.png")
+    p.add_argument("--activity", action="append",
+                   help="a declared integer field counting activities, e.g. visits (repeatable)")  # fmt: skip
+    p.add_argument("--customer-field", help="a declared text field naming the customer: new vs "
+                   "existing business")  # fmt: skip
     p.add_argument("--source-cost", action="append",
                    help="SOURCE=AMOUNT spent per period: source ROI (--group-by source)")  # fmt: skip
     p.add_argument("--currency", default="CNY", help="currency of --source-cost (CNY)")

@@ -43,6 +43,10 @@ class KpiRow:
     cycle_p90_days: int | None
     funnel_reached: tuple[int, ...]  # per funnel stage: created-in-period deals that reached it
     funnel_conversion_ppm: tuple[int | None, ...]  # from each stage to the next
+    activities: tuple[int, ...] = ()  # per activity kind, of the deals created in the period
+    new_business_minor: int = 0  # bookings from customers without an earlier won deal
+    existing_business_minor: int = 0  # bookings from customers with one (expansion, retention)
+    existing_won_count: int = 0
 
 
 def _nearest_rank(sorted_values: np.ndarray, q: float) -> int | None:
@@ -66,12 +70,20 @@ def compute_kpis(
     periods: Sequence[tuple[str, int, int]],
     stage_is_won: np.ndarray,
     stage_is_lost: np.ndarray,
+    *,
+    activity: np.ndarray | None = None,
+    customer: np.ndarray | None = None,
 ) -> list[KpiRow]:
     """KPIs per (group, period) (see the module). ``deal_group`` is each deal's group code into
     ``groups``; ``periods`` are ``(label, first day, end day)`` half-open and not overlapping
     (in any order); stages are indices into the rule set's stages in their order. Every deal is
     put in its (group, period) bins once per event it counts for, and the bins are counted,
-    summed and sorted at once: no pass over the deals per group or period."""
+    summed and sorted at once: no pass over the deals per group or period.
+
+    ``activity`` (deals x kinds, e.g. visits and calls as each deal last recorded them) is
+    counted in the period each deal was created. ``customer`` (a code per deal, -1 for none)
+    splits bookings: a won deal whose customer had a deal won earlier (an earlier day, or the same
+    day and an earlier deal) is existing business, the rest new business."""
     n = history.n_deals
     created = history.day[history.first_row] if n else np.zeros(0, np.int64)
     created_amount = history.amount_minor[history.first_row] if n else np.zeros(0, np.int64)
@@ -115,6 +127,18 @@ def compute_kpis(
     won_n, bookings = count(won_bin), count(won_bin, won_amount)
     closed_n, lost_n = count(closed_bin), count(np.where(lost, closed_bin, -1))
     reached_n = [count(np.where(reached >= k, new_bin, -1)) for k in range(funnel_stages.size)]
+    kinds = 0 if activity is None else activity.shape[1]
+    activity_n = [count(new_bin, activity[:, j]) for j in range(kinds)]  # type: ignore[index]
+    existing = np.zeros(n, dtype=np.bool_)
+    if customer is not None:
+        is_won = (won_day != NO_DAY) & (customer >= 0)
+        rows = np.flatnonzero(is_won)
+        order = rows[np.lexsort((rows, won_day[rows], customer[rows]))]
+        later = np.zeros(order.size, dtype=np.bool_)
+        later[1:] = customer[order][1:] == customer[order][:-1]
+        existing[order[later]] = True
+    existing_bookings = count(np.where(existing, won_bin, -1), won_amount)
+    existing_n = count(np.where(existing, won_bin, -1))
     # Sales cycles by bin, sorted: each bin's values are a run of the sorted array.
     ok = won_bin >= 0
     cycle_bin, cycle_len = won_bin[ok], (won_day - created)[ok]
@@ -139,6 +163,10 @@ def compute_kpis(
                 cycle_count=int(cycle.size), cycle_median_days=_nearest_rank(cycle, 0.5),
                 cycle_p90_days=_nearest_rank(cycle, 0.9), funnel_reached=tuple(counts),
                 funnel_conversion_ppm=conversion,
+                activities=tuple(int(a[i]) for a in activity_n),
+                new_business_minor=int(bookings[i] - existing_bookings[i]),
+                existing_business_minor=int(existing_bookings[i]),
+                existing_won_count=int(existing_n[i]),
             ))  # fmt: skip
     return out
 

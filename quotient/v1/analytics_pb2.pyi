@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ComputeKpisRequest(_message.Message):
-    __slots__ = ("rule_set", "group_by", "calendar", "custom", "source_cost_minor")
+    __slots__ = ("rule_set", "group_by", "calendar", "custom", "source_cost_minor", "activity_fields", "customer_field")
     class SourceCostMinorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -21,15 +21,19 @@ class ComputeKpisRequest(_message.Message):
     CALENDAR_FIELD_NUMBER: _ClassVar[int]
     CUSTOM_FIELD_NUMBER: _ClassVar[int]
     SOURCE_COST_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_FIELDS_FIELD_NUMBER: _ClassVar[int]
+    CUSTOMER_FIELD_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     group_by: _containers.RepeatedScalarFieldContainer[str]
     calendar: _forecast_pb2.CalendarPeriods
     custom: _forecast_pb2.CustomPeriods
     source_cost_minor: _containers.ScalarMap[str, int]
-    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ..., source_cost_minor: _Optional[_Mapping[str, int]] = ...) -> None: ...
+    activity_fields: _containers.RepeatedScalarFieldContainer[str]
+    customer_field: str
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ..., source_cost_minor: _Optional[_Mapping[str, int]] = ..., activity_fields: _Optional[_Iterable[str]] = ..., customer_field: _Optional[str] = ...) -> None: ...
 
 class KpiRow(_message.Message):
-    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm", "cost_minor", "cost_per_won_minor", "return_on_spend_ppm")
+    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm", "cost_minor", "cost_per_won_minor", "return_on_spend_ppm", "activities", "activity_per_won", "new_business_minor", "existing_business_minor", "existing_won_count")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     DEALS_CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -50,6 +54,11 @@ class KpiRow(_message.Message):
     COST_MINOR_FIELD_NUMBER: _ClassVar[int]
     COST_PER_WON_MINOR_FIELD_NUMBER: _ClassVar[int]
     RETURN_ON_SPEND_PPM_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITIES_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_PER_WON_FIELD_NUMBER: _ClassVar[int]
+    NEW_BUSINESS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_BUSINESS_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EXISTING_WON_COUNT_FIELD_NUMBER: _ClassVar[int]
     group: _containers.RepeatedScalarFieldContainer[str]
     period: str
     deals_created: int
@@ -70,7 +79,20 @@ class KpiRow(_message.Message):
     cost_minor: int
     cost_per_won_minor: int
     return_on_spend_ppm: int
-    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., cost_minor: _Optional[int] = ..., cost_per_won_minor: _Optional[int] = ..., return_on_spend_ppm: _Optional[int] = ...) -> None: ...
+    activities: _containers.RepeatedScalarFieldContainer[int]
+    activity_per_won: _containers.RepeatedCompositeFieldContainer[ActivityPerWon]
+    new_business_minor: int
+    existing_business_minor: int
+    existing_won_count: int
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., cost_minor: _Optional[int] = ..., cost_per_won_minor: _Optional[int] = ..., return_on_spend_ppm: _Optional[int] = ..., activities: _Optional[_Iterable[int]] = ..., activity_per_won: _Optional[_Iterable[_Union[ActivityPerWon, _Mapping]]] = ..., new_business_minor: _Optional[int] = ..., existing_business_minor: _Optional[int] = ..., existing_won_count: _Optional[int] = ...) -> None: ...
+
+class ActivityPerWon(_message.Message):
+    __slots__ = ("field", "per_won")
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    PER_WON_FIELD_NUMBER: _ClassVar[int]
+    field: str
+    per_won: float
+    def __init__(self, field: _Optional[str] = ..., per_won: _Optional[float] = ...) -> None: ...
 
 class FunnelStep(_message.Message):
     __slots__ = ("from_stage", "to_stage", "conversion_ppm")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -39,8 +40,9 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         self.max_batch_deals = max_batch_deals
 
     def _kpis(
-        self, rule_set: str, group_by: list[str], spans: list[tuple[str, int, int]]
-    ) -> tuple[Any, CompiledRuleSet, DealHistory, list[KpiRow]]:
+        self, rule_set: str, group_by: list[str], spans: list[tuple[str, int, int]],
+        activity_fields: Sequence[str] = (), customer_field: str = "",
+    ) -> tuple[Any, CompiledRuleSet, DealHistory, list[KpiRow]]:  # fmt: skip
         """KPI rows of the store's histories (see :func:`engine.analytics.kpis.compute_kpis`)."""
         record, rules = self.repository.resolve(rule_set, None, None)
         problems = [
@@ -49,6 +51,16 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             if not (name == "team" and rules.team_of)
             and (name not in rules.schema or rules.schema[name].type is not FieldType.STRING)
         ]  # fmt: skip
+        problems += [
+            Violation(f"activity_fields[{i}]", 0, 0, "UNKNOWN_FIELD",
+                      f"{name!r} is not a declared integer field")
+            for i, name in enumerate(activity_fields)
+            if name not in rules.schema or rules.schema[name].type is not FieldType.INT
+        ]  # fmt: skip
+        if customer_field and (customer_field not in rules.schema
+                               or rules.schema[customer_field].type is not FieldType.STRING):  # fmt: skip
+            problems.append(Violation("customer_field", 0, 0, "UNKNOWN_FIELD",
+                                      f"{customer_field!r} is not a text field"))  # fmt: skip
         if problems:
             raise InvalidArgumentError("cannot group by these fields", reason="UNKNOWN_FIELD",
                                        violations=problems)  # fmt: skip
@@ -56,8 +68,19 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         code, groups = group_codes(history, group_by, rules.team_of)
         last_row = np.r_[history.first_row[1:], history.deal.size] - 1
         deal_group = code[last_row] if history.n_deals else np.zeros(0, np.int64)
+        latest = [history.records[i] for i in last_row.tolist()] if history.n_deals else []
+        activity = None
+        if activity_fields:
+            counts = [[int(r.get(name) or 0) for name in activity_fields] for r in latest]
+            activity = np.array(counts, dtype=np.int64).reshape(-1, len(activity_fields))
+        customer = None
+        if customer_field:
+            index: dict[str, int] = {}
+            codes = [index.setdefault(str(r[customer_field]), len(index))
+                     if r.get(customer_field) else -1 for r in latest]  # fmt: skip
+            customer = np.array(codes, dtype=np.int64)
         rows = compute_kpis(history, deal_group, groups, spans, rules.stage_is_won,
-                            rules.stage_is_lost)  # fmt: skip
+                            rules.stage_is_lost, activity=activity, customer=customer)  # fmt: skip
         return record, rules, history, rows
 
     def ComputeKpis(
@@ -71,7 +94,9 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                                        reason="INVALID_ARGUMENT", violations=[Violation(
                                            "group_by", 0, 0, "SOURCE_NOT_GROUPED",
                                            "add source to group_by")])  # fmt: skip
-        record, rules, history, rows = self._kpis(request.rule_set, group_by, spans)
+        record, rules, history, rows = self._kpis(request.rule_set, group_by, spans,
+                                                  list(request.activity_fields),
+                                                  request.customer_field)  # fmt: skip
         if request.source_cost_minor:
             at = group_by.index("source")
             known = {r.group[at] for r in rows}
@@ -105,6 +130,14 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                 lost_count=r.lost_count, cycle_count=r.cycle_count,
                 funnel_reached=list(r.funnel_reached))  # fmt: skip
             _set(out, "average_deal_minor", r.average_deal_minor)
+            out.activities.extend(r.activities)
+            for name, total in zip(request.activity_fields, r.activities, strict=True):
+                step = out.activity_per_won.add(field=name)
+                if r.won_count:
+                    step.per_won = total / r.won_count
+            out.new_business_minor = r.new_business_minor
+            out.existing_business_minor = r.existing_business_minor
+            out.existing_won_count = r.existing_won_count
             _set(out, "win_rate_ppm", r.win_rate_ppm)
             _set(out, "cycle_median_days", r.cycle_median_days)
             _set(out, "cycle_p90_days", r.cycle_p90_days)

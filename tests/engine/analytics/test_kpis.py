@@ -106,3 +106,29 @@ def test_periods_in_any_order() -> None:
     backward = compute_kpis(HISTORY, code[last], groups, PERIODS[::-1], RULES.stage_is_won,
                             RULES.stage_is_lost)  # fmt: skip
     assert {(r.group, r.period): r for r in forward} == {(r.group, r.period): r for r in backward}
+
+
+def test_activities_and_new_versus_existing_business() -> None:
+    # Customers: d1 (won Jan 20) and d4 (won Feb 11) belong to ACME: d4 is existing business.
+    code, groups = group_codes(HISTORY, [])
+    last = np.r_[HISTORY.first_row[1:], HISTORY.deal.size] - 1
+    customer = np.array([0, 1, -1, 0])  # d1, d2, d3, d4 in deal order
+    visits_calls = np.array([[5, 2], [1, 0], [3, 1], [4, 4]])
+    rows = {r.period: r for r in compute_kpis(
+        HISTORY, code[last], groups, PERIODS, RULES.stage_is_won, RULES.stage_is_lost,
+        activity=visits_calls, customer=customer)}  # fmt: skip
+    assert HISTORY.deal_ids == ["d1", "d2", "d3", "d4"]
+    jan, feb = rows["2026-01"], rows["2026-02"]
+    assert jan.activities == (9, 3) and feb.activities == (4, 4)  # by the month created
+    assert (jan.new_business_minor, jan.existing_business_minor) == (120_000, 0)
+    assert (feb.new_business_minor, feb.existing_business_minor, feb.existing_won_count) == (
+        0, 200_000, 1)  # fmt: skip
+
+
+def test_no_customers_known() -> None:
+    code, groups = group_codes(HISTORY, [])
+    last = np.r_[HISTORY.first_row[1:], HISTORY.deal.size] - 1
+    rows = compute_kpis(HISTORY, code[last], groups, PERIODS, RULES.stage_is_won,
+                        RULES.stage_is_lost, customer=np.full(4, -1))  # fmt: skip
+    assert [(r.new_business_minor, r.existing_business_minor) for r in rows] == [
+        (120_000, 0), (200_000, 0)]  # fmt: skip

@@ -231,3 +231,49 @@ def test_kpi_and_change_pictures(channel: grpc.Channel, app: Quotient, tmp_path:
     capsys.readouterr()
     for png in (funnel, waterfall):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_activities_and_existing_business_from_the_store(channel: grpc.Channel) -> None:
+    c, won = credit_pb2.DEAL_EVENT_KIND_CREATED, credit_pb2.DEAL_EVENT_KIND_WON
+    events = []
+    for i, (customer, visits, day) in enumerate((("acme", 6, "2026-01-10"),
+                                                 ("acme", 2, "2026-02-10"),
+                                                 ("globex", 3, "2026-02-12"))):  # fmt: skip
+        deal = types_pb2.Deal(amount_minor=1_000_000 * (i + 1), currency="CNY", stage="quote",
+                              owner="li.wei", attributes={
+                                  "customer": types_pb2.AttributeValue(string_value=customer),
+                                  "visits": types_pb2.AttributeValue(int_value=visits)})  # fmt: skip
+        events += [event(f"x{i}", 0, day, c, deal), event(f"x{i}", 1, day, won)]
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=events)
+    )
+    r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(
+        analytics_pb2.ComputeKpisRequest(rule_set="default", calendar=Q1,
+                                         activity_fields=["visits"], customer_field="customer"))  # fmt: skip
+    by = {x.period: x for x in r.rows}
+    jan, feb = by["2026-01"], by["2026-02"]
+    assert (list(jan.activities), jan.activity_per_won[0].per_won) == ([6], 6.0)
+    assert (list(feb.activities), feb.activity_per_won[0].per_won) == ([5], 2.5)
+    # February: acme's second win is existing business (20,000), globex's first is new (30,000).
+    assert (feb.new_business_minor, feb.existing_business_minor, feb.existing_won_count) == (
+        3_000_000, 2_000_000, 1)  # fmt: skip
+    assert (jan.new_business_minor, jan.existing_business_minor) == (1_000_000, 0)
+    with pytest.raises(grpc.RpcError) as err:
+        analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(analytics_pb2.ComputeKpisRequest(
+            rule_set="default", calendar=Q1, activity_fields=["industry"],
+            customer_field="visits"))  # fmt: skip
+    bad = decode_details(rpc_status.from_call(err.value))["BadRequest"]
+    assert {v.field for v in bad.field_violations} == {  # type: ignore[attr-defined]
+        "activity_fields[0]",
+        "customer_field",
+    }
+
+
+def test_kpis_command_with_activities_and_customers(channel: grpc.Channel, app: Quotient,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    record(channel)  # these deals name no customer and no visits
+    assert main(["kpis", "--from", "2026-01-01", "--to", "2026-02-28", "--activity", "visits",
+                 "--customer-field", "customer", "--server", f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    assert rows[0][-3:] == ["visits per won", "new business", "existing business"]
+    assert rows[1][0] == "2026-01" and rows[1][-3:] == ["0.0", "100,000.00", "0.00"]
