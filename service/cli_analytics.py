@@ -48,14 +48,16 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             return report(exc)
     cur = r.currency or "CNY"
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    writer.writerow([*r.group_by, "period", "created", "pipeline created", "won", "bookings",
+    head = [*r.group_by, "period", "created", "pipeline created", "won", "bookings",
                      "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
                      "attainment", "funnel", "cost per won", "return on spend",
                      *(f"{a} per won" for a in args.activity or []),
-                     *(["new business", "existing business"] if args.customer_field else [])])  # fmt: skip
+            *(["new business", "existing business"] if args.customer_field else [])]  # fmt: skip
+    writer.writerow(head)
+    table = []
     for x in r.rows:
         funnel = " > ".join(str(n) for n in x.funnel_reached)
-        writer.writerow([*x.group, x.period, x.deals_created,
+        line = [*x.group, x.period, x.deals_created,
                          major(x.pipeline_created_minor, cur), x.won_count,
                          major(x.bookings_minor, cur),
                          major(x.average_deal_minor, cur) if x.HasField("average_deal_minor")
@@ -70,10 +72,15 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          *(f"{a.per_won:.1f}" if a.HasField("per_won") else "-"
                            for a in x.activity_per_won),
                          *([major(x.new_business_minor, cur), major(x.existing_business_minor, cur)]
-                           if args.customer_field else [])])  # fmt: skip
+                           if args.customer_field else [])]  # fmt: skip
+        writer.writerow(line)
+        table.append([str(c) for c in line])
     print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
           file=sys.stderr)  # fmt: skip
-    if args.plot:
+    png = (
+        Path(args.plot) if args.plot else Path(args.html).with_suffix(".png") if args.html else None
+    )
+    if png is not None:
         from service.plots import funnel_figure
 
         reached = [sum(x.funnel_reached[k] for x in r.rows) for k in range(len(r.funnel_stages))]
@@ -81,8 +88,14 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                   d.p90_days if d.HasField("p90_days") else None)
                  for d in r.dwell if d.stage in r.funnel_stages]  # fmt: skip
         funnel_figure(list(r.funnel_stages), reached, dwell,
-                      f"{args.first}..{args.last}, all groups", Path(args.plot))  # fmt: skip
-        print(f"wrote {args.plot}", file=sys.stderr)
+                      f"{args.first}..{args.last}, all groups", png)  # fmt: skip
+        print(f"wrote {png}", file=sys.stderr)
+    if args.html:
+        from service.plots import report_page
+
+        page = report_page(f"Sales KPIs {args.first}..{args.last}", head, table, png)
+        Path(args.html).write_text(page, encoding="utf-8")
+        print(f"wrote {args.html}", file=sys.stderr)
     return 0
 
 
@@ -175,6 +188,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--from", dest="first", required=True, help="YYYY-MM-DD")
     p.add_argument("--to", dest="last", required=True, help="YYYY-MM-DD")
     p.add_argument("--plot", help="write the funnel and the dwell times to FILE.png")
+    p.add_argument("--html", help="write the table and the funnel as a page a manager opens")
     p.add_argument("--activity", action="append",
                    help="a declared integer field counting activities, e.g. visits (repeatable)")  # fmt: skip
     p.add_argument("--customer-field", help="a declared text field naming the customer: new vs "

@@ -27,6 +27,7 @@ from engine.money import CURRENCY_EXPONENTS
 from service.channel import open_channel
 from service.cli_forecast import major
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+from service.plots import report_page
 
 
 def _request(spec: dict[str, Any]) -> Any:
@@ -199,7 +200,8 @@ def cmd_simulate(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         if png is None:
             return 1
     if args.html:
-        Path(args.html).write_text(_scenario_html(args.name, head, table, png), encoding="utf-8")
+        page = report_page(f"Scenario: {args.name}", head, table, png)
+        Path(args.html).write_text(page, encoding="utf-8")
         print(f"wrote {args.html}", file=sys.stderr)
     return 0
 
@@ -267,30 +269,6 @@ def _lever_label(lever: Any) -> str:
     if kind == "target":
         return f"target {'/'.join(x.group)} {x.period}"
     return f"+{x.hires} hires in {x.field} {x.value} (ramp {x.ramp or 1})"
-
-
-def _scenario_html(name: str, head: list[str], table: list[list[str]], png: Path | None) -> str:
-    """A self-contained page: the comparison table and the picture (every value escaped)."""
-    import base64
-    from html import escape
-
-    image = ""
-    if png is not None:
-        data = base64.b64encode(png.read_bytes()).decode("ascii")
-        image = f"<img alt='scenario' src='data:image/png;base64,{data}'>"
-    rows = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in line) + "</tr>"
-                   for line in table)  # fmt: skip
-    return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        f"<title>Scenario {escape(name)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{max-width:100%}</style>"
-        f"</head><body><h1>Scenario: {escape(name)}</h1>{image}<table><tr>"
-        + "".join(f"<th>{escape(h)}</th>" for h in head)
-        + "</tr>"
-        + rows
-        + "</table></body></html>\n"
-    )
 
 
 def _scenario_levers(spec: dict[str, Any], where: str) -> list[Any]:

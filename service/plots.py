@@ -222,12 +222,39 @@ def waterfall_figure(before: float, after: float, steps: Sequence[tuple[str, flo
     plt.close(fig)
 
 
+def report_page(title: str, head: Sequence[str], table: Sequence[Sequence[str]],
+                png: Path | None) -> str:  # fmt: skip
+    """A self-contained HTML page: a title, a picture (embedded) and a table; every value is
+    escaped."""
+    import base64
+    from html import escape
+
+    image = ""
+    if png is not None:
+        data = base64.b64encode(png.read_bytes()).decode("ascii")
+        image = f"<img alt='{escape(title)}' src='data:image/png;base64,{data}'>"
+    rows = "".join("<tr>" + "".join(f"<td>{escape(str(c))}</td>" for c in line) + "</tr>"
+                   for line in table)  # fmt: skip
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}img{max-width:100%}</style>"
+        f"</head><body><h1>{escape(title)}</h1>{image}<table><tr>"
+        + "".join(f"<th>{escape(h)}</th>" for h in head)
+        + "</tr>"
+        + rows
+        + "</table></body></html>\n"
+    )
+
+
 __all__ = [
     "PlotRow",
     "ScenarioPicture",
     "backtest_figure",
     "forecast_figure",
     "funnel_figure",
+    "report_page",
     "scenario_figure",
     "waterfall_figure",
 ]

@@ -231,6 +231,13 @@ def test_kpi_and_change_pictures(channel: grpc.Channel, app: Quotient, tmp_path:
     capsys.readouterr()
     for png in (funnel, waterfall):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    page = tmp_path / "kpis.html"
+    assert main(["kpis", "--from", "2026-01-01", "--to", "2026-02-28", "--html", str(page),
+                 *server]) == 0  # fmt: skip
+    capsys.readouterr()
+    html = page.read_text(encoding="utf-8")
+    assert "<h1>Sales KPIs 2026-01-01..2026-02-28</h1>" in html
+    assert "data:image/png;base64," in html and "<td>2026-01</td>" in html
 
 
 def test_activities_and_existing_business_from_the_store(channel: grpc.Channel) -> None:
