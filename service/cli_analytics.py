@@ -146,7 +146,8 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
 
     request = analytics_pb2.AttributeChangeRequest(
         rule_set=args.rule_set, group_by=args.group_by or [],
-        before=_span(args.before, "before"), after=_span(args.after, "after"))  # fmt: skip
+        before=_span(args.before, "before"), after=_span(args.after, "after"),
+        activity_field=args.activity or "")  # fmt: skip
     with open_channel(args.server) as channel:
         try:
             r = analytics_pb2_grpc.AnalyticsServiceStub(channel).AttributeChange(request)
@@ -154,7 +155,8 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             return report(exc)
     cur = r.currency or "CNY"
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    names = ["closed deals", "win rate", "average deal"]
+    names = ([args.activity, "conversion", "average deal"] if args.activity
+             else ["closed deals", "win rate", "average deal"])  # fmt: skip
     writer.writerow([*r.group_by, "before", "after", "change",
                      *(f"{n}: {what}" for n in names for what in ("change", "contribution"))])  # fmt: skip
     for row in r.rows:
@@ -165,8 +167,8 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             change = f"{f.relative_change:+.1%}" if f.HasField("relative_change") else "-"
             cells += [change, major(f.contribution_minor, cur)]
         writer.writerow(cells)
-    print(f"{r.before_period} -> {r.after_period}: bookings = closed deals x win rate x average "
-          "deal; the contributions add up to the change", file=sys.stderr)  # fmt: skip
+    print(f"{r.before_period} -> {r.after_period}: bookings = {' x '.join(names)}; the "
+          "contributions add up to the change", file=sys.stderr)  # fmt: skip
     if args.plot:
         from service.plots import waterfall_figure
 
@@ -212,6 +214,8 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     c.add_argument("--after", required=True, help="FIRST:LAST")
     c.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
     c.add_argument("--plot", help="write the change waterfall (all groups) to FILE.png")
+    c.add_argument("--activity", help="a declared integer field (e.g. visits): bookings = visits x "
+                   "conversion x average deal")  # fmt: skip
     c.add_argument("--rule-set", default="default")
     c.add_argument("--server", default=DEFAULT_SERVER)
     c.set_defaults(func=lambda a: cmd_change(a, report))

@@ -1,7 +1,8 @@
 """Why bookings moved: the change between two periods (or groups) split into its factors.
 
 Bookings are a product of factors: closed deals x win rate x average deal size (= closed x
-won / closed x bookings / won). The change from ``before`` to ``after`` is split by Shapley
+won / closed x bookings / won), or, with activity counts, visits x conversion x average deal
+size (visits x won / visits x bookings / won). The change from ``before`` to ``after`` is split by Shapley
 values: each factor's contribution is its marginal effect averaged over every order in which the
 factors can change, computed exactly with fractions. The contributions sum exactly to the change
 (and after rounding to the minor unit by largest remainder, still exactly), whatever the values,
@@ -33,11 +34,13 @@ class Attribution:
         return self.after_minor - self.before_minor
 
 
-def factors(closed: int, won: int, bookings_minor: int) -> tuple[Fraction | None, ...]:
-    """(closed deals, win rate, average deal) of a period; None where it cannot be measured."""
-    rate = Fraction(won, closed) if closed else None
+def factors(volume: int, won: int, bookings_minor: int) -> tuple[Fraction | None, ...]:
+    """(volume, conversion, average deal) of a period: the volume is closed deals (the
+    conversion is then the win rate) or activities such as visits; None where a factor cannot be
+    measured."""
+    rate = Fraction(won, volume) if volume else None
     size = Fraction(bookings_minor, won) if won else None
-    return (Fraction(closed), rate, size)
+    return (Fraction(volume), rate, size)
 
 
 def shapley(before: Sequence[Fraction], after: Sequence[Fraction]) -> list[Fraction]:
@@ -68,15 +71,18 @@ def _round_exact(shares: list[Fraction], total: int) -> list[int]:
 
 
 def attribute(before: tuple[int, int, int], after: tuple[int, int, int]) -> Attribution:
-    """Split the change of bookings between two ``(closed, won, bookings_minor)`` figures."""
+    """Split the change of bookings between two ``(volume, won, bookings_minor)`` figures."""
     fb, fa = factors(*before), factors(*after)
     filled_b = tuple(b if b is not None else (a if a is not None else Fraction(0))
                      for b, a in zip(fb, fa, strict=True))  # fmt: skip
     filled_a = tuple(a if a is not None else (b if b is not None else Fraction(0))
                      for b, a in zip(fb, fa, strict=True))  # fmt: skip
-    # Each side's product is its bookings (a side that closed or won nothing has a zero factor
-    # and booked nothing), so the shares add up to the change exactly.
+    # A side's product is its bookings whenever it has volume and wins (or booked nothing). A
+    # side that booked without volume (a deal won in the period but closed, or visited, in
+    # another) leaves a rest: the average deal, the last factor, carries it, so the shares
+    # still add up to the change exactly.
     shares = shapley(filled_b, filled_a)
+    shares[-1] += Fraction(after[2] - before[2]) - sum(shares, Fraction(0))
     return Attribution(before[2], after[2], filled_b, filled_a,
                        tuple(_round_exact(shares, after[2] - before[2])))  # fmt: skip
 

@@ -186,16 +186,18 @@ class ListStuckDealsResponse(_message.Message):
     def __init__(self, deals: _Optional[_Iterable[_Union[StuckDeal, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
 
 class AttributeChangeRequest(_message.Message):
-    __slots__ = ("rule_set", "group_by", "before", "after")
+    __slots__ = ("rule_set", "group_by", "before", "after", "activity_field")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     GROUP_BY_FIELD_NUMBER: _ClassVar[int]
     BEFORE_FIELD_NUMBER: _ClassVar[int]
     AFTER_FIELD_NUMBER: _ClassVar[int]
+    ACTIVITY_FIELD_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     group_by: _containers.RepeatedScalarFieldContainer[str]
     before: _forecast_pb2.CustomPeriod
     after: _forecast_pb2.CustomPeriod
-    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ..., after: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ...) -> None: ...
+    activity_field: str
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., before: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ..., after: _Optional[_Union[_forecast_pb2.CustomPeriod, _Mapping]] = ..., activity_field: _Optional[str] = ...) -> None: ...
 
 class FactorChange(_message.Message):
     __slots__ = ("factor", "before", "after", "relative_change", "contribution_minor")

@@ -185,13 +185,17 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             raise InvalidArgumentError("cannot compare these periods", reason="INVALID_PERIODS",
                                        violations=problems)  # fmt: skip
         group_by = list(request.group_by)
-        _, _, history, rows = self._kpis(request.rule_set, group_by, spans)
+        activity = [request.activity_field] if request.activity_field else []
+        _, _, history, rows = self._kpis(request.rule_set, group_by, spans, activity)
+        names = (request.activity_field, "conversion", "average_deal") if activity else FACTORS
         response = analytics_pb2.AttributeChangeResponse(
             currency=history.currency, group_by=group_by, before_period=spans[0][0],
             after_period=spans[1][0])  # fmt: skip
         sides: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
         for r in rows:
-            sides.setdefault(r.group, []).append((r.closed_count, r.closed_count - r.lost_count,
+            volume = r.activities[0] if activity else r.closed_count
+            sides.setdefault(r.group, []).append((volume, r.won_count if activity
+                                                  else r.closed_count - r.lost_count,
                                                   r.bookings_minor))  # fmt: skip
         total = [tuple(sum(v[k][j] for v in sides.values()) for j in range(3)) for k in range(2)]
         entries = [(g, v) for g, v in sorted(sides.items())] if group_by else []
@@ -200,7 +204,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             a = attribute(before, after)  # type: ignore[arg-type]
             row = response.rows.add(group=list(group), before_minor=a.before_minor,
                                     after_minor=a.after_minor, change_minor=a.change_minor)  # fmt: skip
-            for name, fb, fa, c in zip(FACTORS, a.factors_before, a.factors_after,
+            for name, fb, fa, c in zip(names, a.factors_before, a.factors_after,
                                        a.contribution_minor, strict=True):  # fmt: skip
                 f = row.factors.add(factor=name, before=str(fb), after=str(fa),
                                     contribution_minor=c)  # fmt: skip

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+from fractions import Fraction
 
 import numpy as np
 from hypothesis import given, settings
@@ -96,6 +98,14 @@ def test_every_deal_counts_once_per_group(rows: list[tuple[str, int, str, int]])
         # A deal created straight into the lost stage never entered the funnel.
         assert r.funnel_reached[0] <= r.deals_created
         assert list(r.funnel_reached) == sorted(r.funnel_reached, reverse=True)
+        # The stage conversions multiply to the end-to-end conversion (exactly, as fractions).
+        reached = r.funnel_reached
+        if reached[-1]:
+            steps = [Fraction(reached[k + 1], reached[k]) for k in range(len(reached) - 1)]
+            assert math.prod(steps, start=Fraction(1)) == Fraction(reached[-1], reached[0])
+            # ... and the reported conversions (ppm, half-even) to it within their rounding.
+            reported = math.prod((c or 0) / 1e6 for c in r.funnel_conversion_ppm)
+            assert abs(reported - reached[-1] / reached[0]) <= 4 * 0.5e-6 * len(steps)
 
 
 def test_periods_in_any_order() -> None:

@@ -265,6 +265,19 @@ def test_activities_and_existing_business_from_the_store(channel: grpc.Channel) 
     assert (feb.new_business_minor, feb.existing_business_minor, feb.existing_won_count) == (
         3_000_000, 2_000_000, 1)  # fmt: skip
     assert (jan.new_business_minor, jan.existing_business_minor) == (1_000_000, 0)
+    # Why bookings moved, by visits: 6 -> 5 visits, conversion 1/6 -> 2/5, deal 10,000 -> 25,000.
+    jan_p = forecast_pb2.CustomPeriod(first_date="2026-01-01", last_date="2026-01-31")
+    feb_p = forecast_pb2.CustomPeriod(first_date="2026-02-01", last_date="2026-02-28")
+    why = analytics_pb2_grpc.AnalyticsServiceStub(channel).AttributeChange(
+        analytics_pb2.AttributeChangeRequest(rule_set="default", before=jan_p, after=feb_p,
+                                             activity_field="visits"))  # fmt: skip
+    (total,) = why.rows
+    assert [(f.factor, f.before, f.after) for f in total.factors] == [
+        ("visits", "6", "5"),
+        ("conversion", "1/6", "2/5"),
+        ("average_deal", "1000000", "2500000"),
+    ]
+    assert sum(f.contribution_minor for f in total.factors) == total.change_minor == 4_000_000
     with pytest.raises(grpc.RpcError) as err:
         analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(analytics_pb2.ComputeKpisRequest(
             rule_set="default", calendar=Q1, activity_fields=["industry"],
