@@ -84,9 +84,8 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         from service.plots import funnel_figure
 
         reached = [sum(x.funnel_reached[k] for x in r.rows) for k in range(len(r.funnel_stages))]
-        dwell = [(d.stage, d.median_days if d.HasField("median_days") else None,
-                  d.p90_days if d.HasField("p90_days") else None)
-                 for d in r.dwell if d.stage in r.funnel_stages]  # fmt: skip
+        dwell = [(d.stage, (d.p10_days, d.p25_days, d.median_days, d.p75_days, d.p90_days)
+                  if d.stays else None) for d in r.dwell if d.stage in r.funnel_stages]  # fmt: skip
         funnel_figure(list(r.funnel_stages), reached, dwell,
                       f"{args.first}..{args.last}, all groups", png)  # fmt: skip
         print(f"wrote {png}", file=sys.stderr)

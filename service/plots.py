@@ -9,8 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 
 @dataclass(frozen=True)
 class PlotRow:
@@ -160,10 +158,11 @@ def scenario_figure(row: ScenarioPicture, path: Path) -> None:
 
 
 def funnel_figure(stages: Sequence[str], reached: Sequence[int],
-                  dwell: Sequence[tuple[str, float | None, float | None]], title: str,
+                  dwell: Sequence[tuple[str, Sequence[float] | None]], title: str,
                   path: Path) -> None:  # fmt: skip
     """Write a PNG: left, the funnel (deals reaching each stage, with the conversion from the
-    stage before); right, the median and P90 dwell per stage."""
+    stage before); right, a box per stage of its completed stays (P10, quartiles, P90: the
+    whiskers are P10 and P90), where it has any."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -179,14 +178,13 @@ def funnel_figure(stages: Sequence[str], reached: Sequence[int],
     left.set_yticks(y, list(stages))
     left.set_xticks([])
     left.set_title(f"Funnel: {title}")
-    names = [d[0] for d in dwell]
-    x = np.arange(len(names))
-    right.bar(x - 0.2, [d[1] or 0 for d in dwell], width=0.4, label="median", color="tab:blue")
-    right.bar(x + 0.2, [d[2] or 0 for d in dwell], width=0.4, label="P90", color="tab:orange")
-    right.set_xticks(x, names, rotation=30, ha="right")
+    boxes = [{"label": name, "whislo": q[0], "q1": q[1], "med": q[2], "q3": q[3],
+              "whishi": q[4], "fliers": []} for name, q in dwell if q is not None]  # fmt: skip
+    if boxes:
+        right.bxp(boxes, showfliers=False)
+        right.tick_params(axis="x", labelrotation=30)
     right.set_ylabel("days in stage")
-    right.set_title("Dwell time per stage (completed stays)")
-    right.legend()
+    right.set_title("Dwell time per stage (completed stays; whiskers P10-P90)")
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -105,16 +105,22 @@ class FunnelStep(_message.Message):
     def __init__(self, from_stage: _Optional[str] = ..., to_stage: _Optional[str] = ..., conversion_ppm: _Optional[int] = ...) -> None: ...
 
 class StageDwell(_message.Message):
-    __slots__ = ("stage", "stays", "median_days", "p90_days")
+    __slots__ = ("stage", "stays", "median_days", "p90_days", "p10_days", "p25_days", "p75_days")
     STAGE_FIELD_NUMBER: _ClassVar[int]
     STAYS_FIELD_NUMBER: _ClassVar[int]
     MEDIAN_DAYS_FIELD_NUMBER: _ClassVar[int]
     P90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    P10_DAYS_FIELD_NUMBER: _ClassVar[int]
+    P25_DAYS_FIELD_NUMBER: _ClassVar[int]
+    P75_DAYS_FIELD_NUMBER: _ClassVar[int]
     stage: str
     stays: int
     median_days: float
     p90_days: float
-    def __init__(self, stage: _Optional[str] = ..., stays: _Optional[int] = ..., median_days: _Optional[float] = ..., p90_days: _Optional[float] = ...) -> None: ...
+    p10_days: float
+    p25_days: float
+    p75_days: float
+    def __init__(self, stage: _Optional[str] = ..., stays: _Optional[int] = ..., median_days: _Optional[float] = ..., p90_days: _Optional[float] = ..., p10_days: _Optional[float] = ..., p25_days: _Optional[float] = ..., p75_days: _Optional[float] = ...) -> None: ...
 
 class ComputeKpisResponse(_message.Message):
     __slots__ = ("rule_set", "revision", "currency", "group_by", "funnel_stages", "rows", "dwell", "deals_read")

@@ -156,11 +156,13 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             if target:
                 out.target_minor = target
                 _set(out, "attainment_ppm", half_even_div(r.bookings_minor * 1_000_000, target))
-        count, quantiles = stage_quantiles(history, len(rules.stage_ids), (0.5, 0.9))
+        qs = (0.1, 0.25, 0.5, 0.75, 0.9)
+        count, quantiles = stage_quantiles(history, len(rules.stage_ids), qs)
         for s, stage in enumerate(rules.stage_ids):
             dwell = response.dwell.add(stage=stage, stays=int(count[s]))
             if count[s]:
-                dwell.median_days, dwell.p90_days = (float(v) for v in quantiles[s])
+                (dwell.p10_days, dwell.p25_days, dwell.median_days, dwell.p75_days,
+                 dwell.p90_days) = (float(v) for v in quantiles[s])  # fmt: skip
         return response
 
     def AttributeChange(

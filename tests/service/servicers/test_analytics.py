@@ -88,6 +88,9 @@ def test_kpis_from_the_store(channel: grpc.Channel) -> None:
     dwell = {d.stage: d for d in r.dwell}
     assert dwell["initial_contact"].stays == 2  # k1 (5 days) and k2 (26 days)
     assert dwell["initial_contact"].median_days == pytest.approx(15.5)
+    # The box: quartiles between the two stays (linear interpolation).
+    assert (dwell["initial_contact"].p25_days, dwell["initial_contact"].p75_days) == (
+        pytest.approx(10.25), pytest.approx(20.75))  # fmt: skip
 
 
 def test_stuck_deals_and_pages(channel: grpc.Channel) -> None:
