@@ -101,10 +101,12 @@ def _div_round_half_even(numerator: np.ndarray, denominator: int) -> np.ndarray:
     return q
 
 
-def _half_even_int(numerator: int, denominator: int) -> int:
-    q, r = divmod(numerator, denominator)
-    twice = 2 * r
-    return q + (twice > denominator or (twice == denominator and q % 2 == 1))
+def divide_half_even(num: int, den: int) -> int:
+    """Return ``num / den`` rounded to an integer, ties to even (Python integers, ``den != 0``)."""
+    if den < 0:
+        num, den = -num, -den
+    q, r = divmod(num, den)
+    return q + (2 * r > den or (2 * r == den and q % 2 == 1))
 
 
 def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndarray:
@@ -127,7 +129,7 @@ def mul_ppm_half_even(amount_minor: np.ndarray, rate_ppm: np.ndarray) -> np.ndar
         rate = np.broadcast_to(rate, amount_minor.shape)
     if amount_minor.size <= SMALL_BATCH:  # a few deals: Python integers are exact and cheaper
         few = [
-            _half_even_int(a * r, PPM)
+            divide_half_even(a * r, PPM)
             for a, r in zip(amount_minor.tolist(), rate.tolist(), strict=True)
         ]
         return np.array(few, dtype=np.int64).reshape(amount_minor.shape)
@@ -181,6 +183,7 @@ __all__ = [
     "PPM",
     "currency_exponent",
     "decimal_to_ppm",
+    "divide_half_even",
     "format_minor",
     "minor_to_decimal",
     "mul_ppm_half_even",

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.forecast.history import NO_DAY, DealHistory, first_won_row, state_at
+from engine.money import divide_half_even
 
 _PPM = 1_000_000
 
@@ -57,10 +58,7 @@ def _nearest_rank(sorted_values: np.ndarray, q: float) -> int | None:
 
 
 def _ppm(num: int, den: int) -> int | None:
-    if den <= 0:
-        return None
-    q, r = divmod(num * _PPM, den)
-    return q + (2 * r > den or (2 * r == den and q % 2 == 1))
+    return half_even_div(num * _PPM, den)
 
 
 def compute_kpis(
@@ -173,10 +171,7 @@ def compute_kpis(
 
 def half_even_div(num: int, den: int) -> int | None:
     """``num / den`` rounded half to even; None when ``den`` is not positive."""
-    if den <= 0:
-        return None
-    q, r = divmod(num, den)
-    return q + (2 * r > den or (2 * r == den and q % 2 == 1))
+    return None if den <= 0 else divide_half_even(num, den)
 
 
 @dataclass(frozen=True)

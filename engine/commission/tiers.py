@@ -30,6 +30,7 @@ from enum import Enum
 import numpy as np
 
 from engine.errors import InvalidArgumentError, Violation
+from engine.money import divide_half_even
 
 _PPM = 1_000_000
 
@@ -170,7 +171,7 @@ def tier_pay(
     exact = portion * rate  # in minor x scale x 10^6
     den = scale * _PPM
     total_num = exact.sum(axis=1) if k else np.zeros(n, dtype=object)
-    pay = np.array([_half_even(int(v), den) for v in total_num.tolist()], dtype=object)
+    pay = np.array([divide_half_even(int(v), den) for v in total_num.tolist()], dtype=object)
     floor = exact // den
     rest = exact - floor * den
     short = pay - floor.sum(axis=1)
@@ -197,11 +198,6 @@ def tier_pay(
         reached=reached,
         no_target=no_target,
     )
-
-
-def _half_even(num: int, den: int) -> int:
-    q, r = divmod(num, den)
-    return q + (2 * r > den or (2 * r == den and q % 2 == 1))
 
 
 __all__ = ["Tier", "TierBasis", "TierMode", "TierPay", "TierTable", "compile_tiers", "tier_pay"]

@@ -33,6 +33,7 @@ import numpy as np
 
 from engine.errors import EvaluationError
 from engine.frame import FieldType, Frame, code_dtype
+from engine.money import divide_half_even
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -116,16 +117,6 @@ def upscale(a: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray | None]:
     if a.size == 0 or (int(a.min()) >= lo and int(a.max()) <= hi):
         return out, None
     return out, (a < lo) | (a > hi)
-
-
-def divide_half_even(num: int, den: int) -> int:
-    """Return ``num / den`` rounded to an integer, ties to even (Python integers, ``den != 0``)."""
-    if den < 0:
-        num, den = -num, -den
-    q, r = divmod(num, den)
-    if 2 * r > den or (2 * r == den and q % 2):
-        q += 1
-    return q
 
 
 def like_regex(pattern: str) -> re.Pattern[str]:
