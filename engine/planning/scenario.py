@@ -41,7 +41,15 @@ class DealSizeLever:
     factor: Fraction
 
 
-def _ratio(factor: Fraction) -> tuple[int, int]:
+#: Largest numerator or denominator of a factor (its terms are int64 array values).
+MAX_TERM = 2**62
+
+
+def _ratio(factor: Fraction, path: str) -> tuple[int, int]:
+    if max(abs(factor.numerator), factor.denominator) >= MAX_TERM:
+        raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=[
+            Violation(f"{path}.factor", 0, 0, "TOO_PRECISE",
+                      "a factor this precise or this large is not supported")])  # fmt: skip
     return factor.numerator, factor.denominator
 
 
@@ -69,7 +77,7 @@ def apply_win_rates(
                                           f"no stage {lever.stage!r}"))  # fmt: skip
                 continue
             hit &= np.asarray(stage) == code
-        num, den = _ratio(lever.factor)
+        num, den = _ratio(lever.factor, where)
         scaled = muldiv_half_even(out, np.full(out.size, num, np.int64), den)
         out = np.where(hit, np.minimum(scaled, _PPM), out)
     if problems:
@@ -84,7 +92,7 @@ def apply_deal_size(amount_minor: np.ndarray, is_open: np.ndarray, lever: DealSi
         raise InvalidArgumentError("bad levers", reason="INVALID_LEVER", violations=[
             Violation(f"{path}.factor", 0, 0, "NEGATIVE", "a factor is not negative")])  # fmt: skip
     amount = np.asarray(amount_minor, dtype=np.int64)
-    num, den = _ratio(lever.factor)
+    num, den = _ratio(lever.factor, path)
     scaled = muldiv_half_even(amount, np.full(amount.size, num, np.int64), den)
     return np.where(np.asarray(is_open, dtype=np.bool_), scaled, amount)
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from decimal import Decimal as D
+from fractions import Fraction
 from fractions import Fraction as F
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.commission.plans import PlanSpec
 from engine.commission.tiers import TierBasis, TierMode, compile_tiers
+from engine.errors import InvalidArgumentError
 from engine.planning.scenario import (
     DealSizeLever,
     WinRateLever,
@@ -39,7 +42,7 @@ def test_deal_size_is_half_even_on_open_deals() -> None:
 
 
 @given(st.lists(st.tuples(st.integers(0, 1_000_000), st.booleans()), min_size=1, max_size=20),
-       st.fractions(min_value=1, max_value=5))  # fmt: skip
+       st.fractions(min_value=1, max_value=5, max_denominator=10**9))  # fmt: skip
 def test_a_higher_win_rate_never_lowers_a_probability(deals: list[tuple[int, bool]],
                                                       factor: F) -> None:  # fmt: skip
     prob = np.array([p for p, _ in deals])
@@ -54,3 +57,12 @@ def test_plan_cost() -> None:
     tiers = compile_tiers(TierBasis.AMOUNT, [(D(0), None, D("0.1"), TierMode.MARGINAL)])
     assert plan_cost_minor(PlanSpec("p", tiers, cap_per_period_minor=500), 6_000, 0) == 500
     assert plan_cost_minor(PlanSpec("p", tiers), -5, 0) == 0
+
+
+def test_a_factor_too_precise_is_refused_with_its_path() -> None:
+    factor = Fraction(11529215046068469242, 4611686018427387905)
+    with pytest.raises(InvalidArgumentError) as exc:
+        apply_win_rates(np.array([500_000]), np.array([2]), np.array([True]),
+                        [WinRateLever(factor, path="levers[3].win_rate")], STAGES)  # fmt: skip
+    assert [(v.path, v.reason) for v in exc.value.violations] == [
+        ("levers[3].win_rate.factor", "TOO_PRECISE")]  # fmt: skip
