@@ -28,7 +28,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
@@ -589,10 +589,10 @@ class CommissionRuns:
 
 
 def _ppm(value: Any) -> int:
-    """A margin ratio (decimal text or number) in ppm; none: 0."""
+    """A margin ratio (decimal text or number) in ppm, rounded half to even; none: 0."""
     if value is None or value == "":
         return 0
-    return int((Decimal(str(value)) * _PPM).to_integral_value())
+    return int((Decimal(str(value)) * _PPM).to_integral_value(rounding=ROUND_HALF_EVEN))
 
 
 __all__ = ["CommissionRuns", "RunOutcome", "RunRequest", "canonical", "plan_for"]
