@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
 from service.channel import open_channel
-from service.cli_forecast import major
+from service.cli_forecast import major, read_history
 from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 _KINDS = {"month": 1, "quarter": 2, "year": 3}
@@ -41,6 +41,8 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         activity_fields=args.activity or [], customer_field=args.customer_field or "",
         calendar=forecast_pb2.CalendarPeriods(kind=_KINDS[args.period], first_date=args.first,
                                               last_date=args.last))  # fmt: skip
+    if args.history:
+        request.history.changes.extend(read_history(args.history))
     with open_channel(args.server) as channel:
         try:
             r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(request)
@@ -50,7 +52,7 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
     head = [*r.group_by, "period", "created", "pipeline created", "won", "bookings",
                      "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
-                     "attainment", "funnel", "cost per won", "return on spend",
+                     "attainment", "funnel", "cost", "cost per won", "return on spend",
                      *(f"{a} per won" for a in args.activity or []),
             *(["new business", "existing business"] if args.customer_field else [])]  # fmt: skip
     writer.writerow(head)
@@ -65,6 +67,8 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          x.cycle_median_days if x.HasField("cycle_median_days") else "-",
                          x.cycle_p90_days if x.HasField("cycle_p90_days") else "-",
                          _pct(x, "attainment_ppm"), funnel,
+                         f"{major(x.cost_minor, cur)} ({x.cost_from})"
+                         if x.HasField("cost_minor") else "-",
                          major(x.cost_per_won_minor, cur) if x.HasField("cost_per_won_minor")
                          else "-",
                          f"{Decimal(x.return_on_spend_ppm).scaleb(-6):.2f}x"
@@ -144,9 +148,24 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     from quotient.v1 import analytics_pb2, analytics_pb2_grpc
 
     request = analytics_pb2.AttributeChangeRequest(
-        rule_set=args.rule_set, group_by=args.group_by or [],
-        before=_span(args.before, "before"), after=_span(args.after, "after"),
-        activity_field=args.activity or "")  # fmt: skip
+        rule_set=args.rule_set, group_by=args.group_by or [], before=_span(args.before, "before"),
+        activity_field=args.activity or "",
+        decomposition=analytics_pb2.DECOMPOSITION_FUNNEL if args.funnel
+        else analytics_pb2.DECOMPOSITION_DEALS)  # fmt: skip
+    if args.compare:
+        field, _, values = args.compare.partition("=")
+        baseline, _, compared = values.partition(",")
+        if not field or not baseline or not compared or args.after:
+            raise SystemExit(f"quotient change: --compare {args.compare!r}: expected "
+                             "FIELD=BASELINE,COMPARED with --before as the period (no --after)")  # fmt: skip
+        request.groups.CopyFrom(analytics_pb2.GroupComparison(field=field, baseline=baseline,
+                                                              compared=compared))  # fmt: skip
+    elif not args.after:
+        raise SystemExit("quotient change: give --after (two periods) or --compare (two groups)")
+    else:
+        request.after.CopyFrom(_span(args.after, "after"))
+    if args.history:
+        request.history.changes.extend(read_history(args.history))
     with open_channel(args.server) as channel:
         try:
             r = analytics_pb2_grpc.AnalyticsServiceStub(channel).AttributeChange(request)
@@ -154,8 +173,7 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             return report(exc)
     cur = r.currency or "CNY"
     writer = csv.writer(sys.stdout, delimiter="\t", lineterminator="\n")
-    names = ([args.activity, "conversion", "average deal"] if args.activity
-             else ["closed deals", "win rate", "average deal"])  # fmt: skip
+    names = [f.factor.replace("_", " ") for f in r.rows[-1].factors] if r.rows else []
     writer.writerow([*r.group_by, "before", "after", "change",
                      *(f"{n}: {what}" for n in names for what in ("change", "contribution"))])  # fmt: skip
     for row in r.rows:
@@ -166,8 +184,12 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
             change = f"{f.relative_change:+.1%}" if f.HasField("relative_change") else "-"
             cells += [change, major(f.contribution_minor, cur)]
         writer.writerow(cells)
-    print(f"{r.before_period} -> {r.after_period}: bookings = {' x '.join(names)}; the "
-          "contributions add up to the change", file=sys.stderr)  # fmt: skip
+    what = (f"{r.before_group} -> {r.after_group} over {r.before_period}" if r.before_group
+            else f"{r.before_period} -> {r.after_period}")  # fmt: skip
+    booked = ("bookings of the deals created in the period" if r.basis == "created_in_period"
+              else "bookings")  # fmt: skip
+    print(f"{what}: {booked} = {' x '.join(names)}; the contributions add up to the change",
+          file=sys.stderr)  # fmt: skip
     if args.plot:
         from service.plots import waterfall_figure
 
@@ -176,7 +198,7 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
         waterfall_figure(total.before_minor / scale, total.after_minor / scale,
                          [(n, f.contribution_minor / scale) for n, f in zip(names, total.factors,
                                                                              strict=True)],
-                         f"{r.before_period} -> {r.after_period}", cur, Path(args.plot))  # fmt: skip
+                         what, cur, Path(args.plot))  # fmt: skip
         print(f"wrote {args.plot}", file=sys.stderr)
     return 0
 
@@ -197,6 +219,8 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--source-cost", action="append",
                    help="SOURCE=AMOUNT spent per period: source ROI (--group-by source)")  # fmt: skip
     p.add_argument("--currency", default="CNY", help="currency of --source-cost (CNY)")
+    p.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
+                   "(default: the history the store keeps)")  # fmt: skip
     p.add_argument("--rule-set", default="default")
     p.add_argument("--server", default=DEFAULT_SERVER)
     p.set_defaults(func=lambda a: cmd_kpis(a, report))
@@ -208,9 +232,17 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--rule-set", default="default")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_stuck(a, report))
-    c = sub.add_parser("change", help="why bookings moved between two periods (AttributeChange)")
-    c.add_argument("--before", required=True, help="FIRST:LAST, e.g. 2026-01-01:2026-01-31")
-    c.add_argument("--after", required=True, help="FIRST:LAST")
+    c = sub.add_parser("change", help="why bookings moved between two periods or two groups "
+                       "(AttributeChange)")  # fmt: skip
+    c.add_argument("--before", required=True, help="FIRST:LAST, e.g. 2026-01-01:2026-01-31 "
+                   "(with --compare: the period both groups are read over)")  # fmt: skip
+    c.add_argument("--after", help="FIRST:LAST")
+    c.add_argument("--compare", help="FIELD=BASELINE,COMPARED: two groups over --before, e.g. "
+                   "region=East,West")  # fmt: skip
+    c.add_argument("--funnel", action="store_true", help="decompose per stage: deals entering x "
+                   "each stage conversion x average deal, of the deals created in the period")  # fmt: skip
+    c.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
+                   "(default: the history the store keeps)")  # fmt: skip
     c.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
     c.add_argument("--plot", help="write the change waterfall (all groups) to FILE.png")
     c.add_argument("--activity", help="a declared integer field (e.g. visits): bookings = visits x "

@@ -9,7 +9,8 @@ half-open day ranges; each KPI dates a deal by the event it counts:
   days: median and P90, nearest rank);
 * **closed** (won or lost): the win rate, won / closed, in ppm (half-even); none closed, no rate;
 * the **funnel** of the deals created in the period: how many reached each stage (in the rule
-  set's order, lost excluded) and the conversion from each stage to the next, in ppm.
+  set's order, lost excluded), the conversion from each stage to the next, in ppm, and what
+  those deals booked when won (whenever that was: the funnel product's bookings).
 
 Empty groups and periods report zero counts and no rates, never a division by zero.
 """
@@ -48,6 +49,7 @@ class KpiRow:
     new_business_minor: int = 0  # bookings from customers without an earlier won deal
     existing_business_minor: int = 0  # bookings from customers with one (expansion, retention)
     existing_won_count: int = 0
+    cohort_bookings_minor: int = 0  # what the deals created in the period booked, when won
 
 
 def _nearest_rank(sorted_values: np.ndarray, q: float) -> int | None:
@@ -123,6 +125,7 @@ def compute_kpis(
     closed_bin = bins(closed_day, closed_day != NO_DAY)
     created_n, created_amount_sum = count(new_bin), count(new_bin, created_amount)
     won_n, bookings = count(won_bin), count(won_bin, won_amount)
+    cohort_bookings = count(np.where(won_row >= 0, new_bin, -1), won_amount)
     closed_n, lost_n = count(closed_bin), count(np.where(lost, closed_bin, -1))
     reached_n = [count(np.where(reached >= k, new_bin, -1)) for k in range(funnel_stages.size)]
     kinds = 0 if activity is None else activity.shape[1]
@@ -165,6 +168,7 @@ def compute_kpis(
                 new_business_minor=int(bookings[i] - existing_bookings[i]),
                 existing_business_minor=int(existing_bookings[i]),
                 existing_won_count=int(existing_n[i]),
+                cohort_bookings_minor=int(cohort_bookings[i]),
             ))  # fmt: skip
     return out
 

@@ -25,6 +25,7 @@ from engine.fx import FxTable
 from engine.money import CURRENCY_EXPONENTS
 from engine.rules.expression import FieldSpec
 from engine.rules.fields import BUILTIN_FIELDS, CATEGORY_INPUT_FIELDS
+from engine.rules.lead_sources import SourceCost, compile_lead_sources
 from engine.rules.plans import CompiledPlan, compile_people, compile_plans
 from engine.rules.schema import (
     CATEGORY_ORDER,
@@ -35,9 +36,11 @@ from engine.rules.schema import (
     Fx,
     FxRate,
     Hierarchy,
+    LeadSources,
     Person,
     Plan,
     RuleSetDocument,
+    SourceCostItem,
     SplitPolicy,
     Splits,
     SplitType,
@@ -102,6 +105,7 @@ class CompiledRuleSet:
     fx: FxTable | None = None
     team_of: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[RuleTarget, ...] = ()
+    source_costs: tuple[SourceCost, ...] = ()
     plans: tuple[CompiledPlan, ...] = ()
     people: Mapping[str, Person] = field(default_factory=dict)
     compiler_version: int = COMPILER_VERSION
@@ -172,12 +176,14 @@ _SECTION_TYPES: dict[str, Any] = {
     "fx": TypeAdapter(Fx | None),
     "hierarchy": TypeAdapter(Hierarchy | None),
     "targets": TypeAdapter(Targets | None),
+    "lead_sources": TypeAdapter(LeadSources | None),
     "plans": TypeAdapter(list[Plan] | None),
     "people": TypeAdapter(list[Person] | None),
 }
 _STAGE = TypeAdapter(Stage)
 _FX_RATE = TypeAdapter(FxRate)
 _TARGET = TypeAdapter(TargetItem)
+_SOURCE_COST = TypeAdapter(SourceCostItem)
 _PLAN = TypeAdapter(Plan)
 _PERSON = TypeAdapter(Person)
 _TABLE = TypeAdapter(DecisionTable)
@@ -511,6 +517,23 @@ def _compile_targets(
     return tuple(compiled)
 
 
+def _compile_lead_sources(
+    raw: Any, doc: SourceDocument, out: list[Violation]
+) -> tuple[SourceCost, ...]:
+    """Lead-source costs, shaped item by item so one bad cost does not hide the others."""
+    if raw is None:
+        return ()
+    adapter = _SECTION_TYPES["lead_sources"]
+    if not isinstance(raw, dict):
+        _shape(adapter, raw, doc, "lead_sources", out)
+        return ()
+    head = _shape(adapter, {k: v for k, v in raw.items() if k != "costs"}, doc, "lead_sources", out)
+    items = _shape_items(_SOURCE_COST, raw.get("costs", []), doc, "lead_sources.costs", out)
+    if head is None or items is None:
+        return ()
+    return compile_lead_sources(head.currency, items, doc, out)
+
+
 def compile_rule_set(text: str) -> CompiledRuleSet:
     """Validate and compile rule-set text (YAML or JSON).
 
@@ -624,6 +647,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             out.append(doc.violation(f"win_rates.segment_by[{i}]", "UNKNOWN_FIELD",
                                      f"{name!r} is not a text field to segment by"))  # fmt: skip
     targets = _compile_targets(data.get("targets"), schema, bool(team_of), doc, out)
+    source_costs = _compile_lead_sources(data.get("lead_sources"), doc, out)
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:
         splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
@@ -666,6 +690,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         fx=fx,
         team_of=team_of,
         targets=targets,
+        source_costs=source_costs,
         plans=plans,
         people=people,
         stage_index={s.id: i for i, s in enumerate(ordered)},

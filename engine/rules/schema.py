@@ -286,6 +286,21 @@ class Targets(Model):
     items: list[TargetItem] = Field(default_factory=list)
 
 
+class SourceCostItem(Model):
+    """What one lead source (or campaign) cost in one period."""
+
+    source: str = Field(min_length=1, description="the deals' `source` value, e.g. web")
+    period: str = Field(min_length=1, description="a period label: 2026-Q1, 2026-03, 2026...")
+    amount: Decimal = Field(ge=0, description="major units of the costs' currency")
+
+
+class LeadSources(Model):
+    """Lead-source costs per period, for source ROI (cost per won deal, return on spend)."""
+
+    currency: Currency
+    costs: list[SourceCostItem] = Field(default_factory=list)
+
+
 class PlanTierRow(Model):
     """One tier: ``[lower, upper)`` in the tiers' basis (major units of the base, or attainment:
     1 = 100 %); no ``upper`` for the last."""
@@ -421,6 +436,7 @@ class RuleSetDocument(Model):
     fx: Fx | None = None
     hierarchy: Hierarchy | None = None
     targets: Targets | None = None
+    lead_sources: LeadSources | None = None
     plans: list[Plan] | None = None
     people: list[Person] | None = None
 

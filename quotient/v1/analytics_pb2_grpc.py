@@ -74,8 +74,9 @@ class AnalyticsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def AttributeChange(self, request, context):
-        """Why bookings moved between two periods, per group: the change split exactly into what
-        closed deals, win rate and average deal size contributed.
+        """Why bookings moved between two periods (or two groups), per group: the change split
+        exactly into what closed deals, win rate and average deal size contributed, or, per stage,
+        what each factor of the funnel product did.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -8,13 +8,13 @@ from typing import Any
 import grpc
 import numpy as np
 
-from engine.analytics.attribution import FACTORS, attribute
+from engine.analytics.attribution import attribute_figures, factor_names, figures
 from engine.analytics.kpis import KpiRow, compute_kpis, half_even_div, stuck_deals
-from engine.errors import InvalidArgumentError, Violation
+from engine.errors import FailedPreconditionError, InvalidArgumentError, Violation
 from engine.forecast.history import DealHistory, group_codes, stage_dwell_p90, stage_quantiles
 from engine.frame import FieldType, date_to_days
 from engine.rules.compiler import CompiledRuleSet
-from quotient.v1 import analytics_pb2, analytics_pb2_grpc
+from quotient.v1 import analytics_pb2, analytics_pb2_grpc, forecast_pb2
 from service.convert import parse_date
 from service.convert_forecast import periods_from_proto
 from service.histories import load_history
@@ -30,6 +30,38 @@ def _set(message: Any, name: str, value: int | float | None) -> None:
         setattr(message, name, value)
 
 
+def funnel_stages(rules: CompiledRuleSet) -> list[str]:
+    """The funnel's stages: the rule set's, in order, the lost ones left out."""
+    return [s for s, lost in zip(rules.stage_ids, rules.stage_is_lost.tolist(), strict=True)
+            if not lost]  # fmt: skip
+
+
+def _source_costs(
+    request: analytics_pb2.ComputeKpisRequest, rules: CompiledRuleSet, currency: str,
+    group_by: list[str], rows: list[KpiRow],
+) -> dict[tuple[tuple[str, ...], str], tuple[int, str]]:  # fmt: skip
+    """Each row's lead-source cost and where it came from: the request's cost for its source, else
+    the rule set's for its source and period label. FAILED_PRECONDITION when the rule set's costs
+    that apply are in another currency than the deals."""
+    if "source" not in group_by:
+        return {}
+    at = group_by.index("source")
+    from_rules = {(c.source, c.period): c for c in rules.source_costs}
+    out: dict[tuple[tuple[str, ...], str], tuple[int, str]] = {}
+    for r in rows:
+        source = r.group[at]
+        if source in request.source_cost_minor:
+            out[(r.group, r.period)] = (request.source_cost_minor[source], "request")
+        elif (cost := from_rules.get((source, r.period))) is not None:
+            if currency and cost.currency != currency:
+                raise FailedPreconditionError(
+                    f"the rule set's lead_sources costs are in {cost.currency}, the deals in "
+                    f"{currency}: give source_cost_minor in {currency}",
+                    reason="CURRENCY_MISMATCH")  # fmt: skip
+            out[(r.group, r.period)] = (cost.amount_minor, "rule_set")
+    return out
+
+
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     """Implements AnalyticsService over the store's deal histories."""
 
@@ -42,6 +74,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     def _kpis(
         self, rule_set: str, group_by: list[str], spans: list[tuple[str, int, int]],
         activity_fields: Sequence[str] = (), customer_field: str = "",
+        changes: Sequence[forecast_pb2.DealChange] = (),
     ) -> tuple[Any, CompiledRuleSet, DealHistory, list[KpiRow]]:  # fmt: skip
         """KPI rows of the store's histories (see :func:`engine.analytics.kpis.compute_kpis`)."""
         record, rules = self.repository.resolve(rule_set, None, None)
@@ -64,7 +97,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         if problems:
             raise InvalidArgumentError("cannot group by these fields", reason="UNKNOWN_FIELD",
                                        violations=problems)  # fmt: skip
-        history, _ = load_history(self.ledger, rule_set, rules, [], self.max_batch_deals)
+        history, _ = load_history(self.ledger, rule_set, rules, changes, self.max_batch_deals)
         code, groups = group_codes(history, group_by, rules.team_of)
         last_row = np.r_[history.first_row[1:], history.deal.size] - 1
         deal_group = code[last_row] if history.n_deals else np.zeros(0, np.int64)
@@ -96,7 +129,8 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                                            "add source to group_by")])  # fmt: skip
         record, rules, history, rows = self._kpis(request.rule_set, group_by, spans,
                                                   list(request.activity_fields),
-                                                  request.customer_field)  # fmt: skip
+                                                  request.customer_field,
+                                                  changes=request.history.changes)  # fmt: skip
         if request.source_cost_minor:
             at = group_by.index("source")
             known = {r.group[at] for r in rows}
@@ -116,8 +150,8 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             if bad:
                 raise InvalidArgumentError("bad source costs", reason="INVALID_ARGUMENT",
                                            violations=bad)  # fmt: skip
-        funnel = [s for s, lost in zip(rules.stage_ids, rules.stage_is_lost.tolist(), strict=True)
-                  if not lost]  # fmt: skip
+        costs = _source_costs(request, rules, history.currency, group_by, rows)
+        funnel = funnel_stages(rules)
         targets = {(tuple(sorted(t.group)), t.period): t.amount_minor for t in rules.targets}
         response = analytics_pb2.ComputeKpisResponse(
             rule_set=record.name, revision=record.revision, currency=history.currency,
@@ -144,10 +178,9 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
             for k, conversion in enumerate(r.funnel_conversion_ppm):
                 step = out.funnel_conversion.add(from_stage=funnel[k], to_stage=funnel[k + 1])
                 _set(step, "conversion_ppm", conversion)
-            if request.source_cost_minor and r.group[group_by.index("source")] in (
-                request.source_cost_minor
-            ):
-                cost = request.source_cost_minor[r.group[group_by.index("source")]]
+            out.cohort_bookings_minor = r.cohort_bookings_minor
+            if (r.group, r.period) in costs:
+                cost, out.cost_from = costs[(r.group, r.period)]
                 out.cost_minor = cost
                 _set(out, "cost_per_won_minor", half_even_div(cost, r.won_count))
                 _set(out, "return_on_spend_ppm", half_even_div(r.bookings_minor * 1_000_000, cost))
@@ -168,9 +201,10 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     def AttributeChange(
         self, request: analytics_pb2.AttributeChangeRequest, context: grpc.ServicerContext
     ) -> analytics_pb2.AttributeChangeResponse:
+        comparing = request.HasField("groups")
         problems: list[Violation] = []
         spans = []
-        for name in ("before", "after"):
+        for name in ("before",) if comparing else ("before", "after"):
             p = getattr(request, name)
             first = parse_date(p.first_date, f"{name}.first_date")
             last = parse_date(p.last_date, f"{name}.last_date")
@@ -183,33 +217,71 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         if len(spans) == 2 and spans[0][1:] == spans[1][1:]:
             problems.append(Violation("after", 0, 0, "SAME_PERIOD",
                                       "compare two different periods"))  # fmt: skip
-        if problems:
-            raise InvalidArgumentError("cannot compare these periods", reason="INVALID_PERIODS",
-                                       violations=problems)  # fmt: skip
         group_by = list(request.group_by)
+        pair = request.groups
+        if comparing:
+            if request.HasField("after"):
+                problems.append(Violation("after", 0, 0, "PERIOD_WITH_GROUPS",
+                                          "comparing groups reads one period: give before only"))  # fmt: skip
+            if not pair.field:
+                problems.append(Violation("groups.field", 0, 0, "REQUIRED", "name a text field"))
+            elif pair.field in group_by:
+                problems.append(Violation("groups.field", 0, 0, "GROUPED_FIELD",
+                                          f"{pair.field!r} is also in group_by"))  # fmt: skip
+            if not pair.baseline or not pair.compared:
+                problems.append(Violation("groups", 0, 0, "REQUIRED",
+                                          "give the baseline and the compared value"))  # fmt: skip
+            elif pair.baseline == pair.compared:
+                problems.append(Violation("groups.compared", 0, 0, "SAME_GROUP",
+                                          "compare two different groups"))  # fmt: skip
+        if problems:
+            raise InvalidArgumentError("cannot compare these", reason="INVALID_PERIODS",
+                                       violations=problems)  # fmt: skip
+        funnel = request.decomposition == analytics_pb2.DECOMPOSITION_FUNNEL
         activity = [request.activity_field] if request.activity_field else []
-        _, _, history, rows = self._kpis(request.rule_set, group_by, spans, activity)
-        names = (request.activity_field, "conversion", "average_deal") if activity else FACTORS
+        keys = [*group_by, pair.field] if comparing else group_by
+        _, rules, history, rows = self._kpis(request.rule_set, keys, spans, activity,
+                                             changes=request.history.changes)  # fmt: skip
+        names = factor_names(funnel_stages(rules), funnel=funnel, activity=request.activity_field)
         response = analytics_pb2.AttributeChangeResponse(
             currency=history.currency, group_by=group_by, before_period=spans[0][0],
-            after_period=spans[1][0])  # fmt: skip
-        sides: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
+            after_period=spans[-1][0],
+            basis="created_in_period" if funnel else "won_in_period")  # fmt: skip
+        sides: dict[tuple[str, ...], list[tuple[int, ...] | None]] = {}
         for r in rows:
-            volume = r.activities[0] if activity else r.closed_count
-            sides.setdefault(r.group, []).append((volume, r.won_count if activity
-                                                  else r.closed_count - r.lost_count,
-                                                  r.bookings_minor))  # fmt: skip
-        total = [tuple(sum(v[k][j] for v in sides.values()) for j in range(3)) for k in range(2)]
-        entries = [(g, v) for g, v in sorted(sides.items())] if group_by else []
+            figs = figures(r, funnel=funnel, activity=bool(activity))
+            if comparing:
+                value, key = r.group[-1], r.group[:-1]
+                if value not in (pair.baseline, pair.compared):
+                    continue
+                sides.setdefault(key, [None, None])[value == pair.compared] = figs
+            else:
+                sides.setdefault(r.group, []).append(figs)
+        if comparing:
+            seen = {r.group[-1] for r in rows}
+            missing = [Violation(f"groups.{side}", 0, 0, "UNKNOWN_GROUP",
+                                 f"no deal has {pair.field} {value!r}")
+                       for side, value in (("baseline", pair.baseline),
+                                           ("compared", pair.compared)) if value not in seen]  # fmt: skip
+            if missing:
+                raise InvalidArgumentError("cannot compare these groups", reason="UNKNOWN_GROUP",
+                                           violations=missing)  # fmt: skip
+            response.before_group = f"{pair.field}={pair.baseline}"
+            response.after_group = f"{pair.field}={pair.compared}"
+        width = len(next(f for v in sides.values() for f in v if f is not None))
+        zero = (0,) * width
+        both = {k: [f if f is not None else zero for f in v] for k, v in sides.items()}
+        total = [tuple(sum(v[k][j] for v in both.values()) for j in range(width)) for k in range(2)]
+        entries = [(g, v) for g, v in sorted(both.items())] if group_by else []
         entries.append((tuple("" for _ in group_by), total))
         for group, (before, after) in entries:
-            a = attribute(before, after)  # type: ignore[arg-type]
+            a = attribute_figures(before, after, funnel=funnel, activity=bool(activity))
             row = response.rows.add(group=list(group), before_minor=a.before_minor,
                                     after_minor=a.after_minor, change_minor=a.change_minor)  # fmt: skip
-            for name, fb, fa, c in zip(names, a.factors_before, a.factors_after,
-                                       a.contribution_minor, strict=True):  # fmt: skip
+            for (name, src, dst), fb, fa, c in zip(names, a.factors_before, a.factors_after,
+                                                   a.contribution_minor, strict=True):  # fmt: skip
                 f = row.factors.add(factor=name, before=str(fb), after=str(fa),
-                                    contribution_minor=c)  # fmt: skip
+                                    contribution_minor=c, from_stage=src, to_stage=dst)  # fmt: skip
                 if fb:
                     f.relative_change = float(fa / fb - 1)
         return response
@@ -238,7 +310,8 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         if problems:
             raise InvalidArgumentError("cannot list stuck deals", reason="INVALID_ARGUMENT",
                                        violations=problems)  # fmt: skip
-        history, _ = load_history(self.ledger, request.rule_set, rules, [], self.max_batch_deals)
+        history, _ = load_history(self.ledger, request.rule_set, rules, request.history.changes,
+                                  self.max_batch_deals)  # fmt: skip
         day = date_to_days(as_of)
         thresholds = np.round(stage_dwell_p90(history, len(rules.stage_ids), day)).astype(np.int64)
         for stage, days in request.threshold_days.items():

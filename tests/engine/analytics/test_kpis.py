@@ -58,6 +58,11 @@ def test_kpis_by_hand() -> None:
     # end (the lost stage is not a funnel stage).
     assert a_jan.funnel_reached == (3, 2, 1, 1, 1)
     assert a_jan.funnel_conversion_ppm == (666_667, 500_000, 1_000_000, 1_000_000)
+    # What January's new deals booked, whenever won: d1's 1,200.00 (d2 lost, d3 still open).
+    assert a_jan.cohort_bookings_minor == 120_000
+    # b's deal d4 was created and won in February: nothing of January's cohort.
+    assert k[(("b",), "2026-01")].cohort_bookings_minor == 0
+    assert k[(("b",), "2026-02")].cohort_bookings_minor == 200_000
     a_feb = k[(("a",), "2026-02")]
     assert (a_feb.closed_count, a_feb.lost_count, a_feb.win_rate_ppm) == (1, 1, 0)
     assert (a_feb.won_count, a_feb.average_deal_minor, a_feb.cycle_median_days) == (0, None, None)
@@ -88,6 +93,11 @@ def test_every_deal_counts_once_per_group(rows: list[tuple[str, int, str, int]])
                for i, (owner, day, stage, amount) in enumerate(rows)]  # fmt: skip
     k = kpis(history_from_records(records, RULES))
     assert sum(r.deals_created for r in k.values()) == len(rows)
+    # Every won deal's bookings are in its creation period's cohort exactly once (all its
+    # days fall in January or February).
+    assert sum(r.cohort_bookings_minor for r in k.values()) == sum(
+        r.bookings_minor for r in k.values()
+    )
     for r in k.values():
         assert r.lost_count <= r.closed_count
         if r.closed_count:

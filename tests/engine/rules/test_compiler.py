@@ -369,3 +369,33 @@ plans:
     assert spec.clawback is not None and spec.clawback.pro_rata
     assert spec.holdback is not None and spec.holdback.rate_ppm == 100_000
     assert [s[:2] for s in plan.spiffs] == [("big", 50_000)]
+
+
+def test_the_lead_sources_section(sample_text: str) -> None:
+    rules = compile_rule_set(sample_text)
+    assert [(c.source, c.period, c.amount_minor, c.currency) for c in rules.source_costs][:2] == [
+        ("web", "2026-01", 1_000_000, "CNY"), ("web", "2026-02", 1_200_000, "CNY")]  # fmt: skip
+    head = sample_text[: sample_text.index("\nlead_sources:")]
+    bad = (
+        head
+        + """
+lead_sources:
+  currency: CNY
+  costs:
+    - {source: web, period: 2026-01, amount: 1.234}
+    - {source: web, period: 2026-02, amount: 1}
+    - {source: web, period: 2026-02, amount: 2}
+    - {source: web, period: 2026-03, amount: -1}
+    - {source: "", period: 2026-03, amount: 1}
+"""
+    )
+    assert {(v.path, v.reason) for v in validate_rule_set(bad)} == {
+        ("lead_sources.costs[0].amount", "AMOUNT_TOO_PRECISE"),
+        ("lead_sources.costs[2]", "DUPLICATE_COST"),
+        ("lead_sources.costs[3].amount", "INVALID_VALUE"),
+        ("lead_sources.costs[4].source", "INVALID_VALUE"),
+    }
+    money = head + "\nlead_sources:\n  currency: XYZ\n"
+    assert {(v.path, v.reason) for v in validate_rule_set(money)} == {
+        ("lead_sources.currency", "UNKNOWN_CURRENCY")
+    }

@@ -137,7 +137,7 @@ def test_the_kpis_and_stuck_commands(channel: grpc.Channel, app: Quotient,
     rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
     li = next(r for r in rows if r[:2] == ["li.wei", "2026-01"])
     assert li[2:9] == ["3", "230,000.00", "1", "100,000.00", "100,000.00", "1", "100.0 %"]
-    assert li[12] == "3 > 2 > 1 > 1 > 1" and li[13:] == ["-", "-"]  # no source costs given
+    assert li[12] == "3 > 2 > 1 > 1 > 1" and li[13:] == ["-", "-", "-"]  # no source costs given
     assert main(["stuck", "--as-of", "2026-03-01", "--threshold", "needs_confirmed=30",
                  "--threshold", "quote=20", *server]) == 0  # fmt: skip
     out = capsys.readouterr()
