@@ -23,6 +23,12 @@ def _pct(message: Any, name: str) -> str:
     return f"{Decimal(getattr(message, name)).scaleb(-4):.1f} %" if message.HasField(name) else "-"
 
 
+def _dwell(row: Any, stage: str) -> str:
+    """``median/P90 (stays)`` of a row's stays in ``stage``, or ``-``."""
+    d = next((d for d in row.stage_dwell if d.stage == stage), None)
+    return f"{d.median_days}/{d.p90_days} ({d.stays})" if d is not None and d.stays else "-"
+
+
 def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     import grpc
 
@@ -39,6 +45,7 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     request = analytics_pb2.ComputeKpisRequest(
         rule_set=args.rule_set, group_by=args.group_by or [], source_cost_minor=costs,
         activity_fields=args.activity or [], customer_field=args.customer_field or "",
+        cost_field=args.cost_field or "",
         calendar=forecast_pb2.CalendarPeriods(kind=_KINDS[args.period], first_date=args.first,
                                               last_date=args.last))  # fmt: skip
     if args.history:
@@ -54,7 +61,8 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                      "avg deal", "closed", "win rate", "cycle p50 d", "cycle p90 d",
                      "attainment", "funnel", "cost", "cost per won", "return on spend",
                      *(f"{a} per won" for a in args.activity or []),
-            *(["new business", "existing business"] if args.customer_field else [])]  # fmt: skip
+            *(["new business", "existing business"] if args.customer_field else []),
+            *(f"{d} dwell p50/p90 d" for d in (r.funnel_stages[:-1] if args.dwell else []))]  # fmt: skip
     writer.writerow(head)
     table = []
     for x in r.rows:
@@ -76,7 +84,8 @@ def cmd_kpis(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                          *(f"{a.per_won:.1f}" if a.HasField("per_won") else "-"
                            for a in x.activity_per_won),
                          *([major(x.new_business_minor, cur), major(x.existing_business_minor, cur)]
-                           if args.customer_field else [])]  # fmt: skip
+                           if args.customer_field else []),
+                         *(_dwell(x, d) for d in (r.funnel_stages[:-1] if args.dwell else []))]  # fmt: skip
         writer.writerow(line)
         table.append([str(c) for c in line])
     print(f"funnel stages: {' > '.join(r.funnel_stages)}; {r.deals_read} deals read",
@@ -118,6 +127,8 @@ def cmd_stuck(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
                                                   as_of_date=args.as_of or "",
                                                   threshold_days=thresholds,
                                                   page_size=args.limit)  # fmt: skip
+    if args.history:
+        request.history.changes.extend(read_history(args.history))
     with open_channel(args.server) as channel:
         try:
             r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ListStuckDeals(request)
@@ -128,6 +139,9 @@ def cmd_stuck(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     for d in r.deals:
         writer.writerow([d.deal_id, d.stage, d.days_in_stage, d.threshold_days, d.owner,
                          major(d.amount_minor, r.currency or "CNY")])  # fmt: skip
+    limits = ", ".join(f"{t.stage} {t.days} d ({t.source.replace('_', ' ')})" if t.HasField("days")
+                       else f"{t.stage} none" for t in r.thresholds)  # fmt: skip
+    print(f"thresholds: {limits}", file=sys.stderr)
     print(f"{r.total} stuck deal(s){'; more with a larger --limit' if r.next_page_token else ''}",
           file=sys.stderr)  # fmt: skip
     return 0
@@ -219,6 +233,10 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--source-cost", action="append",
                    help="SOURCE=AMOUNT spent per period: source ROI (--group-by source)")  # fmt: skip
     p.add_argument("--currency", default="CNY", help="currency of --source-cost (CNY)")
+    p.add_argument("--cost-field", help="the text field costs are keyed by (default: the rule "
+                   "set's lead_sources.field, else source), e.g. campaign")  # fmt: skip
+    p.add_argument("--dwell", action="store_true", help="add each open funnel stage's dwell "
+                   "per group and period: median/P90 days (stays)")  # fmt: skip
     p.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
                    "(default: the history the store keeps)")  # fmt: skip
     p.add_argument("--rule-set", default="default")
@@ -229,6 +247,8 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--threshold", action="append",
                    help="STAGE=DAYS (default: the stage's historical P90)")  # fmt: skip
     s.add_argument("--limit", type=int, default=100)
+    s.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
+                   "(default: the history the store keeps)")  # fmt: skip
     s.add_argument("--rule-set", default="default")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_stuck(a, report))

@@ -8,6 +8,8 @@ half-open day ranges; each KPI dates a deal by the event it counts:
   deal size (bookings / won, half-even to the minor unit) and the sales cycle (created -> won, in
   days: median and P90, nearest rank);
 * **closed** (won or lost): the win rate, won / closed, in ppm (half-even); none closed, no rate;
+* **stays** that ended in the period (the deal moved on): per stage, how many, and their median
+  and P90 length in days (nearest rank), per group as well as overall;
 * the **funnel** of the deals created in the period: how many reached each stage (in the rule
   set's order, lost excluded), the conversion from each stage to the next, in ppm, and what
   those deals booked when won (whenever that was: the funnel product's bookings).
@@ -17,7 +19,7 @@ Empty groups and periods report zero counts and no rates, never a division by ze
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +52,11 @@ class KpiRow:
     existing_business_minor: int = 0  # bookings from customers with one (expansion, retention)
     existing_won_count: int = 0
     cohort_bookings_minor: int = 0  # what the deals created in the period booked, when won
+    # Per stage (the rule set's order): stays that ended in the period, their median and P90
+    # length in days (nearest rank; None without stays).
+    dwell_stays: tuple[int, ...] = ()
+    dwell_median_days: tuple[int | None, ...] = ()
+    dwell_p90_days: tuple[int | None, ...] = ()
 
 
 def _nearest_rank(sorted_values: np.ndarray, q: float) -> int | None:
@@ -104,13 +111,13 @@ def compute_kpis(
     starts = np.array([periods[k][1] for k in by_start.tolist()], dtype=np.int64)
     ends = np.array([periods[k][2] for k in by_start.tolist()], dtype=np.int64)
 
-    def bins(day: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    def bins(day: np.ndarray, valid: np.ndarray, group: np.ndarray = deal_group) -> np.ndarray:
         """Each deal's (group, period) bin by ``day``, or -1 outside every period."""
         if not p:
             return np.full(day.shape, -1, dtype=np.int64)
         k = np.clip(np.searchsorted(starts, day, side="right") - 1, -1, None)
         inside = valid & (k >= 0) & (day < ends[np.maximum(k, 0)])
-        return np.where(inside, deal_group * p + by_start[np.maximum(k, 0)], -1)
+        return np.where(inside, group * p + by_start[np.maximum(k, 0)], -1)
 
     def count(b: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         ok = b >= 0
@@ -140,6 +147,7 @@ def compute_kpis(
         existing[order[later]] = True
     existing_bookings = count(np.where(existing, won_bin, -1), won_amount)
     existing_n = count(np.where(existing, won_bin, -1))
+    dwell = _dwell(history, deal_group, bins, g * p, stage_is_won.size)
     # Sales cycles by bin, sorted: each bin's values are a run of the sorted array.
     ok = won_bin >= 0
     cycle_bin, cycle_len = won_bin[ok], (won_day - created)[ok]
@@ -169,8 +177,44 @@ def compute_kpis(
                 existing_business_minor=int(existing_bookings[i]),
                 existing_won_count=int(existing_n[i]),
                 cohort_bookings_minor=int(cohort_bookings[i]),
+                dwell_stays=tuple(int(v) for v in dwell[0][i]),
+                dwell_median_days=tuple(None if v < 0 else int(v) for v in dwell[1][i]),
+                dwell_p90_days=tuple(None if v < 0 else int(v) for v in dwell[2][i]),
             ))  # fmt: skip
     return out
+
+
+def _dwell(
+    history: DealHistory,
+    deal_group: np.ndarray,
+    bins: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray],
+    n_bins: int,
+    n_stages: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per (group, period) bin and stage: the stays in the stage that ended in the period (the
+    deal moved to another stage), and their median and P90 length in days by nearest rank (-1
+    without stays); each of shape (bins, stages). One sort of every stay by (bin, stage,
+    length); the ranks are picked from it at once."""
+    if history.day.size < 2 or not n_bins:
+        empty = np.zeros((n_bins, n_stages), dtype=np.int64)
+        return empty, empty - 1, empty - 1
+    ends = (history.deal[1:] == history.deal[:-1]) & (history.stage[1:] != history.stage[:-1])
+    rows = np.flatnonzero(ends)
+    end_day = history.day[rows + 1]
+    b = bins(end_day, np.ones(rows.size, dtype=np.bool_), deal_group[history.deal[rows]])
+    ok = b >= 0
+    key = b[ok] * n_stages + history.stage[rows][ok]
+    length = (end_day - history.entered_day[rows])[ok]
+    ordered = length[np.lexsort((length, key))]
+    stays = np.bincount(key, minlength=n_bins * n_stages)
+    first = np.cumsum(stays) - stays
+
+    def rank(q: float) -> np.ndarray:
+        at = first + np.maximum(np.ceil(q * stays).astype(np.int64), 1) - 1
+        picked = ordered[np.minimum(at, max(ordered.size - 1, 0))] if ordered.size else at
+        return np.where(stays > 0, picked, -1).reshape(n_bins, n_stages)
+
+    return stays.reshape(n_bins, n_stages), rank(0.5), rank(0.9)
 
 
 def half_even_div(num: int, den: int) -> int | None:

@@ -99,6 +99,7 @@ class CompiledRuleSet:
     stage_is_won: np.ndarray
     stage_is_lost: np.ndarray
     stage_is_closed: np.ndarray
+    stage_stuck_days: np.ndarray  # per stage: days after which an open deal is stuck; -1: none
     overrides: tuple[CompiledTable, ...]
     categories: CompiledTable | None
     splits: CompiledSplits = DEFAULT_SPLITS
@@ -106,6 +107,7 @@ class CompiledRuleSet:
     team_of: Mapping[str, str] = field(default_factory=dict)
     targets: tuple[RuleTarget, ...] = ()
     source_costs: tuple[SourceCost, ...] = ()
+    source_cost_field: str = "source"  # the text field source costs are keyed by
     plans: tuple[CompiledPlan, ...] = ()
     people: Mapping[str, Person] = field(default_factory=dict)
     compiler_version: int = COMPILER_VERSION
@@ -267,6 +269,9 @@ def _check_stages(
                     f"lost stage {st.id!r} must have win rate 0, not {st.win_rate}",
                 )
             )
+        if (st.is_won or st.is_lost) and st.stuck_after_days is not None:
+            out.append(doc.violation(join_path(p, "stuck_after_days"), "CLOSED_STAGE_STUCK",
+                                     f"closed stage {st.id!r} cannot hold deals stuck"))  # fmt: skip
         cat_path = join_path(p, "default_category")
         if st.is_won and st.default_category is not Category.CLOSED:
             out.append(
@@ -518,7 +523,7 @@ def _compile_targets(
 
 
 def _compile_lead_sources(
-    raw: Any, doc: SourceDocument, out: list[Violation]
+    raw: Any, schema: Mapping[str, FieldSpec], doc: SourceDocument, out: list[Violation]
 ) -> tuple[SourceCost, ...]:
     """Lead-source costs, shaped item by item so one bad cost does not hide the others."""
     if raw is None:
@@ -531,6 +536,9 @@ def _compile_lead_sources(
     items = _shape_items(_SOURCE_COST, raw.get("costs", []), doc, "lead_sources.costs", out)
     if head is None or items is None:
         return ()
+    if head.field not in schema or schema[head.field].type is not FieldType.STRING:
+        out.append(doc.violation("lead_sources.field", "UNKNOWN_FIELD",
+                                 f"{head.field!r} is not a text field"))  # fmt: skip
     return compile_lead_sources(head.currency, items, doc, out)
 
 
@@ -647,7 +655,9 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
             out.append(doc.violation(f"win_rates.segment_by[{i}]", "UNKNOWN_FIELD",
                                      f"{name!r} is not a text field to segment by"))  # fmt: skip
     targets = _compile_targets(data.get("targets"), schema, bool(team_of), doc, out)
-    source_costs = _compile_lead_sources(data.get("lead_sources"), doc, out)
+    source_costs = _compile_lead_sources(data.get("lead_sources"), schema, doc, out)
+    raw_sources = data.get("lead_sources")
+    cost_field = raw_sources.get("field") if isinstance(raw_sources, dict) else None
     splits: CompiledSplits | None = DEFAULT_SPLITS
     if data.get("splits") is not None:
         splits = _compile_splits_section(data["splits"], schema if fields_ok else None, doc, out)
@@ -684,6 +694,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         stage_is_won=np.array([s.is_won for s in ordered], dtype=np.bool_),
         stage_is_lost=np.array([s.is_lost for s in ordered], dtype=np.bool_),
         stage_is_closed=np.array([s.is_won or s.is_lost for s in ordered], dtype=np.bool_),
+        stage_stuck_days=np.array([s.stuck_after_days or -1 for s in ordered], dtype=np.int64),
         overrides=tuple(overrides),
         categories=categories,
         splits=splits,
@@ -691,6 +702,7 @@ def compile_rule_set(text: str) -> CompiledRuleSet:
         team_of=team_of,
         targets=targets,
         source_costs=source_costs,
+        source_cost_field=cost_field if isinstance(cost_field, str) else "source",
         plans=plans,
         people=people,
         stage_index={s.id: i for i, s in enumerate(ordered)},

@@ -75,6 +75,9 @@ class Stage(Model):
     default_category: Category = Category.PIPELINE
     is_won: bool = False
     is_lost: bool = False
+    stuck_after_days: int | None = Field(
+        default=None, ge=1, description="an open deal longer in this stage is stuck (default: "
+        "the stage's historical P90 dwell)")  # fmt: skip
 
 
 CellValue = str | int | Decimal | bool | list[str | int | Decimal | bool] | None
@@ -289,7 +292,7 @@ class Targets(Model):
 class SourceCostItem(Model):
     """What one lead source (or campaign) cost in one period."""
 
-    source: str = Field(min_length=1, description="the deals' `source` value, e.g. web")
+    source: str = Field(min_length=1, description="the deals' value of the field, e.g. web")
     period: str = Field(min_length=1, description="a period label: 2026-Q1, 2026-03, 2026...")
     amount: Decimal = Field(ge=0, description="major units of the costs' currency")
 
@@ -298,6 +301,8 @@ class LeadSources(Model):
     """Lead-source costs per period, for source ROI (cost per won deal, return on spend)."""
 
     currency: Currency
+    field: Name = Field(default="source", description="the text field the costs are keyed by: "
+                        "source, or a declared text field such as campaign")  # fmt: skip
     costs: list[SourceCostItem] = Field(default_factory=list)
 
 

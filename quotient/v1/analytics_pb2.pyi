@@ -18,7 +18,7 @@ DECOMPOSITION_DEALS: Decomposition
 DECOMPOSITION_FUNNEL: Decomposition
 
 class ComputeKpisRequest(_message.Message):
-    __slots__ = ("rule_set", "group_by", "calendar", "custom", "source_cost_minor", "activity_fields", "customer_field", "history", "stored")
+    __slots__ = ("rule_set", "group_by", "calendar", "custom", "source_cost_minor", "activity_fields", "customer_field", "history", "stored", "cost_field")
     class SourceCostMinorEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -35,6 +35,7 @@ class ComputeKpisRequest(_message.Message):
     CUSTOMER_FIELD_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
     STORED_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     group_by: _containers.RepeatedScalarFieldContainer[str]
     calendar: _forecast_pb2.CalendarPeriods
@@ -44,10 +45,11 @@ class ComputeKpisRequest(_message.Message):
     customer_field: str
     history: _forecast_pb2.DealHistory
     stored: _forecast_pb2.StoredHistory
-    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ..., source_cost_minor: _Optional[_Mapping[str, int]] = ..., activity_fields: _Optional[_Iterable[str]] = ..., customer_field: _Optional[str] = ..., history: _Optional[_Union[_forecast_pb2.DealHistory, _Mapping]] = ..., stored: _Optional[_Union[_forecast_pb2.StoredHistory, _Mapping]] = ...) -> None: ...
+    cost_field: str
+    def __init__(self, rule_set: _Optional[str] = ..., group_by: _Optional[_Iterable[str]] = ..., calendar: _Optional[_Union[_forecast_pb2.CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[_forecast_pb2.CustomPeriods, _Mapping]] = ..., source_cost_minor: _Optional[_Mapping[str, int]] = ..., activity_fields: _Optional[_Iterable[str]] = ..., customer_field: _Optional[str] = ..., history: _Optional[_Union[_forecast_pb2.DealHistory, _Mapping]] = ..., stored: _Optional[_Union[_forecast_pb2.StoredHistory, _Mapping]] = ..., cost_field: _Optional[str] = ...) -> None: ...
 
 class KpiRow(_message.Message):
-    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm", "cost_minor", "cost_per_won_minor", "return_on_spend_ppm", "activities", "activity_per_won", "new_business_minor", "existing_business_minor", "existing_won_count", "cohort_bookings_minor", "cost_from")
+    __slots__ = ("group", "period", "deals_created", "pipeline_created_minor", "won_count", "bookings_minor", "average_deal_minor", "closed_count", "lost_count", "win_rate_ppm", "cycle_count", "cycle_median_days", "cycle_p90_days", "funnel_reached", "funnel_conversion", "target_minor", "attainment_ppm", "cost_minor", "cost_per_won_minor", "return_on_spend_ppm", "activities", "activity_per_won", "new_business_minor", "existing_business_minor", "existing_won_count", "cohort_bookings_minor", "cost_from", "stage_dwell")
     GROUP_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     DEALS_CREATED_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +77,7 @@ class KpiRow(_message.Message):
     EXISTING_WON_COUNT_FIELD_NUMBER: _ClassVar[int]
     COHORT_BOOKINGS_MINOR_FIELD_NUMBER: _ClassVar[int]
     COST_FROM_FIELD_NUMBER: _ClassVar[int]
+    STAGE_DWELL_FIELD_NUMBER: _ClassVar[int]
     group: _containers.RepeatedScalarFieldContainer[str]
     period: str
     deals_created: int
@@ -102,7 +105,20 @@ class KpiRow(_message.Message):
     existing_won_count: int
     cohort_bookings_minor: int
     cost_from: str
-    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., cost_minor: _Optional[int] = ..., cost_per_won_minor: _Optional[int] = ..., return_on_spend_ppm: _Optional[int] = ..., activities: _Optional[_Iterable[int]] = ..., activity_per_won: _Optional[_Iterable[_Union[ActivityPerWon, _Mapping]]] = ..., new_business_minor: _Optional[int] = ..., existing_business_minor: _Optional[int] = ..., existing_won_count: _Optional[int] = ..., cohort_bookings_minor: _Optional[int] = ..., cost_from: _Optional[str] = ...) -> None: ...
+    stage_dwell: _containers.RepeatedCompositeFieldContainer[GroupStageDwell]
+    def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., deals_created: _Optional[int] = ..., pipeline_created_minor: _Optional[int] = ..., won_count: _Optional[int] = ..., bookings_minor: _Optional[int] = ..., average_deal_minor: _Optional[int] = ..., closed_count: _Optional[int] = ..., lost_count: _Optional[int] = ..., win_rate_ppm: _Optional[int] = ..., cycle_count: _Optional[int] = ..., cycle_median_days: _Optional[int] = ..., cycle_p90_days: _Optional[int] = ..., funnel_reached: _Optional[_Iterable[int]] = ..., funnel_conversion: _Optional[_Iterable[_Union[FunnelStep, _Mapping]]] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., cost_minor: _Optional[int] = ..., cost_per_won_minor: _Optional[int] = ..., return_on_spend_ppm: _Optional[int] = ..., activities: _Optional[_Iterable[int]] = ..., activity_per_won: _Optional[_Iterable[_Union[ActivityPerWon, _Mapping]]] = ..., new_business_minor: _Optional[int] = ..., existing_business_minor: _Optional[int] = ..., existing_won_count: _Optional[int] = ..., cohort_bookings_minor: _Optional[int] = ..., cost_from: _Optional[str] = ..., stage_dwell: _Optional[_Iterable[_Union[GroupStageDwell, _Mapping]]] = ...) -> None: ...
+
+class GroupStageDwell(_message.Message):
+    __slots__ = ("stage", "stays", "median_days", "p90_days")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    STAYS_FIELD_NUMBER: _ClassVar[int]
+    MEDIAN_DAYS_FIELD_NUMBER: _ClassVar[int]
+    P90_DAYS_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    stays: int
+    median_days: int
+    p90_days: int
+    def __init__(self, stage: _Optional[str] = ..., stays: _Optional[int] = ..., median_days: _Optional[int] = ..., p90_days: _Optional[int] = ...) -> None: ...
 
 class ActivityPerWon(_message.Message):
     __slots__ = ("field", "per_won")
@@ -202,16 +218,28 @@ class StuckDeal(_message.Message):
     def __init__(self, deal_id: _Optional[str] = ..., stage: _Optional[str] = ..., days_in_stage: _Optional[int] = ..., threshold_days: _Optional[int] = ..., owner: _Optional[str] = ..., amount_minor: _Optional[int] = ...) -> None: ...
 
 class ListStuckDealsResponse(_message.Message):
-    __slots__ = ("deals", "next_page_token", "total", "currency")
+    __slots__ = ("deals", "next_page_token", "total", "currency", "thresholds")
     DEALS_FIELD_NUMBER: _ClassVar[int]
     NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     CURRENCY_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_FIELD_NUMBER: _ClassVar[int]
     deals: _containers.RepeatedCompositeFieldContainer[StuckDeal]
     next_page_token: str
     total: int
     currency: str
-    def __init__(self, deals: _Optional[_Iterable[_Union[StuckDeal, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ..., currency: _Optional[str] = ...) -> None: ...
+    thresholds: _containers.RepeatedCompositeFieldContainer[StuckThreshold]
+    def __init__(self, deals: _Optional[_Iterable[_Union[StuckDeal, _Mapping]]] = ..., next_page_token: _Optional[str] = ..., total: _Optional[int] = ..., currency: _Optional[str] = ..., thresholds: _Optional[_Iterable[_Union[StuckThreshold, _Mapping]]] = ...) -> None: ...
+
+class StuckThreshold(_message.Message):
+    __slots__ = ("stage", "days", "source")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    days: int
+    source: str
+    def __init__(self, stage: _Optional[str] = ..., days: _Optional[int] = ..., source: _Optional[str] = ...) -> None: ...
 
 class AttributeChangeRequest(_message.Message):
     __slots__ = ("rule_set", "group_by", "before", "after", "activity_field", "decomposition", "groups", "history", "stored")

@@ -66,8 +66,8 @@ class AnalyticsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListStuckDeals(self, request, context):
-        """Open deals whose time in their stage exceeds a threshold (the request's, else the stage's
-        historical P90), the longest over first, paginated.
+        """Open deals whose time in their stage exceeds a threshold (the request's, else the rule
+        set's, else the stage's historical P90), the longest over first, paginated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -43,10 +43,12 @@ def _source_costs(
     """Each row's lead-source cost and where it came from: the request's cost for its source, else
     the rule set's for its source and period label. FAILED_PRECONDITION when the rule set's costs
     that apply are in another currency than the deals."""
-    if "source" not in group_by:
+    field = request.cost_field or rules.source_cost_field
+    if field not in group_by:
         return {}
-    at = group_by.index("source")
-    from_rules = {(c.source, c.period): c for c in rules.source_costs}
+    at = group_by.index(field)
+    from_rules = ({(c.source, c.period): c for c in rules.source_costs}
+                  if field == rules.source_cost_field else {})  # fmt: skip
     out: dict[tuple[tuple[str, ...], str], tuple[int, str]] = {}
     for r in rows:
         source = r.group[at]
@@ -122,17 +124,18 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
         group_by = list(request.group_by)
         periods = periods_from_proto(request)  # type: ignore[arg-type]
         spans = [(p.label, date_to_days(p.start), date_to_days(p.end)) for p in periods]
-        if request.source_cost_minor and "source" not in group_by:
-            raise InvalidArgumentError("source costs need source among group_by",
-                                       reason="INVALID_ARGUMENT", violations=[Violation(
-                                           "group_by", 0, 0, "SOURCE_NOT_GROUPED",
-                                           "add source to group_by")])  # fmt: skip
         record, rules, history, rows = self._kpis(request.rule_set, group_by, spans,
                                                   list(request.activity_fields),
                                                   request.customer_field,
                                                   changes=request.history.changes)  # fmt: skip
+        cost_field = request.cost_field or rules.source_cost_field
+        if request.source_cost_minor and cost_field not in group_by:
+            raise InvalidArgumentError(f"source costs need {cost_field} among group_by",
+                                       reason="INVALID_ARGUMENT", violations=[Violation(
+                                           "group_by", 0, 0, "SOURCE_NOT_GROUPED",
+                                           f"add {cost_field} to group_by")])  # fmt: skip
         if request.source_cost_minor:
-            at = group_by.index("source")
+            at = group_by.index(cost_field)
             known = {r.group[at] for r in rows}
             bad = [
                 Violation(
@@ -140,7 +143,7 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                     0,
                     0,
                     "UNKNOWN_SOURCE",
-                    f"no deal has source {name!r}",
+                    f"no deal has {cost_field} {name!r}",
                 )
                 for name in sorted(request.source_cost_minor)
                 if name not in known
@@ -179,6 +182,12 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                 step = out.funnel_conversion.add(from_stage=funnel[k], to_stage=funnel[k + 1])
                 _set(step, "conversion_ppm", conversion)
             out.cohort_bookings_minor = r.cohort_bookings_minor
+            for stage, stays, median, p90 in zip(rules.stage_ids, r.dwell_stays,
+                                                  r.dwell_median_days, r.dwell_p90_days,
+                                                  strict=True):  # fmt: skip
+                dwell = out.stage_dwell.add(stage=stage, stays=stays)
+                _set(dwell, "median_days", median)
+                _set(dwell, "p90_days", p90)
             if (r.group, r.period) in costs:
                 cost, out.cost_from = costs[(r.group, r.period)]
                 out.cost_minor = cost
@@ -314,8 +323,13 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                                   self.max_batch_deals)  # fmt: skip
         day = date_to_days(as_of)
         thresholds = np.round(stage_dwell_p90(history, len(rules.stage_ids), day)).astype(np.int64)
+        source = np.where(thresholds >= 0, "history_p90", "").astype(object)
+        from_rules = rules.stage_stuck_days >= 0
+        thresholds[from_rules] = rules.stage_stuck_days[from_rules]
+        source[from_rules] = "rule_set"
         for stage, days in request.threshold_days.items():
             thresholds[rules.stage_index[stage]] = days
+            source[rules.stage_index[stage]] = "request"
         stuck = stuck_deals(history, day, thresholds, rules.stage_is_closed)
         page = stuck[start : start + size]
         response = analytics_pb2.ListStuckDealsResponse(total=len(stuck),
@@ -326,6 +340,10 @@ class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
                                owner=s.owner, amount_minor=s.amount_minor)  # fmt: skip
         if start + size < len(stuck):
             response.next_page_token = str(start + size)
+        for s, stage in enumerate(rules.stage_ids):
+            if not rules.stage_is_closed[s]:
+                limit = response.thresholds.add(stage=stage, source=source[s])
+                _set(limit, "days", int(thresholds[s]) if thresholds[s] >= 0 else None)
         return response
 
 

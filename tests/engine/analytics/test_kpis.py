@@ -58,6 +58,13 @@ def test_kpis_by_hand() -> None:
     # end (the lost stage is not a funnel stage).
     assert a_jan.funnel_reached == (3, 2, 1, 1, 1)
     assert a_jan.funnel_conversion_ppm == (666_667, 500_000, 1_000_000, 1_000_000)
+    # Stays that ended in January: d1's 5 days in initial_contact and 10 in quote.
+    assert a_jan.dwell_stays == (1, 0, 1, 0, 0, 0)
+    assert a_jan.dwell_median_days == (5, None, 10, None, None, None)
+    assert a_jan.dwell_p90_days == a_jan.dwell_median_days
+    # February: d2's 26 days in initial_contact (a's), d4's 10 in quote (b's).
+    assert k[(("a",), "2026-02")].dwell_median_days[:3] == (26, None, None)
+    assert k[(("b",), "2026-02")].dwell_stays == (0, 0, 1, 0, 0, 0)
     # What January's new deals booked, whenever won: d1's 1,200.00 (d2 lost, d3 still open).
     assert a_jan.cohort_bookings_minor == 120_000
     # b's deal d4 was created and won in February: nothing of January's cohort.
@@ -152,3 +159,48 @@ def test_no_customers_known() -> None:
                         RULES.stage_is_lost, customer=np.full(4, -1))  # fmt: skip
     assert [(r.new_business_minor, r.existing_business_minor) for r in rows] == [
         (120_000, 0), (200_000, 0)]  # fmt: skip
+
+
+deal_steps = st.tuples(
+    st.sampled_from(["a", "b"]),
+    st.lists(st.tuples(st.integers(0, 20), st.sampled_from(RULES.stage_ids)), min_size=1,
+             max_size=5),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(deal_steps, min_size=1, max_size=12))
+def test_dwell_per_group_equals_a_plain_sort(
+    deals: list[tuple[str, list[tuple[int, str]]]],
+) -> None:
+    start = dt.date(2026, 1, 1)
+    records, expected = [], {}
+    for i, (owner, steps) in enumerate(deals):
+        day, by_day = 0, {}
+        for gap, next_stage in steps:
+            day += gap
+            by_day[day] = next_stage  # a deal has one state a day: the day's last row
+        entered, stage = 0, None
+        for day, next_stage in sorted(by_day.items()):
+            if stage is not None and next_stage != stage:
+                # A stay ends: credited to the period of its last day, January or February.
+                end = start + dt.timedelta(days=day)
+                period = "2026-01" if end.month == 1 else "2026-02" if end.month == 2 else None
+                if period:
+                    key = ((owner,), period, RULES.stage_index[stage])
+                    expected.setdefault(key, []).append(day - entered)
+            if next_stage != stage:
+                entered, stage = day, next_stage
+        day = 0
+        for gap, next_stage in steps:
+            day += gap
+            records.append(row(f"d{i}", (start + dt.timedelta(days=day)).isoformat(), next_stage,
+                               100, owner))  # fmt: skip
+    k = kpis(history_from_records(records, RULES))
+    for (group, period), r in k.items():
+        for s_i in range(len(RULES.stage_ids)):
+            lengths = sorted(expected.get((group, period, s_i), []))
+            assert r.dwell_stays[s_i] == len(lengths)
+            want = [lengths[max(1, math.ceil(q * len(lengths))) - 1] if lengths else None
+                    for q in (0.5, 0.9)]  # fmt: skip
+            assert [r.dwell_median_days[s_i], r.dwell_p90_days[s_i]] == want

@@ -395,7 +395,20 @@ lead_sources:
         ("lead_sources.costs[3].amount", "INVALID_VALUE"),
         ("lead_sources.costs[4].source", "INVALID_VALUE"),
     }
+    field = head + "\nlead_sources:\n  currency: CNY\n  field: campaign\n"
+    assert {(v.path, v.reason) for v in validate_rule_set(field)} == {
+        ("lead_sources.field", "UNKNOWN_FIELD")
+    }
     money = head + "\nlead_sources:\n  currency: XYZ\n"
     assert {(v.path, v.reason) for v in validate_rule_set(money)} == {
         ("lead_sources.currency", "UNKNOWN_CURRENCY")
+    }
+
+
+def test_a_closed_stage_cannot_hold_stuck_deals(sample_text: str) -> None:
+    text = sample_text.replace("default_category: closed, is_won: true}",
+                               "default_category: closed, is_won: true, stuck_after_days: 5}")  # fmt: skip
+    assert text != sample_text
+    assert {(v.path, v.reason) for v in validate_rule_set(text)} == {
+        ("stages[4].stuck_after_days", "CLOSED_STAGE_STUCK")
     }

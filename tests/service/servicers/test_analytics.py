@@ -143,6 +143,8 @@ def test_the_kpis_and_stuck_commands(channel: grpc.Channel, app: Quotient,
     out = capsys.readouterr()
     assert [r.split("\t")[0] for r in out.out.splitlines()[1:]] == ["k3", "k5"]
     assert "2 stuck deal(s)" in out.err
+    assert "needs_confirmed 30 d (request)" in out.err
+    assert "contract_drafted 30 d (rule set)" in out.err
 
 
 def test_why_bookings_moved(channel: grpc.Channel) -> None:

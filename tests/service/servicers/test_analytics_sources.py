@@ -30,6 +30,8 @@ JAN = forecast_pb2.CustomPeriod(label="Jan", first_date="2026-01-01", last_date=
 FEB = forecast_pb2.CustomPeriod(label="Feb", first_date="2026-02-01", last_date="2026-02-28")
 BOTH = forecast_pb2.CustomPeriod(label="Q", first_date="2026-01-01", last_date="2026-02-28")
 FUNNEL = analytics_pb2.DECOMPOSITION_FUNNEL
+MONTHS = forecast_pb2.CalendarPeriods(kind=forecast_pb2.PERIOD_KIND_MONTH, first_date="2026-01-01",
+                                      last_date="2026-02-28")  # fmt: skip
 
 
 def violations(err: pytest.ExceptionInfo[grpc.RpcError]) -> set[tuple[str, str]]:
@@ -257,3 +259,94 @@ def test_the_kpis_command_with_costs_from_the_rule_set_and_a_history_file(
     out, err = capsys.readouterr()
     (row,) = [line.split("\t") for line in out.splitlines()[1:]]
     assert row[1:5] == ["1", "5,000.00", "1", "5,000.00"] and "1 deals read" in err
+
+
+def test_stuck_thresholds_from_the_request_the_rule_set_and_the_history(
+    channel: grpc.Channel,
+) -> None:
+    # The sample rule set: contract_drafted is stuck after 30 days; other stages use their P90.
+    history = forecast_pb2.DealHistory(changes=[
+        change("2026-01-02", "c1", "contract_drafted", 1_000_000, "li.wei"),
+        change("2026-01-05", "q1", "quote", 2_000_000, "li.wei"),
+        change("2026-01-06", "q1", "contract_drafted", 2_000_000, "li.wei"),
+        change("2026-01-20", "q1", "won", 2_000_000, "li.wei"),  # 14 days in contract_drafted
+    ])  # fmt: skip
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    r = stub.ListStuckDeals(analytics_pb2.ListStuckDealsRequest(
+        rule_set="default", as_of_date="2026-02-10", history=history))  # fmt: skip
+    # c1: 39 days in contract_drafted > 30 (the rule set's, not the history's P90 of 14 days).
+    assert [(d.deal_id, d.days_in_stage, d.threshold_days) for d in r.deals] == [("c1", 39, 30)]
+    limits = {t.stage: (t.days if t.HasField("days") else None, t.source) for t in r.thresholds}
+    assert limits == {
+        "initial_contact": (None, ""), "needs_confirmed": (None, ""),
+        "quote": (1, "history_p90"),  # q1's one-day stay in quote
+        "contract_drafted": (30, "rule_set"),
+    }  # fmt: skip
+    # The request's threshold wins over the rule set's.
+    r = stub.ListStuckDeals(analytics_pb2.ListStuckDealsRequest(
+        rule_set="default", as_of_date="2026-02-10", history=history,
+        threshold_days={"contract_drafted": 40}))  # fmt: skip
+    assert not r.deals and r.total == 0
+    assert {t.stage: t.source for t in r.thresholds}["contract_drafted"] == "request"
+
+
+def test_dwell_per_group_and_period(
+    channel: grpc.Channel, app: Quotient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    record(channel)
+    r = analytics_pb2_grpc.AnalyticsServiceStub(channel).ComputeKpis(
+        analytics_pb2.ComputeKpisRequest(rule_set="default", group_by=["owner"], calendar=MONTHS)
+    )
+    by = {(x.group[0], x.period): {d.stage: d for d in x.stage_dwell} for x in r.rows}
+    # li.wei's k1 left initial_contact after 5 days and quote after 10, both in January; k2 left
+    # initial_contact (for lost) after 26 days, in February.
+    jan = by[("li.wei", "2026-01")]
+    assert (jan["initial_contact"].stays, jan["initial_contact"].median_days) == (1, 5)
+    assert (jan["quote"].stays, jan["quote"].p90_days) == (1, 10)
+    assert jan["needs_confirmed"].stays == 0 and not jan["needs_confirmed"].HasField("median_days")
+    assert by[("li.wei", "2026-02")]["initial_contact"].median_days == 26
+    assert by[("zhang.min", "2026-02")]["quote"].median_days == 10
+    assert main(["kpis", "--group-by", "owner", "--from", "2026-01-01", "--to", "2026-02-28",
+                 "--dwell", "--server", f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    rows = [line.split("\t") for line in capsys.readouterr().out.splitlines()]
+    at = rows[0].index("initial_contact dwell p50/p90 d")
+    li = next(x for x in rows if x[:2] == ["li.wei", "2026-01"])
+    assert li[at] == "5/5 (1)" and li[at + 1] == "-"
+
+
+def test_costs_per_campaign(channel: grpc.Channel) -> None:
+    # A rule set whose costs are keyed by a declared `campaign` field, not the lead source.
+    text = (EXAMPLES / "default.yaml").read_text(encoding="utf-8")
+    text = text[: text.index("\nlead_sources:")].replace("name: default", "name: campaigns")
+    text = text.replace("fields:\n", "fields:\n  campaign: {type: string}\n", 1) + (
+        "\nlead_sources:\n  currency: CNY\n  field: campaign\n  costs:\n"
+        "    - {source: spring, period: 2026-01, amount: 20000}\n")  # fmt: skip
+    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=text, expected_revision=0)
+    )
+    spring = types_pb2.AttributeValue(string_value="spring")
+    deal = types_pb2.Deal(amount_minor=6_000_000, currency="CNY", stage="quote", owner="li.wei",
+                          source="web", attributes={"campaign": spring})  # fmt: skip
+    c, won = credit_pb2.DEAL_EVENT_KIND_CREATED, credit_pb2.DEAL_EVENT_KIND_WON
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(credit_pb2.RecordDealEventsRequest(
+        rule_set="campaigns", events=[event("p1", 0, "2026-01-05", c, deal),
+                                      event("p1", 1, "2026-01-25", won)]))  # fmt: skip
+    stub = analytics_pb2_grpc.AnalyticsServiceStub(channel)
+    month = forecast_pb2.CalendarPeriods(kind=forecast_pb2.PERIOD_KIND_MONTH,
+                                         first_date="2026-01-01", last_date="2026-01-31")  # fmt: skip
+    r = stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(
+        rule_set="campaigns", group_by=["campaign"], calendar=month))  # fmt: skip
+    (row,) = r.rows
+    assert (row.group[0], row.cost_minor, row.cost_from, row.return_on_spend_ppm) == (
+        "spring", 2_000_000, "rule_set", 3_000_000)  # fmt: skip
+    # Keyed by source in the request instead: the rule set's campaign costs do not apply.
+    r = stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(
+        rule_set="campaigns", group_by=["source"], calendar=month, cost_field="source",
+        source_cost_minor={"web": 1_000_000}))  # fmt: skip
+    assert [(x.group[0], x.cost_minor, x.cost_from) for x in r.rows] == [
+        ("web", 1_000_000, "request")]  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ComputeKpis(analytics_pb2.ComputeKpisRequest(
+            rule_set="campaigns", group_by=["source"], calendar=month,
+            source_cost_minor={"spring": 1}))  # fmt: skip
+    assert violations(err) == {("group_by", "SOURCE_NOT_GROUPED")}
