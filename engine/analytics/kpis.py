@@ -184,6 +184,11 @@ def compute_kpis(
     return out
 
 
+def _count_values(n_values: int, n_stays: int) -> bool:
+    """Whether ranks come from counting each possible value (few of them) or from a sort."""
+    return n_values <= max(4 * n_stays, 1 << 20)
+
+
 def _dwell(
     history: DealHistory,
     deal_group: np.ndarray,
@@ -194,7 +199,7 @@ def _dwell(
     """Per (group, period) bin and stage: the stays in the stage that ended in the period (the
     deal moved to another stage), and their median and P90 length in days by nearest rank (-1
     without stays); each of shape (bins, stages). One sort of every stay by (bin, stage,
-    length); the ranks are picked from it at once."""
+    length), or a count of the values when they are few; the ranks are picked at once."""
     if history.day.size < 2 or not n_bins:
         empty = np.zeros((n_bins, n_stages), dtype=np.int64)
         return empty, empty - 1, empty - 1
@@ -205,14 +210,28 @@ def _dwell(
     ok = b >= 0
     key = b[ok] * n_stages + history.stage[rows][ok]
     length = (end_day - history.entered_day[rows])[ok]
-    ordered = length[np.lexsort((length, key))]
-    stays = np.bincount(key, minlength=n_bins * n_stages)
+    n_keys = n_bins * n_stages
+    stays = np.bincount(key, minlength=n_keys)
     first = np.cumsum(stays) - stays
+    # (key, length) as one integer: ranks within a key are ranks of the combined values.
+    span = int(length.max()) + 1 if length.size else 1
+    combined = key * span + length
+    if _count_values(n_keys * span, combined.size):
+        # Few distinct values: count them instead of sorting; a rank's value is where the
+        # running count passes it.
+        running = np.cumsum(np.bincount(combined, minlength=n_keys * span))
+
+        def value_at(rank: np.ndarray) -> np.ndarray:
+            return np.searchsorted(running, rank, side="right") % span
+    else:
+        ordered = np.sort(combined) % span
+
+        def value_at(rank: np.ndarray) -> np.ndarray:
+            return ordered[np.minimum(rank, max(ordered.size - 1, 0))] if ordered.size else rank
 
     def rank(q: float) -> np.ndarray:
         at = first + np.maximum(np.ceil(q * stays).astype(np.int64), 1) - 1
-        picked = ordered[np.minimum(at, max(ordered.size - 1, 0))] if ordered.size else at
-        return np.where(stays > 0, picked, -1).reshape(n_bins, n_stages)
+        return np.where(stays > 0, value_at(at), -1).reshape(n_bins, n_stages)
 
     return stays.reshape(n_bins, n_stages), rank(0.5), rank(0.9)
 
