@@ -22,7 +22,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from engine.errors import NotFoundError
+from engine.errors import FailedPreconditionError, NotFoundError
 from quotient.v1 import (
     analytics_pb2,
     analytics_pb2_grpc,
@@ -54,11 +54,12 @@ from service.servicers.forecast import ForecastServicer
 from service.servicers.planning import PlanningServicer
 from service.servicers.rulesets import RuleSetServicer
 from service.servicers.winrates import WinRateServicer
-from service.store.sqlite import SqliteStore
-from service.store.sqlite_keys import SqliteKeys
-from service.store.sqlite_ledger import SqliteLedger
-from service.store.sqlite_models import SqliteModels
-from service.store.sqlite_runs import SqliteRuns
+from service.store.database import Database, StoreUnavailableError, open_database
+from service.store.keys import KeyStore
+from service.store.ledger import LedgerStore
+from service.store.models import ModelStore
+from service.store.revisions import RevisionStore
+from service.store.runs import RunStore
 
 LOG = logging.getLogger("quotient.server")
 
@@ -87,7 +88,7 @@ class Quotient:
     port: int
     health: health.HealthServicer
     repository: RuleSetRepository
-    store: SqliteStore
+    db: Database
 
     def set_serving(self, serving: bool) -> None:
         status = (
@@ -102,7 +103,7 @@ class Quotient:
         """Report NOT_SERVING, drain in-flight calls for up to ``grace_s`` seconds, release the store."""
         self.set_serving(False)
         self.server.stop(grace_s).wait()
-        self.store.close()
+        self.db.close()
 
 
 def publish_sample(repository: RuleSetRepository) -> None:
@@ -122,11 +123,14 @@ def start(
 ) -> Quotient:
     """Wire everything from ``config`` and start serving on ``config.address``."""
     check_security(config)
-    store = SqliteStore(config.db_path)
-    keys = SqliteKeys(store)
+    try:
+        db = open_database(config.store_url)
+    except (StoreUnavailableError, FailedPreconditionError) as exc:
+        raise ConfigError(exc.message) from exc
+    keys = KeyStore(db)
     if config.auth == "tokens" and keys.count() == 0:
         bootstrap_admin(keys, config, clock)
-    repository = RuleSetRepository(store, clock, config.cache_size)
+    repository = RuleSetRepository(RevisionStore(db), clock, config.cache_size)
     if config.publish_sample:
         publish_sample(repository)
     options = [
@@ -144,8 +148,8 @@ def start(
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
     rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
-    ledger = SqliteLedger(store)
-    models = SqliteModels(store)
+    ledger = LedgerStore(db)
+    models = ModelStore(db)
     learned = LearnedSources(ledger, models, config.max_batch_deals)
     forecasts = ForecastServicer(repository, config.max_batch_deals, ledger, learned)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
@@ -158,7 +162,7 @@ def start(
         server,
     )
     commission_pb2_grpc.add_CommissionServiceServicer_to_server(
-        CommissionServicer(repository, CommissionRuns(ledger, SqliteRuns(store), clock)), server
+        CommissionServicer(repository, CommissionRuns(ledger, RunStore(db), clock)), server
     )
     planning_pb2_grpc.add_PlanningServiceServicer_to_server(
         PlanningServicer(repository, ledger, forecasts), server
@@ -181,10 +185,10 @@ def start(
     else:
         port = server.add_insecure_port(config.address)
     if port == 0:
-        store.close()
+        db.close()
         raise OSError(f"could not bind {config.address}")
     server.start()
-    app = Quotient(server, port, health_servicer, repository, store)
+    app = Quotient(server, port, health_servicer, repository, db)
     app.set_serving(True)
     return app
 
@@ -221,7 +225,7 @@ def check_security(config: Config) -> None:
         LOG.warning("AUTHENTICATION OFF: every caller may call everything (development only)")
 
 
-def bootstrap_admin(keys: SqliteKeys, config: Config, clock: Callable[[], dt.datetime]) -> None:
+def bootstrap_admin(keys: KeyStore, config: Config, clock: Callable[[], dt.datetime]) -> None:
     """A store without keys gets one admin key; its token goes to a file only its owner reads."""
     _, token = keys.create("bootstrap admin", frozenset({Role.ADMIN, Role.FINANCE, Role.CRM,
                                                          Role.PLANNER}), clock())  # fmt: skip
@@ -257,7 +261,7 @@ def serve(config: Config) -> None:
     """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring)."""
     app = start(config)
     tune_gc()
-    LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port, config.db_path)
+    LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port, app.db.url)
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

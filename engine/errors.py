@@ -113,6 +113,12 @@ class FailedPreconditionError(QuotientError):
     reason = "FAILED_PRECONDITION"
 
 
+class UnavailableError(QuotientError):
+    """Something the call needs is unreachable for now; nothing was half-done: retry later."""
+
+    reason = "UNAVAILABLE"
+
+
 class ResourceExhaustedError(QuotientError):
     """A size, batch or rate limit was exceeded."""
 
@@ -156,6 +162,7 @@ __all__ = [
     "ResourceExhaustedError",
     "RuleSetInvalidError",
     "UnauthenticatedError",
+    "UnavailableError",
     "Violation",
     "sorted_violations",
 ]

@@ -28,7 +28,7 @@ from engine.errors import DeadlineExceededError, PermissionDeniedError, Unauthen
 from service.access import ACCESS, AUDITED, PUBLIC, allowed
 from service.deadlines import deadline_after
 from service.interceptors import wrap_handler
-from service.store.sqlite_keys import ApiKey, SqliteKeys
+from service.store.keys import ApiKey, KeyStore
 
 LOG = logging.getLogger("quotient.access")
 LOCAL = ApiKey("-", "local (authentication off)", frozenset(), "", None)
@@ -62,7 +62,7 @@ class AccessInterceptor(grpc.ServerInterceptor):
     """Authenticates, authorizes, checks deadlines and audits (see the module docstring)."""
 
     def __init__(
-        self, keys: SqliteKeys, clock: Callable[[], dt.datetime], *, enabled: bool = True
+        self, keys: KeyStore, clock: Callable[[], dt.datetime], *, enabled: bool = True
     ) -> None:
         self.keys = keys
         self.clock = clock

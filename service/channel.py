@@ -78,9 +78,22 @@ class _Details(grpc.ClientCallDetails):  # type: ignore[misc]
         self.compression = compression
 
 
+def channel_target(address: str) -> tuple[str, list[tuple[str, Any]]]:
+    """The gRPC target and channel options of ``address``: one ``host:port``, or several
+    separated by commas (service instances sharing one database), which the channel spreads
+    calls over in turn (round robin), skipping an instance that is down."""
+    parts = [p.strip() for p in address.split(",") if p.strip()]
+    if len(parts) < 2:
+        return address, []
+    hosts = [p.replace("localhost:", "127.0.0.1:", 1) for p in parts]
+    return "ipv4:" + ",".join(hosts), [("grpc.lb_policy_name", "round_robin")]
+
+
 def open_channel(address: str, env: dict[str, str] | None = None) -> grpc.Channel:
-    """A channel to ``address`` with the caller's TLS settings and API key (see the module)."""
+    """A channel to ``address`` (see :func:`channel_target`) with the caller's TLS settings and
+    API key (see the module)."""
     env = dict(os.environ) if env is None else env
+    target, options = channel_target(address)
     ca = env.get("QUOTIENT_TLS_CA")
     if ca:
         cert, key = env.get("QUOTIENT_TLS_CLIENT_CERT"), env.get("QUOTIENT_TLS_CLIENT_KEY")
@@ -89,9 +102,9 @@ def open_channel(address: str, env: dict[str, str] | None = None) -> grpc.Channe
             private_key=Path(key).read_bytes() if key else None,
             certificate_chain=Path(cert).read_bytes() if cert else None,
         )
-        channel = grpc.secure_channel(address, credentials)
+        channel = grpc.secure_channel(target, credentials, options=options)
     else:
-        channel = grpc.insecure_channel(address)
+        channel = grpc.insecure_channel(target, options=options)
     return with_token(channel, caller_token(env))
 
 
@@ -100,4 +113,4 @@ def with_token(channel: grpc.Channel, token: str | None) -> grpc.Channel:
     return grpc.intercept_channel(channel, _Bearer(token)) if token else channel
 
 
-__all__ = ["DEFAULT_TOKEN_FILE", "caller_token", "open_channel", "with_token"]
+__all__ = ["DEFAULT_TOKEN_FILE", "caller_token", "channel_target", "open_channel", "with_token"]

@@ -414,12 +414,36 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     from server import ConfigError
 
-    config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None)
+    config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None,
+                             database_url=args.database_url)  # fmt: skip
     try:
         serve(config)
     except ConfigError as exc:
         print(f"quotient serve: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from engine.errors import QuotientError
+    from service.config import Config
+    from service.store.database import open_database
+
+    config = Config.from_env(db_path=Path(args.db) if args.db else None,
+                             database_url=args.database_url)  # fmt: skip
+    try:
+        db = open_database(config.store_url, migrate=False)
+        try:
+            before = db.schema_version()
+            done = db.migrate()
+            after = db.schema_version()
+        finally:
+            db.close()
+    except QuotientError as exc:
+        print(f"quotient migrate: {exc.message}", file=sys.stderr)
+        return 2
+    print(f"{db.url}: schema version {before} -> {after}"
+          + (f" (applied {', '.join(map(str, done))})" if done else " (up to date)"))  # fmt: skip
     return 0
 
 
@@ -430,8 +454,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the gRPC server")
     p.add_argument("--address", default=None, help="host:port (default localhost:50051)")
     p.add_argument("--db", default=None, help="SQLite file (default var/quotient.sqlite3)")
+    p.add_argument("--database-url", default=None, help="postgresql://user@host:port/dbname: "
+                   "use a PostgreSQL server instead of the SQLite file (QUOTIENT_DATABASE_URL)")  # fmt: skip
     p.add_argument("--log-level", default="INFO")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply the store's pending schema migrations (the server "
+                       "also applies them when it starts)")  # fmt: skip
+    p.add_argument("--db", default=None, help="SQLite file (default var/quotient.sqlite3)")
+    p.add_argument("--database-url", default=None, help="postgresql://... (QUOTIENT_DATABASE_URL)")
+    p.set_defaults(func=cmd_migrate)
 
     from service.cli_keys import add_commands as add_key_commands
 

@@ -17,13 +17,16 @@ from engine.errors import QuotientError
 
 def _keys(args: argparse.Namespace) -> Any:
     from service.config import Config
-    from service.store.sqlite import SqliteStore
-    from service.store.sqlite_keys import SqliteKeys
+    from service.store.database import open_database
+    from service.store.keys import KeyStore
 
-    db = Path(args.db) if args.db else Config.from_env().db_path
-    if not db.is_file():
-        raise SystemExit(f"quotient {args.command}: no store at {db} (start the server once)")
-    return SqliteKeys(SqliteStore(db))
+    config = Config.from_env()
+    if args.db or not config.database_url:
+        db = Path(args.db) if args.db else config.db_path
+        if not db.is_file():
+            raise SystemExit(f"quotient {args.command}: no store at {db} (start the server once)")
+        return KeyStore(open_database(str(db)))
+    return KeyStore(open_database(config.database_url))
 
 
 def _now() -> dt.datetime:
@@ -38,7 +41,7 @@ def _actor() -> str:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
-    from service.store.sqlite_keys import parse_roles
+    from service.store.keys import parse_roles
 
     keys = _keys(args)
     try:

@@ -27,9 +27,9 @@ from engine.forecast.deals import DealBatch, build_deal_batch, deal_input_from_r
 from engine.forecast.history import NO_DAY, history_from_records
 from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
-from service.store.sqlite_ledger import SqliteLedger
-from service.store.sqlite_payments import Payment
-from service.store.sqlite_runs import SqliteRuns, StoredRun
+from service.store.ledger import LedgerStore
+from service.store.payments import Payment
+from service.store.runs import RunStore, StoredRun
 
 #: How many earlier runs a clawback may look back through.
 MAX_CHAIN = 240
@@ -57,7 +57,7 @@ class Inputs:
     previous_result: Mapping[str, Any]
 
 
-def load_deals(ledger: SqliteLedger, rules: CompiledRuleSet, rule_set: str,
+def load_deals(ledger: LedgerStore, rules: CompiledRuleSet, rule_set: str,
                end: dt.datetime) -> Deals:  # fmt: skip
     """Every deal recorded under ``rule_set`` as it stood just before ``end``."""
     events = [e for e in ledger.events(rule_set) if e.event_time < end]
@@ -88,7 +88,7 @@ def load_deals(ledger: SqliteLedger, rules: CompiledRuleSet, rule_set: str,
     return Deals(ids, index, batch, records, amount, history.won_day.copy(), cancel_day)
 
 
-def previous_run(runs: SqliteRuns, rule_set: str, first: dt.date,
+def previous_run(runs: RunStore, rule_set: str, first: dt.date,
                  previous_run_key: str) -> StoredRun | None:  # fmt: skip
     """The run whose closing balances open this one (see the module)."""
     if previous_run_key:
@@ -103,7 +103,7 @@ def previous_run(runs: SqliteRuns, rule_set: str, first: dt.date,
 
 
 def paid_by_deal(
-    runs: SqliteRuns, start: StoredRun | None, deals: set[str], since: dt.date
+    runs: RunStore, start: StoredRun | None, deals: set[str], since: dt.date
 ) -> dict[tuple[str, str], int]:
     """Commission (deal lines and SPIFFs) net of clawbacks that the chain of runs from ``start``
     back paid each person on each of ``deals``; runs for periods ending before ``since`` are not

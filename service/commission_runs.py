@@ -55,10 +55,10 @@ from service.commission_inputs import (
     previous_run,
 )
 from service.deadlines import check_deadline
+from service.store.ledger import LedgerStore
+from service.store.payments import Payment, PaymentStore
 from service.store.port import RevisionRecord
-from service.store.sqlite_ledger import SqliteLedger
-from service.store.sqlite_payments import Payment, SqlitePayments
-from service.store.sqlite_runs import SqliteRuns, StoredRun
+from service.store.runs import RunStore, StoredRun
 
 _PPM = 1_000_000
 
@@ -252,15 +252,15 @@ class CommissionRuns:
 
     def __init__(
         self,
-        ledger: SqliteLedger,
-        runs: SqliteRuns,
+        ledger: LedgerStore,
+        runs: RunStore,
         clock: Callable[[], dt.datetime],
-        payments: SqlitePayments | None = None,
+        payments: PaymentStore | None = None,
     ) -> None:
         self.ledger = ledger
         self.runs = runs
         self.clock = clock
-        self.payments = payments if payments is not None else SqlitePayments(ledger.store)
+        self.payments = payments if payments is not None else PaymentStore(ledger.db)
 
     def record_payments(self, rule_set: str, payments: list[Payment]) -> tuple[int, int]:
         """Check and record payments and refunds: ``(recorded, duplicates)``."""

@@ -22,6 +22,9 @@ class Config:
     address: str = DEFAULT_ADDRESS
     #: SQLite database file of the embedded store.
     db_path: Path = ROOT / "var" / "quotient.sqlite3"
+    #: A database server instead: ``postgresql://user:password@host:port/dbname`` (psycopg's
+    #: URL; a password is better in ``PGPASSWORD`` or ``~/.pgpass``). Empty: the SQLite file.
+    database_url: str = ""
     #: Largest request or response message, in bytes (over it: RESOURCE_EXHAUSTED).
     max_message_bytes: int = 64 * 1024 * 1024
     #: Most deals in one ScoreDeals request or stream message (over it: RESOURCE_EXHAUSTED).
@@ -45,6 +48,11 @@ class Config:
     tls_key: str = ""
     #: PEM file of the CA that signs client certificates: require mutual TLS.
     tls_client_ca: str = ""
+
+    @property
+    def store_url(self) -> str:
+        """The database the stores use: ``database_url``, else the SQLite file."""
+        return self.database_url or str(self.db_path)
 
     @property
     def token_file(self) -> Path:

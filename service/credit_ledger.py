@@ -33,10 +33,10 @@ from engine.errors import (
 from engine.rules.compiler import CompiledRuleSet
 from service.deadlines import check_deadline
 from service.repository import RuleSetRepository
-from service.store.sqlite_ledger import (
+from service.store.ledger import (
     DealHead,
     LedgerRow,
-    SqliteLedger,
+    LedgerStore,
     canonical_json,
     time_text,
 )
@@ -79,7 +79,7 @@ class CreditLedger:
 
     def __init__(
         self,
-        ledger: SqliteLedger,
+        ledger: LedgerStore,
         repository: RuleSetRepository,
         clock: Callable[[], dt.datetime],
     ) -> None:

@@ -25,6 +25,7 @@ from engine.errors import (
     QuotientError,
     ResourceExhaustedError,
     UnauthenticatedError,
+    UnavailableError,
 )
 from quotient.v1 import types_pb2
 
@@ -43,6 +44,7 @@ STATUS_CODES: dict[type[QuotientError], grpc.StatusCode] = {
     UnauthenticatedError: grpc.StatusCode.UNAUTHENTICATED,
     PermissionDeniedError: grpc.StatusCode.PERMISSION_DENIED,
     DeadlineExceededError: grpc.StatusCode.DEADLINE_EXCEEDED,
+    UnavailableError: grpc.StatusCode.UNAVAILABLE,
     QuotientError: grpc.StatusCode.INTERNAL,
 }
 

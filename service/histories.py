@@ -11,14 +11,14 @@ from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2
 from service.convert_forecast import history_from_proto
 from service.servicers.limits import check_batch_size
-from service.store.sqlite_ledger import SqliteLedger
+from service.store.ledger import LedgerStore
 
 #: History rows a request may carry, per deal the batch limit allows.
 ROWS_PER_DEAL = 10
 
 
 def load_history(
-    ledger: SqliteLedger | None,
+    ledger: LedgerStore | None,
     rule_set: str,
     rules: CompiledRuleSet,
     changes: Sequence[forecast_pb2.DealChange],

@@ -24,8 +24,8 @@ from engine.frame import date_to_days
 from engine.rules.compiler import CompiledRuleSet
 from service.convert_winrates import card_from_json
 from service.histories import load_history
-from service.store.sqlite_ledger import SqliteLedger
-from service.store.sqlite_models import SqliteModels
+from service.store.ledger import LedgerStore
+from service.store.models import ModelStore
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Learned:
 class LearnedSources:
     """Serves ``historical`` / ``model`` / ``blend`` probabilities, with caches."""
 
-    def __init__(self, ledger: SqliteLedger, models: SqliteModels, max_batch_deals: int) -> None:
+    def __init__(self, ledger: LedgerStore, models: ModelStore, max_batch_deals: int) -> None:
         self.ledger = ledger
         self.models = models
         self.max_batch_deals = max_batch_deals

@@ -20,6 +20,7 @@ from hypothesis import settings
 from quotient.v1 import types_pb2
 from server import Quotient, start
 from service.config import Config
+from tests.postgres import PostgresServer, postgres_server
 
 # CI explores the same examples on every run (a failure there reproduces); local runs vary them.
 settings.register_profile("ci", derandomize=True, print_blob=True)
@@ -131,3 +132,10 @@ def decode_details(status: status_pb2.Status) -> dict[str, object]:
                 d.Unpack(msg)
                 out[kind.DESCRIPTOR.name] = msg
     return out
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer | None]:
+    """A private PostgreSQL server for the session (None where it is not installed)."""
+    with postgres_server() as server:
+        yield server

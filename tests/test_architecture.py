@@ -21,6 +21,8 @@ FORBIDDEN = {
     "service",
     "server",
     "sqlite3",
+    "psycopg",
+    "psycopg_pool",
     "socket",
     "http",
     "urllib",

@@ -19,7 +19,7 @@ from service.convert import parse_date
 from service.convert_forecast import periods_from_proto
 from service.histories import load_history
 from service.repository import RuleSetRepository
-from service.store.sqlite_ledger import SqliteLedger
+from service.store.ledger import LedgerStore
 
 #: Most stuck deals on one page.
 MAX_PAGE = 1000
@@ -67,7 +67,7 @@ def _source_costs(
 class AnalyticsServicer(analytics_pb2_grpc.AnalyticsServiceServicer):
     """Implements AnalyticsService over the store's deal histories."""
 
-    def __init__(self, repository: RuleSetRepository, ledger: SqliteLedger,
+    def __init__(self, repository: RuleSetRepository, ledger: LedgerStore,
                  max_batch_deals: int) -> None:  # fmt: skip
         self.repository = repository
         self.ledger = ledger

@@ -14,8 +14,8 @@ from quotient.v1 import commission_pb2, commission_pb2_grpc
 from service.commission_runs import CommissionRuns, RunOutcome, RunRequest
 from service.convert import parse_date
 from service.repository import RuleSetRepository
-from service.store.sqlite_payments import Payment
-from service.store.sqlite_runs import StoredRun
+from service.store.payments import Payment
+from service.store.runs import StoredRun
 
 
 def _run_to_proto(outcome: RunOutcome) -> commission_pb2.CommissionRun:

@@ -46,7 +46,7 @@ from service.histories import load_history
 from service.learned import Learned, LearnedSources, needed_fields
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
-from service.store.sqlite_ledger import SqliteLedger
+from service.store.ledger import LedgerStore
 
 #: Monte Carlo work one request may ask for: trials x deals.
 MAX_MONTE_CARLO_DRAWS = 500_000_000
@@ -78,7 +78,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         self,
         repository: RuleSetRepository,
         max_batch_deals: int,
-        ledger: SqliteLedger | None = None,
+        ledger: LedgerStore | None = None,
         learned: LearnedSources | None = None,
     ) -> None:
         self.repository = repository

@@ -36,7 +36,7 @@ from service.commission_runs import plan_for
 from service.convert import parse_date
 from service.repository import RuleSetRepository
 from service.servicers.forecast import ForecastServicer
-from service.store.sqlite_ledger import SqliteLedger
+from service.store.ledger import LedgerStore
 
 
 def _fraction(text: str, path: str, problems: list[Violation]) -> Fraction | None:
@@ -60,7 +60,7 @@ class PlanningServicer(planning_pb2_grpc.PlanningServiceServicer):
     """Implements PlanningService over the engine's decomposition and the forecast."""
 
     def __init__(
-        self, repository: RuleSetRepository, ledger: SqliteLedger, forecasts: ForecastServicer
+        self, repository: RuleSetRepository, ledger: LedgerStore, forecasts: ForecastServicer
     ) -> None:
         self.repository = repository
         self.ledger = ledger

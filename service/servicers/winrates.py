@@ -37,8 +37,8 @@ from service.deadlines import check_deadline
 from service.histories import load_history
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
-from service.store.sqlite_ledger import SqliteLedger
-from service.store.sqlite_models import SqliteModels
+from service.store.ledger import LedgerStore
+from service.store.models import ModelStore
 
 #: Text fields the store's histories offer as features by default.
 _HISTORY_TEXT = ("owner", "region", "product_line", "customer_tier", "source")
@@ -52,8 +52,8 @@ class WinRateServicer(winrates_pb2_grpc.WinRateServiceServicer):
     def __init__(
         self,
         repository: RuleSetRepository,
-        ledger: SqliteLedger,
-        models: SqliteModels,
+        ledger: LedgerStore,
+        models: ModelStore,
         clock: Callable[[], dt.datetime],
         max_batch_deals: int,
     ) -> None:

@@ -29,17 +29,17 @@ from service.auth import AccessInterceptor
 from service.channel import open_channel
 from service.cli import main
 from service.config import Config
-from service.store.sqlite_keys import SqliteKeys
+from service.store.keys import KeyStore
 from tests.conftest import TODAY
 
 ALL = frozenset(Role)
 
 
 @pytest.fixture
-def secured(tmp_path: Path) -> Iterator[tuple[Quotient, dict[Role, str], SqliteKeys]]:
+def secured(tmp_path: Path) -> Iterator[tuple[Quotient, dict[Role, str], KeyStore]]:
     config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", auth="tokens")
     app = start(config, clock=lambda: TODAY)
-    keys = SqliteKeys(app.store)
+    keys = KeyStore(app.db)
     tokens = {role: keys.create(f"{role.value} test", frozenset({role}), TODAY)[1] for role in Role}
     yield app, tokens, keys
     app.stop(0)
@@ -84,7 +84,7 @@ def test_every_method_has_an_entry() -> None:
 
 
 def test_every_rpc_without_a_token_with_a_wrong_role_and_with_the_right_role(
-    secured: tuple[Quotient, dict[Role, str], SqliteKeys],
+    secured: tuple[Quotient, dict[Role, str], KeyStore],
 ) -> None:
     app, tokens, _ = secured
     with grpc.insecure_channel(f"127.0.0.1:{app.port}") as channel:
@@ -100,7 +100,7 @@ def test_every_rpc_without_a_token_with_a_wrong_role_and_with_the_right_role(
 
 
 def test_public_methods_need_no_token(
-    secured: tuple[Quotient, dict[Role, str], SqliteKeys],
+    secured: tuple[Quotient, dict[Role, str], KeyStore],
 ) -> None:
     app, _, _ = secured
     assert "/grpc.health.v1.Health/Check" in PUBLIC
@@ -110,7 +110,7 @@ def test_public_methods_need_no_token(
 
 
 def test_revoked_unknown_and_malformed_keys(
-    secured: tuple[Quotient, dict[Role, str], SqliteKeys],
+    secured: tuple[Quotient, dict[Role, str], KeyStore],
 ) -> None:
     app, tokens, keys = secured
     method = "/quotient.v1.RuleSetService/ListRuleSetRevisions"
@@ -127,7 +127,7 @@ def test_revoked_unknown_and_malformed_keys(
 
 
 def test_the_audit_log(
-    secured: tuple[Quotient, dict[Role, str], SqliteKeys], sample_text: str
+    secured: tuple[Quotient, dict[Role, str], KeyStore], sample_text: str
 ) -> None:
     app, tokens, keys = secured
 
@@ -169,11 +169,11 @@ class _Details:
 
 
 def test_a_call_past_its_deadline_does_no_work(tmp_path: Path) -> None:
-    from service.store.sqlite import SqliteStore
+    from service.store.database import open_database
 
     ran = []
     handler = grpc.unary_unary_rpc_method_handler(lambda request, context: ran.append(request))
-    interceptor = AccessInterceptor(SqliteKeys(SqliteStore(tmp_path / "k.sqlite3")),
+    interceptor = AccessInterceptor(KeyStore(open_database(str(tmp_path / "k.sqlite3"))),
                                     lambda: TODAY, enabled=False)  # fmt: skip
     wrapped = interceptor.intercept_service(lambda _: handler, _Details())
     assert wrapped is not None

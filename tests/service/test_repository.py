@@ -12,7 +12,8 @@ import pytest
 from engine.errors import InvalidArgumentError, NotFoundError, RuleSetInvalidError
 from service.config import SAMPLE_RULE_SET
 from service.repository import RuleSetRepository
-from service.store.sqlite import SqliteStore
+from service.store.database import open_database
+from service.store.revisions import RevisionStore
 
 SAMPLE = SAMPLE_RULE_SET.read_text(encoding="utf-8")
 
@@ -32,9 +33,9 @@ def clock() -> Clock:
 
 @pytest.fixture
 def repo(tmp_path: Path, clock: Clock) -> Iterator[RuleSetRepository]:
-    store = SqliteStore(tmp_path / "q.sqlite3")
-    yield RuleSetRepository(store, clock, cache_size=2)
-    store.close()
+    db = open_database(str(tmp_path / "q.sqlite3"))
+    yield RuleSetRepository(RevisionStore(db), clock, cache_size=2)
+    db.close()
 
 
 def test_compiled_rule_sets_are_cached_and_evicted(repo: RuleSetRepository) -> None:
@@ -73,7 +74,7 @@ def test_an_invalid_publish_stores_nothing(repo: RuleSetRepository) -> None:
 
 
 def test_the_revision_in_force_is_remembered_briefly(tmp_path: Path, clock: Clock) -> None:
-    store = SqliteStore(tmp_path / "q.sqlite3")
+    store = RevisionStore(open_database(str(tmp_path / "q.sqlite3")))
     ticks = [0.0]
     repo = RuleSetRepository(store, clock, resolution_ttl_s=1.0, monotonic=lambda: ticks[0])
     other = RuleSetRepository(store, clock)  # another process publishing into the same store

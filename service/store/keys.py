@@ -1,4 +1,4 @@
-"""API keys and the audit log in the embedded SQLite store.
+"""API keys and the audit log in the store (SQLite or PostgreSQL).
 
 A key is shown once, when created: ``qk_<key id>_<secret>``. The store keeps the key id, its name,
 its roles and the SHA-256 of the secret (the secret is 32 random bytes, so a plain hash is as
@@ -19,33 +19,7 @@ from dataclasses import dataclass
 
 from engine.errors import InvalidArgumentError, NotFoundError
 from service.access import Role
-from service.store.sqlite import SqliteStore
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS api_keys (
-    key_id      TEXT PRIMARY KEY,
-    name        TEXT NOT NULL,
-    roles       TEXT NOT NULL,
-    secret_sha256 TEXT NOT NULL,
-    created_at  TEXT NOT NULL,
-    revoked_at  TEXT
-);
-CREATE TRIGGER IF NOT EXISTS api_keys_no_delete BEFORE DELETE ON api_keys
-    BEGIN SELECT RAISE(ABORT, 'keys are revoked, never deleted'); END;
-CREATE TABLE IF NOT EXISTS audit_log (
-    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
-    at        TEXT NOT NULL,
-    key_id    TEXT NOT NULL,
-    key_name  TEXT NOT NULL,
-    action    TEXT NOT NULL,
-    target    TEXT NOT NULL,
-    outcome   TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
-    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
+from service.store.database import Database
 
 PREFIX = "qk_"
 
@@ -89,12 +63,11 @@ def parse_roles(names: Iterable[str]) -> frozenset[Role]:
     return frozenset(out)
 
 
-class SqliteKeys:
-    """API keys and the audit log in the store's SQLite file."""
+class KeyStore:
+    """API keys and the audit log in the shared database (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        store.connection().executescript(_SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def create(self, name: str, roles: frozenset[Role], now: dt.datetime) -> tuple[ApiKey, str]:
         """A new key and its token (shown once)."""
@@ -104,13 +77,13 @@ class SqliteKeys:
         key_id = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         text = ",".join(sorted(r.value for r in roles))
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             conn.execute("INSERT INTO api_keys VALUES (?, ?, ?, ?, ?, NULL)",
                          (key_id, name, text, _digest(secret), now.isoformat()))  # fmt: skip
         return ApiKey(key_id, name, roles, now.isoformat(), None), f"{PREFIX}{key_id}_{secret}"
 
     def revoke(self, key_id: str, now: dt.datetime) -> ApiKey:
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             updated = conn.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
                 (now.isoformat(), key_id),
@@ -124,7 +97,7 @@ class SqliteKeys:
 
     def get(self, key_id: str) -> ApiKey | None:
         row = (
-            self.store.connection()
+            self.db.connection()
             .execute(
                 "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys WHERE key_id = ?",
                 (key_id,),
@@ -134,14 +107,14 @@ class SqliteKeys:
         return None if row is None else _key(row)
 
     def list(self) -> list[ApiKey]:
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             "SELECT key_id, name, roles, created_at, revoked_at FROM api_keys "
             "ORDER BY created_at, key_id"
         )
         return [_key(r) for r in rows]
 
     def count(self) -> int:
-        return int(self.store.connection().execute("SELECT COUNT(*) FROM api_keys").fetchone()[0])
+        return int(self.db.connection().execute("SELECT COUNT(*) FROM api_keys").fetchone()[0])
 
     def verify(self, token: str) -> ApiKey | None:
         """The live key a token belongs to, or None (malformed, unknown, wrong or revoked)."""
@@ -151,7 +124,7 @@ class SqliteKeys:
         if not sep or not key_id or not secret:
             return None
         row = (
-            self.store.connection()
+            self.db.connection()
             .execute(
                 "SELECT key_id, name, roles, created_at, revoked_at, secret_sha256 FROM api_keys "
                 "WHERE key_id = ?",
@@ -166,7 +139,7 @@ class SqliteKeys:
 
     def audit(self, at: dt.datetime, key_id: str, key_name: str, action: str, target: str,
               outcome: str) -> None:  # fmt: skip
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             conn.execute(
                 "INSERT INTO audit_log (at, key_id, key_name, action, target, outcome) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
@@ -174,7 +147,7 @@ class SqliteKeys:
             )
 
     def audit_log(self, limit: int = 1000) -> list[AuditEntry]:
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             "SELECT seq, at, key_id, key_name, action, target, outcome FROM audit_log "
             "ORDER BY seq DESC LIMIT ?",
             (limit,),
@@ -188,4 +161,4 @@ def _key(row: tuple[object, ...]) -> ApiKey:
                   str(created), None if revoked is None else str(revoked))  # fmt: skip
 
 
-__all__ = ["PREFIX", "ApiKey", "AuditEntry", "SqliteKeys", "parse_roles"]
+__all__ = ["PREFIX", "ApiKey", "AuditEntry", "KeyStore", "parse_roles"]

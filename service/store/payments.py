@@ -1,4 +1,4 @@
-"""Cash received against deals' invoices, and refunds, in the embedded SQLite store.
+"""Cash received against deals' invoices, and refunds, in the store (SQLite or PostgreSQL).
 
 Plans that pay on collections read the payments; refunds give commission back (clawbacks). Rows
 are append-only and idempotent by the caller's payment id: the same id with the same payload is
@@ -12,25 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.errors import AlreadyExistsError
-from service.store.sqlite import SqliteStore
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS payments (
-    payment_id   TEXT PRIMARY KEY,
-    rule_set     TEXT    NOT NULL,
-    deal_id      TEXT    NOT NULL,
-    paid_date    TEXT    NOT NULL,
-    amount_minor INTEGER NOT NULL,
-    currency     TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,
-    recorded_at  TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS payments_by_rule_set ON payments (rule_set, paid_date);
-CREATE TRIGGER IF NOT EXISTS payments_no_update BEFORE UPDATE ON payments
-    BEGIN SELECT RAISE(ABORT, 'payments are append-only'); END;
-CREATE TRIGGER IF NOT EXISTS payments_no_delete BEFORE DELETE ON payments
-    BEGIN SELECT RAISE(ABORT, 'payments are append-only'); END;
-"""
+from service.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -47,17 +29,16 @@ class Payment:
                 self.kind)  # fmt: skip
 
 
-class SqlitePayments:
-    """Payments and refunds in the store's SQLite file."""
+class PaymentStore:
+    """Payments and refunds in the shared database (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        store.connection().executescript(_SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def add(self, rule_set: str, payments: Sequence[Payment], now: dt.datetime) -> tuple[int, int]:
         """Record ``payments`` in one transaction: ``(recorded, duplicates)``. An id already
         recorded with another payload refuses the whole batch (ALREADY_EXISTS)."""
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             recorded = duplicates = 0
             for p in payments:
                 row = conn.execute(
@@ -82,7 +63,7 @@ class SqlitePayments:
 
     def through(self, rule_set: str, last: dt.date) -> list[Payment]:
         """Every payment and refund of the rule set dated on or before ``last``, by date and id."""
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             "SELECT payment_id, deal_id, paid_date, amount_minor, currency, kind FROM payments "
             "WHERE rule_set = ? AND paid_date <= ? ORDER BY paid_date, payment_id",
             (rule_set, last.isoformat()),
@@ -93,4 +74,4 @@ class SqlitePayments:
         ]
 
 
-__all__ = ["Payment", "SqlitePayments"]
+__all__ = ["Payment", "PaymentStore"]

@@ -1,4 +1,5 @@
-"""Win-probability models in the embedded SQLite store: versioned per rule set, append-only.
+"""Win-probability models in the store (SQLite or PostgreSQL): versioned per rule set,
+append-only.
 
 Each row holds a model's skops bytes and its card as JSON. Versions count up per rule set inside
 one write transaction, so two trainings never get the same number; rows refuse UPDATE and DELETE.
@@ -10,23 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.errors import NotFoundError
-from service.store.sqlite import SqliteStore
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS win_rate_models (
-    rule_set    TEXT    NOT NULL,
-    version     INTEGER NOT NULL,
-    created_at  TEXT    NOT NULL,
-    data_sha256 TEXT    NOT NULL,
-    card        TEXT    NOT NULL,
-    artifact    BLOB    NOT NULL,
-    PRIMARY KEY (rule_set, version)
-);
-CREATE TRIGGER IF NOT EXISTS win_rate_models_no_update BEFORE UPDATE ON win_rate_models
-    BEGIN SELECT RAISE(ABORT, 'models are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS win_rate_models_no_delete BEFORE DELETE ON win_rate_models
-    BEGIN SELECT RAISE(ABORT, 'models are immutable'); END;
-"""
+from service.store.database import Database
 
 
 @dataclass(frozen=True)
@@ -38,18 +23,17 @@ class StoredModel:
     artifact: bytes
 
 
-class SqliteModels:
-    """Model versions in the store's SQLite file."""
+class ModelStore:
+    """Model versions in the shared database (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        store.connection().executescript(_SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def add(
         self, rule_set: str, card_json: str, data_sha256: str, artifact: bytes, now: dt.datetime
     ) -> int:
         """Store a model as the rule set's next version; return the version."""
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             row = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM win_rate_models WHERE rule_set = ?",
                 (rule_set,),
@@ -66,13 +50,13 @@ class SqliteModels:
         sql = "SELECT rule_set, version, created_at, card, artifact FROM win_rate_models "
         if version:
             row = (
-                self.store.connection()
+                self.db.connection()
                 .execute(sql + "WHERE rule_set = ? AND version = ?", (rule_set, version))
                 .fetchone()
             )
         else:
             row = (
-                self.store.connection()
+                self.db.connection()
                 .execute(sql + "WHERE rule_set = ? ORDER BY version DESC LIMIT 1", (rule_set,))
                 .fetchone()
             )
@@ -83,4 +67,4 @@ class SqliteModels:
                            bytes(row[4]))  # fmt: skip
 
 
-__all__ = ["SqliteModels", "StoredModel"]
+__all__ = ["ModelStore", "StoredModel"]

@@ -1,12 +1,15 @@
-"""Deal events and the credit ledger in the embedded SQLite store, append-only by triggers.
+"""Deal events and the credit ledger in the store (SQLite or PostgreSQL), append-only by
+triggers.
 
 Three tables: ``deal_events`` (every accepted event with its canonical payload and hash, for
 idempotency and replay), ``credit_ledger`` (the lines) and ``deal_heads`` (each deal's rule set,
 latest state and credits, so an in-order event needs no replay). Events and lines refuse UPDATE and
 DELETE; only heads are overwritten, and they can always be rebuilt from the events.
 
-All writes of one batch happen in one ``BEGIN IMMEDIATE`` transaction of the store (see
-:meth:`SqliteLedger.batch`): a batch is stored whole or not at all, also across a crash.
+All writes of one batch happen in one write transaction of the database (see
+:meth:`LedgerStore.batch`): a batch is stored whole or not at all, also across a crash, and
+batches run one at a time across every service instance sharing the database, so two instances
+never apply one event twice nor compute a deal's deltas from a stale head.
 """
 
 from __future__ import annotations
@@ -14,62 +17,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from engine.credit.ledger import Credits, DealEvent, EventKind, LedgerLine, State
-from service.store.sqlite import SqliteStore
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS deal_events (
-    event_id     TEXT    PRIMARY KEY,
-    deal_id      TEXT    NOT NULL,
-    rule_set     TEXT    NOT NULL,
-    event_time   TEXT    NOT NULL,
-    kind         TEXT    NOT NULL,
-    changes      TEXT    NOT NULL,
-    payload_hash TEXT    NOT NULL,
-    seq          INTEGER NOT NULL UNIQUE,
-    recorded_at  TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS deal_events_by_deal ON deal_events (deal_id, event_time, seq);
-CREATE TABLE IF NOT EXISTS credit_ledger (
-    line_id              INTEGER PRIMARY KEY AUTOINCREMENT,
-    deal_id              TEXT    NOT NULL,
-    event_id             TEXT    NOT NULL,
-    event_time           TEXT    NOT NULL,
-    split                TEXT    NOT NULL,
-    person               TEXT    NOT NULL,
-    credit_delta_minor   INTEGER NOT NULL,
-    weighted_delta_minor INTEGER NOT NULL,
-    currency             TEXT    NOT NULL,
-    correction           INTEGER NOT NULL,
-    rule_set             TEXT    NOT NULL,
-    revision             INTEGER NOT NULL,
-    recorded_at          TEXT    NOT NULL
-);
-CREATE INDEX IF NOT EXISTS credit_ledger_by_deal ON credit_ledger (deal_id, event_time);
-CREATE INDEX IF NOT EXISTS credit_ledger_by_person ON credit_ledger (person, event_time);
-CREATE TABLE IF NOT EXISTS deal_heads (
-    deal_id    TEXT PRIMARY KEY,
-    rule_set   TEXT NOT NULL,
-    last_time  TEXT NOT NULL,
-    last_seq   INTEGER NOT NULL,
-    state      TEXT NOT NULL,
-    credits    TEXT NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS deal_events_no_update BEFORE UPDATE ON deal_events
-    BEGIN SELECT RAISE(ABORT, 'deal events are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS deal_events_no_delete BEFORE DELETE ON deal_events
-    BEGIN SELECT RAISE(ABORT, 'deal events are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS credit_ledger_no_update BEFORE UPDATE ON credit_ledger
-    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS credit_ledger_no_delete BEFORE DELETE ON credit_ledger
-    BEGIN SELECT RAISE(ABORT, 'the credit ledger is append-only'); END;
-"""
+from service.store.database import Connection, Database
 
 
 @functools.lru_cache(maxsize=8192)
@@ -128,7 +82,7 @@ _EVENT_COLUMNS = "event_id, deal_id, rule_set, event_time, kind, changes, payloa
 class LedgerBatch:
     """The reads and writes of one batch, inside one transaction."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
     def events_by_id(self, ids: Iterable[str]) -> dict[str, StoredEvent]:
@@ -226,8 +180,10 @@ class LedgerBatch:
 
     def put_heads(self, heads: Sequence[DealHead]) -> None:
         self.conn.executemany(
-            "INSERT OR REPLACE INTO deal_heads (deal_id, rule_set, last_time, last_seq, state, "
-            "credits) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO deal_heads (deal_id, rule_set, last_time, last_seq, state, credits) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (deal_id) DO UPDATE SET "
+            "rule_set = excluded.rule_set, last_time = excluded.last_time, "
+            "last_seq = excluded.last_seq, state = excluded.state, credits = excluded.credits",
             [
                 (
                     h.deal_id,
@@ -254,29 +210,28 @@ class LedgerRow(LedgerLine):
     line_id: int = 0
 
 
-class SqliteLedger:
-    """Deal events and credit lines in the store's SQLite file."""
+class LedgerStore:
+    """Deal events and credit lines in the shared database (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        store.connection().executescript(_SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     @contextmanager
     def batch(self) -> Iterator[LedgerBatch]:
         """One atomic batch: everything written inside is committed together or not at all."""
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             yield LedgerBatch(conn)
 
     def deal_states(self, rule_set: str) -> list[State]:
         """The latest state of every deal recorded under ``rule_set``, in deal id order."""
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             "SELECT state FROM deal_heads WHERE rule_set = ? ORDER BY deal_id", (rule_set,)
         )
         return [json.loads(state) for (state,) in rows]
 
     def last_seq(self) -> int:
         """The arrival number of the latest recorded event (0 for none): any new event changes it."""
-        row = self.store.connection().execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events")
+        row = self.db.connection().execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events")
         return int(row.fetchone()[0])
 
     def credit_totals(
@@ -284,7 +239,7 @@ class SqliteLedger:
     ) -> list[tuple[str, str, str, str, int]]:
         """Each deal's credit per (split, person, currency) from the lines of events before
         ``before``: ``(deal_id, split, person, currency, credit_minor)``, non-zero ones, sorted."""
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             "SELECT deal_id, split, person, currency, SUM(credit_delta_minor) FROM credit_ledger "
             "WHERE rule_set = ? AND event_time < ? GROUP BY deal_id, split, person, currency "
             "HAVING SUM(credit_delta_minor) != 0 ORDER BY deal_id, split, person, currency",
@@ -294,7 +249,7 @@ class SqliteLedger:
 
     def events(self, rule_set: str) -> list[DealEvent]:
         """Every event recorded under ``rule_set``, by deal, time and arrival."""
-        rows = self.store.connection().execute(
+        rows = self.db.connection().execute(
             f"SELECT {_EVENT_COLUMNS} FROM deal_events WHERE rule_set = ? "
             "ORDER BY deal_id, event_time, seq",
             (rule_set,),
@@ -326,7 +281,7 @@ class SqliteLedger:
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY line_id LIMIT ?"
         )
-        rows = self.store.connection().execute(sql, (*args, limit)).fetchall()
+        rows = self.db.connection().execute(sql, (*args, limit)).fetchall()
         return [
             LedgerRow(
                 r[1], r[2], parse_time(r[3]), r[4], r[5], int(r[6]), int(r[7]), r[8], bool(r[9]),
@@ -340,7 +295,7 @@ __all__ = [
     "DealHead",
     "LedgerBatch",
     "LedgerRow",
-    "SqliteLedger",
+    "LedgerStore",
     "StoredEvent",
     "canonical_json",
     "parse_time",

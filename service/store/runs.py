@@ -1,4 +1,5 @@
-"""Commission runs in the embedded SQLite store: immutable snapshots keyed by the caller's run key.
+"""Commission runs in the store (SQLite or PostgreSQL): immutable snapshots keyed by the caller's
+run key.
 
 A run row records its inputs (rule set, revision, period, as-of date, the hashes of the credit
 data and of all inputs) and its results as canonical JSON, so the same inputs always give the
@@ -11,28 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from engine.errors import NotFoundError
-from service.store.sqlite import SqliteStore
+from service.store.database import Database
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS commission_runs (
-    run_key       TEXT PRIMARY KEY,
-    rule_set      TEXT    NOT NULL,
-    revision      INTEGER NOT NULL,
-    period        TEXT    NOT NULL,
-    first_date    TEXT    NOT NULL,
-    last_date     TEXT    NOT NULL,
-    as_of_date    TEXT    NOT NULL,
-    inputs_sha256 TEXT    NOT NULL,
-    credit_sha256 TEXT    NOT NULL,
-    result        TEXT    NOT NULL,
-    result_sha256 TEXT    NOT NULL,
-    created_at    TEXT    NOT NULL
-);
-CREATE TRIGGER IF NOT EXISTS commission_runs_no_update BEFORE UPDATE ON commission_runs
-    BEGIN SELECT RAISE(ABORT, 'commission runs are immutable'); END;
-CREATE TRIGGER IF NOT EXISTS commission_runs_no_delete BEFORE DELETE ON commission_runs
-    BEGIN SELECT RAISE(ABORT, 'commission runs are immutable'); END;
-"""
 _COLUMNS = (
     "run_key, rule_set, revision, period, first_date, last_date, as_of_date, inputs_sha256, "
     "credit_sha256, result, result_sha256, created_at"
@@ -62,17 +43,16 @@ def _run(row: tuple[object, ...]) -> StoredRun:
     return StoredRun(*values)  # type: ignore[arg-type]
 
 
-class SqliteRuns:
-    """Commission runs in the store's SQLite file."""
+class RunStore:
+    """Commission runs in the shared database (SQLite or PostgreSQL)."""
 
-    def __init__(self, store: SqliteStore) -> None:
-        self.store = store
-        store.connection().executescript(_SCHEMA)
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def add(self, run: StoredRun) -> tuple[StoredRun, bool]:
         """Store ``run`` and return it with True; if its key is taken, return the run stored
         under it, with False."""
-        with self.store.transaction() as conn:
+        with self.db.transaction() as conn:
             row = conn.execute(
                 f"SELECT {_COLUMNS} FROM commission_runs WHERE run_key = ?", (run.run_key,)
             ).fetchone()
@@ -88,7 +68,7 @@ class SqliteRuns:
 
     def get(self, run_key: str) -> StoredRun:
         row = (
-            self.store.connection()
+            self.db.connection()
             .execute(f"SELECT {_COLUMNS} FROM commission_runs WHERE run_key = ?", (run_key,))
             .fetchone()
         )
@@ -100,7 +80,7 @@ class SqliteRuns:
         """The run that opens a period starting on ``first_date``: the latest stored run of the
         rule set for a period that ended before it (the latest period, then the latest run)."""
         row = (
-            self.store.connection()
+            self.db.connection()
             .execute(
                 f"SELECT {_COLUMNS} FROM commission_runs WHERE rule_set = ? AND last_date < ? "
                 "ORDER BY last_date DESC, created_at DESC, run_key DESC LIMIT 1",
@@ -111,4 +91,4 @@ class SqliteRuns:
         return None if row is None else _run(row)
 
 
-__all__ = ["SqliteRuns", "StoredRun"]
+__all__ = ["RunStore", "StoredRun"]

@@ -1,21 +1,21 @@
-"""The SQLite store: numbered immutable revisions, optimistic concurrency, as-of resolution."""
+"""Rule-set revisions, on both backends: numbered and immutable, optimistic concurrency, as-of
+resolution."""
 
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
 from engine.errors import ConflictError, NotFoundError
-from service.store.sqlite import SqliteStore
+from service.store.database import Database
+from service.store.revisions import RevisionStore
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
 
 
-def publish(store: SqliteStore, expected: int, effective: str, content: str = "x") -> int:
+def publish(store: RevisionStore, expected: int, effective: str, content: str = "x") -> int:
     return store.create_revision(
         name="default",
         expected_revision=expected,
@@ -28,13 +28,11 @@ def publish(store: SqliteStore, expected: int, effective: str, content: str = "x
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
-    s = SqliteStore(tmp_path / "q.sqlite3")
-    yield s
-    s.close()
+def store(db: Database) -> RevisionStore:
+    return RevisionStore(db)
 
 
-def test_revisions_are_numbered_and_resolved(store: SqliteStore) -> None:
+def test_revisions_are_numbered_and_resolved(store: RevisionStore) -> None:
     assert publish(store, 0, "2026-01-01", "a") == 1
     assert publish(store, 1, "2027-01-01", "b") == 2
     assert publish(store, 2, "2026-06-01", "c") == 3
@@ -52,7 +50,7 @@ def test_revisions_are_numbered_and_resolved(store: SqliteStore) -> None:
     assert [r.revision for r in store.list_revisions("default", limit=2, before_revision=2)] == [1]
 
 
-def test_a_stale_expected_revision_is_refused(store: SqliteStore) -> None:
+def test_a_stale_expected_revision_is_refused(store: RevisionStore) -> None:
     publish(store, 0, "2026-01-01")
     with pytest.raises(ConflictError) as err:
         publish(store, 0, "2026-01-01")
@@ -60,17 +58,15 @@ def test_a_stale_expected_revision_is_refused(store: SqliteStore) -> None:
     assert store.latest_revision("default").revision == 1
 
 
-def test_revisions_cannot_be_edited(store: SqliteStore, tmp_path: Path) -> None:
+def test_revisions_cannot_be_edited(store: RevisionStore, db: Database) -> None:
     publish(store, 0, "2026-01-01")
-    conn = sqlite3.connect(tmp_path / "q.sqlite3")
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
-        conn.execute("UPDATE rule_set_revisions SET content = 'evil'")
-    with pytest.raises(sqlite3.IntegrityError, match="immutable"):
-        conn.execute("DELETE FROM rule_set_revisions")
-    conn.close()
+    for sql in ("UPDATE rule_set_revisions SET content = 'evil'", "DELETE FROM rule_set_revisions"):
+        with pytest.raises(Exception, match="immutable"), db.transaction() as conn:
+            conn.execute(sql)
+    assert store.latest_revision("default").content == "x"
 
 
-def test_concurrent_publishers_never_both_win(store: SqliteStore) -> None:
+def test_concurrent_publishers_never_both_win(store: RevisionStore) -> None:
     wins: list[int] = []
     losses: list[str] = []
 

@@ -1,0 +1,408 @@
+"""The database the stores share: the embedded SQLite file, or a PostgreSQL server, by URL.
+
+Every store (revisions, ledger, runs, payments, keys, models) speaks to a :class:`Database` through
+two calls and one SQL dialect: ``connection()`` for reads that see the latest committed data, and
+``transaction()`` for writes, which run one at a time across every process sharing the database
+(SQLite's write lock; on PostgreSQL a transaction-level advisory lock), so a check-then-insert
+(the next revision number, an event already recorded) can never race another writer, even in
+another service instance. Statements are written once with ``?`` placeholders and portable SQL
+(``INSERT ... ON CONFLICT``); the PostgreSQL adapter turns the placeholders into psycopg's.
+
+Schemas are versioned migrations per backend (``service/store/migrations/<dialect>/NNNN_*.sql``),
+applied in order at open (or by ``quotient migrate``) and recorded in ``schema_migrations``; a
+database newer than this code is refused rather than written to.
+
+A lost PostgreSQL connection raises :class:`StoreUnavailableError` (UNAVAILABLE to the caller):
+the write transaction is rolled back whole, so the call is safe to retry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+from engine.errors import FailedPreconditionError, UnavailableError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+#: How long a writer waits for the write lock before the call fails.
+WRITE_WAIT_S = 30.0
+
+#: The advisory lock every PostgreSQL write transaction holds (one writer at a time, as SQLite).
+_WRITE_LOCK = 0x51554F54  # "QUOT"
+
+
+class StoreUnavailableError(UnavailableError):
+    """The database cannot be reached (down, or the connection was lost): retry later."""
+
+    reason = "STORE_UNAVAILABLE"
+
+
+class Cursor(Protocol):
+    """What a statement returns: its rows, and how many rows it changed."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """A connection as the stores use it (``sqlite3.Connection`` is one)."""
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ..., /) -> Any: ...
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]], /) -> Any: ...
+
+
+class Database(Protocol):
+    """A database the stores share (see the module)."""
+
+    dialect: str
+    url: str
+
+    def connection(self) -> Connection:
+        """For reads: each statement sees the latest committed data."""
+        ...
+
+    def transaction(self) -> Any:
+        """A context manager: a write transaction, committed on success, rolled back on error."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def migrations(dialect: str) -> list[Migration]:
+    """The migrations of a backend, in version order."""
+    out = []
+    for path in sorted((MIGRATIONS / dialect).glob("*.sql")):
+        number, _, name = path.stem.partition("_")
+        out.append(Migration(int(number), name, path.read_text(encoding="utf-8")))
+    return out
+
+
+def _too_new(applied: int, known: int, url: str) -> FailedPreconditionError:
+    return FailedPreconditionError(
+        f"the database at {url} has schema version {applied}, newer than this service's "
+        f"{known}: upgrade the service", reason="SCHEMA_TOO_NEW")  # fmt: skip
+
+
+def _begin_immediate(conn: sqlite3.Connection) -> None:
+    """Take SQLite's write lock, polling every half millisecond while another writer holds it.
+
+    SQLite's own busy handler sleeps in steps that grow to 100 ms, so under steady concurrent
+    writes a few calls waited most of a second while the lock was free again within
+    milliseconds; polling keeps the wait close to the holder's transaction time.
+    """
+    deadline = time.monotonic() + WRITE_WAIT_S
+    delay = 0.0005
+    conn.execute("PRAGMA busy_timeout = 0")
+    try:
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 1.5, 0.005)
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(WRITE_WAIT_S * 1000)}")
+
+
+class SqliteDatabase:
+    """One SQLite file in WAL mode; a connection per thread (``":memory:"`` is not supported)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, *, migrate: bool = True) -> None:
+        self.path = Path(path)
+        self.url = f"sqlite:///{self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        if migrate:
+            self.migrate()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                self.path, isolation_level=None, check_same_thread=False, timeout=WRITE_WAIT_S
+            )
+            # Reads and commits wait in SQLite's busy handler; the write lock is polled for in
+            # _begin_immediate.
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def connection(self) -> sqlite3.Connection:
+        return self._conn()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        _begin_immediate(conn)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        conn = self._conn()
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at TEXT NOT NULL)")  # fmt: skip
+        row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0])
+
+    def migrate(self) -> list[int]:
+        """Apply the pending migrations, each in one transaction; return their versions."""
+        todo = migrations(self.dialect)
+        applied = self.schema_version()
+        if todo and applied > todo[-1].version:
+            raise _too_new(applied, todo[-1].version, self.url)
+        done = []
+        for m in todo:
+            if m.version <= applied:
+                continue
+            conn = self._conn()
+            # executescript commits what is pending, then runs the script as given, leaving
+            # its transaction open: the migration and its record commit together.
+            try:
+                conn.executescript(f"BEGIN IMMEDIATE;\n{m.sql}")
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)",
+                             (m.version, m.name, dt.datetime.now(dt.UTC).isoformat()))  # fmt: skip
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+            done.append(m.version)
+        return done
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+@functools.lru_cache(maxsize=512)
+def _pg_sql(sql: str) -> str:
+    """A statement with ``?`` placeholders in psycopg's form (no literal ``%`` or ``?`` in ours)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class _Rows:
+    """A read's rows, fetched before its connection went back to the pool."""
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self._rows)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class _PgTransaction:
+    """A PostgreSQL connection inside a write transaction, speaking the stores' SQL."""
+
+    def __init__(self, conn: Any) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        return self._conn.execute(_pg_sql(sql), tuple(parameters) or None)
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Any:
+        cur = self._conn.cursor()
+        cur.executemany(_pg_sql(sql), [tuple(p) for p in seq_of_parameters])
+        return cur
+
+
+class _PgReader:
+    """Reads through the pool: each statement borrows a connection and returns it at once."""
+
+    def __init__(self, db: PostgresDatabase) -> None:
+        self._db = db
+
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> _Rows:
+        with self._db._borrow() as conn:
+            cur = conn.execute(_pg_sql(sql), tuple(parameters) or None)
+            rows = cur.fetchall() if cur.description is not None else []
+            return _Rows(rows, cur.rowcount)
+
+    def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> _Rows:
+        raise TypeError("writes go through transaction()")
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for logs and errors."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class PostgresDatabase:
+    """A PostgreSQL server through a psycopg connection pool."""
+
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, min_size: int = 1, max_size: int = 16,
+                 connect_timeout_s: float = 10.0, migrate: bool = True) -> None:  # fmt: skip
+        import psycopg
+        from psycopg_pool import ConnectionPool
+
+        self._psycopg = psycopg
+        self.url = redact(url)
+        timeout = max(1, int(connect_timeout_s))
+        try:  # one connection first: a refused or unknown server fails now, with its reason
+            psycopg.connect(url, connect_timeout=timeout).close()
+        except psycopg.Error as exc:
+            raise StoreUnavailableError(
+                f"cannot connect to the database at {self.url}: {exc}") from exc  # fmt: skip
+        self.pool = ConnectionPool(url, min_size=min_size, max_size=max_size, open=False,
+                                   kwargs={"connect_timeout": timeout},
+                                   name="quotient")  # fmt: skip
+        try:
+            self.pool.open(wait=True, timeout=connect_timeout_s)
+        except Exception as exc:  # the pool's own timeout, or a refused connection
+            self.pool.close()
+            raise StoreUnavailableError(
+                f"cannot connect to the database at {self.url}: {exc}") from exc  # fmt: skip
+        if migrate:
+            self.migrate()
+
+    @contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        """A pooled connection; a lost connection or server is StoreUnavailableError."""
+        psycopg = self._psycopg
+        try:
+            with self.pool.connection(timeout=WRITE_WAIT_S) as conn:
+                yield conn
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            raise StoreUnavailableError(
+                f"the database at {self.url} is unavailable: {exc}"
+            ) from exc
+        except Exception as exc:
+            if type(exc).__name__ == "PoolTimeout":
+                raise StoreUnavailableError(
+                    f"no connection to the database at {self.url}: {exc}") from exc  # fmt: skip
+            raise
+
+    def connection(self) -> _PgReader:
+        return _PgReader(self)
+
+    @contextmanager
+    def transaction(self) -> Iterator[_PgTransaction]:
+        # The pool commits when the block ends cleanly and rolls back on an exception.
+        with self._borrow() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
+            yield _PgTransaction(conn)
+
+    def schema_version(self) -> int:
+        with self._borrow() as conn:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY "
+                         "KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")  # fmt: skip
+            row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        return int(row[0])
+
+    def migrate(self) -> list[int]:
+        """Apply the pending migrations, each in one transaction under the write lock (two
+        instances starting at once apply each migration once)."""
+        todo = migrations(self.dialect)
+        done = []
+        with self._borrow() as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (_WRITE_LOCK,))
+            try:
+                conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                             "PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)")  # fmt: skip
+                conn.commit()
+                row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+                applied = int(row.fetchone()[0])
+                conn.commit()  # each migration below is a transaction of its own
+                if todo and applied > todo[-1].version:
+                    raise _too_new(applied, todo[-1].version, self.url)
+                for m in todo:
+                    if m.version <= applied:
+                        continue
+                    with conn.transaction():
+                        conn.execute(m.sql.encode())  # several statements, no parameters
+                        conn.execute("INSERT INTO schema_migrations VALUES (%s, %s, %s)",
+                                     (m.version, m.name, dt.datetime.now(dt.UTC).isoformat()))  # fmt: skip
+                    done.append(m.version)
+            finally:
+                conn.rollback()
+                conn.execute("SELECT pg_advisory_unlock(%s)", (_WRITE_LOCK,))
+                conn.commit()
+        return done
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def open_database(url: str, *, migrate: bool = True) -> SqliteDatabase | PostgresDatabase:
+    """The database a URL names: ``postgresql://...`` (or ``postgres://``), ``sqlite:///PATH``,
+    or a plain path to a SQLite file."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres"):
+        return PostgresDatabase(url, migrate=migrate)
+    if scheme == "sqlite":
+        return SqliteDatabase(re.sub(r"^sqlite:///", "", url, flags=re.I), migrate=migrate)
+    if scheme:
+        raise FailedPreconditionError(f"unknown database URL scheme {scheme!r}: use "
+                                      "postgresql://... or sqlite:///PATH",
+                                      reason="BAD_DATABASE_URL")  # fmt: skip
+    return SqliteDatabase(url, migrate=migrate)
+
+
+__all__ = [
+    "Connection",
+    "Cursor",
+    "Database",
+    "Migration",
+    "PostgresDatabase",
+    "SqliteDatabase",
+    "StoreUnavailableError",
+    "migrations",
+    "open_database",
+    "redact",
+]

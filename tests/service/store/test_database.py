@@ -1,0 +1,98 @@
+"""Opening a database, on both backends: versioned migrations applied once and recorded, a
+database newer than the code refused, an unreachable server named without its password."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.errors import FailedPreconditionError
+from service.store.database import (
+    Database,
+    StoreUnavailableError,
+    migrations,
+    open_database,
+    redact,
+)
+from tests.conftest import ROOT
+
+
+def applied(db: Database) -> list[tuple[int, str]]:
+    rows = db.connection().execute("SELECT version, name FROM schema_migrations ORDER BY version")
+    return [(int(v), str(n)) for v, n in rows]
+
+
+def test_migrations_apply_once_and_are_recorded(db: Database, db_url: str) -> None:
+    expected = [(m.version, m.name) for m in migrations(db.dialect)]
+    assert expected and expected[0] == (1, "initial")
+    assert applied(db) == expected
+    again = open_database(db_url)
+    try:
+        assert again.migrate() == []  # nothing pending: nothing applied twice
+        assert applied(again) == expected
+    finally:
+        again.close()
+
+
+def test_both_backends_have_the_same_migrations() -> None:
+    names = {d: [(m.version, m.name) for m in migrations(d)] for d in ("sqlite", "postgresql")}
+    assert names["sqlite"] == names["postgresql"]
+
+
+def test_a_database_newer_than_the_code_is_refused(db: Database, db_url: str) -> None:
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (999, "future", "t"))
+    with pytest.raises(FailedPreconditionError, match="upgrade the service"):
+        open_database(db_url).close()
+
+
+def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    # A store file made before schema_migrations existed already holds the tables.
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(migrations("sqlite")[0].sql)
+    conn.execute("INSERT INTO payments VALUES ('p', 'rs', 'd', '2026-01-01', 1, 'CNY', "
+                 "'PAYMENT', 't')")  # fmt: skip
+    conn.commit()
+    conn.close()
+    db = open_database(str(path))
+    try:
+        assert applied(db) == [(1, "initial")]
+        assert db.connection().execute("SELECT COUNT(*) FROM payments").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+def test_an_unreachable_server_is_named_without_its_password() -> None:
+    url = "postgresql://quotient:s3cret@127.0.0.1:1/quotient"
+    with pytest.raises(StoreUnavailableError) as err:
+        open_database(url)
+    assert "127.0.0.1:1" in err.value.message and "s3cret" not in err.value.message
+    assert redact(url) == "postgresql://quotient:***@127.0.0.1:1/quotient"
+    with pytest.raises(FailedPreconditionError, match="scheme"):
+        open_database("mysql://localhost/q")
+
+
+def test_the_server_refuses_to_start_without_its_database(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0",
+         "--database-url", "postgresql://q:pw@127.0.0.1:1/q"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "QUOTIENT_AUTH": "off"},
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "cannot connect to the database at postgresql://q:***@127.0.0.1:1/q" in proc.stderr
+
+
+def test_the_migrate_command(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from service.cli import main
+
+    flag = ["--database-url", db_url] if "://" in db_url else ["--db", db_url]
+    assert main(["migrate", *flag]) == 0
+    assert "schema version 0 -> 1 (applied 1)" in capsys.readouterr().out
+    assert main(["migrate", *flag]) == 0
+    assert "schema version 1 -> 1 (up to date)" in capsys.readouterr().out

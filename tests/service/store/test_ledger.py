@@ -1,0 +1,138 @@
+"""The deal-event store and credit ledger, on both backends: batches are atomic and idempotent,
+late events append corrections, rows refuse edits, and reads come back in one order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+
+from engine.credit.ledger import DealEvent, EventKind
+from engine.errors import AlreadyExistsError
+from service.config import SAMPLE_RULE_SET
+from service.credit_ledger import CreditLedger
+from service.repository import RuleSetRepository
+from service.store.database import Database, open_database
+from service.store.ledger import LedgerStore
+from service.store.revisions import RevisionStore
+
+T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+TEAM = [{"person": "li.wei", "ratio": "0.7"}, {"person": "zhang.min", "ratio": "0.3"}]
+
+
+def at(minutes: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def created(deal_id: str, minutes: int = 0, amount: int = 100_000_000) -> DealEvent:
+    changes = {"amount_minor": amount, "currency": "CNY", "stage": "initial_contact",
+               "owner": "li.wei", "team": TEAM}  # fmt: skip
+    return DealEvent(f"{deal_id}-c", deal_id, at(minutes), EventKind.CREATED, changes)
+
+
+def credit_ledger(db: Database) -> CreditLedger:
+    repository = RuleSetRepository(RevisionStore(db), lambda: NOW, 8)
+    try:
+        repository.record("default")
+    except Exception:
+        repository.publish(SAMPLE_RULE_SET.read_text(encoding="utf-8"), expected_revision=0)
+    return CreditLedger(LedgerStore(db), repository, lambda: NOW)
+
+
+def lines(ledger: LedgerStore, deal_id: str) -> list[tuple[Any, ...]]:
+    return [(ln.event_id, ln.person, ln.credit_delta_minor, ln.weighted_delta_minor,
+             ln.correction) for ln in ledger.lines(deal_id=deal_id)]  # fmt: skip
+
+
+def test_events_in_order_late_and_repeated(db: Database) -> None:
+    credits = credit_ledger(db)
+    store = credits.ledger
+    first = credits.record("default", [created("d1"), DealEvent(
+        "d1-w", "d1", at(30), EventKind.STAGE_CHANGED, {"stage": "won"})])  # fmt: skip
+    assert (first.recorded, first.duplicates) == (2, 0)
+    # 1,000,000.00 split 70/30: 10 % at initial contact, then won.
+    assert lines(store, "d1") == [
+        ("d1-c", "li.wei", 70_000_000, 7_000_000, False),
+        ("d1-c", "zhang.min", 30_000_000, 3_000_000, False),
+        ("d1-w", "li.wei", 0, 63_000_000, False),
+        ("d1-w", "zhang.min", 0, 27_000_000, False),
+    ]
+    # The same batch again: nothing new.
+    again = credits.record("default", [created("d1")])
+    assert (again.recorded, again.duplicates, again.lines) == (0, 1, [])
+    # A late event (before the win): the deal replays and corrections are appended.
+    before = lines(store, "d1")
+    late = DealEvent("d1-a", "d1", at(10), EventKind.AMOUNT_CHANGED, {"amount_minor": 200_000_000})
+    credits.record("default", [late])
+    rows = lines(store, "d1")
+    assert rows[: len(before)] == before and len(rows) > len(before)  # appended, nothing edited
+    total = {p: sum(r[2] for r in rows if r[1] == p) for p in ("li.wei", "zhang.min")}
+    assert total == {"li.wei": 140_000_000, "zhang.min": 60_000_000}
+    assert any(r[4] for r in rows)  # corrections are marked
+    assert [e.event_id for e in store.events("default")] == ["d1-c", "d1-a", "d1-w"]
+    assert store.last_seq() == 3
+    assert store.credit_totals("default", at(60)) == [
+        ("d1", "revenue", "li.wei", "CNY", 140_000_000),
+        ("d1", "revenue", "zhang.min", "CNY", 60_000_000),
+    ]
+    (state,) = store.deal_states("default")
+    assert (state["stage"], state["amount_minor"]) == ("won", 200_000_000)
+
+
+def test_a_bad_batch_stores_nothing(db: Database) -> None:
+    credits = credit_ledger(db)
+    credits.record("default", [created("d1")])
+    reused = DealEvent("d1-c", "d1", at(0), EventKind.CREATED, {"amount_minor": 5})
+    with pytest.raises(AlreadyExistsError):
+        credits.record("default", [created("d2"), reused])
+    assert [e.deal_id for e in credits.ledger.events("default")] == ["d1"]
+    assert credits.ledger.lines(deal_id="d2") == []
+
+
+def test_ledger_rows_refuse_edits(db: Database) -> None:
+    credit_ledger(db).record("default", [created("d1")])
+    for sql, word in (("UPDATE credit_ledger SET credit_delta_minor = 0", "append-only"),
+                      ("DELETE FROM credit_ledger", "append-only"),
+                      ("UPDATE deal_events SET kind = 'won'", "immutable"),
+                      ("DELETE FROM deal_events", "immutable")):  # fmt: skip
+        with pytest.raises(Exception, match=word), db.transaction() as conn:
+            conn.execute(sql)
+    assert len(LedgerStore(db).lines(deal_id="d1")) == 2
+
+
+def test_two_instances_on_one_database_apply_each_event_once(db_url: str) -> None:
+    # Two service instances (each its own connections) record overlapping batches at once,
+    # each batch twice: every event is applied once and the ledger equals one instance's.
+    first, second = open_database(db_url), open_database(db_url)
+    try:
+        ledgers = [credit_ledger(first), credit_ledger(second)]
+        batches = [[created(f"d{b}-{i}", minutes=b, amount=1_000_000 + i) for i in range(20)]
+                   for b in range(10)]  # fmt: skip
+        errors: list[BaseException] = []
+
+        def send(which: int) -> None:
+            try:
+                for batch in batches if which == 0 else batches[::-1]:
+                    ledgers[which].record("default", batch)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=send, args=(w,)) for w in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        store = LedgerStore(first)
+        assert len(store.events("default")) == 200
+        assert store.last_seq() == 200
+        totals = store.credit_totals("default", at(60))
+        assert len(totals) == 400
+        # A full split credits each deal's whole amount, once.
+        assert sum(t[4] for t in totals) == 10 * sum(1_000_000 + i for i in range(20))
+    finally:
+        first.close()
+        second.close()
