@@ -218,6 +218,11 @@ class SqliteDatabase:
         self._local = threading.local()
 
 
+#: An INSERT of one row of placeholders: its table, column list and what follows VALUES.
+_INSERT = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\s*(\([\w\s,]*\))?\s*VALUES\s*\([?,\s]*\)(.*)$",
+                     re.IGNORECASE | re.DOTALL)  # fmt: skip
+
+
 @functools.lru_cache(maxsize=512)
 def _pg_sql(sql: str) -> str:
     """A statement with ``?`` placeholders in psycopg's form (no literal ``%`` or ``?`` in ours)."""
@@ -251,8 +256,27 @@ class _PgTransaction:
         return self._conn.execute(_pg_sql(sql), tuple(parameters) or None)
 
     def executemany(self, sql: str, seq_of_parameters: Iterable[Sequence[Any]]) -> Any:
+        """Many rows of an INSERT through COPY (one stream, not a statement per row); with an
+        ``ON CONFLICT`` clause, copied into a temporary table first and inserted from it (so the
+        rows of one call must not repeat a key the clause names)."""
+        rows = [tuple(p) for p in seq_of_parameters]
         cur = self._conn.cursor()
-        cur.executemany(_pg_sql(sql), [tuple(p) for p in seq_of_parameters])
+        found = _INSERT.match(sql)
+        if found is None or not rows:
+            cur.executemany(_pg_sql(sql), rows)
+            return cur
+        table, columns, tail = found.group(1), found.group(2) or "", found.group(3).strip()
+        target = table
+        if tail:
+            target = f"quotient_load_{table}"
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} (LIKE {table}) "
+                        "ON COMMIT DELETE ROWS")  # fmt: skip
+        with cur.copy(f"COPY {target} {columns} FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if tail:
+            names = columns.strip("()") if columns else "*"
+            cur.execute(f"INSERT INTO {table} {columns} SELECT {names} FROM {target} {tail}")
         return cur
 
 

@@ -1,0 +1,152 @@
+"""RecordDealEvents throughput by store: the SQLite file against PostgreSQL, with one service
+instance and with two instances sharing the database.
+
+Why this exists: the PostgreSQL store is for when one machine or one instance is not enough; this
+shows what it costs per event and what a second instance brings. Every server is a separate
+``quotient serve`` process (as in production, each with its own interpreter), started on a fresh
+database; PostgreSQL is a private server started for the run (``tests/postgres.py``: the
+distribution's binaries on loopback, ``fsync=off`` like a disposable test server, so disk flushes
+do not decide the figures; SQLite runs with its usual ``synchronous=FULL``, so the comparison
+favours PostgreSQL on durability cost and is stated as such). The client sends batches of 1,000
+created-deal events (a 70/30 split each) from one thread per instance; with two instances each
+thread sends half of the batches to its own server.
+
+Baseline: one instance on SQLite, measured in the same run; ratios are against it. Each row's
+ledger is checked afterwards: every event recorded once, two lines per event.
+
+Run ``.venv/bin/python -m bench.stores --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+
+from bench import ROOT, fmt_rate, fmt_ratio, machine_summary, print_table, write_json
+from bench.credit import event_batch
+from quotient.v1 import credit_pb2, credit_pb2_grpc
+from service.channel import open_channel
+from tests.postgres import postgres_server
+
+
+@contextmanager
+def server(store: list[str], log: Path) -> Iterator[int]:
+    """A ``quotient serve`` child process on a free port with ``store`` flags; yields its port."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0",
+             "--log-level", "INFO", *store],
+            cwd=ROOT, stderr=out, stdout=out,
+            env={**os.environ, "QUOTIENT_AUTH": "off", "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = re.search(r"serving on .* \(port (\d+)\)", log.read_text())
+            if found:
+                yield int(found.group(1))
+                return
+            if proc.poll() is not None:
+                raise RuntimeError(f"the server exited: {log.read_text()}")
+            time.sleep(0.05)
+        raise RuntimeError("the server did not report its port")
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def record(ports: Sequence[int], requests: Sequence[Any]) -> float:
+    """Send ``requests`` split over ``ports`` (one client thread each); seconds taken."""
+    share = [requests[i :: len(ports)] for i in range(len(ports))]
+    errors: list[BaseException] = []
+
+    def send(port: int, mine: Sequence[Any]) -> None:
+        try:
+            with open_channel(f"127.0.0.1:{port}", env={}) as channel:
+                stub = credit_pb2_grpc.CreditServiceStub(channel)
+                for request in mine:
+                    stub.RecordDealEvents(request, timeout=600)
+        except BaseException as exc:
+            errors.append(exc)
+
+    for port in ports:  # warm up: compile the rule set, open connections
+        send(port, [event_batch(10**6 + port, 10)])
+    threads = [
+        threading.Thread(target=send, args=(p, m)) for p, m in zip(ports, share, strict=True)
+    ]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - t0
+    if errors:
+        raise errors[0]
+    return seconds
+
+
+def check(port: int, batches: int, batch_size: int) -> None:
+    """Every event once: li.wei is credited on each sent deal once, 70 % of its amount."""
+    with open_channel(f"127.0.0.1:{port}", env={}) as channel:
+        r = credit_pb2_grpc.CreditServiceStub(channel).GetCredits(
+            credit_pb2.GetCreditsRequest(person="li.wei"), timeout=600)  # fmt: skip
+    sent = {t.deal_id: t.credit_minor for t in r.totals
+            if int(t.deal_id[1:].split("-")[0]) < batches}  # fmt: skip
+    # 70 % of each amount to the unit; the largest remainder decides which side gets the odd one.
+    want = {f"d{b}-{j}": 7 * (100_000 + j) // 10 for b in range(batches) for j in range(batch_size)}
+    if sent.keys() != want.keys() or any(not 0 <= sent[d] - w <= 1 for d, w in want.items()):
+        raise SystemExit(f"ledger check failed: {len(sent)} deals credited, {len(want)} sent")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m bench.stores", description=__doc__.splitlines()[0])
+    p.add_argument("--batches", type=int, default=40, help="batches of events (40)")
+    p.add_argument("--batch-size", type=int, default=1000, help="events per batch (1,000)")
+    p.add_argument("--quick", action="store_true", help="8 batches")
+    p.add_argument("--json", type=Path)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.batches = 8
+    requests = [event_batch(b, args.batch_size) for b in range(args.batches)]
+    n = args.batches * args.batch_size
+    machine = machine_summary()
+    print(f"bench.stores on {machine['platform']}, {machine['cpus']} CPUs, {machine['date']}")
+    results: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
+        if pg is None:
+            raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        setups = {
+            "SQLite, 1 instance": [["--db", f"{tmp}/one.sqlite3"]],
+            "SQLite, 2 instances on one file": [["--db", f"{tmp}/two.sqlite3"]] * 2,
+            "PostgreSQL, 1 instance": [["--database-url", pg.new_database()]],
+        }
+        shared = pg.new_database()
+        setups["PostgreSQL, 2 instances on one database"] = [["--database-url", shared]] * 2
+        for name, stores in setups.items():
+            with ExitStack() as stack:
+                ports = [stack.enter_context(server(flags, Path(tmp) / f"{name[:3]}{i}.log"))
+                         for i, flags in enumerate(stores)]  # fmt: skip
+                seconds = record(ports, requests)
+                check(ports[0], args.batches, args.batch_size)
+            results[name] = n / seconds
+            print(f"  {name}: {n / seconds:,.0f} events/s", file=sys.stderr)
+    base = results["SQLite, 1 instance"]
+    print_table(f"RecordDealEvents: {n:,} events in batches of {args.batch_size:,}, separate "
+                "server processes", ["store", "events/s", "vs SQLite, 1 instance"],
+                [[k, fmt_rate(v), fmt_ratio(v / base)] for k, v in results.items()])  # fmt: skip
+    if args.json:
+        write_json(args.json, {"machine": machine, "events": n, "events_per_s": results})
+
+
+if __name__ == "__main__":
+    main()
