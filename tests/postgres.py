@@ -58,7 +58,9 @@ def postgres_server() -> Iterator[PostgresServer | None]:
     bindir = _bin_dir()
     if bindir is None:
         if os.environ.get("CI"):
-            raise RuntimeError("PostgreSQL is not installed: .ci/run installs it for the store tests")
+            raise RuntimeError(
+                "PostgreSQL is not installed: .ci/run installs it for the store tests"
+            )
         yield None
         return
     root = Path(tempfile.mkdtemp(prefix="quotient-pg-"))

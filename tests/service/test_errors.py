@@ -27,6 +27,14 @@ def test_every_domain_error_maps_to_a_deliberate_status() -> None:
         assert status_code_for(exc) is not grpc.StatusCode.INTERNAL, cls
 
 
+def test_an_unreachable_store_is_unavailable() -> None:
+    from service.store.database import StoreUnavailableError
+
+    exc = StoreUnavailableError("the database at postgresql://db/q is unavailable")
+    assert status_code_for(exc) is grpc.StatusCode.UNAVAILABLE
+    assert unpack(to_status(exc))["code"] == grpc.StatusCode.UNAVAILABLE.value[0]
+
+
 def unpack(status: grpc.Status) -> dict[str, object]:
     (_, value), *_ = [m for m in status.trailing_metadata if m[0] == "grpc-status-details-bin"]
     decoded = status_pb2.Status.FromString(value)

@@ -3,6 +3,7 @@ database newer than the code refused, an unreachable server named without its pa
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from service.store.database import (
     redact,
 )
 from tests.conftest import ROOT
+
+NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 
 
 def applied(db: Database) -> list[tuple[int, str]]:
@@ -96,3 +99,25 @@ def test_the_migrate_command(db_url: str, capsys: pytest.CaptureFixture[str]) ->
     assert "schema version 0 -> 1 (applied 1)" in capsys.readouterr().out
     assert main(["migrate", *flag]) == 0
     assert "schema version 1 -> 1 (up to date)" in capsys.readouterr().out
+
+
+def test_a_connection_lost_mid_transaction_writes_nothing(db: Database, db_url: str) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("a lost server connection is PostgreSQL's")
+    import psycopg
+
+    from service.store.payments import Payment, PaymentStore
+
+    payments = PaymentStore(db)
+    p1 = Payment("p-1", "d-1", dt.date(2026, 4, 10), 100, "CNY", "PAYMENT")
+    with pytest.raises(StoreUnavailableError, match="unavailable"), db.transaction() as conn:
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     ("p-0", "default", "d-0", "2026-04-01", 1, "CNY", "PAYMENT", "t"))  # fmt: skip
+        pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with psycopg.connect(db_url, autocommit=True) as killer:  # the server drops us
+            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        conn.execute("SELECT 1")
+    # Nothing of the broken transaction is there, and the same call again succeeds.
+    assert db.connection().execute("SELECT COUNT(*) FROM payments").fetchone()[0] == 0
+    assert payments.add("default", [p1], NOW) == (1, 0)
+    assert payments.through("default", dt.date(2026, 12, 31)) == [p1]

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from engine.errors import ConflictError, NotFoundError
-from service.store.database import Database
+from service.store.database import Database, open_database
 from service.store.revisions import RevisionStore
 
 NOW = dt.datetime(2026, 11, 1, 12, 0, tzinfo=dt.UTC)
@@ -83,3 +83,32 @@ def test_concurrent_publishers_never_both_win(store: RevisionStore) -> None:
         t.join()
     assert wins == [1]
     assert losses == ["REVISION_CONFLICT"] * 7
+
+
+def test_two_instances_never_give_two_revisions_one_number(db_url: str) -> None:
+    instances = [open_database(db_url), open_database(db_url)]
+    try:
+        stores = [RevisionStore(d) for d in instances]
+        numbers: list[int] = []
+
+        def publish_many(store: RevisionStore) -> None:
+            for _ in range(10):  # read the latest, publish the next; retry when beaten to it
+                while True:
+                    current = store.latest_revision("default").revision if numbers else 0
+                    try:
+                        numbers.append(publish(store, current, "2026-01-01"))
+                        break
+                    except (ConflictError, NotFoundError):
+                        continue
+
+        threads = [threading.Thread(target=publish_many, args=(s,)) for s in stores]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(numbers) == list(range(1, 21))
+        listed = stores[0].list_revisions("default", limit=100, before_revision=None)
+        assert [r.revision for r in listed] == list(range(20, 0, -1))
+    finally:
+        for d in instances:
+            d.close()
