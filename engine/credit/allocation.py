@@ -2,9 +2,10 @@
 
 Credit splits multiply amounts in minor units by exact ratios and must add up to the cent. int64
 holds every amount, but ``amount x ratio`` can exceed it (a 10,000,000.00 deal times a ratio kept to
-ten places is already past 2**63). :func:`muldiv` computes ``a x b / d`` exactly in int64 where the
-product fits and with Python integers, row by row, only where it does not, so ordinary deals stay on
-the vectorised path and huge ones are still exact.
+ten places is already past 2**63). :func:`muldiv` computes ``a x b / d`` exactly: a float64
+estimate of the quotient, corrected with int64 arithmetic (which is exact for the remainder even
+where the product itself wraps), so even products past int64 stay on the vectorised path; only
+rows beyond the estimate's bounds (quotients near 2**62) fall back to Python integers, row by row.
 
 :func:`allocate` then divides a total among weighted parts by the largest-remainder method: each part
 gets the floor of its exact share, and the minor units left over go one each to the parts with the
@@ -52,17 +53,39 @@ def muldiv(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> tuple[np.ndarra
         q = product_int // den
         product_int -= q * den
         return q, product_int
-    af, bf, df = a.astype(np.float64), b.astype(np.float64), den.astype(np.float64)
-    product = af * bf
-    estimate = np.floor(product / df)
-    fast = (product < _FAST_PRODUCT) & (df < _FAST_DIVISOR) & (estimate < _FAST_QUOTIENT)
-    q = np.where(fast, estimate, 0).astype(np.int64)
+    df = den.astype(np.float64)
+    estimate = a.astype(np.float64)
+    estimate *= b
+    estimate /= df
+    np.floor(estimate, out=estimate)
+    # Bounds checked on the maxima when they allow every row (a and b are not negative).
+    everywhere = bool(a.size) and float(a.max()) * float(b.max()) < _FAST_PRODUCT and (
+        float(df.max()) < _FAST_DIVISOR and float(estimate.max()) < _FAST_QUOTIENT)  # fmt: skip
+    fast = None if everywhere else (
+        (a.astype(np.float64) * b < _FAST_PRODUCT) & (df < _FAST_DIVISOR)
+        & (estimate < _FAST_QUOTIENT)
+    )  # fmt: skip
+    q = estimate.astype(np.int64) if fast is None else np.where(fast, estimate, 0).astype(np.int64)
     with np.errstate(over="ignore"):
         r = a * b - q * den  # exact modulo 2**64, and the true value fits: so exact
-    fix = r // den
-    q += fix
-    r -= fix * den
-    if fast.all():
+        # The estimate is off by at most a few thousand: the remainder says by how much. Its
+        # quotient by the divisor, in float64 again, is off by at most one, which one compare
+        # each way settles; no integer division (numpy's is several times slower than float's).
+        fix = r.astype(np.float64)
+        fix /= df
+        np.floor(fix, out=fix)
+        step = fix.astype(np.int64)
+        q += step
+        r -= step * den
+    if r.size and int(r.min()) < 0:
+        low = r < 0
+        q -= low
+        r += np.where(low, den, 0)
+    high = r >= den
+    if high.any():
+        q += high
+        r -= np.where(high, den, 0)
+    if fast is None:
         return q, r
     slow = np.flatnonzero(~fast)
     exact = [divmod(int(a[i]) * int(b[i]), int(den[i])) for i in slow.tolist()]

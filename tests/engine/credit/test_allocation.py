@@ -27,6 +27,40 @@ def test_a_quotient_past_int64_is_refused() -> None:
         muldiv(np.array([2**62], dtype=I64), np.array([8], dtype=I64), 2)
 
 
+# Operands across every magnitude, the edges of int64 and of the float estimate's bounds among them.
+magnitude = st.one_of(
+    st.integers(0, 2**63 - 1),
+    st.integers(0, 2**53).map(lambda x: x * 2 ** (x % 11)).filter(lambda x: x < 2**63),
+    st.sampled_from([0, 1, 2**31, 2**53 - 1, 2**53 + 1, 2**60, 2**62, 2**63 - 1]),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(magnitude, magnitude, magnitude.map(lambda x: max(x, 1))),
+                min_size=1, max_size=30))  # fmt: skip
+def test_muldiv_equals_python_integers(rows: list[tuple[int, int, int]]) -> None:
+    a, b, d = (np.array(c, dtype=I64) for c in zip(*rows, strict=True))
+    if any(x * y // z >= 2**63 for x, y, z in rows):
+        with pytest.raises(OverflowError):
+            muldiv(a, b, d)
+        return
+    q, r = muldiv(a, b, d)
+    assert list(zip(q.tolist(), r.tolist(), strict=True)) == [divmod(x * y, z) for x, y, z in rows]
+
+
+@pytest.mark.parametrize("a, b, d", [
+    # Remainders a unit short of a multiple of a divisor past 2**53: the float quotient of the
+    # correction rounds up to the multiple, and only the final compare puts it right.
+    (1345979388743977822, 1, 122361762613088893),
+    (375169716016954249, 2, 250113144011302833),
+    (579236170502657894, 3, 115847234100531579),
+    (161876745174939535, 7, 1133137216224576750),
+])  # fmt: skip
+def test_muldiv_at_the_float_estimates_edge(a: int, b: int, d: int) -> None:
+    q, r = muldiv(np.array([a], dtype=I64), np.array([b], dtype=I64), np.array([d], dtype=I64))
+    assert (int(q[0]), int(r[0])) == divmod(a * b, d)
+
+
 @given(
     st.lists(
         st.tuples(st.integers(0, 2**62), st.integers(0, 10**10), st.integers(1, 10**12)),
