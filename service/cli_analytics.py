@@ -217,6 +217,11 @@ def cmd_change(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     return 0
 
 
+def _history_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
+                        "(default: the history the store keeps)")  # fmt: skip
+
+
 def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     """Register ``kpis``, ``stuck`` and ``change``."""
     p = sub.add_parser("kpis", help="sales KPIs per group and period (ComputeKpis)")
@@ -237,18 +242,17 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                    "set's lead_sources.field, else source), e.g. campaign")  # fmt: skip
     p.add_argument("--dwell", action="store_true", help="add each open funnel stage's dwell "
                    "per group and period: median/P90 days (stays)")  # fmt: skip
-    p.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
-                   "(default: the history the store keeps)")  # fmt: skip
+    _history_option(p)
     p.add_argument("--rule-set", default="default")
     p.add_argument("--server", default=DEFAULT_SERVER)
     p.set_defaults(func=lambda a: cmd_kpis(a, report))
     s = sub.add_parser("stuck", help="open deals stuck in their stage (ListStuckDeals)")
     s.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
     s.add_argument("--threshold", action="append",
-                   help="STAGE=DAYS (default: the stage's historical P90)")  # fmt: skip
+                   help="STAGE=DAYS (default: the stage's stuck_after_days in the rule set, else "
+                   "its historical P90)")  # fmt: skip
     s.add_argument("--limit", type=int, default=100)
-    s.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
-                   "(default: the history the store keeps)")  # fmt: skip
+    _history_option(s)
     s.add_argument("--rule-set", default="default")
     s.add_argument("--server", default=DEFAULT_SERVER)
     s.set_defaults(func=lambda a: cmd_stuck(a, report))
@@ -261,8 +265,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                    "region=East,West")  # fmt: skip
     c.add_argument("--funnel", action="store_true", help="decompose per stage: deals entering x "
                    "each stage conversion x average deal, of the deals created in the period")  # fmt: skip
-    c.add_argument("--history", help="a history CSV: deal_id, date, then deal columns "
-                   "(default: the history the store keeps)")  # fmt: skip
+    _history_option(c)
     c.add_argument("--group-by", action="append", help="a text field, or team (repeatable)")
     c.add_argument("--plot", help="write the change waterfall (all groups) to FILE.png")
     c.add_argument("--activity", help="a declared integer field (e.g. visits): bookings = visits x "
