@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 
 import grpc
-import numpy as np
 
 from engine.credit.ledger import deal_record
 from engine.errors import (
@@ -189,7 +188,6 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             quantiles=quantiles,
             max_relative_error=request.max_relative_error or 0.001,
             trials=trials,
-            rng=np.random.default_rng(seed) if seed is not None else None,
             seed=seed,
         )
         learned = None
