@@ -414,7 +414,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     from server import ConfigError
 
-    config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None)
+    config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None,
+                             dask_address=args.dask)  # fmt: skip
     try:
         serve(config)
     except ConfigError as exc:
@@ -431,6 +432,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--address", default=None, help="host:port (default localhost:50051)")
     p.add_argument("--db", default=None, help="SQLite file (default var/quotient.sqlite3)")
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--dask", metavar="ADDRESS", help="run batch jobs on this Dask scheduler "
+                   "(tcp://host:8786; default QUOTIENT_DASK_ADDRESS, else in-process)")  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
     from service.cli_keys import add_commands as add_key_commands
