@@ -162,7 +162,10 @@ def start(
         server,
     )
     commission_pb2_grpc.add_CommissionServiceServicer_to_server(
-        CommissionServicer(repository, CommissionRuns(ledger, SqliteRuns(store), clock)), server
+        CommissionServicer(
+            repository, CommissionRuns(ledger, SqliteRuns(store), clock, batch=batch)
+        ),
+        server,
     )
     planning_pb2_grpc.add_PlanningServiceServicer_to_server(
         PlanningServicer(repository, ledger, forecasts), server
