@@ -10,8 +10,9 @@ wherever it runs. An executor is what runs the map:
   and ``dask worker`` processes, named by the scheduler's address), with the data every
   partition reads scattered once; progress is reported as partitions finish, in any order.
 
-Only our own engine values cross the wire (arrays, dataclasses, compiled rule sets), sent by this
-service to its own workers; nothing a caller sends is ever unpickled. ``distributed`` is imported
+What crosses the wire is values this service built (arrays, engine dataclasses, parsed deal
+records, rule sets as their source text, compiled again on arrival), serialized by the service
+for its own workers: no bytes a caller sends are ever unpickled. ``distributed`` is imported
 only when a cluster is named, so a service without one pays nothing for it at start.
 
 How many partitions a job gets is :meth:`Executor.partitions`: one in-process (no overhead), and
@@ -42,7 +43,7 @@ _R = TypeVar("_R")
 Progress = Callable[[int, int], None]
 
 #: Seconds to wait for a named scheduler at start before giving up.
-CONNECT_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0
 #: Most partitions per worker thread (a few, so a slow partition does not hold up the job).
 PARTITIONS_PER_THREAD = 4
 
@@ -169,9 +170,11 @@ class DaskCluster:
             return []
         job = f"{label}-{uuid.uuid4().hex[:12]}"
         data = self._scatter(shared)
+        # The partitions are scattered too (each to one worker), not embedded in the task graph.
+        parts = self.client.scatter(list(partitions), hash=False)
         futures = [
             self.client.submit(fn, data, part, key=f"{job}-{i}", pure=False)
-            for i, part in enumerate(partitions)
+            for i, part in enumerate(parts)
         ]
         position = {f.key: i for i, f in enumerate(futures)}
         results: list[Any] = [None] * len(futures)
@@ -184,8 +187,7 @@ class DaskCluster:
                     progress(done, len(futures))
         finally:
             self.client.cancel([f for f in futures if not f.done()])
-            if data is not None:
-                self.client.cancel([data])
+            self.client.cancel([*parts, *([data] if data is not None else [])])
         return results
 
     def imap_partitions(

@@ -22,11 +22,12 @@ from engine.commission.run import Awards, commission_run
 from engine.commission.settlement import Terms, settle
 from engine.partition import split_even
 from engine.rules.compiler import CompiledPlan
-from service.batch import Executor, Progress
+from service.batch import Executor, InProcess, Progress
 
-#: Credit lines per partition below which a run is not split (the bench's crossover, rounded up:
-#: on a cluster a partition costs some 10 ms of scheduling and transfer, which 50,000 lines of
-#: commission, about 0.1 s of work, outweigh).
+#: Credit lines per partition below which a run is not split. bench/batch.py measured about 5 us
+#: of compute per line against some 4 ms per task plus 2.3 us per line to ship a partition and
+#: its statements: 50,000 lines (a quarter of a second of work) is well past the crossover of
+#: four or more workers, and near that of two (where shipping nearly cancels the gain).
 MIN_LINES_PER_PARTITION = 50_000
 
 
@@ -180,6 +181,8 @@ def run_all(
     if parts is None:
         parts = executor.partitions(len(everyone.line_person), MIN_LINES_PER_PARTITION)
     groups = split_payees(everyone, parts)
+    if len(groups) == 1:  # a whole run is calculated here: shipping it would only add cost
+        executor = InProcess()
     statements: dict[str, Any] = {}
     closing: dict[str, Any] = {}
     for s, c in executor.map_partitions(run_payees, groups, shared=job, progress=progress,

@@ -51,7 +51,9 @@ from service.store.sqlite_ledger import SqliteLedger
 
 #: Monte Carlo work one request may ask for: trials x deals.
 MAX_MONTE_CARLO_DRAWS = 500_000_000
-#: On a cluster: Monte Carlo draws (trials x deals, every subtotal level) per partition, at least.
+#: On a cluster: Monte Carlo draws (trials x deals, every subtotal level) per partition, at least
+#: (some 0.05 s of compute; bench/batch.py puts the crossover near 3,000,000 draws, a partition's
+#: results being small).
 MIN_DRAWS_PER_PARTITION = 20_000_000
 #: On a cluster: a backtest is spread one period per task from this many (history deals x
 #: periods) on; below it, it runs here.
