@@ -15,7 +15,7 @@ import signal
 import threading
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 
 import grpc
@@ -41,6 +41,7 @@ from quotient.v1 import (
 )
 from service.access import Role
 from service.auth import AccessInterceptor
+from service.batch import ClusterUnreachableError, Executor, InProcess, connect
 from service.commission_runs import CommissionRuns
 from service.config import SAMPLE_RULE_SET, Config, is_loopback
 from service.credit_ledger import CreditLedger
@@ -89,6 +90,7 @@ class Quotient:
     health: health.HealthServicer
     repository: RuleSetRepository
     db: Database
+    batch: Executor = field(default_factory=InProcess)
 
     def set_serving(self, serving: bool) -> None:
         status = (
@@ -104,6 +106,7 @@ class Quotient:
         self.set_serving(False)
         self.server.stop(grace_s).wait()
         self.db.close()
+        self.batch.close()
 
 
 def publish_sample(repository: RuleSetRepository) -> None:
@@ -123,6 +126,7 @@ def start(
 ) -> Quotient:
     """Wire everything from ``config`` and start serving on ``config.address``."""
     check_security(config)
+    batch = connect_batch(config)
     try:
         db = open_database(config.store_url)
     except (StoreUnavailableError, FailedPreconditionError) as exc:
@@ -151,7 +155,7 @@ def start(
     ledger = LedgerStore(db)
     models = ModelStore(db)
     learned = LearnedSources(ledger, models, config.max_batch_deals)
-    forecasts = ForecastServicer(repository, config.max_batch_deals, ledger, learned)
+    forecasts = ForecastServicer(repository, config.max_batch_deals, ledger, learned, batch)
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
         CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
@@ -162,7 +166,8 @@ def start(
         server,
     )
     commission_pb2_grpc.add_CommissionServiceServicer_to_server(
-        CommissionServicer(repository, CommissionRuns(ledger, RunStore(db), clock)), server
+        CommissionServicer(repository, CommissionRuns(ledger, RunStore(db), clock, batch=batch)),
+        server,
     )
     planning_pb2_grpc.add_PlanningServiceServicer_to_server(
         PlanningServicer(repository, ledger, forecasts), server
@@ -186,9 +191,10 @@ def start(
         port = server.add_insecure_port(config.address)
     if port == 0:
         db.close()
+        batch.close()
         raise OSError(f"could not bind {config.address}")
     server.start()
-    app = Quotient(server, port, health_servicer, repository, db)
+    app = Quotient(server, port, health_servicer, repository, db, batch)
     app.set_serving(True)
     return app
 
@@ -223,6 +229,16 @@ def check_security(config: Config) -> None:
         if not loopback:
             raise ConfigError("QUOTIENT_AUTH=off is allowed on a loopback address only")
         LOG.warning("AUTHENTICATION OFF: every caller may call everything (development only)")
+
+
+def connect_batch(config: Config) -> Executor:
+    """Where batch jobs run: the named Dask cluster (refused at start if it does not answer, so
+    the server never half-starts), else in-process."""
+    try:
+        return connect(config.dask_address)
+    except ClusterUnreachableError as exc:
+        LOG.error("%s", exc)
+        raise ConfigError(f"{exc} (QUOTIENT_DASK_ADDRESS or --dask)") from None
 
 
 def bootstrap_admin(keys: KeyStore, config: Config, clock: Callable[[], dt.datetime]) -> None:

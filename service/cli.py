@@ -263,36 +263,18 @@ def _count_rows(path: str) -> int:
 
 
 def _score_local(
-    rule_file: str, batches: Iterator[list[dict[str, Any]]]
+    rule_file: str, batches: Iterator[list[dict[str, Any]]], dask: str | None = None
 ) -> Iterator[list[dict[str, Any]]]:
-    from engine.forecast.deals import build_deal_batch, deal_input_from_records
-    from engine.forecast.scoring import ProbSource, score_deals
-    from engine.money import ppm_to_decimal
     from engine.rules.compiler import compile_rule_set
-    from engine.rules.schema import CATEGORY_ORDER
+    from service.batch import connect
+    from service.scoring_batch import score_batches
 
     rules = compile_rule_set(_read(rule_file))
-    for records in batches:
-        batch = build_deal_batch(deal_input_from_records(records), rules)
-        result = score_deals(rules, batch)
-        problems = {e.index: e for e in result.errors}
-        matched = result.matched_rules_all()
-        rows = []
-        for i, rec in enumerate(records):
-            row = {k: rec.get(k, "") for k in ("id", "stage", "amount_minor", "currency")}
-            if i in problems:
-                p = problems[i]
-                row["problem"] = f"{p.reason}: {p.message}"
-            else:
-                row.update(
-                    win_prob=str(ppm_to_decimal(int(result.win_prob_ppm[i]))),
-                    weighted_amount_minor=int(result.weighted_amount_minor[i]),
-                    category=CATEGORY_ORDER[int(result.category[i])].value,
-                    win_prob_source=ProbSource(int(result.prob_source[i])).name.lower(),
-                    matched_rules=" ".join(matched[i]),
-                )
-            rows.append(row)
-        yield rows
+    executor = connect(dask or "")
+    try:
+        yield from score_batches(executor, rules, batches)
+    finally:
+        executor.close()
 
 
 def _score_remote(
@@ -354,10 +336,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     import grpc
     from tqdm import tqdm
 
+    from service.batch import ClusterUnreachableError
+
     if not args.rules and not args.rule_set:
         raise SystemExit(
             "quotient score: give --rules FILE (in-process) or --rule-set NAME (through --server)"
         )
+    if args.dask and not args.rules:
+        raise SystemExit("quotient score: --dask scores here, against --rules FILE")
     with contextlib.ExitStack() as stack:
         if args.deal:
             try:
@@ -373,7 +359,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             raise SystemExit("quotient score: give --csv FILE or --deal JSON")
         batches = _batches(records, args.batch_size)
         results = (
-            _score_local(args.rules, batches)
+            _score_local(args.rules, batches, args.dask)
             if args.rules
             else _score_remote(args.server, args.rule_set, batches)
         )
@@ -397,6 +383,9 @@ def cmd_score(args: argparse.Namespace) -> int:
         except RuleSetInvalidError as exc:
             _print_violations(exc.violations, args.rules, sys.stderr)
             return 1
+        except ClusterUnreachableError as exc:
+            print(f"quotient score: {exc}", file=sys.stderr)
+            return 2
     if failed:
         print(
             f"{failed} of {total} deals could not be scored (see the problem column)",
@@ -415,7 +404,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server import ConfigError
 
     config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None,
-                             database_url=args.database_url)  # fmt: skip
+                             database_url=args.database_url, dask_address=args.dask)  # fmt: skip
     try:
         serve(config)
     except ConfigError as exc:
@@ -457,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=None, help="postgresql://user@host:port/dbname: "
                    "use a PostgreSQL server instead of the SQLite file (QUOTIENT_DATABASE_URL)")  # fmt: skip
     p.add_argument("--log-level", default="INFO")
+    p.add_argument("--dask", metavar="ADDRESS", help="run batch jobs on this Dask scheduler "
+                   "(tcp://host:8786; default QUOTIENT_DASK_ADDRESS, else in-process)")  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply the store's pending schema migrations (the server "
@@ -511,6 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output CSV (default: standard output)")
     p.add_argument("--batch-size", type=int, default=10_000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--dask", metavar="ADDRESS", help="with --rules: score the batches on this Dask "
+                   "scheduler (tcp://host:8786) instead of in-process")  # fmt: skip
     p.set_defaults(func=cmd_score)
 
     add_credit_commands(sub, _report_rpc_error)

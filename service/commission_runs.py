@@ -34,19 +34,14 @@ from typing import Any
 import numpy as np
 
 from engine.commission.lines import collected_base_minor, margin_base_minor, spiff_awards
-from engine.commission.run import Awards, RunResult, Statement, commission_run
-from engine.commission.settlement import (
-    Opening,
-    Reserve,
-    Settlement,
-    Terms,
-    clawback_minor,
-    settle,
-)
+from engine.commission.run import Awards, Statement
+from engine.commission.settlement import Opening, Reserve, Settlement, clawback_minor
 from engine.errors import AlreadyExistsError, InvalidArgumentError, Violation
 from engine.forecast.history import NO_DAY
 from engine.frame import date_to_days, days_to_date
 from engine.rules.compiler import CompiledPlan, CompiledRuleSet
+from service.batch import Executor, InProcess, Progress, log_progress
+from service.commission_batch import CommissionJob, Payees, draw_in_force, run_all
 from service.commission_inputs import (
     Deals,
     load_deals,
@@ -256,11 +251,14 @@ class CommissionRuns:
         runs: RunStore,
         clock: Callable[[], dt.datetime],
         payments: PaymentStore | None = None,
+        batch: Executor | None = None,
     ) -> None:
         self.ledger = ledger
         self.runs = runs
         self.clock = clock
         self.payments = payments if payments is not None else PaymentStore(ledger.db)
+        #: Where the calculation runs (split by payee on a cluster; see service.commission_batch).
+        self.batch = batch if batch is not None else InProcess()
 
     def record_payments(self, rule_set: str, payments: list[Payment]) -> tuple[int, int]:
         """Check and record payments and refunds: ``(recorded, duplicates)``."""
@@ -340,7 +338,7 @@ class CommissionRuns:
         payees = set(closing_in) | {r["person"] for r in claw_rows}
         for person in set(rules.people) | {p for plan in rules.plans for p in plan.people}:
             k = plan_index(person)
-            if k >= 0 and self._draw_in_force(rules.plans[k], last_day):
+            if k >= 0 and draw_in_force(rules.plans[k], last_day):
                 payees.add(person)
         targets: dict[str, int] = {}
         for t in rules.targets:
@@ -349,37 +347,22 @@ class CommissionRuns:
                 targets[values["owner"]] = t.amount_minor
         targets.update(request.targets)
         everyone = sorted(set(lines.person) | payees)
-        plans = rules.plans
-        result = commission_run(
-            person=lines.person,
-            deal=lines.deal,
-            credit_minor=credit,
-            plans={p.spec.id: p.spec for p in plans},
-            plan_of={p: plans[plan_index(p)].spec.id for p in everyone if plan_index(p) >= 0},
-            target_minor=targets,
-            target_incentive_minor={
-                p: plans[plan_index(p)].target_incentive_minor or 0
-                for p in everyone
-                if plan_index(p) >= 0
-            },
-            base_minor=base,
-            segment=segment,
-            awards=awards,
-            payees=sorted(payees),
-        )
-        settled = self._settle(result, rules, closing_in, claw_rows, plan_index, last_day)
-        check_deadline("while the run was calculated")
-        statements = {}
         claws_of: dict[str, list[dict[str, Any]]] = {}
         for row in claw_rows:
             claws_of.setdefault(row.pop("person"), []).append(row)
-        for i, person in enumerate(result.people):
-            k = plan_index(person)
-            statements[person] = _statement_json(result.statement(i), plans[k] if k >= 0 else None,
-                                                 settled, i, claws_of.get(person, []))  # fmt: skip
+        plan_of = {p: plan_index(p) for p in everyone if plan_index(p) >= 0}
+        statements, closing = run_all(
+            self.batch,
+            CommissionJob.of(rules.plans, last_day),
+            Payees(tuple(everyone), plan_of, lines.person, lines.deal, credit, base, segment,
+                   awards, tuple(sorted(payees)), targets,
+                   {p: closing_in[p] for p in everyone if p in closing_in}, claws_of),
+            progress=self._progress(request),
+        )  # fmt: skip
+        check_deadline("while the run was calculated")
         result_text = canonical({
             "statements": [statements[p] for p in sorted(statements)],
-            "closing": _closing(result.people, settled),
+            "closing": closing,
             "previous_run_key": previous.run_key if previous else "",
         })  # fmt: skip
         inputs = {"rule_set": record.name, "revision": record.revision,
@@ -414,10 +397,15 @@ class CommissionRuns:
             return RunOutcome(stored, self.statements(stored), True, False)
         return RunOutcome(stored, statements, False, False)
 
-    @staticmethod
-    def _draw_in_force(plan: CompiledPlan, last_day: int) -> bool:
-        draw = plan.spec.draw
-        return draw is not None and (draw.last_day is None or last_day <= draw.last_day)
+    def _progress(self, request: RunRequest) -> Progress:
+        """Logs a large run's progress, and stops it once the caller's deadline has passed."""
+        log = log_progress(f"commission run {request.run_key or '(dry run)'} {request.period}")
+
+        def report(done: int, total: int) -> None:
+            log(done, total)
+            check_deadline("while the run was calculated")
+
+        return report
 
     @staticmethod
     def _lines(
@@ -558,30 +546,6 @@ class CommissionRuns:
                     "paid_minor": r[3], "amount_minor": amount, "rule": f"{r[6]}.clawback",
                 })  # fmt: skip
         return out
-
-    def _settle(
-        self, result: RunResult, rules: CompiledRuleSet, closing_in: Mapping[str, Any],
-        claw_rows: list[dict[str, Any]], plan_index: Callable[[str], int], last_day: int,
-    ) -> Settlement:  # fmt: skip
-        names = result.people
-        n = len(names)
-        position = {p: i for i, p in enumerate(names)}
-        claw = np.zeros(n, dtype=np.int64)
-        for row in claw_rows:
-            claw[position[row["person"]]] += row["amount_minor"]
-        rate, release, draw = (np.zeros(n, np.int64) for _ in range(3))
-        recoverable = np.zeros(n, dtype=np.bool_)
-        for i, person in enumerate(names):
-            k = plan_index(person)
-            if k < 0:
-                continue
-            spec = rules.plans[k].spec
-            if spec.holdback is not None:
-                rate[i], release[i] = spec.holdback.rate_ppm, spec.holdback.release_days
-            if spec.draw is not None and self._draw_in_force(rules.plans[k], last_day):
-                draw[i], recoverable[i] = spec.draw.amount_minor, spec.draw.recoverable
-        return settle(result.earned_minor, claw, Terms(rate, release, draw, recoverable),
-                      _opening(names, closing_in), last_day)  # fmt: skip
 
     @staticmethod
     def statements(run: StoredRun) -> dict[str, Any]:

@@ -48,6 +48,8 @@ class Config:
     tls_key: str = ""
     #: PEM file of the CA that signs client certificates: require mutual TLS.
     tls_client_ca: str = ""
+    #: Address of a Dask scheduler (``tcp://host:8786``) to run batch jobs on; empty: in-process.
+    dask_address: str = ""
 
     @property
     def store_url(self) -> str:

@@ -30,6 +30,7 @@ from engine.forecast.rollup import Period, check_periods
 from engine.forecast.scoring import score_deals
 from engine.forecast.timing import fit_period_rates, new_business, period_probability
 from engine.frame import date_to_days
+from engine.partition import PartitionMap, local_map
 from engine.rules.compiler import CompiledRuleSet
 
 
@@ -109,6 +110,64 @@ def _accuracy(rows: list[BacktestRow], forecast: str) -> ForecastError:
     )
 
 
+@dataclass(frozen=True)
+class BacktestInputs:
+    """What every period of a backtest reads (shared by the partitions of the period map)."""
+
+    history: DealHistory
+    rules: CompiledRuleSet
+    group_by: tuple[str, ...]
+    code: np.ndarray  # per history row: its group
+    keys: list[tuple[str, ...]]
+    won_row: np.ndarray  # per deal: the history row where it was first won
+    lead_days: int
+    known_through: int | None
+
+
+def backtest_period(
+    inputs: BacktestInputs, period: Period
+) -> tuple[list[BacktestRow], BacktestRow | None]:
+    """One period's rows per group, and its total row (when grouped): the unit a backtest maps
+    over, since each period is forecast from the history as known at its own cutoff."""
+    history, rules, code = inputs.history, inputs.rules, inputs.code
+    n_groups = len(inputs.keys)
+    known_through = inputs.known_through
+    start, end = date_to_days(period.start), date_to_days(period.end)
+    cutoff = start - 1 - inputs.lead_days
+    complete = end - 1 <= max(history.last_day, known_through or history.last_day)
+    at = state_at(history, cutoff)
+    at = at[at >= 0]
+    at = at[~rules.stage_is_closed[history.stage[at]]]
+    amount = history.amount_minor[at].astype(np.float64)
+    weighted, scored = _classic_weighted(history, rules, at)
+    close = history.close_day[at]
+    in_period = (close != NO_DAY) & (close >= start) & (close < end) & scored
+    rates = fit_period_rates(history, rules, cutoff, start - cutoff, end - cutoff)
+    p = period_probability(rates, rules, history.stage[at], history.entered_day[at], close)
+    won_day = history.won_day
+    won = np.flatnonzero((won_day >= start) & (won_day < end))
+    won_rows = inputs.won_row[won]
+    g_open, g_won = code[at], code[won_rows]
+    classic = np.bincount(g_open, weights=np.where(in_period, weighted, 0), minlength=n_groups)
+    new = new_business(history, rules, cutoff, start - cutoff, end - cutoff, code, n_groups)
+    aware = np.bincount(g_open, weights=amount * p, minlength=n_groups) + new
+    actual = np.bincount(g_won, weights=history.amount_minor[won_rows], minlength=n_groups)
+    n_open = np.bincount(g_open, minlength=n_groups)
+    n_won = np.bincount(g_won, minlength=n_groups)
+    rows = []
+    for g in np.flatnonzero((n_open > 0) | (n_won > 0) | (new > 0)).tolist():
+        rows.append(BacktestRow(inputs.keys[g], period, cutoff, complete, int(n_open[g]),
+                                int(n_won[g]), int(np.rint(classic[g])),
+                                int(np.rint(aware[g])), int(np.rint(new[g])),
+                                int(actual[g])))  # fmt: skip
+    total = None
+    if inputs.group_by:
+        total = BacktestRow((), period, cutoff, complete, int(at.size), int(won.size),
+                            int(np.rint(classic.sum())), int(np.rint(aware.sum())),
+                            int(np.rint(new.sum())), int(actual.sum()))  # fmt: skip
+    return rows, total
+
+
 def backtest(
     history: DealHistory,
     rules: CompiledRuleSet,
@@ -117,11 +176,13 @@ def backtest(
     *,
     lead_days: int = 0,
     known_through: int | None = None,
+    map_partitions: PartitionMap = local_map,
 ) -> Backtest:
     """Replay the classic and period-aware forecasts at each period's cutoff (see the module).
 
     ``known_through`` (a day) says the history is complete up to that day even if its last row is
-    earlier; by default it is complete up to its last row.
+    earlier; by default it is complete up to its last row. The periods are mapped one per
+    partition with ``map_partitions`` (in-process by default) and gathered in order.
     """
     check_periods(periods)
     if lead_days < 0:
@@ -131,42 +192,16 @@ def backtest(
             violations=[Violation("lead_days", 0, 0, "INVALID_ARGUMENT", "must be >= 0")],
         )
     code, keys = group_codes(history, group_by, rules.team_of)
-    n_groups = len(keys)
-    won_row = first_won_row(history, rules.stage_is_won)
-    won_day = history.won_day
+    inputs = BacktestInputs(history, rules, tuple(group_by), code, keys,
+                            first_won_row(history, rules.stage_is_won), lead_days,
+                            known_through)  # fmt: skip
+    ordered = sorted(periods, key=lambda p: p.start)
     rows: list[BacktestRow] = []
     totals: list[BacktestRow] = []
-    for period in sorted(periods, key=lambda p: p.start):
-        start, end = date_to_days(period.start), date_to_days(period.end)
-        cutoff = start - 1 - lead_days
-        complete = end - 1 <= max(history.last_day, known_through or history.last_day)
-        at = state_at(history, cutoff)
-        at = at[at >= 0]
-        at = at[~rules.stage_is_closed[history.stage[at]]]
-        amount = history.amount_minor[at].astype(np.float64)
-        weighted, scored = _classic_weighted(history, rules, at)
-        close = history.close_day[at]
-        in_period = (close != NO_DAY) & (close >= start) & (close < end) & scored
-        rates = fit_period_rates(history, rules, cutoff, start - cutoff, end - cutoff)
-        p = period_probability(rates, rules, history.stage[at], history.entered_day[at], close)
-        won = np.flatnonzero((won_day >= start) & (won_day < end))
-        won_rows = won_row[won]
-        g_open, g_won = code[at], code[won_rows]
-        classic = np.bincount(g_open, weights=np.where(in_period, weighted, 0), minlength=n_groups)
-        new = new_business(history, rules, cutoff, start - cutoff, end - cutoff, code, n_groups)
-        aware = np.bincount(g_open, weights=amount * p, minlength=n_groups) + new
-        actual = np.bincount(g_won, weights=history.amount_minor[won_rows], minlength=n_groups)
-        n_open = np.bincount(g_open, minlength=n_groups)
-        n_won = np.bincount(g_won, minlength=n_groups)
-        for g in np.flatnonzero((n_open > 0) | (n_won > 0) | (new > 0)).tolist():
-            rows.append(BacktestRow(keys[g], period, cutoff, complete, int(n_open[g]),
-                                    int(n_won[g]), int(np.rint(classic[g])),
-                                    int(np.rint(aware[g])), int(np.rint(new[g])),
-                                    int(actual[g])))  # fmt: skip
-        if group_by:
-            totals.append(BacktestRow((), period, cutoff, complete, int(at.size), int(won.size),
-                                      int(np.rint(classic.sum())), int(np.rint(aware.sum())),
-                                      int(np.rint(new.sum())), int(actual.sum())))  # fmt: skip
+    for period_rows, total in map_partitions(backtest_period, inputs, ordered):
+        rows += period_rows
+        if total is not None:
+            totals.append(total)
     rows.sort(key=lambda r: (r.group, r.period.start))
     all_rows = rows + totals
     by_group: dict[tuple[str, ...], list[BacktestRow]] = {}
@@ -179,4 +214,12 @@ def backtest(
     return Backtest(tuple(group_by), history.currency, all_rows, accuracy)
 
 
-__all__ = ["Backtest", "BacktestRow", "ForecastError", "GroupAccuracy", "backtest"]
+__all__ = [
+    "Backtest",
+    "BacktestInputs",
+    "BacktestRow",
+    "ForecastError",
+    "GroupAccuracy",
+    "backtest",
+    "backtest_period",
+]

@@ -35,9 +35,11 @@ approximation (with 40 deals where one is 61 % of the value, the normal P10 is o
   distribution function (``0.56 x sum E|Y - mu|^3 / sigma^3``) is turned into a bound on each
   quantile, and the method is used only when that bound is under ``max_relative_error`` of the
   total. Many deals and no dominant deal: this is the fast path for large books.
-* **monte_carlo**, for checks: a seeded ``numpy.random.Generator`` (the seed is returned). Each
-  trial draws every open deal; sums are exact integers. Besides the quantiles it returns a
-  distribution-free 99 % confidence interval of each (order statistics).
+* **monte_carlo**, for checks: seeded (the seed is returned). Each trial draws every open deal;
+  sums are exact integers. Trials come in fixed blocks, each with its own generator derived from
+  the seed, so the work is a partition map over blocks whose draws do not depend on the
+  partitioning (one partition in-process, or many on a cluster: the same outcome). Besides the
+  quantiles it returns a distribution-free 99 % confidence interval of each (order statistics).
 
 Amounts are integer minor units and probabilities parts per million; outputs are minor units
 (quantiles rounded half-even) and probabilities as floats (they are not paid).
@@ -47,13 +49,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
 from scipy import fft, signal, special
 
 from engine.errors import InvalidArgumentError, Violation
+from engine.partition import PartitionMap, local_map, split_even
 
 #: The Berry-Esseen constant for sums of independent, non-identical variables (Shevtsova, 2010).
 BERRY_ESSEEN_C = 0.56
@@ -69,6 +72,12 @@ _DIRECT = 32
 _MC_DRAWS = 1 << 24
 #: Deals per Monte Carlo lookup block: 8,192 tables of 256 sums (16 MB).
 _MC_BLOCK = 1 << 16
+#: Trials per Monte Carlo block. Block ``b`` of the outcome drawn as stream ``s`` draws from its own
+#: generator, PCG64 seeded by ``SeedSequence(seed, spawn_key=(s, b))``, so a block's trials are the
+#: same in whichever process and in whatever grouping of blocks they are drawn: a seed replays the
+#: same outcome in-process and on a cluster, over any number of partitions. The size is part of
+#: what a seed means: changing it changes every seeded result.
+TRIAL_BLOCK = 1_000
 
 
 @dataclass(frozen=True)
@@ -373,60 +382,158 @@ def _subset_sums(a: np.ndarray) -> np.ndarray:
     return (blocks[:, None, :] * bits[None, :, :]).sum(axis=2)
 
 
-def monte_carlo(
-    amount_minor: np.ndarray,
-    prob_ppm: np.ndarray,
+def block_generator(seed: int, stream: int, block: int) -> np.random.Generator:
+    """The generator of trial block ``block`` of outcome ``stream`` under ``seed``."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(stream, block)))
+    )
+
+
+def _thresholds(prob_ppm: np.ndarray) -> np.ndarray:
+    """Per deal: won when a uniform 32-bit draw is under this (``round(p x 2**32)``)."""
+    t = np.clip(np.rint(prob_ppm.astype(np.float64) / _PPM * 2.0**32), 1, 2**32 - 1)
+    return t.astype(np.uint32)
+
+
+@dataclass(frozen=True)
+class TrialBlocks:
+    """Trial blocks ``first`` up to ``stop`` of one outcome: what one partition draws for it."""
+
+    amount_minor: np.ndarray  # the outcome's open deals (0 < p < 1, amount > 0)
+    threshold: np.ndarray  # uint32, per open deal (see _thresholds)
+    seed: int
+    stream: int  # which outcome of the call (its position)
+    first: int
+    stop: int
+    trials: int  # the outcome's trials (its last block may be short)
+
+    def sizes(self) -> list[int]:
+        return [
+            min(TRIAL_BLOCK, self.trials - b * TRIAL_BLOCK) for b in range(self.first, self.stop)
+        ]
+
+
+def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
+    """What the open deals won in each trial of the job's blocks, in trial order (exact int64).
+
+    Each block draws from its own :func:`block_generator`; within a block, deals are taken in
+    runs of ``_MC_BLOCK`` and trials in chunks of at most 2**24 draws, in a fixed order, so the
+    draws depend on the seed, the outcome's stream, the block and the deals, never on which
+    other blocks share the job.
+    """
+    sizes = job.sizes()
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
+    totals = np.zeros(int(offsets[-1]), dtype=np.int64)
+    generators = [block_generator(job.seed, job.stream, b) for b in range(job.first, job.stop)]
+    a, threshold = job.amount_minor, job.threshold
+    for start in range(0, a.shape[0], _MC_BLOCK):
+        block_a = a[start : start + _MC_BLOCK]
+        pad = -block_a.shape[0] % 8
+        block_a = np.concatenate([block_a, np.zeros(pad, dtype=np.int64)])
+        t = np.concatenate([threshold[start : start + _MC_BLOCK], np.zeros(pad, np.uint32)])
+        sums = _subset_sums(block_a)  # (runs, 256)
+        flat = sums.reshape(-1)
+        base = (np.arange(sums.shape[0], dtype=np.intp) * 256)[:, None]
+        width = block_a.shape[0]
+        step = max(1, min(TRIAL_BLOCK, _MC_DRAWS // width))
+        for rng, offset, size in zip(generators, offsets[:-1].tolist(), sizes, strict=True):
+            for first in range(0, size, step):
+                m = min(step, size - first)
+                draws = m * width
+                raw = rng.integers(0, 2**64 - 1, (draws + 1) // 2, dtype=np.uint64, endpoint=True)
+                u = raw.view(np.uint32)[:draws].reshape(m, width)
+                packed = np.packbits(u < t, axis=1, bitorder="little")  # (m, runs)
+                index = packed.T.astype(np.intp)
+                index += base
+                totals[offset + first : offset + first + m] += flat.take(index).sum(axis=0)
+    return totals
+
+
+def sample_partition(_: object, part: Sequence[TrialBlocks]) -> list[np.ndarray]:
+    """A partition of Monte Carlo work (the function a :class:`PartitionMap` maps)."""
+    return [sample_trial_blocks(job) for job in part]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One outcome to sample: deals' amounts and win probabilities, and an optional target."""
+
+    amount_minor: np.ndarray
+    prob_ppm: np.ndarray
+    target_minor: int | None = None
+
+
+def monte_carlo_many(
+    samples: Sequence[Sample],
     quantiles: Sequence[float] = (0.1, 0.5, 0.9),
     *,
-    rng: np.random.Generator,
-    seed: int | None = None,
+    seed: int,
     trials: int = 10_000,
-    target_minor: int | None = None,
-    chunk: int = 1_000,
-) -> Outcome:
-    """Sample outcomes (a check on :func:`outcome_distribution`); ``seed`` is echoed back.
+    partitions: int = 1,
+    map_partitions: PartitionMap = local_map,
+) -> list[Outcome]:
+    """:func:`monte_carlo` of several outcomes at once, the ``i``-th drawn as stream ``i``.
 
-    Every trial draws every open deal: won when a uniform 32-bit integer is under
-    ``round(p x 2**32)`` (so each probability is used to within 2**-33). The won deals of a trial
-    are packed eight to a byte and summed through tables of the 256 subset sums of each run of
-    eight deals, in int64: totals are exact. At most ``chunk`` trials are drawn at once (fewer
-    for many deals: 2**24 draws).
+    The work, (outcome, trial block) units costed by their draws, is split into at most
+    ``partitions`` contiguous partitions of about equal cost and mapped with ``map_partitions``;
+    the draws do not depend on the split, so any number of partitions on any map gives the same
+    outcomes as one partition in-process.
     """
-    amount = np.asarray(amount_minor, dtype=np.int64)
-    prob = np.asarray(prob_ppm, dtype=np.int64)
-    _check(quantiles, amount, prob)
     if trials < 1:
         raise InvalidArgumentError(
             "a Monte Carlo needs at least one trial",
             reason="INVALID_ARGUMENT",
             violations=[Violation("trials", 0, 0, "INVALID_ARGUMENT", f"{trials} < 1")],
         )
-    certain = int(amount[prob == _PPM].sum())
-    open_ = (prob > 0) & (prob < _PPM) & (amount > 0)
-    a, ppm = amount[open_], prob[open_]
-    threshold = np.clip(np.rint(ppm.astype(np.float64) / _PPM * 2.0**32), 1, 2**32 - 1)
-    totals = np.zeros(trials, dtype=np.int64)
-    for start in range(0, a.shape[0], _MC_BLOCK):
-        block_a = a[start : start + _MC_BLOCK]
-        pad = -block_a.shape[0] % 8
-        block_a = np.concatenate([block_a, np.zeros(pad, dtype=np.int64)])
-        t = np.concatenate([threshold[start : start + _MC_BLOCK], np.zeros(pad)])
-        t = t.astype(np.uint32)  # padding never wins
-        sums = _subset_sums(block_a)  # (runs, 256)
-        flat = sums.reshape(-1)
-        base = (np.arange(sums.shape[0], dtype=np.intp) * 256)[:, None]
-        width = block_a.shape[0]
-        step = max(1, min(chunk, _MC_DRAWS // width))
-        for first in range(0, trials, step):
-            m = min(step, trials - first)
-            draws = m * width
-            raw = rng.integers(0, 2**64 - 1, (draws + 1) // 2, dtype=np.uint64, endpoint=True)
-            u = raw.view(np.uint32)[:draws].reshape(m, width)
-            packed = np.packbits(u < t, axis=1, bitorder="little")  # (m, runs)
-            index = packed.T.astype(np.intp)
-            index += base
-            totals[first : first + m] += flat.take(index).sum(axis=0)
-    totals += certain
+    if seed < 0:
+        raise InvalidArgumentError(
+            "a Monte Carlo seed is a non-negative integer",
+            reason="INVALID_ARGUMENT",
+            violations=[Violation("seed", 0, 0, "INVALID_ARGUMENT", f"{seed} < 0")],
+        )
+    blocks = -(-trials // TRIAL_BLOCK)
+    certain: list[int] = []
+    opened: list[tuple[np.ndarray, np.ndarray]] = []
+    units: list[tuple[int, int]] = []  # (stream, block)
+    costs: list[int] = []
+    for stream, s in enumerate(samples):
+        amount = np.asarray(s.amount_minor, dtype=np.int64)
+        prob = np.asarray(s.prob_ppm, dtype=np.int64)
+        _check(quantiles, amount, prob)
+        certain.append(int(amount[prob == _PPM].sum()))
+        open_ = (prob > 0) & (prob < _PPM) & (amount > 0)
+        opened.append((amount[open_], _thresholds(prob[open_])))
+        width = int(open_.sum())
+        if width:
+            for b in range(blocks):
+                units.append((stream, b))
+                costs.append(min(TRIAL_BLOCK, trials - b * TRIAL_BLOCK) * width)
+    parts: list[tuple[TrialBlocks, ...]] = []
+    for r in split_even(costs, partitions):
+        jobs: list[TrialBlocks] = []
+        for stream, b in (units[i] for i in r):
+            if jobs and jobs[-1].stream == stream:
+                jobs[-1] = replace(jobs[-1], stop=b + 1)
+            else:
+                a, t = opened[stream]
+                jobs.append(TrialBlocks(a, t, seed, stream, b, b + 1, trials))
+        parts.append(tuple(jobs))
+    pieces: list[list[np.ndarray]] = [[] for _ in samples]
+    for part, result in zip(parts, map_partitions(sample_partition, None, parts), strict=True):
+        for job, totals in zip(part, result, strict=True):
+            pieces[job.stream].append(totals)
+    out = []
+    for stream, s in enumerate(samples):
+        totals = np.concatenate(pieces[stream]) if pieces[stream] else np.zeros(trials, np.int64)
+        out.append(_outcome_of_totals(totals + certain[stream], certain[stream], quantiles, seed,
+                                      trials, s.target_minor))  # fmt: skip
+    return out
+
+
+def _outcome_of_totals(
+    totals: np.ndarray, certain: int, quantiles: Sequence[float], seed: int, trials: int,
+    target_minor: int | None,
+) -> Outcome:  # fmt: skip
     ordered = np.sort(totals)
     values, bands = [], []
     for q in quantiles:
@@ -440,10 +547,42 @@ def monte_carlo(
                    math.nan, 0, target_minor, p_reach, seed, trials, tuple(bands))  # fmt: skip
 
 
+def monte_carlo(
+    amount_minor: np.ndarray,
+    prob_ppm: np.ndarray,
+    quantiles: Sequence[float] = (0.1, 0.5, 0.9),
+    *,
+    seed: int,
+    trials: int = 10_000,
+    target_minor: int | None = None,
+    partitions: int = 1,
+    map_partitions: PartitionMap = local_map,
+) -> Outcome:
+    """Sample outcomes (a check on :func:`outcome_distribution`); ``seed`` is echoed back.
+
+    Every trial draws every open deal: won when a uniform 32-bit integer is under
+    ``round(p x 2**32)`` (so each probability is used to within 2**-33). Trials come in blocks of
+    :data:`TRIAL_BLOCK`, each drawn from its own generator derived from ``seed`` (see
+    :func:`sample_trial_blocks`), so the outcome is the same however the blocks are partitioned
+    and wherever they run. The won deals of a trial are packed eight to a byte and summed through
+    tables of the 256 subset sums of each run of eight deals, in int64: totals are exact.
+    """
+    sample = Sample(np.asarray(amount_minor), np.asarray(prob_ppm), target_minor)
+    return monte_carlo_many([sample], quantiles, seed=seed, trials=trials, partitions=partitions,
+                            map_partitions=map_partitions)[0]  # fmt: skip
+
+
 __all__ = [
     "BERRY_ESSEEN_C",
     "TAIL_PROBABILITY",
+    "TRIAL_BLOCK",
     "Outcome",
+    "Sample",
+    "TrialBlocks",
+    "block_generator",
     "monte_carlo",
+    "monte_carlo_many",
     "outcome_distribution",
+    "sample_partition",
+    "sample_trial_blocks",
 ]

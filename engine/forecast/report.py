@@ -25,7 +25,7 @@ import numpy as np
 
 from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DealBatch, with_team_column
-from engine.forecast.distribution import Outcome, monte_carlo, outcome_distribution
+from engine.forecast.distribution import Outcome, Sample, monte_carlo_many, outcome_distribution
 from engine.forecast.gap import target_gaps
 from engine.forecast.history import DealHistory
 from engine.forecast.levers import Lever, gap_levers
@@ -35,6 +35,7 @@ from engine.forecast.scoring import ScoreResult
 from engine.frame import date_to_days, string_column_from_codes
 from engine.fx import FxTable, convert_minor
 from engine.money import CURRENCY_EXPONENTS, mul_ppm_half_even
+from engine.partition import PartitionMap, local_map
 from engine.rules.compiler import CompiledRuleSet, RuleTarget
 from engine.rules.expression import Condition, compile_condition
 from engine.rules.schema import CATEGORY_ORDER, Category
@@ -62,14 +63,19 @@ class Target:
 
 @dataclass(frozen=True)
 class DistributionOptions:
-    """How to compute outcome distributions. ``rng`` and ``seed`` are for Monte Carlo only."""
+    """How to compute outcome distributions. ``seed``, ``partitions`` and ``map_partitions`` are
+    for Monte Carlo only: every row's trials are drawn from ``seed`` (row ``i`` of the report as
+    stream ``i``, see :func:`~engine.forecast.distribution.monte_carlo_many`), split into at most
+    ``partitions`` partitions mapped with ``map_partitions``; the outcomes do not depend on the
+    split."""
 
     method: Method = Method.AUTO
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     max_relative_error: float = 0.001
     trials: int = 10_000
-    rng: np.random.Generator | None = None
     seed: int | None = None
+    partitions: int = 1
+    map_partitions: PartitionMap = local_map
 
 
 @dataclass(frozen=True)
@@ -238,21 +244,6 @@ def check_targets(
     _refuse(problems)
 
 
-def _outcome(
-    amount: np.ndarray, prob_ppm: np.ndarray, target: int | None, options: DistributionOptions
-) -> Outcome | None:
-    if options.method is Method.NONE:
-        return None
-    if options.method is Method.MONTE_CARLO:
-        if options.rng is None:
-            raise ValueError("Monte Carlo needs an rng")
-        return monte_carlo(amount, prob_ppm, options.quantiles, rng=options.rng,
-                           seed=options.seed, trials=options.trials,
-                           target_minor=target)  # fmt: skip
-    return outcome_distribution(amount, prob_ppm, options.quantiles, target_minor=target,
-                                max_relative_error=options.max_relative_error)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class _Pending:
     row: ForecastRow
@@ -314,14 +305,26 @@ def _empty_row(group: tuple[str, ...], level: int, period: Period, target: int |
 def _with_outcomes(
     rows: list[_Pending], amount: np.ndarray, prob_ppm: np.ndarray, options: DistributionOptions
 ) -> list[_Pending]:
-    """Each row's outcome distribution, with its target (one computation per row)."""
+    """Each row's outcome distribution, with its target: one computation per row, or for Monte
+    Carlo one partitioned computation of every row (row ``i`` drawn as stream ``i``)."""
+    if options.method is Method.NONE:
+        return rows
+    outcomes: list[Outcome]
+    if options.method is Method.MONTE_CARLO:
+        if options.seed is None:
+            raise ValueError("Monte Carlo needs a seed")
+        samples = [Sample(amount[p.deals], prob_ppm[p.deals], p.target) for p in rows]
+        outcomes = monte_carlo_many(samples, options.quantiles, seed=options.seed,
+                                    trials=options.trials, partitions=options.partitions,
+                                    map_partitions=options.map_partitions)  # fmt: skip
+    else:
+        outcomes = [outcome_distribution(amount[p.deals], prob_ppm[p.deals], options.quantiles,
+                                         target_minor=p.target,
+                                         max_relative_error=options.max_relative_error)
+                    for p in rows]  # fmt: skip
     return [
-        _Pending(
-            replace(p.row, outcome=_outcome(amount[p.deals], prob_ppm[p.deals], p.target, options)),
-            p.target,
-            p.deals,
-        )
-        for p in rows
+        _Pending(replace(p.row, outcome=o), p.target, p.deals)
+        for p, o in zip(rows, outcomes, strict=True)
     ]
 
 
@@ -546,7 +549,8 @@ def forecast_report(
                                      new_business_factor=history_factor)  # fmt: skip
             level_rows = _with_period_aware(level_rows, level, width, periods, sums)
         level_rows.sort(key=lambda x: (x.row.group, x.row.period.start))
-        rows += _with_outcomes(level_rows, amount, prob_ppm, options)
+        rows += level_rows
+    rows = _with_outcomes(rows, amount, prob_ppm, options)
     omitted = scores.valid & (scores.category == _OMITTED)
     outside = scores.valid & ~omitted & (detail.row_of_deal < 0)
     mc = options.method is Method.MONTE_CARLO

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import itertools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -135,6 +135,12 @@ class CompiledRuleSet:
     @property
     def effective_from(self) -> dt.date:
         return self.document.effective_from
+
+    def __reduce__(self) -> tuple[Callable[[str], CompiledRuleSet], tuple[str]]:
+        """A compiled rule set is copied (pickled, as a batch job sends it to a cluster's
+        workers) as its source text and compiled again where it arrives: compiled expressions
+        hold caches and constants compared by identity, which a copy would not keep."""
+        return (compile_rule_set, (self.source_text,))
 
 
 def _path_of(loc: tuple[int | str, ...], base: str) -> str:

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Callable, Iterator, Sequence
 
 import grpc
-import numpy as np
 
 from engine.credit.ledger import deal_record
 from engine.errors import (
@@ -29,8 +28,10 @@ from engine.forecast.report import (
 )
 from engine.forecast.scoring import ScoreResult, score_deals
 from engine.frame import date_to_days
+from engine.partition import local_map
 from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
+from service.batch import Executor, InProcess, log_progress, partition_map
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.convert_forecast import (
     backtest_to_proto,
@@ -50,6 +51,13 @@ from service.store.ledger import LedgerStore
 
 #: Monte Carlo work one request may ask for: trials x deals.
 MAX_MONTE_CARLO_DRAWS = 500_000_000
+#: On a cluster: Monte Carlo draws (trials x deals, every subtotal level) per partition, at least
+#: (some 0.05 s of compute; bench/batch.py puts the crossover near 3,000,000 draws, a partition's
+#: results being small).
+MIN_DRAWS_PER_PARTITION = 20_000_000
+#: On a cluster: a backtest is spread one period per task from this many (history deals x
+#: periods) on; below it, it runs here.
+MIN_BACKTEST_WORK = 20_000
 #: Unscored deals listed in a forecast response.
 MAX_UNSCORED_LISTED = 100
 
@@ -80,11 +88,14 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         max_batch_deals: int,
         ledger: LedgerStore | None = None,
         learned: LearnedSources | None = None,
+        batch: Executor | None = None,
     ) -> None:
         self.repository = repository
         self.max_batch_deals = max_batch_deals
         self.ledger = ledger
         self.learned = learned
+        #: Where Monte Carlo trials and backtest periods run (see service.batch).
+        self.batch = batch if batch is not None else InProcess()
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
         check_batch_size(
@@ -184,13 +195,19 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                     reason="MONTE_CARLO_TOO_LARGE",
                 )
             seed = request.seed or secrets.randbits(63)
+        draws = trials * batch.n_deals * (len(group_by) + 1 if subtotals else 1)
+        parts = self.batch.partitions(draws, MIN_DRAWS_PER_PARTITION) if seed is not None else 1
+        trials_map = local_map
+        if parts > 1:
+            trials_map = partition_map(self.batch, log_progress("Monte Carlo"), "monte-carlo")
         options = DistributionOptions(
             method=method,
             quantiles=quantiles,
             max_relative_error=request.max_relative_error or 0.001,
             trials=trials,
-            rng=np.random.default_rng(seed) if seed is not None else None,
             seed=seed,
+            partitions=parts,
+            map_partitions=trials_map,
         )
         learned = None
         if rules.document.win_rates.source != "configured":
@@ -230,9 +247,13 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             self.ledger, request.rule_set, rules, request.history.changes, self.max_batch_deals
         )
         check_deadline("while the histories were read")
+        parts = self.batch.partitions(history.n_deals * len(periods), MIN_BACKTEST_WORK)
+        periods_map = (partition_map(self.batch, log_progress("backtest"), "backtest")
+                       if parts > 1 else local_map)  # fmt: skip
         result = backtest(history, rules, periods, list(request.group_by),
                           lead_days=request.lead_days,
-                          known_through=date_to_days(as_of) if as_of else None)  # fmt: skip
+                          known_through=date_to_days(as_of) if as_of else None,
+                          map_partitions=periods_map)  # fmt: skip
         check_deadline("during the backtest")
         return backtest_to_proto(result, record, history.n_deals, changes)
 

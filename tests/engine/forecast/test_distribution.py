@@ -43,7 +43,7 @@ def test_a_dominant_deal_keeps_the_exact_method() -> None:
     out = outcome_distribution(amounts, probs)
     assert out.method == "exact"
     assert out.error_bound_minor <= 0.001 * amounts.sum()
-    mc = monte_carlo(amounts, probs, rng=np.random.default_rng(1), seed=1, trials=40_000)
+    mc = monte_carlo(amounts, probs, seed=1, trials=40_000)
     for exact, sampled in zip(out.quantiles_minor, mc.quantiles_minor, strict=True):
         assert abs(exact - sampled) <= 0.02 * amounts.sum()
     assert mc.seed == 1 and mc.trials == 40_000
@@ -181,7 +181,7 @@ def test_certain_outcomes_are_a_point_mass(pairs: list[tuple[int, int]]) -> None
         out = outcome_distribution(a, p, (0.01, 0.5, 0.99), target_minor=won, method=method)
         assert out.quantiles_minor == (won, won, won) and out.error_bound_minor == 0
         assert out.p_reach_target == 1.0
-    mc = monte_carlo(a, p, (0.01, 0.5, 0.99), rng=np.random.default_rng(0), trials=50)
+    mc = monte_carlo(a, p, (0.01, 0.5, 0.99), seed=0, trials=50)
     assert mc.quantiles_minor == (won, won, won) and mc.confidence_minor == ((won, won),) * 3
 
 
@@ -194,25 +194,67 @@ def test_monte_carlo_brackets_the_exact_quantiles() -> None:
     assert exact.error_bound_minor == 0
     inside = 0
     for seed in range(4):
-        mc = monte_carlo(a, p, qs, rng=np.random.default_rng(seed), seed=seed, trials=20_000)
+        mc = monte_carlo(a, p, qs, seed=seed, trials=20_000)
         assert mc.mean_minor == pytest.approx(exact.mean_minor, rel=0.01)
         for x, (lo, hi) in zip(exact.quantiles_minor, mc.confidence_minor, strict=True):
             inside += lo <= x <= hi
     assert inside >= 19  # 99 % intervals: 20 checks, at most one miss allowed
 
 
-def test_monte_carlo_is_replayable_and_chunking_does_not_matter_within_a_block() -> None:
+def test_monte_carlo_is_replayable_and_partitioning_does_not_change_the_draws() -> None:
     a, p = np.array([5, 7, 11, 13]), np.array([100_000, 500_000, 900_000, 1])
-    one = monte_carlo(a, p, rng=np.random.default_rng(3), trials=999, chunk=1_000)
-    again = monte_carlo(a, p, rng=np.random.default_rng(3), trials=999, chunk=1_000)
-    assert one == again
+    one = monte_carlo(a, p, seed=3, trials=999)
+    again = monte_carlo(a, p, seed=3, trials=999)
+    assert (
+        one.quantiles_minor == again.quantiles_minor
+        and one.confidence_minor == again.confidence_minor
+    )
+    rng = np.random.default_rng(4)
+    amounts = rng.integers(1, 1_000_000, 300)
+    probs = rng.integers(0, 1_000_001, 300)
+    trials = 4 * D.TRIAL_BLOCK + 321  # a short last block
+    whole = D.sample_trial_blocks(D.TrialBlocks(amounts, D._thresholds(probs), 11, 0, 0, 5, trials))
+    assert whole.shape == (trials,)
+    for cut in (1, 3, 4):  # any grouping of the blocks draws the same trials
+        head = D.sample_trial_blocks(D.TrialBlocks(amounts, D._thresholds(probs), 11, 0, 0, cut,
+                                                   trials))  # fmt: skip
+        tail = D.sample_trial_blocks(D.TrialBlocks(amounts, D._thresholds(probs), 11, 0, cut, 5,
+                                                   trials))  # fmt: skip
+        assert np.array_equal(np.concatenate([head, tail]), whole)
+    ref = monte_carlo(amounts, probs, seed=11, trials=trials, target_minor=int(amounts.sum() // 3))
+    for parts in (2, 5, 7, 100):
+        out = monte_carlo(amounts, probs, seed=11, trials=trials, partitions=parts,
+                          target_minor=int(amounts.sum() // 3))  # fmt: skip
+        assert (out.quantiles_minor, out.confidence_minor, out.mean_minor, out.p_reach_target) == (
+            ref.quantiles_minor, ref.confidence_minor, ref.mean_minor, ref.p_reach_target)  # fmt: skip
+    # Another seed, or the same seed as another stream, draws other trials.
+    other = D.sample_trial_blocks(D.TrialBlocks(amounts, D._thresholds(probs), 12, 0, 0, 5, trials))
+    stream = D.sample_trial_blocks(
+        D.TrialBlocks(amounts, D._thresholds(probs), 11, 1, 0, 5, trials)
+    )
+    assert not np.array_equal(other, whole) and not np.array_equal(stream, whole)
+
+
+def test_monte_carlo_many_samples_each_outcome_as_its_own_stream() -> None:
+    rng = np.random.default_rng(5)
+    samples = [D.Sample(rng.integers(1, 10**6, n), rng.integers(0, 10**6 + 1, n), 10**7)
+               for n in (0, 3, 200, 40)]  # fmt: skip
+    together = D.monte_carlo_many(samples, seed=8, trials=2_500, partitions=4)
+    for i, s in enumerate(samples):
+        alone = D.monte_carlo_many([D.Sample(np.zeros(0, I64), np.zeros(0, I64))] * i + [s],
+                                   seed=8, trials=2_500)[i]  # fmt: skip
+        assert together[i].quantiles_minor == alone.quantiles_minor
+        assert together[i].p_reach_target == alone.p_reach_target
+    assert together[0].quantiles_minor == (0, 0, 0)  # no deals: nothing drawn, nothing won
+    with pytest.raises(InvalidArgumentError):
+        D.monte_carlo_many(samples, seed=-1)
 
 
 def test_unknown_method_and_no_trials_are_refused() -> None:
     with pytest.raises(InvalidArgumentError):
         outcome_distribution(np.array([1]), np.array([1]), method="normal")
     with pytest.raises(InvalidArgumentError):
-        monte_carlo(np.array([1]), np.array([1]), rng=np.random.default_rng(0), trials=0)
+        monte_carlo(np.array([1]), np.array([1]), seed=0, trials=0)
 
 
 def test_round_amounts_are_exact_on_their_common_divisor() -> None:

@@ -412,3 +412,25 @@ def test_a_closed_stage_cannot_hold_stuck_deals(sample_text: str) -> None:
     assert {(v.path, v.reason) for v in validate_rule_set(text)} == {
         ("stages[4].stuck_after_days", "CLOSED_STAGE_STUCK")
     }
+
+
+def test_a_copied_rule_set_is_compiled_again_and_scores_the_same(sample_text: str) -> None:
+    """Batch jobs send rule sets to other processes: a copy is made from the source text."""
+    import pickle
+
+    from engine.forecast.deals import build_deal_batch, deal_input_from_records
+    from engine.forecast.scoring import score_deals
+
+    rules = compile_rule_set(sample_text)
+    records = [{"id": f"d-{i}", "amount_minor": amount, "currency": "CNY", "stage": "quote",
+                "region": region} for i, (amount, region) in enumerate(
+                    [(50_000, "East"), (50_000, "North"), (900_000_000, "East")])]  # fmt: skip
+    batch = build_deal_batch(deal_input_from_records(records), rules)
+    before = score_deals(rules, batch)  # compiled expressions now hold their caches
+    copy = pickle.loads(pickle.dumps(rules))
+    assert copy.content_hash == rules.content_hash and copy is not rules
+    after = score_deals(copy, build_deal_batch(deal_input_from_records(records), copy))
+    # The East small quote's override (60 %), the stage rate, the large quote's override (35 %).
+    assert before.win_prob_ppm.tolist() == after.win_prob_ppm.tolist() == [600_000, 500_000,
+                                                                           350_000]  # fmt: skip
+    assert before.matched_rules_all() == after.matched_rules_all()
