@@ -74,6 +74,8 @@ def muldiv(a: np.ndarray, b: np.ndarray, d: np.ndarray | int) -> tuple[np.ndarra
         fix = r.astype(np.float64)
         fix /= df
         np.floor(fix, out=fix)
+        if fast is not None:  # rows past the bounds are redone exactly below
+            fix[~fast] = 0
         step = fix.astype(np.int64)
         q += step
         r -= step * den
