@@ -197,7 +197,15 @@ def _count_pmfs(p: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
 
 
 def _lattice_pmf(k: np.ndarray, p: np.ndarray) -> np.ndarray:
-    """The distribution of ``sum k_i X_i`` (``X_i`` won with probability ``p_i``), index = sum."""
+    """The distribution of ``sum k_i X_i`` (``X_i`` won with probability ``p_i``), index = sum.
+
+    Deals with one ``k`` form a group whose count distribution is spread at stride ``k``; the
+    groups, shortest spread first, are multiplied into running chunks by shifting and adding (a
+    factor of ``m + 1`` terms costs ``m + 1`` passes over the chunk, all of them sums of
+    non-negative terms) until a chunk holds :data:`_SHIFT_TERMS` terms, and the chunks are then
+    multiplied through the FFT (:func:`_product`). A pipeline of a few hundred deals is one chunk:
+    no FFT at all.
+    """
     live = k > 0
     k, p = k[live], p[live]
     if k.size == 0:
@@ -206,12 +214,47 @@ def _lattice_pmf(k: np.ndarray, p: np.ndarray) -> np.ndarray:
     k, p = k[order], p[order]
     ks, sizes = np.unique(k, return_counts=True)
     counts = _count_pmfs(p, sizes)
-    polys = []
-    for kg, c in zip(ks.tolist(), counts, strict=True):
-        spread = np.zeros((c.shape[0] - 1) * kg + 1)
-        spread[::kg] = c
-        polys.append(spread)
-    return _product(polys)
+    widths = (sizes * ks).tolist()  # each group's spread is (size x k) + 1 long
+    factors = sorted(zip(widths, ks.tolist(), counts, strict=True), key=lambda f: f[0])
+    return _product(_shift_add_chunks(factors, sum(widths) + 1))
+
+
+#: Most terms (won-deal counts) a chunk multiplies in by shifting and adding before the chunks are
+#: multiplied through the FFT: past a few hundred, the passes cost more than the transforms.
+_SHIFT_TERMS = 256
+
+
+def _shift_add_chunks(factors: list[tuple[int, int, np.ndarray]], length: int) -> list[np.ndarray]:
+    """Products of runs of ``(width, stride, count pmf)`` factors, each run at most
+    :data:`_SHIFT_TERMS` terms (see :func:`_lattice_pmf`)."""
+    buf, src, tmp = np.zeros(length), np.empty(length), np.empty(length)
+    chunks: list[np.ndarray] = []
+    cur = terms = 0  # the running chunk's length (0: none) and terms
+    for width, kg, c in factors:
+        m = c.shape[0] - 1
+        if cur and terms + m > _SHIFT_TERMS:
+            chunks.append(buf[:cur].copy())
+            cur = 0
+        if not cur:
+            buf[: width + 1] = 0.0
+            buf[: width + 1 : kg] = c
+            cur, terms = width + 1, m
+            continue
+        buf[cur : cur + width] = 0.0
+        if m == 1:
+            np.multiply(buf[:cur], c[1], out=tmp[:cur])
+            buf[:cur] *= c[0]
+            buf[kg : kg + cur] += tmp[:cur]
+        else:
+            src[:cur] = buf[:cur]
+            buf[:cur] *= c[0]
+            for t, ct in enumerate(c[1:].tolist(), start=1):
+                np.multiply(src[:cur], ct, out=tmp[:cur])
+                buf[t * kg : t * kg + cur] += tmp[:cur]
+        cur += width
+        terms += m
+    chunks.append(buf[:cur].copy())
+    return chunks
 
 
 # --------------------------------------------------------------------------------------------
@@ -424,7 +467,10 @@ def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
     sizes = job.sizes()
     offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     totals = np.zeros(int(offsets[-1]), dtype=np.int64)
-    generators = [block_generator(job.seed, job.stream, b) for b in range(job.first, job.stop)]
+    # The bit generators' raw 64-bit words: what ``integers(0, 2**64 - 1, endpoint=True)`` returns
+    # over the full range, without its per-call bounds handling.
+    generators = [block_generator(job.seed, job.stream, b).bit_generator
+                  for b in range(job.first, job.stop)]  # fmt: skip
     a, threshold = job.amount_minor, job.threshold
     for start in range(0, a.shape[0], _MC_BLOCK):
         block_a = a[start : start + _MC_BLOCK]
@@ -440,7 +486,7 @@ def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
             for first in range(0, size, step):
                 m = min(step, size - first)
                 draws = m * width
-                raw = rng.integers(0, 2**64 - 1, (draws + 1) // 2, dtype=np.uint64, endpoint=True)
+                raw = rng.random_raw((draws + 1) // 2)
                 u = raw.view(np.uint32)[:draws].reshape(m, width)
                 packed = np.packbits(u < t, axis=1, bitorder="little")  # (m, runs)
                 index = packed.T.astype(np.intp)

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from engine.forecast.distribution import outcome_distribution
+from engine.forecast.distribution import Outcome, outcome_distribution
 
 _PPM = 1_000_000
 #: Relative precision of the factors found by bisection.
@@ -65,11 +65,15 @@ class Lever:
     p50_minor: int = 0
 
 
-def _p_reach(amount: np.ndarray, prob_ppm: np.ndarray, target: int, error: float) -> float:
-    o = outcome_distribution(
+def _outcome(amount: np.ndarray, prob_ppm: np.ndarray, target: int, error: float) -> Outcome:
+    """The median and P(outcome >= target) of the deals, within ``error``."""
+    return outcome_distribution(
         amount, prob_ppm, (0.5,), target_minor=target, max_relative_error=error
     )
-    return float(o.p_reach_target or 0.0)
+
+
+def _p_reach(amount: np.ndarray, prob_ppm: np.ndarray, target: int, error: float) -> float:
+    return float(_outcome(amount, prob_ppm, target, error).p_reach_target or 0.0)
 
 
 def _bisect_factor(reaches: Callable[[float], bool], high: float) -> float | None:
@@ -102,7 +106,8 @@ def gap_levers(
     """The levers for one group: its deals' amounts, win probabilities (ppm; won deals at 1e6,
     lost at 0) and stage ids, and its target. With ``search_error`` the searches decide with
     coarser (faster) distributions, and each answer is then confirmed at ``max_relative_error``,
-    raised step by step (by the factor tolerance, or one deal) until it holds there."""
+    raised step by step (by the factor tolerance, or one deal) until it holds there; the
+    distribution that confirms an answer also gives its median."""
     amount = np.asarray(amount_minor, dtype=np.int64)
     prob = np.asarray(prob_ppm, dtype=np.int64)
     stages = np.asarray(list(stage), dtype=object)
@@ -149,8 +154,18 @@ def gap_levers(
     if search_error is not None and search_error > max_relative_error:
         out = [_confirmed(lever, amount, prob, is_open, stages, target_minor, max_relative_error)
                for lever in out]  # fmt: skip
+        return [_visits_of(lever, out, visit_to_deal) for lever in out]
     return [_with_median(lever, amount, prob, is_open, stages, max_relative_error)
             for lever in out]  # fmt: skip
+
+
+def _visits_of(lever: Lever, levers: Sequence[Lever], visit_to_deal: Decimal | None) -> Lever:
+    """A ``visits`` answer follows its confidence's confirmed ``new_pipeline`` answer."""
+    if lever.lever != "visits" or not visit_to_deal:
+        return lever
+    new = next(x for x in levers if x.lever == "new_pipeline" and x.confidence == lever.confidence)
+    return replace(new, lever="visits", new_pipeline_minor=0,
+                   visits=math.ceil(Decimal(new.new_deals) / visit_to_deal))  # fmt: skip
 
 
 #: Most steps an answer found with coarse distributions is raised to hold at the fine error.
@@ -159,11 +174,13 @@ MAX_CONFIRM_STEPS = 40
 
 def _confirmed(lever: Lever, amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray,
                stages: np.ndarray, target: int, error: float) -> Lever:  # fmt: skip
-    """``lever`` raised until it reaches the target at ``error`` (see :func:`gap_levers`)."""
-    if not lever.feasible or lever.lever == "visits":
+    """``lever`` raised until it reaches the target at ``error`` (see :func:`gap_levers`), with
+    its median once the change is made."""
+    if not lever.feasible or lever.lever == "visits":  # visits follow new_pipeline (_visits_of)
         return lever
 
-    def holds(x: Lever) -> bool:
+    def holds(x: Lever) -> Lever | None:
+        """``x`` with its median if it reaches the target, else None."""
         if x.lever == "win_rate":
             a, p = _applied(amount, prob, is_open, x.factor, 1.0, 0, stages, x.stage)
         elif x.lever == "deal_size":
@@ -172,12 +189,15 @@ def _confirmed(lever: Lever, amount: np.ndarray, prob: np.ndarray, is_open: np.n
             a, p = _applied(amount, prob, is_open, 1.0, 1.0, x.new_deals)
         else:
             a, p = _applied(amount, prob, is_open, x.factor, x.size_factor, x.new_deals)
-        return _p_reach(a, p, target, error) >= x.confidence - 1e-9
+        o = _outcome(a, p, target, error)
+        if (o.p_reach_target or 0.0) < x.confidence - 1e-9:
+            return None
+        return replace(x, p50_minor=int(o.quantiles_minor[0]))
 
     step = 1 + FACTOR_TOLERANCE
     for _ in range(MAX_CONFIRM_STEPS):
-        if holds(lever):
-            return lever
+        if (held := holds(lever)) is not None:
+            return held
         if lever.lever in ("win_rate", "deal_size"):
             lever = replace(lever, factor=lever.factor * step)
         elif lever.lever == "new_pipeline":
@@ -187,7 +207,7 @@ def _confirmed(lever: Lever, amount: np.ndarray, prob: np.ndarray, is_open: np.n
         else:
             lever = replace(lever, factor=lever.factor * step, size_factor=lever.size_factor * step,
                             fraction=min(lever.fraction * step, 1.0))  # fmt: skip
-    return replace(lever, feasible=holds(lever))
+    return holds(lever) or replace(lever, feasible=False)
 
 
 def _applied(amount: np.ndarray, prob: np.ndarray, is_open: np.ndarray, win: float, size: float,

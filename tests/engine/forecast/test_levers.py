@@ -133,3 +133,27 @@ def test_a_coarse_search_gives_answers_that_hold_at_the_fine_error() -> None:
             a = np.rint(amount * x.factor).astype(np.int64)
         o = outcome_distribution(a, p, (0.5,), target_minor=target)
         assert (o.p_reach_target or 0) >= 0.5 - 1e-9, x
+
+
+def test_confirmed_answers_carry_their_median_and_visits_follow_the_new_pipeline() -> None:
+    rng = np.random.default_rng(6)
+    amount = (10 ** rng.uniform(5, 7, 120)).astype(np.int64)
+    prob = rng.choice([100_000, 300_000, 500_000, 800_000], 120)
+    stages = [str(p) for p in prob.tolist()]
+    target = int((amount * prob).sum() / 1e6 * 1.4)
+    rate = Decimal("0.3")
+    coarse = gap_levers(amount, prob, stages, target, confidences=(0.5, 0.9),
+                        visit_to_deal=rate, search_error=0.05)  # fmt: skip
+    for c in (0.5, 0.9):
+        new, visits = find(coarse, "new_pipeline", c), find(coarse, "visits", c)
+        assert new.feasible and visits.feasible and new.new_deals > 0
+        assert visits.new_deals == new.new_deals
+        assert visits.visits == math.ceil(Decimal(new.new_deals) / rate)
+        # The median each answer carries is the fine distribution's, with the new deals added.
+        size = round(float(amount.mean()))
+        weighted = round(float((amount * prob).sum()) / float(amount.sum()))
+        a = np.concatenate([amount, np.full(new.new_deals, size, dtype=np.int64)])
+        p = np.concatenate([prob, np.full(new.new_deals, weighted, dtype=np.int64)])
+        fine = outcome_distribution(a, p, (0.5,), target_minor=target)
+        assert new.p50_minor == visits.p50_minor == fine.quantiles_minor[0]
+        assert (fine.p_reach_target or 0) >= c - 1e-9
