@@ -155,7 +155,14 @@ def start(
     ledger = LedgerStore(db)
     models = ModelStore(db)
     learned = LearnedSources(ledger, models, config.max_batch_deals)
-    forecasts = ForecastServicer(repository, config.max_batch_deals, ledger, learned, batch)
+    forecasts = ForecastServicer(
+        repository,
+        config.max_batch_deals,
+        ledger,
+        learned,
+        batch,
+        threads=config.compute_threads or os.cpu_count() or 1,
+    )
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
         CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),

@@ -11,8 +11,10 @@ set's stages (10 %..80 %). Measured:
 
 1. **Scenario**: the levers (quotes' win rate x 1.2, deal size x 1.1) applied to the scored arrays
    (:mod:`engine.planning.scenario`), then each owner's outcome distribution for baseline and
-   scenario: Monte Carlo with 10,000 trials per owner (both sides with one seed), and the exact
-   method (:func:`engine.forecast.distribution.outcome_distribution`).
+   scenario: Monte Carlo with 10,000 trials per owner (both sides with one seed; every owner's
+   row in one call, as a forecast draws them, on one thread and on ``--threads`` threads as the
+   service splits it in-process), and the exact method
+   (:func:`engine.forecast.distribution.outcome_distribution`).
 2. **Gap solver**: :func:`engine.forecast.levers.gap_levers` at P50 for 50 owners, each with a
    target 30 % above its expected outcome, searching as SolveGap does (coarse distributions,
    each answer confirmed at the fine error).
@@ -27,9 +29,11 @@ Run ``.venv/bin/python -m bench.planning --help``.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -37,9 +41,16 @@ from typing import Any
 import numpy as np
 
 from bench import fmt_rate, fmt_ratio, machine_summary, print_table, write_json
-from engine.forecast.distribution import monte_carlo, outcome_distribution
+from engine.forecast.distribution import (
+    Sample,
+    monte_carlo,
+    monte_carlo_many,
+    outcome_distribution,
+)
 from engine.forecast.levers import gap_levers
+from engine.partition import local_map
 from engine.planning.scenario import DealSizeLever, WinRateLever, apply_deal_size, apply_win_rates
+from service.batch import thread_map
 from service.servicers.planning import GAP_SEARCH_ERROR
 
 STAGES = ("initial_contact", "needs_confirmed", "quote", "contract_drafted")
@@ -53,8 +64,11 @@ def make_data(deals: int, people: int, rng: np.random.Generator) -> dict[str, An
     return {"stage": stage, "amount": amount, "owner": owner, "prob": STAGE_PPM[stage]}
 
 
-def scenario(data: dict[str, Any], people: int, trials: int, seed: int, method: str) -> float:
-    """Levers, then each owner's distribution for baseline and scenario; returns seconds."""
+def scenario(data: dict[str, Any], people: int, trials: int, seed: int, method: str,
+             threads: int = 1) -> float:  # fmt: skip
+    """Levers, then each owner's distribution for baseline and scenario; returns seconds. Monte
+    Carlo draws every owner's row in one call, as a forecast does, its trial blocks split over
+    ``threads`` threads as the service splits them in-process."""
     t0 = time.perf_counter()
     is_open = np.ones(data["amount"].size, dtype=np.bool_)
     prob = apply_win_rates(data["prob"], data["stage"], is_open,
@@ -63,13 +77,16 @@ def scenario(data: dict[str, Any], people: int, trials: int, seed: int, method: 
     amount = apply_deal_size(data["amount"], is_open, DealSizeLever(Fraction(11, 10)))
     order = np.argsort(data["owner"], kind="stable")
     bounds = np.searchsorted(data["owner"][order], np.arange(people + 1))
-    for a, p in ((data["amount"], data["prob"]), (amount, prob)):
-        for k in range(people):
-            rows = order[bounds[k] : bounds[k + 1]]
+    rows = [order[bounds[k] : bounds[k + 1]] for k in range(people)]
+    with ThreadPoolExecutor(threads) as pool:
+        for a, p in ((data["amount"], data["prob"]), (amount, prob)):
             if method == "monte_carlo":  # both sides draw the same numbers (one seed)
-                monte_carlo(a[rows], p[rows], seed=seed, trials=trials)
+                samples = [Sample(a[r], p[r]) for r in rows]
+                monte_carlo_many(samples, seed=seed, trials=trials, partitions=threads,
+                                 map_partitions=thread_map(pool) if threads > 1 else local_map)  # fmt: skip
             else:
-                outcome_distribution(a[rows], p[rows], method="exact")
+                for r in rows:
+                    outcome_distribution(a[r], p[r], method="exact")
     return time.perf_counter() - t0
 
 
@@ -104,6 +121,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p.add_argument("--trials", type=int, default=10_000)
     p.add_argument("--nodes", type=int, default=50)
     p.add_argument("--seed", type=int, default=20261201)
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="threads for the Monte Carlo (the service's default: one per core)",
+    )
     p.add_argument("--quick", action="store_true", help="10,000 deals, 50 people, 10 nodes")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -125,7 +148,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     if abs(engine.quantiles_minor[0] - p50_py) > 0.15 * spread + 1:
         raise SystemExit(f"P50 differs: engine {engine.quantiles_minor[0]}, loop {p50_py}")
     loop_per_draw = loop_s / (rows.size * base_trials)
-    mc_s = scenario(data, args.people, args.trials, args.seed, "monte_carlo")
+    monte_carlo(data["amount"][rows][:8], data["prob"][rows][:8], seed=1, trials=10)  # compiled
+    mc1_s = scenario(data, args.people, args.trials, args.seed, "monte_carlo")
+    mc_s = scenario(data, args.people, args.trials, args.seed, "monte_carlo", args.threads)
     exact_s = scenario(data, args.people, args.trials, args.seed, "exact")
     gap_s = gap(data, args.nodes)
     draws = 2 * args.deals * args.trials
@@ -134,8 +159,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"Scenario: {args.deals:,} open deals, {args.people} people, baseline and scenario",
         ["what", "seconds", "draws/s", "vs Python loop"],
         [
-            [f"Monte Carlo, {args.trials:,} trials per person", f"{mc_s:.2f}",
-             fmt_rate(draws / mc_s), fmt_ratio(loop_est / mc_s)],
+            [f"Monte Carlo, {args.trials:,} trials per person, 1 thread", f"{mc1_s:.2f}",
+             fmt_rate(draws / mc1_s), fmt_ratio(loop_est / mc1_s)],
+            [f"Monte Carlo, {args.trials:,} trials per person, {args.threads} threads",
+             f"{mc_s:.2f}", fmt_rate(draws / mc_s), fmt_ratio(loop_est / mc_s)],
             ["exact distributions (FFT)", f"{exact_s:.2f}", "-", fmt_ratio(loop_est / exact_s)],
             [f"per-deal Python Monte Carlo ({rows.size} deals x {base_trials:,} trials, "
              "extrapolated)", f"{loop_est:.1f}", fmt_rate(1 / loop_per_draw), "1.00x"],
@@ -147,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> None:
           f"{'MET' if gap_s <= 5 else 'NOT MET'} ({gap_s:.2f} s for {args.nodes})")  # fmt: skip
     if args.json:
         write_json(args.json, {"machine": machine_summary(), "scenario_mc_s": mc_s,
+                               "scenario_mc_1_thread_s": mc1_s,
                                "scenario_exact_s": exact_s, "gap_s": gap_s,
                                "loop_estimate_s": loop_est, **{k: v for k, v in vars(args).items()
                                                                if k != "json"}})  # fmt: skip

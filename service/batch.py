@@ -26,6 +26,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -256,6 +257,16 @@ def partition_map(
     return run
 
 
+def thread_map(pool: ThreadPoolExecutor) -> PartitionMap:
+    """The engine's map on ``pool``'s threads, results in order: for partitions whose work
+    releases the GIL (compiled loops, large numpy operations)."""
+
+    def run(fn: Callable[[_S, _P], _R], shared: _S, partitions: Sequence[_P], /) -> list[_R]:
+        return list(pool.map(lambda part: fn(shared, part), partitions))
+
+    return run
+
+
 __all__ = [
     "CONNECT_TIMEOUT_S",
     "ClusterUnreachableError",
@@ -266,4 +277,5 @@ __all__ = [
     "connect",
     "log_progress",
     "partition_map",
+    "thread_map",
 ]

@@ -50,6 +50,9 @@ class Config:
     tls_client_ca: str = ""
     #: Address of a Dask scheduler (``tcp://host:8786``) to run batch jobs on; empty: in-process.
     dask_address: str = ""
+    #: Threads one Monte Carlo uses when it runs in-process (its compiled loop releases the GIL);
+    #: 0: one per core.
+    compute_threads: int = 0
 
     @property
     def store_url(self) -> str:

@@ -8,11 +8,12 @@ approximation (with 40 deals where one is 61 % of the value, the normal P10 is o
 * **exact**: amounts are rounded to multiples ``k_i`` of a bucket ``b`` and the distribution of
   ``b x sum k_i X_i`` is computed exactly (in float64): deals are grouped by ``k``, each group's
   count of won deals (a Poisson-binomial law) comes from a batched pairwise FFT product of the
-  two-point polynomials ``(1 - p) + p w``, spread onto the powers ``z^k``, and the groups are
-  multiplied with a pairwise FFT tree. The outcome is ``b sum k_i X_i + E`` with the rounding
-  error ``E = sum e_i X_i`` (``e_i = a_i - b k_i``; deals under half a bucket have ``k = 0`` and
-  are all error). Quantiles are the lattice's plus ``E``'s mean ``mu = sum p_i e_i`` (rounded to
-  whole minor units and kept within the possible outcomes), and ``error_bound_minor`` bounds
+  two-point polynomials ``(1 - p) + p w``, spread onto the powers ``z^k``; the groups are
+  multiplied into chunks by shifting and adding, and the chunks with a pairwise FFT tree. The
+  outcome is ``b sum k_i X_i + E`` with the rounding error ``E = sum e_i X_i``
+  (``e_i = a_i - b k_i``; deals under half a bucket have ``k = 0`` and are all error). Quantiles
+  are the lattice's plus ``E``'s mean ``mu = sum p_i e_i`` (rounded to whole minor units and kept
+  within the possible outcomes), and ``error_bound_minor`` bounds
   every quantile's distance to the exact quantile of the unrounded sum, as the smaller of two:
 
   - certain: ``E - mu`` lies in ``[-N - mu, P - mu]`` (``P``, ``N`` the sums of the positive and
@@ -56,6 +57,7 @@ import numpy as np
 from scipy import fft, signal, special
 
 from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.draws import won_by_top_byte, won_ties
 from engine.partition import PartitionMap, local_map, split_even
 
 #: The Berry-Esseen constant for sums of independent, non-identical variables (Shevtsova, 2010).
@@ -68,16 +70,14 @@ _PPM = 1_000_000
 _LOG_TAIL = math.log(1 / TAIL_PROBABILITY)
 #: Polynomials up to this length are multiplied directly, longer ones through the FFT.
 _DIRECT = 32
-#: Random 32-bit draws per Monte Carlo chunk (trials x deals), to bound memory (64 MB).
+#: Draws per Monte Carlo chunk (trials x deals), to bound memory (16 MB of random bytes).
 _MC_DRAWS = 1 << 24
-#: Deals per Monte Carlo lookup block: 8,192 tables of 256 sums (16 MB).
-_MC_BLOCK = 1 << 16
 #: Trials per Monte Carlo block. Block ``b`` of the outcome drawn as stream ``s`` draws from its own
 #: generator, PCG64 seeded by ``SeedSequence(seed, spawn_key=(s, b))``, so a block's trials are the
 #: same in whichever process and in whatever grouping of blocks they are drawn: a seed replays the
 #: same outcome in-process and on a cluster, over any number of partitions. The size is part of
 #: what a seed means: changing it changes every seeded result.
-TRIAL_BLOCK = 1_000
+TRIAL_BLOCK = 2_500
 
 
 @dataclass(frozen=True)
@@ -418,13 +418,6 @@ def _normal(
 # Monte Carlo
 
 
-def _subset_sums(a: np.ndarray) -> np.ndarray:
-    """For each run of 8 deals, the sum of every subset (256 of them), indexed by its bit mask."""
-    blocks = a.reshape(-1, 8)
-    bits = (np.arange(256)[:, None] >> np.arange(8)) & 1
-    return (blocks[:, None, :] * bits[None, :, :]).sum(axis=2)
-
-
 def block_generator(seed: int, stream: int, block: int) -> np.random.Generator:
     """The generator of trial block ``block`` of outcome ``stream`` under ``seed``."""
     return np.random.Generator(
@@ -459,39 +452,34 @@ class TrialBlocks:
 def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
     """What the open deals won in each trial of the job's blocks, in trial order (exact int64).
 
-    Each block draws from its own :func:`block_generator`; within a block, deals are taken in
-    runs of ``_MC_BLOCK`` and trials in chunks of at most 2**24 draws, in a fixed order, so the
-    draws depend on the seed, the outcome's stream, the block and the deals, never on which
-    other blocks share the job.
+    Each block draws from its own :func:`block_generator`, trials in chunks of at most
+    :data:`_MC_DRAWS` draws: a chunk's raw 64-bit words, read as bytes, give each (trial, deal)
+    its top random byte in trial-major order; then the chunk's ties (bytes equal to their
+    threshold's top byte), in that order, take one 32-bit half of the next raw words each
+    (:mod:`engine.forecast.draws`). The draws depend on the seed, the outcome's stream, the block
+    and the deals, never on which other blocks share the job.
     """
     sizes = job.sizes()
     offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     totals = np.zeros(int(offsets[-1]), dtype=np.int64)
-    # The bit generators' raw 64-bit words: what ``integers(0, 2**64 - 1, endpoint=True)`` returns
-    # over the full range, without its per-call bounds handling.
-    generators = [block_generator(job.seed, job.stream, b).bit_generator
-                  for b in range(job.first, job.stop)]  # fmt: skip
-    a, threshold = job.amount_minor, job.threshold
-    for start in range(0, a.shape[0], _MC_BLOCK):
-        block_a = a[start : start + _MC_BLOCK]
-        pad = -block_a.shape[0] % 8
-        block_a = np.concatenate([block_a, np.zeros(pad, dtype=np.int64)])
-        t = np.concatenate([threshold[start : start + _MC_BLOCK], np.zeros(pad, np.uint32)])
-        sums = _subset_sums(block_a)  # (runs, 256)
-        flat = sums.reshape(-1)
-        base = (np.arange(sums.shape[0], dtype=np.intp) * 256)[:, None]
-        width = block_a.shape[0]
-        step = max(1, min(TRIAL_BLOCK, _MC_DRAWS // width))
-        for rng, offset, size in zip(generators, offsets[:-1].tolist(), sizes, strict=True):
-            for first in range(0, size, step):
-                m = min(step, size - first)
-                draws = m * width
-                raw = rng.random_raw((draws + 1) // 2)
-                u = raw.view(np.uint32)[:draws].reshape(m, width)
-                packed = np.packbits(u < t, axis=1, bitorder="little")  # (m, runs)
-                index = packed.T.astype(np.intp)
-                index += base
-                totals[offset + first : offset + first + m] += flat.take(index).sum(axis=0)
+    a = np.ascontiguousarray(job.amount_minor, dtype=np.int64)
+    t_top = (job.threshold >> 24).astype(np.uint8)
+    t_low = (job.threshold & 0xFFFFFF).astype(np.uint32)
+    width = a.shape[0]
+    step = max(1, min(TRIAL_BLOCK, _MC_DRAWS // width))
+    ties = np.empty(min(TRIAL_BLOCK, step) * width, dtype=np.int32)  # pages touched: ties only
+    for b, offset, size in zip(range(job.first, job.stop), offsets[:-1].tolist(), sizes,
+                               strict=True):  # fmt: skip
+        words = block_generator(job.seed, job.stream, b).bit_generator
+        for first in range(0, size, step):
+            m = min(step, size - first)
+            draws = m * width
+            top = words.random_raw(-(-draws // 8)).view(np.uint8)[:draws].reshape(m, width)
+            chunk = totals[offset + first : offset + first + m]
+            n = won_by_top_byte(top, t_top, a, chunk, ties)
+            if n:
+                low = words.random_raw(-(-n // 2)).view(np.uint32)[:n]
+                won_ties(ties[:n], low, t_low, a, chunk)
     return totals
 
 
@@ -610,8 +598,8 @@ def monte_carlo(
     ``round(p x 2**32)`` (so each probability is used to within 2**-33). Trials come in blocks of
     :data:`TRIAL_BLOCK`, each drawn from its own generator derived from ``seed`` (see
     :func:`sample_trial_blocks`), so the outcome is the same however the blocks are partitioned
-    and wherever they run. The won deals of a trial are packed eight to a byte and summed through
-    tables of the 256 subset sums of each run of eight deals, in int64: totals are exact.
+    and wherever they run. Each draw is decided by one random byte, and by 24 more bits in the one
+    case in 256 where that byte ties (see :mod:`engine.forecast.draws`); totals are exact int64.
     """
     sample = Sample(np.asarray(amount_minor), np.asarray(prob_ppm), target_minor)
     return monte_carlo_many([sample], quantiles, seed=seed, trials=trials, partitions=partitions,

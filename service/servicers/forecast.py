@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 
@@ -31,7 +33,7 @@ from engine.frame import date_to_days
 from engine.partition import local_map
 from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
-from service.batch import Executor, InProcess, log_progress, partition_map
+from service.batch import Executor, InProcess, log_progress, partition_map, thread_map
 from service.convert import deals_from_proto, parse_date, scores_to_proto
 from service.convert_forecast import (
     backtest_to_proto,
@@ -55,6 +57,8 @@ MAX_MONTE_CARLO_DRAWS = 500_000_000
 #: (some 0.05 s of compute; bench/batch.py puts the crossover near 3,000,000 draws, a partition's
 #: results being small).
 MIN_DRAWS_PER_PARTITION = 20_000_000
+#: In-process: Monte Carlo draws per thread, at least (some 5 ms of compute).
+MIN_DRAWS_PER_THREAD = 4_000_000
 #: On a cluster: a backtest is spread one period per task from this many (history deals x
 #: periods) on; below it, it runs here.
 MIN_BACKTEST_WORK = 20_000
@@ -89,6 +93,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         ledger: LedgerStore | None = None,
         learned: LearnedSources | None = None,
         batch: Executor | None = None,
+        threads: int = 1,
     ) -> None:
         self.repository = repository
         self.max_batch_deals = max_batch_deals
@@ -96,6 +101,16 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         self.learned = learned
         #: Where Monte Carlo trials and backtest periods run (see service.batch).
         self.batch = batch if batch is not None else InProcess()
+        #: Threads a Monte Carlo uses in-process (the pool is made on first use).
+        self.threads = max(1, threads)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def _thread_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="monte-carlo")
+            return self._pool
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
         check_batch_size(
@@ -200,6 +215,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         trials_map = local_map
         if parts > 1:
             trials_map = partition_map(self.batch, log_progress("Monte Carlo"), "monte-carlo")
+        elif seed is not None and self.threads > 1 and draws >= 2 * MIN_DRAWS_PER_THREAD:
+            parts = min(self.threads, draws // MIN_DRAWS_PER_THREAD)
+            trials_map = thread_map(self._thread_pool())
         options = DistributionOptions(
             method=method,
             quantiles=quantiles,

@@ -8,12 +8,14 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
 import pytest
 
 import service.batch
+from engine.partition import PartitionMap
 from quotient.v1 import (
     forecast_pb2,
     forecast_pb2_grpc,
@@ -180,3 +182,52 @@ def test_a_backtest_is_the_same_on_the_cluster(
                    for ch in servers)  # fmt: skip
     assert local.SerializeToString(deterministic=True) == dask.SerializeToString(deterministic=True)
     assert len({p.period for p in local.periods}) == 6 and local.deals == 1_000
+
+
+def test_a_seeded_scenario_is_the_same_on_threads(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """In-process, a Monte Carlo large enough is split over threads: the same bytes as one."""
+    import service.servicers.forecast as forecast
+
+    monkeypatch.setattr(forecast, "MIN_DRAWS_PER_THREAD", 1_000)
+    pools: list[int] = []
+    real_thread_map = forecast.thread_map
+
+    def counted(pool: ThreadPoolExecutor) -> PartitionMap:
+        pools.append(pool._max_workers)
+        return real_thread_map(pool)
+
+    monkeypatch.setattr(forecast, "thread_map", counted)
+    deals = [types_pb2.Deal(id=f"d-{i}", amount_minor=10_000 * (i % 13 + 1), currency="CNY",
+                            stage=("quote", "needs_confirmed", "initial_contact")[i % 3],
+                            owner=("li.wei", "zhang.min")[i % 2],
+                            close_date="2026-03-20") for i in range(40)]  # fmt: skip
+    request = forecast_pb2.ComputeForecastRequest(
+        rule_set="default",
+        as_of_date="2026-03-10",
+        deals=forecast_pb2.DealList(deals=deals),
+        group_by=["owner"],
+        subtotals=True,
+        trials=3_000,
+        seed=7,
+        method=forecast_pb2.DISTRIBUTION_METHOD_MONTE_CARLO,
+        calendar=forecast_pb2.CalendarPeriods(kind=forecast_pb2.PERIOD_KIND_MONTH,
+                                              first_date="2026-03-01", last_date="2026-03-31"),
+    )  # fmt: skip
+    answers, apps = [], []
+    try:
+        for threads in (1, 3):
+            config = Config(address="127.0.0.1:0", db_path=tmp_path / f"t{threads}.sqlite3",
+                            auth="off", compute_threads=threads)  # fmt: skip
+            apps.append(start(config, clock=lambda: TODAY))
+            with grpc.insecure_channel(f"127.0.0.1:{apps[-1].port}") as channel:
+                stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+                answers.append(stub.ComputeForecast(request))
+    finally:
+        for app in apps:
+            app.stop(0)
+    one, three = answers
+    assert one.SerializeToString(deterministic=True) == three.SerializeToString(deterministic=True)
+    assert [g.distribution.method for g in one.groups] == ["monte_carlo"] * 3
+    assert one.seed == 7
+    assert pools == [3]  # the one-thread server drew in this thread, the other on three
