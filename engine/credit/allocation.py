@@ -162,37 +162,27 @@ def allocate(
     return base + _largest_remainders(group, rem, leftover, starts)
 
 
-#: Up to this many leftover units per group, picking maxima beats sorting every part.
-_PICK_ROUNDS = 8
-
-
 def _largest_remainders(
     group: np.ndarray, rem: np.ndarray, leftover: np.ndarray, starts: np.ndarray | None
 ) -> np.ndarray:
     """One unit to each of the ``leftover[g]`` parts of group ``g`` with the largest remainders.
 
     Remainders are compared as fractions ``rem / den``; within a group ``den`` is shared, so
-    ``rem`` orders them. Ties go to the earlier part.
+    ``rem`` orders them. Ties go to the earlier part. Groups of one small size (teams) are
+    ranked column by column; others are walked in a compiled loop
+    (:mod:`engine.credit.remainders`), in group order: parts given out of order are put in
+    order first (a stable sort, so equal remainders keep their order).
     """
+    # Imported here: numba takes a while to import, and most callers never need it.
+    from engine.credit.remainders import largest_remainder_units
+
     n = group.shape[0]
-    bonus = np.zeros(n, dtype=np.int64)
-    if int(leftover.max()) > _PICK_ROUNDS:
-        span = int(rem.max()) + 1 if n else 1
-        if leftover.shape[0] * span < 2**62:
-            # One int64 key (group, then largest remainder first): a stable sort of it is much
-            # faster than a two-key lexsort, and equal remainders keep their order.
-            by_rem = np.argsort(group * span + (span - 1 - rem), kind="stable")
-        else:
-            by_rem = np.lexsort((-rem, group))  # stable: equal remainders keep their order
-        starts = np.searchsorted(group[by_rem], np.arange(leftover.shape[0]))
-        rank = np.arange(n) - starts[group[by_rem]]
-        bonus[by_rem] = (rank < leftover[group[by_rem]]).astype(np.int64)
-        return bonus
     if starts is not None and starts.size and n % starts.size == 0:
         size = n // starts.size
         if size <= 8 and np.array_equal(starts, np.arange(0, n, size)):
             # Every group has the same few parts (the usual team): a part's rank is the number
-            # of parts of its group before it in (largest remainder, earlier part) order.
+            # of parts of its group before it in (largest remainder, earlier part) order, a few
+            # whole-column comparisons.
             r2 = rem.reshape(-1, size)
             rank = np.zeros(r2.shape, dtype=np.int64)
             for i in range(size):
@@ -203,27 +193,19 @@ def _largest_remainders(
                             ahead |= r2[:, j] == r2[:, i]
                         rank[:, i] += ahead
             return (rank < leftover[:, None]).astype(np.int64).reshape(n)
-    # Few units per group: pick the largest remainder of each group, round by round.
-    if starts is None:
-        order = np.argsort(group, kind="stable")
-        g_sorted = group[order]
-        starts = np.flatnonzero(np.concatenate(([True], g_sorted[1:] != g_sorted[:-1])))
-    else:
-        order, g_sorted = np.arange(n), group
-    lengths = np.diff(np.concatenate((starts, [n])))
-    segment = np.repeat(np.arange(starts.shape[0]), lengths)
-    need = leftover[g_sorted[starts]]
-    available = rem[order].copy()
-    position = np.arange(n)
-    chosen_sorted = np.zeros(n, dtype=np.bool_)
-    for t in range(int(need.max())):
-        active = need > t
-        best = np.maximum.reduceat(available, starts)
-        hit = (available == best[segment]) & active[segment] & (available >= 0)
-        first = np.minimum.reduceat(np.where(hit, position, n), starts)[active]
-        chosen_sorted[first] = True
-        available[first] = -1
-    bonus[order[chosen_sorted]] = 1
+    bonus = np.zeros(n, dtype=np.int64)
+    if starts is not None:
+        largest_remainder_units(starts.astype(np.int64), np.ascontiguousarray(rem, np.int64),
+                                np.ascontiguousarray(leftover, np.int64), bonus)  # fmt: skip
+        return bonus
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    first = np.flatnonzero(np.concatenate(([True], g_sorted[1:] != g_sorted[:-1])))
+    ordered = np.zeros(n, dtype=np.int64)
+    largest_remainder_units(first.astype(np.int64), np.ascontiguousarray(rem[order], np.int64),
+                            np.ascontiguousarray(leftover[g_sorted[first]], np.int64),
+                            ordered)  # fmt: skip
+    bonus[order] = ordered
     return bonus
 
 

@@ -57,7 +57,6 @@ import numpy as np
 from scipy import fft, signal, special
 
 from engine.errors import InvalidArgumentError, Violation
-from engine.forecast.draws import won_by_top_byte, won_ties
 from engine.partition import PartitionMap, local_map, split_even
 
 #: The Berry-Esseen constant for sums of independent, non-identical variables (Shevtsova, 2010).
@@ -459,6 +458,9 @@ def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
     (:mod:`engine.forecast.draws`). The draws depend on the seed, the outcome's stream, the block
     and the deals, never on which other blocks share the job.
     """
+    # Imported here: numba takes a while to import, and only Monte Carlo needs it.
+    from engine.forecast.draws import won_by_top_byte, won_ties
+
     sizes = job.sizes()
     offsets = np.r_[0, np.cumsum(sizes)].astype(np.int64)
     totals = np.zeros(int(offsets[-1]), dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import numpy as np
@@ -162,3 +163,54 @@ def test_groups_in_order_give_the_same_parts_with_or_without_their_starts(
         allocate(total, group, weight, starts=starts).tolist()
         == allocate(total, group, weight).tolist()
     )
+
+
+def largest_remainder_reference(total: int, weights: list[int]) -> list[int]:
+    """Floors, then one unit each to the parts with the largest remainders, earlier first."""
+    den = sum(weights)
+    floors = [total * w // den for w in weights]
+    rems = [total * w % den for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
+    out = floors[:]
+    for i in order[: total - sum(floors)]:
+        out[i] += 1
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 10**9),
+            # Few distinct weights: equal remainders, whose tie goes to the earlier part; up to
+            # 40 parts: more leftover units than a scan takes, so groups are sorted too.
+            st.lists(st.integers(1, 4), min_size=1, max_size=40),
+        ),
+        min_size=1,
+        max_size=8,
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_leftover_units_go_to_the_largest_remainders_earlier_part_first(
+    groups: list[tuple[int, list[int]]], shuffle: random.Random
+) -> None:
+    totals = np.array([t for t, _ in groups], dtype=I64)
+    parts = [(g, i, w) for g, (_, ws) in enumerate(groups) for i, w in enumerate(ws)]
+    shuffled = parts[:]
+    shuffle.shuffle(shuffled)
+    # The groups' parts interleaved at random, each group's parts still in their own order.
+    by_group = {g: [p for p in parts if p[0] == g] for g in range(len(groups))}
+    mixed = [by_group[g].pop(0) for g, _, _ in shuffled]
+    got = allocate(totals, np.array([g for g, _, _ in mixed], dtype=I64),
+                   np.array([w for _, _, w in mixed], dtype=I64))  # fmt: skip
+    mine: dict[int, list[int]] = {}
+    for (g, _, _), p in zip(mixed, got.tolist(), strict=True):
+        mine.setdefault(g, []).append(p)
+    for g, (total, ws) in enumerate(groups):
+        assert mine[g] == largest_remainder_reference(total, ws)
+    # In group order, with the runs' starts given: the same parts.
+    ordered = allocate(totals, np.array([g for g, _, _ in parts], dtype=I64),
+                       np.array([w for _, _, w in parts], dtype=I64),
+                       starts=np.array([0, *np.cumsum([len(ws) for _, ws in groups])[:-1]],
+                                       dtype=I64))  # fmt: skip
+    assert ordered.tolist() == [p for g in range(len(groups)) for p in mine[g]]
