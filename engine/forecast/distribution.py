@@ -469,7 +469,7 @@ def sample_trial_blocks(job: TrialBlocks) -> np.ndarray:
     t_low = (job.threshold & 0xFFFFFF).astype(np.uint32)
     width = a.shape[0]
     step = max(1, min(TRIAL_BLOCK, _MC_DRAWS // width))
-    ties = np.empty(min(TRIAL_BLOCK, step) * width, dtype=np.int32)  # pages touched: ties only
+    ties = np.empty(step * width, dtype=np.int32)  # pages are touched by ties only
     for b, offset, size in zip(range(job.first, job.stop), offsets[:-1].tolist(), sizes,
                                strict=True):  # fmt: skip
         words = block_generator(job.seed, job.stream, b).bit_generator
