@@ -135,78 +135,70 @@ def allocate(
         ``floor(total x weight / sum(weight))`` plus one unit for the parts with the largest
         remainders, as many as the group's total needs; ties go to the earlier part. The parts of
         each group sum to its total exactly.
+
+    The groups are walked in a compiled loop (:mod:`engine.credit.allocation_loops`); a group
+    whose products are beyond its exact int64 bounds is computed here, with Python integers
+    where needed.
     """
-    n_groups = total_minor.shape[0]
+    # Imported here: numba takes a while to import, and not every caller allocates.
+    from engine.credit.allocation_loops import allocate_runs
+
     weight = np.asarray(weight, dtype=np.int64)
     group = np.asarray(group, dtype=np.int64)
-    if group.shape[0] == 0:
+    n = group.shape[0]
+    if n == 0:
         return np.zeros(0, dtype=np.int64)
-    if starts is not None:
-        weight_sum = np.add.reduceat(weight, starts)
-    else:
-        weight_sum = np.zeros(n_groups, dtype=np.int64)
-        np.add.at(weight_sum, group, weight)
+    total = np.asarray(total_minor, dtype=np.int64)
+    order = None
+    if starts is None:
+        order = np.argsort(group, kind="stable")
+        g_sorted = group[order]
+        starts = np.flatnonzero(np.concatenate(([True], g_sorted[1:] != g_sorted[:-1])))
+        total = total[g_sorted[starts]]
+        weight = weight[order]
+    starts = np.ascontiguousarray(starts, dtype=np.int64)
+    out = np.zeros(n, dtype=np.int64)
+    slow = np.zeros(starts.shape[0], dtype=np.bool_)
+    allocate_runs(starts, np.ascontiguousarray(total), np.ascontiguousarray(weight), out, slow)
+    if slow.any():
+        run = np.repeat(np.arange(starts.shape[0]), np.diff(np.append(starts, n)))
+        rows = slow[run]
+        out[rows] = _allocate_numpy(total[slow], (np.cumsum(slow) - 1)[run[rows]], weight[rows])
+    if order is None:
+        return out
+    result = np.empty(n, dtype=np.int64)
+    result[order] = out
+    return result
+
+
+def _allocate_numpy(total_minor: np.ndarray, group: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """:func:`allocate` in numpy, exact for any int64 totals and weights (:func:`muldiv` goes
+    to Python integers where a product needs them)."""
+    from engine.credit.allocation_loops import largest_remainder_units
+
+    n_groups = total_minor.shape[0]
+    weight_sum = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(weight_sum, group, weight)
     den = weight_sum[group]
     safe_den = np.where(den > 0, den, 1)
     base, rem = muldiv(total_minor[group], weight, safe_den)
     base = np.where(den > 0, base, 0)
     rem = np.where(den > 0, rem, 0)
-    if starts is not None:
-        given = np.add.reduceat(base, starts)
-    else:
-        given = np.zeros(n_groups, dtype=np.int64)
-        np.add.at(given, group, base)
+    given = np.zeros(n_groups, dtype=np.int64)
+    np.add.at(given, group, base)
     leftover = total_minor - given  # < number of parts in the group
     if not leftover.any():
         return base
-    return base + _largest_remainders(group, rem, leftover, starts)
-
-
-def _largest_remainders(
-    group: np.ndarray, rem: np.ndarray, leftover: np.ndarray, starts: np.ndarray | None
-) -> np.ndarray:
-    """One unit to each of the ``leftover[g]`` parts of group ``g`` with the largest remainders.
-
-    Remainders are compared as fractions ``rem / den``; within a group ``den`` is shared, so
-    ``rem`` orders them. Ties go to the earlier part. Groups of one small size (teams) are
-    ranked column by column; others are walked in a compiled loop
-    (:mod:`engine.credit.remainders`), in group order: parts given out of order are put in
-    order first (a stable sort, so equal remainders keep their order).
-    """
-    # Imported here: numba takes a while to import, and most callers never need it.
-    from engine.credit.remainders import largest_remainder_units
-
-    n = group.shape[0]
-    if starts is not None and starts.size and n % starts.size == 0:
-        size = n // starts.size
-        if size <= 8 and np.array_equal(starts, np.arange(0, n, size)):
-            # Every group has the same few parts (the usual team): a part's rank is the number
-            # of parts of its group before it in (largest remainder, earlier part) order, a few
-            # whole-column comparisons.
-            r2 = rem.reshape(-1, size)
-            rank = np.zeros(r2.shape, dtype=np.int64)
-            for i in range(size):
-                for j in range(size):
-                    if j != i:
-                        ahead = r2[:, j] > r2[:, i]
-                        if j < i:
-                            ahead |= r2[:, j] == r2[:, i]
-                        rank[:, i] += ahead
-            return (rank < leftover[:, None]).astype(np.int64).reshape(n)
-    bonus = np.zeros(n, dtype=np.int64)
-    if starts is not None:
-        largest_remainder_units(starts.astype(np.int64), np.ascontiguousarray(rem, np.int64),
-                                np.ascontiguousarray(leftover, np.int64), bonus)  # fmt: skip
-        return bonus
+    # One unit to each of the leftover[g] parts of group g with the largest remainders (compared
+    # as rem / den, den shared within a group), ties to the earlier part: in group order.
     order = np.argsort(group, kind="stable")
     g_sorted = group[order]
     first = np.flatnonzero(np.concatenate(([True], g_sorted[1:] != g_sorted[:-1])))
-    ordered = np.zeros(n, dtype=np.int64)
-    largest_remainder_units(first.astype(np.int64), np.ascontiguousarray(rem[order], np.int64),
-                            np.ascontiguousarray(leftover[g_sorted[first]], np.int64),
-                            ordered)  # fmt: skip
-    bonus[order] = ordered
-    return bonus
+    bonus = np.zeros(group.shape[0], dtype=np.int64)
+    largest_remainder_units(first.astype(np.int64), np.ascontiguousarray(rem[order]),
+                            np.ascontiguousarray(leftover[g_sorted[first]]), bonus)  # fmt: skip
+    base[order] += bonus
+    return base
 
 
 __all__ = ["allocate", "muldiv", "muldiv_half_even"]

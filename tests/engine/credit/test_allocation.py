@@ -167,7 +167,7 @@ def test_groups_in_order_give_the_same_parts_with_or_without_their_starts(
 
 def largest_remainder_reference(total: int, weights: list[int]) -> list[int]:
     """Floors, then one unit each to the parts with the largest remainders, earlier first."""
-    den = sum(weights)
+    den = sum(weights) or 1  # no weight: no floors (a zero total)
     floors = [total * w // den for w in weights]
     rems = [total * w % den for w in weights]
     order = sorted(range(len(weights)), key=lambda i: (-rems[i], i))
@@ -214,3 +214,25 @@ def test_leftover_units_go_to_the_largest_remainders_earlier_part_first(
                        starts=np.array([0, *np.cumsum([len(ws) for _, ws in groups])[:-1]],
                                        dtype=I64))  # fmt: skip
     assert ordered.tolist() == [p for g in range(len(groups)) for p in mine[g]]
+
+
+_WIDE = st.one_of(st.integers(0, 1_000), st.integers(0, 2**40), st.integers(0, 2**62))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_WIDE, st.lists(_WIDE, min_size=1, max_size=12)), min_size=1,
+                max_size=8), st.booleans())  # fmt: skip
+def test_allocation_equals_python_integers_over_the_whole_int64_range(
+    groups: list[tuple[int, list[int]]], in_order: bool
+) -> None:
+    """Small products (int64), large ones (the float estimate corrected) and products past its
+    bounds (Python integers) all give the exact largest-remainder parts."""
+    groups = [(t, [w % (2**62 // len(ws)) for w in ws]) for t, ws in groups]  # sums fit int64
+    groups = [(t if sum(ws) else 0, ws) for t, ws in groups]
+    totals = np.array([t for t, _ in groups], dtype=I64)
+    group = np.array([g for g, (_, ws) in enumerate(groups) for _ in ws], dtype=I64)
+    weight = np.array([w for _, ws in groups for w in ws], dtype=I64)
+    starts = np.array([0, *np.cumsum([len(ws) for _, ws in groups])[:-1]], dtype=I64)
+    got = allocate(totals, group, weight, starts=starts if in_order else None)
+    want = [p for t, ws in groups for p in largest_remainder_reference(t, ws)]
+    assert got.tolist() == want
