@@ -102,30 +102,20 @@ def allocate_runs(
                 if w == 0:
                     q = np.int64(0)
                     r = np.int64(0)
-                elif small or t <= _INT64_MAX // w:
-                    # p // s without an integer division: a float estimate, then corrected
-                    p = t * w
-                    q = np.int64(float(p) * inv)
-                    r = p - q * s
-                    step = np.int64(math.floor(float(r) * inv))
-                    q += step
-                    r -= step * s
-                    while r < 0:
-                        q -= 1
-                        r += s
-                    while r >= s:
-                        q += 1
-                        r -= s
                 else:
+                    # q = t x w // s without an integer division: a float estimate, corrected
+                    # in int64 (t x w - q x s is exact when the product fits, else it wraps
+                    # modulo 2**64 and the true value fits within these bounds)
                     product = float(t) * float(w)
-                    estimate = math.floor(product / fs)
-                    if not (product < _FAST_PRODUCT and fs < _FAST_DIVISOR
-                            and estimate < _FAST_QUOTIENT):  # fmt: skip
+                    estimate = math.floor(product * inv)
+                    fits = small or t <= _INT64_MAX // w
+                    if not (estimate < _FAST_QUOTIENT and (fits or (
+                            product < _FAST_PRODUCT and fs < _FAST_DIVISOR))):  # fmt: skip
                         slow[g] = True
                         break
                     q = np.int64(estimate)
-                    r = t * w - q * s  # wraps modulo 2**64; the true value fits
-                    step = np.int64(math.floor(float(r) / fs))
+                    r = t * w - q * s
+                    step = np.int64(math.floor(float(r) * inv))
                     q += step
                     r -= step * s
                     while r < 0:
