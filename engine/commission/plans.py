@@ -26,6 +26,7 @@ from decimal import Decimal
 import numpy as np
 
 from engine.commission.tiers import TierBasis, TierPay, TierTable, tier_pay
+from engine.credit.allocation import muldiv
 
 _PPM = 1_000_000
 
@@ -126,7 +127,12 @@ def plan_pay(
     if plan.tiers.basis is TierBasis.ATTAINMENT:
         threshold_ppm = int(plan.threshold.scaleb(6))
         # base / target >= threshold, exactly: base x 10^6 >= threshold_ppm x target.
-        below = ~has_target | (base.astype(object) * _PPM < threshold_ppm * target.astype(object))
+        small = n == 0 or (
+            int(np.abs(base).max()) < 2**62 // _PPM
+            and int(np.abs(target).max()) * threshold_ppm < 2**62
+        )
+        kind = np.int64 if small else object  # Python integers only past int64
+        below = ~has_target | (base.astype(kind) * _PPM < threshold_ppm * target.astype(kind))
     else:
         below = base < int(plan.threshold)
     below = np.asarray(below, dtype=np.bool_) & (plan.threshold > 0)
@@ -137,7 +143,7 @@ def plan_pay(
     if plan.cap_target_incentive_multiple is not None and target_incentive_minor is not None:
         incentive = np.asarray(target_incentive_minor, dtype=np.int64)
         multiple_ppm = int(plan.cap_target_incentive_multiple.scaleb(6))
-        exact = incentive.astype(object) * multiple_ppm // _PPM  # floor: a cap never overpays
+        exact = muldiv(np.maximum(incentive, 0), np.int64(multiple_ppm), _PPM)[0]  # floor
         by_incentive = np.where(incentive > 0, exact, -1).astype(np.int64)
         cap = np.where((cap < 0) | ((by_incentive >= 0) & (by_incentive < cap)), by_incentive, cap)
     capped = (cap >= 0) & (pay > cap)

@@ -32,6 +32,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import repeat
 
 import numpy as np
 
@@ -39,6 +40,7 @@ from engine.commission.plans import PlanPay, PlanSpec, plan_pay
 from engine.commission.tiers import TierBasis, TierMode
 from engine.credit.allocation import allocate, muldiv, muldiv_half_even
 from engine.forecast.rollup import exact_group_sum
+from engine.grouping import clip_runs, group_rows
 
 _PPM = 1_000_000
 
@@ -187,6 +189,8 @@ def _codes(
     """Codes into a sorted dictionary of names (a coded column is re-sorted by name)."""
     if isinstance(values, tuple):
         codes, names = values
+        if list(names) == sorted(names):  # already sorted (a sorted list sorts in one pass)
+            return np.asarray(codes, dtype=np.int64), list(names)
         rank = np.argsort(np.asarray(names, dtype=object), kind="stable")
         position = np.empty(len(names), dtype=np.int64)
         position[rank] = np.arange(len(names))
@@ -256,31 +260,28 @@ def commission_run(
         person_code = position.astype(np.int64)[person_code] if names else person_code
         names = merged
     n = len(names)
-    # Rows grouped by person, input order kept; small codes sort by radix, in one pass.
-    narrow = np.int16 if n < 2**15 else np.int32 if n < 2**31 else np.int64
-    order = np.argsort(person_code.astype(narrow), kind="stable")
-    grouped = person_code[order]
-    starts = np.searchsorted(grouped, np.arange(n))
-    counts = np.diff(np.r_[starts, order.size])
-    assigned = [plan_of.get(p, "") for p in names]
-    plan_ids = sorted({p for p in assigned if p in plans})
-    plan_code = np.array([plan_ids.index(p) if p in plans else -1 for p in assigned], np.int64)
-    line_plan = plan_code[person_code]
-    seg = (np.full(credit.size, -1, np.int64) if segment is None
-           else np.asarray(segment, dtype=np.int64))  # fmt: skip
+    assigned = set(map(plan_of.get, names))
+    plan_ids = sorted(p for p in assigned if p in plans)
+    code_of = dict.fromkeys(assigned, -1) | {p: i for i, p in enumerate(plan_ids)}
+    plan_code = np.fromiter(map(code_of.__getitem__, map(plan_of.get, names)), np.int64, n)
     weight_ppm: np.ndarray | None = None
     rate_ppm: np.ndarray | None = None
     if any(plans[p].segments for p in plan_ids):
-        seg = np.where(line_plan >= 0, seg, -1)
+        line_plan = plan_code[person_code]
+        seg = np.where(line_plan >= 0, np.asarray(segment, dtype=np.int64), -1) if (
+            segment is not None) else np.full(credit.size, -1, np.int64)  # fmt: skip
         weight_ppm, rate_ppm = _segment_terms(plans, line_plan, plan_ids, seg)
     else:
         seg = np.full(credit.size, -1, np.int64)
-    positive = np.maximum(line_base, 0)
+    negative = bool(line_base.size) and int(line_base.min()) < 0
+    positive = np.maximum(line_base, 0) if negative else line_base
+    base = None
     if weight_ppm is None:
         weighted = positive
-        base = exact_group_sum(person_code, positive, n)
-        if line_base.size and int(line_base.min()) < 0:
-            base = base - exact_group_sum(person_code, np.maximum(-line_base, 0), n)
+        if negative:
+            base = exact_group_sum(person_code, positive, n) - exact_group_sum(
+                person_code, np.maximum(-line_base, 0), n
+            )
     else:
         weighted = positive * weight_ppm  # ppm of a minor unit
         signed = line_base * weight_ppm
@@ -288,6 +289,16 @@ def commission_run(
             person_code, np.maximum(-signed, 0), n
         )
         base = _half_even_div(base_ppm, _PPM)
+    # Rows grouped by person, input order kept (a counting sort), the weights carried along.
+    order, bounds, grouped_weight = group_rows(person_code, n, weighted)
+    starts, counts = bounds[:-1], np.diff(bounds)
+    grouped = np.repeat(np.arange(n, dtype=np.int64), counts)
+    if base is None:  # bases not negative, unweighted: run sums, which cannot overflow here
+        widest = int(counts.max()) if n else 0
+        if widest and int(weighted.max()) < (2**63 - 1) // widest:
+            base = _group_sum(grouped_weight, starts, counts)
+        else:
+            base = exact_group_sum(person_code, positive, n)
     tier_total = np.zeros(n, dtype=np.int64)
     cap = np.full(n, -1, dtype=np.int64)
     deal_cap = np.full(n, -1, dtype=np.int64)
@@ -300,8 +311,8 @@ def commission_run(
         spec = plans[plan_id]
         who = np.flatnonzero(plan_code == code)
         people_of = [names[i] for i in who.tolist()]
-        targets = np.array([target_minor.get(p, 0) for p in people_of], np.int64)
-        incentives = np.array([incentives_of.get(p, 0) for p in people_of], np.int64)
+        targets = np.fromiter(map(target_minor.get, people_of, repeat(0)), np.int64, who.size)
+        incentives = np.fromiter(map(incentives_of.get, people_of, repeat(0)), np.int64, who.size)
         result = plan_pay(spec, np.maximum(base[who], 0), targets, incentives)
         below[who] = result.below_threshold
         tier_total[who] = np.where(result.below_threshold, 0, result.tiers.pay_minor)
@@ -323,7 +334,7 @@ def commission_run(
         own = rate_ppm[order] >= 0
         has_own = _group_sum(own.astype(np.int64), starts, counts) > 0
     early_cap = (cap >= 0) & (tier_total > cap) & ~has_own
-    lines = _spread(np.where(early_cap, cap, tier_total), grouped, weighted[order], starts, counts)
+    lines = _spread(np.where(early_cap, cap, tier_total), grouped, grouped_weight, starts, counts)
     cap_adjust = np.where(early_cap, cap - tier_total, 0)
     if own is not None and rate_ppm is not None:
         flat = muldiv_half_even(positive[order], np.maximum(rate_ppm[order], 0), _PPM)
@@ -344,11 +355,7 @@ def commission_run(
             lines[hit] = allocate(cap[sub_people], sub_group, lines[hit], starts=sub_starts)
     adjustments["CAP"] = cap_adjust
     if (deal_cap >= 0).any():
-        limit = deal_cap[grouped]
-        over = (limit >= 0) & (lines > limit)
-        cut = np.where(over, limit - lines, 0)
-        lines = lines + cut
-        adjustments["DEAL_CAP"] = _group_sum(cut, starts, counts)
+        adjustments["DEAL_CAP"] = clip_runs(lines, bounds, deal_cap)
     commission = _group_sum(lines, starts, counts)
     line_commission = np.empty_like(lines)
     line_commission[order] = lines
@@ -357,8 +364,6 @@ def commission_run(
     if awards is not None and awards.line.size:
         np.add.at(line_spiff, awards.line, np.asarray(awards.amount_minor, dtype=np.int64))
         np.add.at(spiffs, person_code[awards.line], np.asarray(awards.amount_minor, np.int64))
-    if spiffs.any() or awards is not None:
-        pass
     earned = commission + milestone_total + spiffs
     return RunResult(
         people=tuple(names),
@@ -366,7 +371,7 @@ def commission_run(
         commission_minor=commission,
         earned_minor=earned,
         line_order=order,
-        line_bounds=np.r_[starts, order.size],
+        line_bounds=bounds,
         deal=deal,
         credit_minor=credit,
         line_base_minor=line_base,

@@ -15,9 +15,10 @@ full rate retroactively, above 100 % accelerate marginally". Bounds are in the b
 attainment``); a person without a target has no attainment and is paid nothing by an attainment
 table (the statement flags it).
 
-Pay is computed on Python integers in numpy object arrays (exact however large), rounded once per
-person, half to even, and split across the tiers by largest remainder (ties to the lower tier) so
-a statement's tier lines add up to the person's pay exactly.
+Pay is computed exactly (int64 with an exact product-and-divide when every scaled base and bound
+fits, Python integers in numpy object arrays beyond), rounded once per person, half to even, and
+split across the tiers by largest remainder (ties to the lower tier) so a statement's tier lines
+add up to the person's pay exactly.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from enum import Enum
 
 import numpy as np
 
+from engine.credit.allocation import muldiv
 from engine.errors import InvalidArgumentError, Violation
-from engine.money import divide_half_even
 
 _PPM = 1_000_000
 
@@ -132,27 +133,42 @@ def tier_pay(
     table: TierTable, base_minor: np.ndarray, target_minor: np.ndarray | None = None
 ) -> TierPay:
     """The pay of each person's base under ``table`` (see the module)."""
-    base = np.asarray(base_minor).astype(object)
-    n, k = base.shape[0], len(table.tiers)
+    base_int = np.asarray(base_minor)
+    n, k = base_int.shape[0], len(table.tiers)
     no_target = np.zeros(n, dtype=np.bool_)
+    target = np.zeros(n, dtype=np.int64)
     if table.basis is TierBasis.ATTAINMENT:
         if target_minor is None:
             raise ValueError("an attainment table needs targets")
-        target = np.asarray(target_minor).astype(object)
-        no_target = np.array([t is None or t <= 0 for t in target.tolist()], dtype=np.bool_)
+        target = np.asarray(target_minor)
+        no_target = np.asarray(target <= 0, dtype=np.bool_)
         # Work in millionths of a minor unit: bounds are ppm x target, the base x 10^6.
         scale = _PPM
-        bounds_of = [np.where(no_target, 0, target * t.lower) for t in table.tiers]
-        upper_of = [None if t.upper is None else np.where(no_target, 0, target * t.upper)
+    else:
+        scale = 1
+    # Exact in int64 when every scaled base and bound fits (the usual case); else Python integers.
+    widest = max(max(t.lower, t.upper or 0) for t in table.tiers) if k else 0
+    fits = n == 0 or (
+        base_int.dtype.kind in "iu"
+        and target.dtype.kind in "iu"
+        and abs(int(base_int.max())) * scale < 2**62
+        and abs(int(base_int.min())) * scale < 2**62
+        and (scale == 1 or abs(int(np.abs(target).max())) * widest < 2**62)
+    )
+    kind = np.int64 if fits else object
+    base = base_int.astype(kind)
+    if table.basis is TierBasis.ATTAINMENT:
+        tgt = target.astype(kind)
+        bounds_of = [np.where(no_target, 0, tgt * t.lower) for t in table.tiers]
+        upper_of = [None if t.upper is None else np.where(no_target, 0, tgt * t.upper)
                     for t in table.tiers]  # fmt: skip
         scaled = np.where(no_target, 0, base * scale)
     else:
-        scale = 1
-        bounds_of = [np.full(n, t.lower, dtype=object) for t in table.tiers]
-        upper_of = [None if t.upper is None else np.full(n, t.upper, dtype=object)
+        bounds_of = [np.full(n, t.lower, dtype=kind) for t in table.tiers]
+        upper_of = [None if t.upper is None else np.full(n, t.upper, dtype=kind)
                     for t in table.tiers]  # fmt: skip
         scaled = base
-    portion = np.zeros((n, k), dtype=object)
+    portion = np.zeros((n, k), dtype=kind)
     for j in range(k):
         over = np.maximum(scaled - bounds_of[j], 0)
         portion[:, j] = (
@@ -162,18 +178,30 @@ def tier_pay(
     for j in range(k):
         reached = np.where((scaled >= bounds_of[j]) & (scaled > 0) | (j == 0), j, reached)
     # The highest retroactive tier reached re-rates everything from 0 up to its upper bound.
-    rate = np.tile(np.array([t.rate_ppm for t in table.tiers], dtype=object), (n, 1))
+    rate = np.tile(np.array([t.rate_ppm for t in table.tiers], dtype=np.int64), (n, 1))
     retro = [j for j, t in enumerate(table.tiers) if t.mode is TierMode.RETROACTIVE]
     for j in retro:  # in increasing order: a higher one overrides a lower one
         hit = reached >= j
         for below in range(j + 1):
             rate[:, below] = np.where(hit, table.tiers[j].rate_ppm, rate[:, below])
-    exact = portion * rate  # in minor x scale x 10^6
+    # Each tier's pay, portion x rate / den (minor x scale x 10^6 over den), as floor + rest.
     den = scale * _PPM
-    total_num = exact.sum(axis=1) if k else np.zeros(n, dtype=object)
-    pay = np.array([divide_half_even(int(v), den) for v in total_num.tolist()], dtype=object)
-    floor = exact // den
-    rest = exact - floor * den
+    floor = np.zeros((n, k), dtype=kind)
+    rest = np.zeros((n, k), dtype=kind)
+    for j in range(k):
+        if fits:
+            floor[:, j], rest[:, j] = muldiv(portion[:, j], rate[:, j], den)
+        else:
+            exact = portion[:, j] * rate[:, j].astype(object)
+            floor[:, j] = exact // den
+            rest[:, j] = exact - floor[:, j] * den
+    # The person's pay: the floors, the rests' whole units, and the rests' remainder rounded
+    # half to even (each rest is below den, so their sum fits).
+    rest_sum = rest.sum(axis=1) if k else np.zeros(n, dtype=kind)
+    carried = rest_sum // den
+    left = rest_sum - carried * den
+    pay = (floor.sum(axis=1) if k else np.zeros(n, dtype=kind)) + carried
+    pay = pay + np.asarray((2 * left > den) | ((2 * left == den) & (pay % 2 == 1)), np.bool_)
     short = pay - floor.sum(axis=1)
     tier_pay_minor = floor.copy()
     # Largest remainder, ties to the lower tier: a tier's rank is the number of tiers ahead of

@@ -20,8 +20,10 @@ import math
 import numba
 import numpy as np
 
-#: Up to this many units a group's parts are scanned once per unit; past it they are sorted.
-SCAN_UNITS = 8
+#: A group's parts are scanned once per unit for one unit, or while units x parts is at most this;
+#: past it, the remainders are put in ``BUCKETS`` buckets first.
+SCAN_WORK = 64
+BUCKETS = 64
 _INT64_MAX = np.int64(2**63 - 1)
 _FAST_PRODUCT = 2.0**110
 _FAST_DIVISOR = 2.0**60
@@ -29,27 +31,123 @@ _FAST_QUOTIENT = 2.0**62
 
 
 @numba.njit(nogil=True, cache=True)
-def _hand_out(remainder: np.ndarray, lo: int, hi: int, units: int, out: np.ndarray) -> None:
-    """One unit more in ``out`` for each of the ``units`` parts in ``lo:hi`` with the largest
-    remainders (non-negative), an earlier part first among equals; a part takes at most one.
-    The scan marks the parts it takes by setting their remainders to -1."""
-    k = min(units, hi - lo)
+def _kth_smallest(a: np.ndarray, n: int, k: int) -> np.int64:  # pragma: no cover (compiled)
+    """The ``k``-th smallest (from 0) of ``a[:n]``, by selection (Hoare's, median-of-three
+    pivot; linear on average); ``a`` is reordered."""
+    lo = 0
+    hi = n - 1
+    while True:
+        if hi <= lo + 1:
+            if hi == lo + 1 and a[hi] < a[lo]:
+                a[lo], a[hi] = a[hi], a[lo]
+            return a[k]
+        mid = (lo + hi) >> 1
+        a[mid], a[lo + 1] = a[lo + 1], a[mid]
+        if a[lo] > a[hi]:
+            a[lo], a[hi] = a[hi], a[lo]
+        if a[lo + 1] > a[hi]:
+            a[lo + 1], a[hi] = a[hi], a[lo + 1]
+        if a[lo] > a[lo + 1]:
+            a[lo], a[lo + 1] = a[lo + 1], a[lo]
+        i = lo + 1
+        j = hi
+        pivot = a[lo + 1]
+        while True:
+            i += 1
+            while a[i] < pivot:
+                i += 1
+            j -= 1
+            while a[j] > pivot:
+                j -= 1
+            if j < i:
+                break
+            a[i], a[j] = a[j], a[i]
+        a[lo + 1] = a[j]
+        a[j] = pivot
+        if j >= k:
+            hi = j - 1
+        if j <= k:
+            lo = i
+
+
+@numba.njit(nogil=True, cache=True)
+def _hand_out(
+    remainder: np.ndarray, base: int, out: np.ndarray, lo: int, m: int, units: int,
+    scratch: np.ndarray,
+) -> None:  # pragma: no cover (compiled)  # fmt: skip
+    """One unit more in ``out[lo + j]`` for each of the ``units`` parts ``j < m`` with the largest
+    remainders (``remainder[base + j]``, non-negative), an earlier part first among equals; a
+    part takes at most one. The scan marks the parts it takes by setting their remainders to -1;
+    ``scratch`` holds at least ``2 x m + BUCKETS`` values."""
+    k = min(units, m)
     if k <= 0:
         return
-    if k <= SCAN_UNITS:
+    if k == 1 or k * m <= SCAN_WORK:
         for _ in range(k):
             best = -1
-            at = lo
-            for i in range(lo, hi):
-                if remainder[i] > best:
-                    best = remainder[i]
-                    at = i
-            remainder[at] = -1
-            out[at] += 1
-    else:
-        order = np.argsort(-remainder[lo:hi], kind="mergesort")  # stable
-        for t in range(k):
-            out[lo + order[t]] += 1
+            at = 0
+            for j in range(m):
+                if remainder[base + j] > best:
+                    best = remainder[base + j]
+                    at = j
+            remainder[base + at] = -1
+            out[lo + at] += 1
+        return
+    # Buckets of remainders, in order (a float scale is monotone, so a larger remainder never
+    # falls in a lower bucket): the buckets above the one holding the k-th largest remainder
+    # each take a unit, without a branch per part; only that bucket's parts are compared.
+    top = np.int64(0)
+    for j in range(m):
+        top = max(top, remainder[base + j])
+    scale = BUCKETS / (float(top) + 1.0)
+    count = scratch[2 * m : 2 * m + BUCKETS]
+    count[:] = 0
+    for i in range(m):
+        b = min(np.int64(float(remainder[base + i]) * scale), BUCKETS - 1)
+        scratch[i] = b
+        count[b] += 1
+    cut = BUCKETS - 1
+    above = np.int64(0)
+    while above + count[cut] < k:
+        above += count[cut]
+        cut -= 1
+    need = k - above
+    ties = 0
+    for i in range(m):
+        out[lo + i] += scratch[i] > cut
+        if scratch[i] == cut:
+            scratch[m + ties] = i
+            ties += 1
+    # The bucket's ``need`` largest: above its ``need``-th largest value, then the earliest
+    # equal ones (``ties`` parts, in input order, at scratch[m:m + ties]).
+    values = scratch[:ties]  # the bucket numbers are no longer needed
+    for t in range(ties):
+        values[t] = remainder[base + scratch[m + t]]
+    threshold = _kth_smallest(values, ties, ties - need)
+    left = need
+    for t in range(ties):
+        j = scratch[m + t]
+        if remainder[base + j] > threshold:
+            out[lo + j] += 1
+            left -= 1
+    for t in range(ties):
+        if left == 0:
+            break
+        j = scratch[m + t]
+        if remainder[base + j] == threshold:
+            out[lo + j] += 1
+            left -= 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _scratch(starts: np.ndarray, n: int) -> np.ndarray:  # pragma: no cover (compiled)
+    """Room for :func:`_hand_out` on the largest group."""
+    widest = 0
+    groups = starts.shape[0]
+    for g in range(groups):
+        hi = starts[g + 1] if g + 1 < groups else n
+        widest = max(widest, hi - starts[g])
+    return np.empty(2 * widest + BUCKETS, dtype=np.int64)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -61,9 +159,10 @@ def largest_remainder_units(
     part first among equals."""
     n = remainder.shape[0]
     groups = starts.shape[0]
+    scratch = _scratch(starts, n)
     for g in range(groups):
         hi = starts[g + 1] if g + 1 < groups else n
-        _hand_out(remainder, starts[g], hi, units[g], out)
+        _hand_out(remainder, starts[g], out, starts[g], hi - starts[g], units[g], scratch)
 
 
 @numba.njit(nogil=True, cache=True)
@@ -79,7 +178,8 @@ def allocate_runs(
     and left at 0."""
     n = weight.shape[0]
     groups = starts.shape[0]
-    remainder = np.zeros(n, dtype=np.int64)
+    scratch = _scratch(starts, n)
+    remainder = np.empty((scratch.shape[0] - BUCKETS) // 2, dtype=np.int64)  # one group's
     for g in range(groups):
         lo = starts[g]
         hi = starts[g + 1] if g + 1 < groups else n
@@ -125,7 +225,7 @@ def allocate_runs(
                         q += 1
                         r -= s
                 out[i] = q
-                remainder[i] = r
+                remainder[i - lo] = r
                 given += q
             if slow[g]:
                 for i in range(lo, hi):
@@ -134,12 +234,12 @@ def allocate_runs(
         elif s == 0 and t != 0:
             for i in range(lo, hi):
                 out[i] = 0
-                remainder[i] = 0
+                remainder[i - lo] = 0
         else:
             for i in range(lo, hi):
                 out[i] = 0
             continue
-        _hand_out(remainder, lo, hi, t - given, out)
+        _hand_out(remainder, 0, out, lo, hi - lo, t - given, scratch)
 
 
-__all__ = ["SCAN_UNITS", "allocate_runs", "largest_remainder_units"]
+__all__ = ["BUCKETS", "SCAN_WORK", "allocate_runs", "largest_remainder_units"]

@@ -1,16 +1,18 @@
 """Tiered rates: the issue's worked examples by hand (marginal, retroactive, the 50 %-unlock over
-attainment), exact tier lines that add up, bad tables refused with paths, and monotone pay."""
+attainment), exact tier lines that add up, bad tables refused with paths, monotone pay, and any
+table's pay equal to a per-person reference in fractions, for bases from cents to past int64."""
 
 from __future__ import annotations
 
 from decimal import Decimal as D
+from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.commission.tiers import TierBasis, TierMode, compile_tiers, tier_pay
+from engine.commission.tiers import TierBasis, TierMode, TierTable, compile_tiers, tier_pay
 from engine.errors import InvalidArgumentError
 
 M, R = TierMode.MARGINAL, TierMode.RETROACTIVE
@@ -97,3 +99,60 @@ def test_pay_is_monotone_in_the_base_without_decelerators(
     pay = tier_pay(t, base)
     assert (np.diff(pay.pay_minor) >= 0).all()
     assert (pay.tier_pay_minor.sum(axis=1) == pay.pay_minor).all()
+
+
+def reference_pay(t: TierTable, base: int, target: int) -> int:
+    """One person's pay, tier by tier in fractions, rounded half to even."""
+    if t.basis is TierBasis.ATTAINMENT:
+        if target <= 0:
+            return 0
+        at = [Fraction(target * x.lower, 10**6) for x in t.tiers]
+        up = [None if x.upper is None else Fraction(target * x.upper, 10**6) for x in t.tiers]
+    else:
+        at = [Fraction(x.lower) for x in t.tiers]
+        up = [None if x.upper is None else Fraction(x.upper) for x in t.tiers]
+    reached = max([j for j in range(len(at)) if base > 0 and base >= at[j]], default=0)
+    rates = [x.rate_ppm for x in t.tiers]
+    for j, x in enumerate(t.tiers):
+        if x.mode is R and reached >= j:
+            rates[: j + 1] = [x.rate_ppm] * (j + 1)
+    total = Fraction(0)
+    for j in range(len(at)):
+        inside = max(base - at[j], Fraction(0))
+        if up[j] is not None:
+            inside = min(inside, up[j] - at[j])
+        total += inside * Fraction(rates[j], 10**6)
+    return round(total)  # a Fraction rounds half to even
+
+
+_BASES = st.one_of(
+    st.integers(0, 9), st.integers(0, 10**6), st.integers(0, 2**40), st.integers(0, 2**62)
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(list(TierBasis)),
+    # Rates of halves and quarters with small bases give exact ties (to even).
+    st.lists(st.tuples(st.integers(1, 3_000),
+                       st.integers(0, 300_000) | st.sampled_from([500_000, 250_000, 125_000]),
+                       st.booleans()),
+             min_size=1, max_size=4),
+    st.lists(st.tuples(_BASES, st.integers(-5, 2**50)), min_size=1, max_size=20),
+)  # fmt: skip
+def test_any_table_pays_what_the_fractions_say(
+    basis: TierBasis, shape: list[tuple[int, int, bool]], people: list[tuple[int, int]]
+) -> None:
+    # Bounds: in whole units (amount) or attainment percent steps; rates in ppm, either mode.
+    lows = np.cumsum([0] + [w for w, _, _ in shape[:-1]]).tolist()
+    unit = D(1) if basis is TierBasis.AMOUNT else D("0.01")
+    spec = [(D(lo) * unit, D(lows[i + 1]) * unit if i + 1 < len(lows) else None,
+             D(rate).scaleb(-6), R if retro else M)
+            for i, (lo, (_, rate, retro)) in enumerate(zip(lows, shape, strict=True))]  # fmt: skip
+    t = compile_tiers(basis, spec, exponent=0)
+    base = np.array([b for b, _ in people], dtype=np.int64)
+    target = np.array([g for _, g in people], dtype=np.int64)
+    pay = tier_pay(t, base, target)
+    want = [reference_pay(t, b, g) for b, g in people]
+    assert pay.pay_minor.tolist() == want
+    assert pay.tier_pay_minor.sum(axis=1).tolist() == want

@@ -182,9 +182,10 @@ def largest_remainder_reference(total: int, weights: list[int]) -> list[int]:
     st.lists(
         st.tuples(
             st.integers(0, 10**9),
-            # Few distinct weights: equal remainders, whose tie goes to the earlier part; up to
-            # 40 parts: more leftover units than a scan takes, so groups are sorted too.
-            st.lists(st.integers(1, 4), min_size=1, max_size=40),
+            # Few distinct weights (equal remainders, whose tie goes to the earlier part) mixed
+            # with many; up to 120 parts: more leftover units than a scan takes, so remainders
+            # go through the buckets too, with ties inside the bucket that is cut.
+            st.lists(st.integers(1, 4) | st.integers(1, 10**6), min_size=1, max_size=120),
         ),
         min_size=1,
         max_size=8,
