@@ -81,15 +81,17 @@ def cmd_statement(args: argparse.Namespace, report: Callable[[Any], int]) -> int
     writer.writerow(["line", "what", "base", "rate", "amount"])
     exponent = CURRENCY_EXPONENTS.get(cur, 2)
 
-    def bound(value: int) -> str:
-        if s.tiers and s.tiers[0].basis == "attainment":
+    def bound(value: int, basis: str) -> str:
+        if basis == "attainment":
             return f"{Decimal(value).scaleb(-4).normalize():f} %"
         return major(value, cur)
 
+    for what, base_minor, amount_minor in span_lines(s):
+        writer.writerow(["span", what, major(base_minor, cur), "", major(amount_minor, cur)])
     for t in s.tiers:
-        upper = bound(t.upper) if t.HasField("upper") else "inf"
+        upper = bound(t.upper, t.basis) if t.HasField("upper") else "inf"
         base = Fraction(t.base_in_tier) / 10**exponent
-        writer.writerow(["tier", f"{t.mode} [{bound(t.lower)}, {upper})",
+        writer.writerow(["tier", f"{t.mode} [{bound(t.lower, t.basis)}, {upper})",
                          f"{Decimal(base.numerator) / Decimal(base.denominator):,.2f}",
                          f"{Decimal(t.rate_ppm).scaleb(-6).normalize():f}",
                          major(t.pay_minor, cur)])  # fmt: skip
@@ -199,12 +201,26 @@ def cmd_compare(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     return 0
 
 
+def span_lines(s: Any) -> list[tuple[str, int, int]]:
+    """A statement's plan spans (a plan switch inside the period) as (what, base, commission)."""
+    out = []
+    for x in s.spans:
+        target = major(x.target_minor, s.currency or "CNY") if x.HasField("target_minor") else "-"
+        out.append((f"{x.first_date} to {x.last_date}: {x.plan or 'no plan'} ({x.plan_rule or '-'}),"
+                    f" target {target}", x.base_minor, x.commission_minor))  # fmt: skip
+    return out
+
+
 def statement_html(s: Any) -> str:
     """A readable, self-contained HTML page of a statement (every value escaped)."""
     from html import escape
 
     cur = s.currency or "CNY"
     rows = []
+    for what, base_minor, amount_minor in span_lines(s):
+        rows.append(f"<tr><td>span</td><td>{escape(what)}</td>"
+                    f"<td>{escape(major(base_minor, cur))}</td><td></td>"
+                    f"<td>{escape(major(amount_minor, cur))}</td></tr>")  # fmt: skip
     for t in s.tiers:
         upper = str(t.upper) if t.HasField("upper") else "&infin;"
         rows.append(f"<tr><td>tier {t.tier + 1}</td><td>{escape(t.mode)} [{t.lower}, {upper})"

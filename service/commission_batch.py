@@ -13,7 +13,7 @@ result is byte for byte the one a single calculation gives (the tests compare th
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -48,6 +48,22 @@ class CommissionJob:
 
 
 @dataclass(frozen=True)
+class PlanSpan:
+    """Days of a period under one plan: a plan taking over inside the period cuts it. The span's
+    target and target incentive are the period's prorated by its days (half to even)."""
+
+    first_day: int
+    last_day: int
+    plan: int  # index into the job's plans, -1: none
+    target_minor: int | None
+    incentive_minor: int
+
+
+#: Joins a person and a span number into the key a span is calculated under.
+SPAN_MARK = "\x1f"
+
+
+@dataclass(frozen=True)
 class Payees:
     """Some of a run's people and everything of theirs the calculation reads (lines in the
     run's input order; awards pointing into these lines)."""
@@ -64,6 +80,8 @@ class Payees:
     targets: Mapping[str, int]
     closing_in: Mapping[str, Any]  # person -> the previous run's closing entry
     clawbacks: Mapping[str, list[dict[str, Any]]]  # person -> clawback rows (as stored)
+    line_span: np.ndarray | None = None  # per line: its span in the person's spans (0: the one)
+    spans: Mapping[str, tuple[PlanSpan, ...]] = field(default_factory=dict)  # people with several
 
 
 def draw_in_force(plan: CompiledPlan, last_day: int) -> bool:
@@ -90,38 +108,73 @@ def _terms(job: CommissionJob, plan_of: Mapping[str, int], names: Sequence[str])
 
 def run_payees(job: CommissionJob, part: Payees) -> tuple[dict[str, Any], dict[str, Any]]:
     """The statements (person -> statement as stored) and closing balances of a group of
-    people: the function a run maps over its groups."""
+    people: the function a run maps over its groups. A person whose plan changes inside the
+    period is calculated span by span (each under its own key) and settled once."""
     # Imported here: commission_runs imports this module (and its workers import nothing more).
-    from service.commission_runs import _closing, _opening, _statement_json
+    from service.commission_runs import _closing, _opening, _statement_json, _switched_json
 
     plans = job.plans
+    spans = part.spans
+    plan_of = {p: plans[k].spec.id for p, k in part.plan.items() if p not in spans}
+    targets = {p: t for p, t in part.targets.items() if p not in spans}
+    incentives = {p: plans[k].target_incentive_minor or 0 for p, k in part.plan.items()
+                  if p not in spans}  # fmt: skip
+    line_person: Sequence[str] = part.line_person
+    payees = list(part.payees)
+    if spans:
+        span_of = part.line_span.tolist() if part.line_span is not None else [0] * len(line_person)
+        line_person = [f"{p}{SPAN_MARK}{s}" if p in spans else p
+                       for p, s in zip(line_person, span_of, strict=True)]  # fmt: skip
+        payees = [p for p in payees if p not in spans]
+        for person, cuts in spans.items():
+            for s, span in enumerate(cuts):
+                key = f"{person}{SPAN_MARK}{s}"
+                payees.append(key)
+                if span.plan >= 0:
+                    plan_of[key] = plans[span.plan].spec.id
+                    incentives[key] = span.incentive_minor
+                if span.target_minor is not None:
+                    targets[key] = span.target_minor
     result = commission_run(
-        person=part.line_person,
+        person=line_person,
         deal=part.line_deal,
         credit_minor=part.credit_minor,
         plans={p.spec.id: p.spec for p in plans},
-        plan_of={p: plans[k].spec.id for p, k in part.plan.items()},
-        target_minor=part.targets,
-        target_incentive_minor={
-            p: plans[k].target_incentive_minor or 0 for p, k in part.plan.items()
-        },
+        plan_of=plan_of,
+        target_minor=targets,
+        target_incentive_minor=incentives,
         base_minor=part.base_minor,
         segment=part.segment,
         awards=part.awards,
-        payees=part.payees,
+        payees=payees,
     )
-    names = result.people
+    where = result.index()
+    names = tuple(sorted({k.split(SPAN_MARK, 1)[0] for k in result.people}))
+    rows_of = {p: [where[p]] for p in names if p in where}
+    for person, cuts in spans.items():
+        rows_of[person] = [where[f"{person}{SPAN_MARK}{s}"] for s in range(len(cuts))]
+    earned = np.array([sum(int(result.earned_minor[r]) for r in rows_of[p]) for p in names],
+                      dtype=np.int64)  # fmt: skip
     position = {p: i for i, p in enumerate(names)}
     claw = np.zeros(len(names), dtype=np.int64)
     for person, rows in part.clawbacks.items():
         claw[position[person]] += sum(r["amount_minor"] for r in rows)
-    settled = settle(result.earned_minor, claw, _terms(job, part.plan, names),
+    settled = settle(earned, claw, _terms(job, part.plan, names),
                      _opening(names, part.closing_in), job.last_day)  # fmt: skip
     statements = {}
     for i, person in enumerate(names):
+        claws = part.clawbacks.get(person, [])
+        if person in spans:
+            parts = [_statement_json(result.statement(r), plans[c.plan] if c.plan >= 0 else None,
+                                     settled, i, claws)
+                     for r, c in zip(rows_of[person], spans[person], strict=True)]  # fmt: skip
+            statements[person] = _switched_json(person, parts, spans[person],
+                                                part.targets.get(person))  # fmt: skip
+            continue
         k = part.plan.get(person, -1)
-        statements[person] = _statement_json(result.statement(i), plans[k] if k >= 0 else None,
-                                             settled, i, part.clawbacks.get(person, []))  # fmt: skip
+        statements[person] = _statement_json(result.statement(rows_of[person][0]),
+                                             plans[k] if k >= 0 else None, settled, i,
+                                             claws)  # fmt: skip
     return statements, _closing(names, settled)
 
 
@@ -163,6 +216,8 @@ def split_payees(everyone: Payees, parts: int) -> list[Payees]:
             targets={p: v for p, v in everyone.targets.items() if p in mine},
             closing_in={p: v for p, v in everyone.closing_in.items() if p in mine},
             clawbacks={p: v for p, v in everyone.clawbacks.items() if p in mine},
+            line_span=None if everyone.line_span is None else everyone.line_span[rows],
+            spans={p: v for p, v in everyone.spans.items() if p in mine},
         ))  # fmt: skip
     return out
 
@@ -194,8 +249,10 @@ def run_all(
 
 __all__ = [
     "MIN_LINES_PER_PARTITION",
+    "SPAN_MARK",
     "CommissionJob",
     "Payees",
+    "PlanSpan",
     "draw_in_force",
     "run_all",
     "run_payees",

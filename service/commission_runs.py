@@ -1,8 +1,11 @@
 """Commission runs over the store: gather a period's lines, run the plans, settle, keep the run.
 
-Each person is paid under the first plan of the rule set in force on the period's last day that
-covers them (by name, team, role or region), on that plan's split type, against their target (the
-request's, else the rule set's ``targets`` item for ``{owner: person}`` and the period's label).
+Each person is paid under the first plan of the rule set in force that covers them (by name,
+team, role or region), on that plan's split type, against their target (the request's, else the
+rule set's ``targets`` item for ``{owner: person}`` and the period's label). Where another plan
+takes over inside the period (:func:`plan_spans`), the period is cut into spans, each paid as a
+period of its own on the lines dated within it, against the target and target incentive prorated
+by its days; the person's statement joins the spans and is settled once.
 A plan's lines (:mod:`engine.commission.lines`) are, per deal and person:
 
 * ``bookings``: the credit on deals won within the period (the first day each deal's recorded
@@ -26,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -39,9 +42,10 @@ from engine.commission.settlement import Opening, Reserve, Settlement, clawback_
 from engine.errors import AlreadyExistsError, InvalidArgumentError, Violation
 from engine.forecast.history import NO_DAY
 from engine.frame import date_to_days, days_to_date
+from engine.money import divide_half_even
 from engine.rules.compiler import CompiledPlan, CompiledRuleSet
 from service.batch import Executor, InProcess, Progress, log_progress
-from service.commission_batch import CommissionJob, Payees, draw_in_force, run_all
+from service.commission_batch import CommissionJob, Payees, PlanSpan, draw_in_force, run_all
 from service.commission_inputs import (
     Deals,
     load_deals,
@@ -95,6 +99,27 @@ def plan_for(rules: CompiledRuleSet, person: str, day: dt.date) -> int:
     )  # fmt: skip
 
 
+def plan_spans(
+    rules: CompiledRuleSet, person: str, first: dt.date, last: dt.date
+) -> list[tuple[dt.date, dt.date, int]]:
+    """The period's days cut where the plan covering ``person`` changes (a plan's
+    ``effective_from`` or the day after its ``effective_until`` inside the period): ``(first
+    day, last day, plan index or -1)`` per span, in order; one span when nothing changes."""
+    one = dt.timedelta(days=1)
+    edges = {d for p in rules.plans
+             for d in (p.effective_from, p.effective_until + one if p.effective_until else None)
+             if d is not None and first < d <= last}  # fmt: skip
+    cuts = sorted(edges)
+    out: list[tuple[dt.date, dt.date, int]] = []
+    for start, end in zip([first, *cuts], [*(c - one for c in cuts), last], strict=True):
+        k = plan_for(rules, person, start)
+        if out and out[-1][2] == k:
+            out[-1] = (out[-1][0], end, k)
+        else:
+            out.append((start, end, k))
+    return out
+
+
 @dataclass
 class _Lines:
     """The run's credit lines, column by column."""
@@ -104,6 +129,8 @@ class _Lines:
     deal_index: list[int]
     credit: list[int]
     base: list[int]
+    plan: list[int]  # index into the rule set's plans, -1: none
+    span: list[int]  # the line's span among its person's (0 without a plan switch)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return (np.array(self.deal_index, np.int64), np.array(self.credit, np.int64),
@@ -206,6 +233,52 @@ def _statement_json(
             if on
         ],
     }
+
+
+def _switched_json(
+    person: str, parts: list[dict[str, Any]], spans: Sequence[PlanSpan], target: int | None
+) -> dict[str, Any]:
+    """The statement of a person whose plan changed inside the period, from the statements of
+    its spans (each calculated as a period of its own): the lines, tiers, adjustments and
+    bonuses of every span (each line's rule names its plan), their sums, and the spans; the
+    plan named is the one in force at the period's end, the settlement is the person's."""
+    last = parts[-1]
+    base = sum(p["base_minor"] for p in parts)
+    merged = dict(last)
+    merged.update(
+        person=person,
+        currency=next((p["currency"] for p in reversed(parts) if p["currency"]), ""),
+        base_minor=base,
+        target_minor=target,
+        attainment_ppm=base * _PPM // target if target else None,  # floor, as a plan's
+        tiers=[t for p in parts for t in p["tiers"]],
+        adjustments=[a for p in parts for a in p["adjustments"]],
+        deals=[d for p in parts for d in p["deals"]],
+        bonuses=[b for p in parts for b in p["bonuses"]],
+        commission_minor=sum(p["commission_minor"] for p in parts),
+        earned_minor=sum(p["earned_minor"] for p in parts),
+        flags=[*dict.fromkeys(f for p in parts for f in p["flags"]), "PLAN_SWITCH"],
+        spans=[
+            {
+                "first_date": days_to_date(span.first_day).isoformat(),
+                "last_date": days_to_date(span.last_day).isoformat(),
+                "plan": p["plan"],
+                "plan_rule": p["plan_rule"],
+                "target_minor": p["target_minor"],
+                "attainment_ppm": p["attainment_ppm"],
+                "base_minor": p["base_minor"],
+                "commission_minor": p["commission_minor"],
+                "earned_minor": p["earned_minor"],
+                "flags": [f for f in p["flags"] if f not in _PERSON_FLAGS],
+            }
+            for p, span in zip(parts, spans, strict=True)
+        ],
+    )
+    return merged
+
+
+#: Flags of the person's settlement, not of a span's calculation.
+_PERSON_FLAGS = {"CLAWBACK", "NEGATIVE_BALANCE", "DRAW"}
 
 
 def _opening(names: tuple[str, ...], closing: Mapping[str, Any]) -> Opening:
@@ -317,13 +390,19 @@ class CommissionRuns:
             [credits, [[p.payment_id, *p.payload()] for p in payments]]).encode()).hexdigest()  # fmt: skip
         first_day, last_day = date_to_days(request.first), date_to_days(request.last)
         plan_cache: dict[str, int] = {}
+        span_cache: dict[str, list[tuple[dt.date, dt.date, int]]] = {}
 
         def plan_index(person: str) -> int:
             if person not in plan_cache:
                 plan_cache[person] = plan_for(rules, person, request.last)
             return plan_cache[person]
 
-        lines, mixed = self._lines(rules, request, deals, credits, payments, plan_index)
+        def spans_of(person: str) -> list[tuple[dt.date, dt.date, int]]:
+            if person not in span_cache:
+                span_cache[person] = plan_spans(rules, person, request.first, request.last)
+            return span_cache[person]
+
+        lines, mixed = self._lines(rules, request, deals, credits, payments, spans_of)
         if mixed:
             raise InvalidArgumentError(
                 "credits in another currency than the person's plan: " + ", ".join(mixed),
@@ -331,7 +410,7 @@ class CommissionRuns:
                 violations=[Violation("plans", 0, 0, "CURRENCY_MIXTURE", p) for p in mixed],
             )
         deal_index, credit, base = lines.arrays()
-        line_plan = np.array([plan_index(p) for p in lines.person], np.int64)
+        line_plan = np.array(lines.plan, np.int64)
         segment, awards = self._segments_and_spiffs(rules, deals, line_plan, deal_index, credit,
                                                     first_day, last_day)  # fmt: skip
         claw_rows = self._clawbacks(rules, request, deals, payments, previous, plan_index)
@@ -351,12 +430,24 @@ class CommissionRuns:
         for row in claw_rows:
             claws_of.setdefault(row.pop("person"), []).append(row)
         plan_of = {p: plan_index(p) for p in everyone if plan_index(p) >= 0}
+        period_days = (request.last - request.first).days + 1
+        switched = {
+            p: tuple(
+                PlanSpan(date_to_days(a), date_to_days(b), k,
+                         None if targets.get(p) is None
+                         else divide_half_even(targets[p] * ((b - a).days + 1), period_days),
+                         divide_half_even((rules.plans[k].target_incentive_minor or 0)
+                                          * ((b - a).days + 1), period_days) if k >= 0 else 0)
+                for a, b, k in spans_of(p))
+            for p in everyone if len(spans_of(p)) > 1
+        }  # fmt: skip
         statements, closing = run_all(
             self.batch,
             CommissionJob.of(rules.plans, last_day),
             Payees(tuple(everyone), plan_of, lines.person, lines.deal, credit, base, segment,
                    awards, tuple(sorted(payees)), targets,
-                   {p: closing_in[p] for p in everyone if p in closing_in}, claws_of),
+                   {p: closing_in[p] for p in everyone if p in closing_in}, claws_of,
+                   np.array(lines.span, np.int64), switched),
             progress=self._progress(request),
         )  # fmt: skip
         check_deadline("while the run was calculated")
@@ -411,48 +502,63 @@ class CommissionRuns:
     def _lines(
         rules: CompiledRuleSet, request: RunRequest, deals: Deals,
         credits: list[tuple[str, str, str, str, int]], payments: list[Payment],
-        plan_index: Callable[[str], int],
+        spans_of: Callable[[str], list[tuple[dt.date, dt.date, int]]],
     ) -> tuple[_Lines, list[str]]:  # fmt: skip
-        """Each person's lines on their plan's split type and base, and the people whose credits
-        are in another currency than their plan."""
-        first_day, last_day = date_to_days(request.first), date_to_days(request.last)
+        """Each person's lines, span by span, on the span's plan's split type and base (a
+        booking in the span of its won day, cash in the span it was paid in), and the people
+        whose credits are in another currency than their plan."""
         won = deals.won_day
-        won_in = (won != NO_DAY) & (won >= first_day) & (won <= last_day)
-        early, late = paid_to_date(payments, deals.index, request.first, request.last)
-        collected = late > early
-        lines = _Lines([], [], [], [], [])
+        cash: dict[tuple[dt.date, dt.date], tuple[np.ndarray, np.ndarray]] = {}
+        lines = _Lines([], [], [], [], [], [], [])
         kinds: list[str] = []
+        paid_before: list[int] = []
+        paid_through: list[int] = []
         mixed: set[str] = set()
+        in_days: dict[str, list[tuple[dt.date, dt.date, int, int, int]]] = {}
         for deal, split, person, currency, minor in credits:
             i = deals.index.get(deal)
             if i is None:
                 continue
-            k = plan_index(person)
-            plan = rules.plans[k] if k >= 0 else None
-            if plan is not None and split != plan.split:
-                continue
-            kind = plan.base if plan is not None else "bookings"
-            if kind == "collections":
-                if not (collected[i] and won[i] != NO_DAY and won[i] <= last_day):
+            if person not in in_days:
+                in_days[person] = [(a, b, date_to_days(a), date_to_days(b), k)
+                                   for a, b, k in spans_of(person)]  # fmt: skip
+            for s, (a, b, a_day, b_day, k) in enumerate(in_days[person]):
+                plan = rules.plans[k] if k >= 0 else None
+                if plan is not None and split != plan.split:
                     continue
-            elif not won_in[i]:
-                continue
-            if plan is not None and currency != plan.currency:
-                mixed.add(person)
-            lines.person.append(person)
-            lines.deal.append(deal)
-            lines.deal_index.append(i)
-            lines.credit.append(minor)
-            lines.base.append(minor)
-            kinds.append(kind if plan is None else f"{kind}:{plan.margin_field or ''}")
+                kind = plan.base if plan is not None else "bookings"
+                early = late = 0
+                if kind == "collections":
+                    if (a, b) not in cash:
+                        cash[(a, b)] = paid_to_date(payments, deals.index, a, b)
+                    before, through = cash[(a, b)]
+                    early, late = int(before[i]), int(through[i])
+                    if not (late > early and won[i] != NO_DAY and won[i] <= b_day):
+                        continue
+                elif not (won[i] != NO_DAY and a_day <= won[i] <= b_day):
+                    continue
+                if plan is not None and currency != plan.currency:
+                    mixed.add(person)
+                lines.person.append(person)
+                lines.deal.append(deal)
+                lines.deal_index.append(i)
+                lines.credit.append(minor)
+                lines.base.append(minor)
+                lines.plan.append(k)
+                lines.span.append(s)
+                paid_before.append(early)
+                paid_through.append(late)
+                kinds.append(kind if plan is None else f"{kind}:{plan.margin_field or ''}")
         deal_index, credit, base = lines.arrays()
         kind_of = np.array(kinds, dtype=object)
         is_collection = np.array([k.startswith("collections") for k in kinds], np.bool_)
         if is_collection.any():
             d = deal_index[is_collection]
             base[is_collection] = collected_base_minor(
-                credit[is_collection], deals.amount_minor[d], early[d], late[d]
-            )
+                credit[is_collection], deals.amount_minor[d],
+                np.array(paid_before, np.int64)[is_collection],
+                np.array(paid_through, np.int64)[is_collection],
+            )  # fmt: skip
         for field in sorted({k.split(":", 1)[1] for k in kinds if k.startswith("margin:")}):
             rows = kind_of == f"margin:{field}"
             ratio = np.array(

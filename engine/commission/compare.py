@@ -35,16 +35,27 @@ class PersonChange:
 def _deal_changes(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None
 ) -> tuple[DealLineChange, ...]:
-    old = {d["deal_id"]: d for d in (before or {}).get("deals", [])}
-    new = {d["deal_id"]: d for d in (after or {}).get("deals", [])}
+    old, new = _lines_by_deal(before), _lines_by_deal(after)
     out = []
-    for deal in sorted(old.keys() | new.keys()):
-        a, b = old.get(deal, {}), new.get(deal, {})
+    for deal, nth in sorted(old.keys() | new.keys()):
+        a, b = old.get((deal, nth), {}), new.get((deal, nth), {})
         pair = (a.get("credit_minor", 0), b.get("credit_minor", 0),
                 a.get("commission_minor", 0), b.get("commission_minor", 0))  # fmt: skip
         if pair[0] != pair[1] or pair[2] != pair[3]:
             out.append(DealLineChange(deal, *pair))
     return tuple(out)
+
+
+def _lines_by_deal(statement: Mapping[str, Any] | None) -> dict[tuple[str, int], Any]:
+    """Deal lines keyed by deal and occurrence: a deal has one line, or (cash collected in two
+    spans of a plan switch) one per span, matched in order."""
+    out: dict[tuple[str, int], Any] = {}
+    seen: dict[str, int] = {}
+    for d in (statement or {}).get("deals", []):
+        nth = seen.get(d["deal_id"], 0)
+        seen[d["deal_id"]] = nth + 1
+        out[(d["deal_id"], nth)] = d
+    return out
 
 
 def compare_statements(

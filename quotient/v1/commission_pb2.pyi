@@ -258,7 +258,7 @@ class StatementSettlement(_message.Message):
     def __init__(self, clawback_minor: _Optional[int] = ..., clawback_from_reserve_minor: _Optional[int] = ..., clawback_from_pay_minor: _Optional[int] = ..., withheld_minor: _Optional[int] = ..., released_minor: _Optional[int] = ..., carry_in_minor: _Optional[int] = ..., carry_out_minor: _Optional[int] = ..., draw_top_up_minor: _Optional[int] = ..., draw_recovered_minor: _Optional[int] = ..., draw_balance_minor: _Optional[int] = ...) -> None: ...
 
 class Statement(_message.Message):
-    __slots__ = ("run_key", "person", "plan", "currency", "base_minor", "target_minor", "attainment_ppm", "tiers", "adjustments", "deals", "pay_minor", "flags", "plan_rule", "bonuses", "commission_minor", "earned_minor", "clawbacks", "settlement")
+    __slots__ = ("run_key", "person", "plan", "currency", "base_minor", "target_minor", "attainment_ppm", "tiers", "adjustments", "deals", "pay_minor", "flags", "plan_rule", "bonuses", "commission_minor", "earned_minor", "clawbacks", "settlement", "spans")
     RUN_KEY_FIELD_NUMBER: _ClassVar[int]
     PERSON_FIELD_NUMBER: _ClassVar[int]
     PLAN_FIELD_NUMBER: _ClassVar[int]
@@ -277,6 +277,7 @@ class Statement(_message.Message):
     EARNED_MINOR_FIELD_NUMBER: _ClassVar[int]
     CLAWBACKS_FIELD_NUMBER: _ClassVar[int]
     SETTLEMENT_FIELD_NUMBER: _ClassVar[int]
+    SPANS_FIELD_NUMBER: _ClassVar[int]
     run_key: str
     person: str
     plan: str
@@ -295,7 +296,32 @@ class Statement(_message.Message):
     earned_minor: int
     clawbacks: _containers.RepeatedCompositeFieldContainer[StatementClawback]
     settlement: StatementSettlement
-    def __init__(self, run_key: _Optional[str] = ..., person: _Optional[str] = ..., plan: _Optional[str] = ..., currency: _Optional[str] = ..., base_minor: _Optional[int] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[StatementTier, _Mapping]]] = ..., adjustments: _Optional[_Iterable[_Union[StatementAdjustment, _Mapping]]] = ..., deals: _Optional[_Iterable[_Union[StatementDeal, _Mapping]]] = ..., pay_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., plan_rule: _Optional[str] = ..., bonuses: _Optional[_Iterable[_Union[StatementBonus, _Mapping]]] = ..., commission_minor: _Optional[int] = ..., earned_minor: _Optional[int] = ..., clawbacks: _Optional[_Iterable[_Union[StatementClawback, _Mapping]]] = ..., settlement: _Optional[_Union[StatementSettlement, _Mapping]] = ...) -> None: ...
+    spans: _containers.RepeatedCompositeFieldContainer[StatementSpan]
+    def __init__(self, run_key: _Optional[str] = ..., person: _Optional[str] = ..., plan: _Optional[str] = ..., currency: _Optional[str] = ..., base_minor: _Optional[int] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., tiers: _Optional[_Iterable[_Union[StatementTier, _Mapping]]] = ..., adjustments: _Optional[_Iterable[_Union[StatementAdjustment, _Mapping]]] = ..., deals: _Optional[_Iterable[_Union[StatementDeal, _Mapping]]] = ..., pay_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ..., plan_rule: _Optional[str] = ..., bonuses: _Optional[_Iterable[_Union[StatementBonus, _Mapping]]] = ..., commission_minor: _Optional[int] = ..., earned_minor: _Optional[int] = ..., clawbacks: _Optional[_Iterable[_Union[StatementClawback, _Mapping]]] = ..., settlement: _Optional[_Union[StatementSettlement, _Mapping]] = ..., spans: _Optional[_Iterable[_Union[StatementSpan, _Mapping]]] = ...) -> None: ...
+
+class StatementSpan(_message.Message):
+    __slots__ = ("first_date", "last_date", "plan", "plan_rule", "target_minor", "attainment_ppm", "base_minor", "commission_minor", "earned_minor", "flags")
+    FIRST_DATE_FIELD_NUMBER: _ClassVar[int]
+    LAST_DATE_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    PLAN_RULE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_MINOR_FIELD_NUMBER: _ClassVar[int]
+    ATTAINMENT_PPM_FIELD_NUMBER: _ClassVar[int]
+    BASE_MINOR_FIELD_NUMBER: _ClassVar[int]
+    COMMISSION_MINOR_FIELD_NUMBER: _ClassVar[int]
+    EARNED_MINOR_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    first_date: str
+    last_date: str
+    plan: str
+    plan_rule: str
+    target_minor: int
+    attainment_ppm: int
+    base_minor: int
+    commission_minor: int
+    earned_minor: int
+    flags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, first_date: _Optional[str] = ..., last_date: _Optional[str] = ..., plan: _Optional[str] = ..., plan_rule: _Optional[str] = ..., target_minor: _Optional[int] = ..., attainment_ppm: _Optional[int] = ..., base_minor: _Optional[int] = ..., commission_minor: _Optional[int] = ..., earned_minor: _Optional[int] = ..., flags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class CompareRunsRequest(_message.Message):
     __slots__ = ("before_run_key", "after_run_key")

@@ -81,6 +81,8 @@ def _statement_to_proto(run_key: str, s: dict[str, Any]) -> commission_pb2.State
         message.clawbacks.add(**c)
     if "settlement" in s:
         message.settlement.CopyFrom(commission_pb2.StatementSettlement(**s["settlement"]))
+    for span in s.get("spans", []):
+        message.spans.add(**span)
     return message
 
 

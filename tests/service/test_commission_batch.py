@@ -1,6 +1,7 @@
 """Commission runs split by payee: in-process in one piece, in-process in several, and on a
 two-worker LocalCluster, three chained months of a plan set with caps, SPIFFs, segments, pay on
-collection, clawbacks, holdback and draws give the same stored bytes (and result hash)."""
+collection, clawbacks, holdback, draws and a plan switch inside a month give the same stored bytes
+(and result hash)."""
 
 from __future__ import annotations
 
@@ -43,7 +44,11 @@ def rule_set(sample_text: str) -> str:
         f"region: {('North', 'South')[i % 5 == 0]}}}\n"
         for i, p in enumerate(PEOPLE)
     )
-    return head + PLANS.replace("people:\n", "people:\n" + extra)
+    # The new-hire plan ends in mid-February: its people switch plans inside that month.
+    plans = PLANS.replace("    assign: {regions: [South]}\n",
+                          "    assign: {regions: [South]}\n    effective_until: 2026-02-14\n")  # fmt: skip
+    assert plans != PLANS
+    return head + plans.replace("people:\n", "people:\n" + extra)
 
 
 @pytest.fixture
@@ -138,7 +143,14 @@ def test_every_split_gives_the_same_bytes(
     months = [json.loads(whole.runs.get(label).result) for label, _, _ in MONTHS]
     flags = {f for m in months for s in m["statements"] for f in s["flags"]}
     # The months exercised what a split must keep per person: caps, clawbacks, balances carried
-    # forward, draws, people without a plan; and the closing balances chain them.
-    assert {"CLAWBACK", "DEAL_CAPPED", "DRAW", "NEGATIVE_BALANCE", "NO_PLAN"} <= flags
+    # forward, draws, people without a plan, plan switches; and the closing balances chain them.
+    assert {
+        "CLAWBACK",
+        "DEAL_CAPPED",
+        "DRAW",
+        "NEGATIVE_BALANCE",
+        "NO_PLAN",
+        "PLAN_SWITCH",
+    } <= flags
     assert any(s["bonuses"] for m in months for s in m["statements"])  # SPIFFs
     assert all(m["closing"] for m in months) and len(result["statements"]) >= 10

@@ -50,3 +50,12 @@ def test_settlement_and_clawback_reasons() -> None:
     changes = {c.person: c for c in compare_statements(before, after)}
     assert changes["a"].reasons == ("CLAWBACKS_CHANGED", "SETTLEMENT_CHANGED")
     assert changes["b"].reasons == ("BONUSES_CHANGED",)
+
+
+def test_a_deal_on_two_lines_is_compared_line_by_line() -> None:
+    # Cash on one deal collected in both spans of a plan switch: two lines, matched in order.
+    before = {"a": st("a", deals=(("d", 100, 10), ("d", 100, 4)))}
+    after = {"a": st("a", deals=(("d", 100, 10), ("d", 100, 6)))}
+    (change,) = compare_statements(before, after)
+    assert [(d.deal_id, d.commission_before_minor, d.commission_after_minor)
+            for d in change.deals] == [("d", 4, 6)]  # fmt: skip

@@ -23,7 +23,7 @@ from quotient.v1 import (
     rulesets_pb2_grpc,
     types_pb2,
 )
-from service.cli_commission import settlement_lines, statement_html
+from service.cli_commission import settlement_lines, span_lines, statement_html
 from tests.conftest import decode_details
 
 PLANS = """
@@ -248,7 +248,9 @@ plans:
 """
 
 
-def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: str) -> None:
+def publish_margins(channel: grpc.Channel, sample_text: str) -> Any:
+    """The margin-then-bookings rule set, li.wei's two deals (won 12 January and 12 February),
+    and a commission stub."""
     head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: margins")
     head = head.replace("fields:\n", "fields:\n  gross_margin: {type: decimal, scale: 4}\n", 1)
     rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
@@ -269,7 +271,11 @@ def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: st
     credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
         credit_pb2.RecordDealEventsRequest(rule_set="margins", events=events)
     )
-    stub = commission_pb2_grpc.CommissionServiceStub(channel)
+    return commission_pb2_grpc.CommissionServiceStub(channel)
+
+
+def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: str) -> None:
+    stub = publish_margins(channel, sample_text)
     for label, first, last in (("jan", "2026-01-01", "2026-01-31"),
                                ("feb", "2026-02-01", "2026-02-28")):  # fmt: skip
         stub.RunCommission(commission_pb2.RunCommissionRequest(
@@ -283,3 +289,138 @@ def test_margin_plans_and_effective_dates(channel: grpc.Channel, sample_text: st
     # From February the bookings plan: 1 % of 12,345.67 = 123.4567 -> 123.46
     assert (feb.plan, feb.plan_rule, [d.base_minor for d in feb.deals], feb.pay_minor) == (
         "bookings_from_february", "plans[1]", [1_234_567], 12_346)  # fmt: skip
+
+
+def test_a_plan_switch_inside_the_period_pays_each_span_under_its_plan(
+    channel: grpc.Channel, sample_text: str
+) -> None:
+    stub = publish_margins(channel, sample_text)
+    # One period over both plans (59 days: January's 31 under the margin plan, February's 28
+    # under the bookings plan), with a target of 59,000.00.
+    stub.RunCommission(commission_pb2.RunCommissionRequest(
+        rule_set="margins", period="jan-feb", first_date="2026-01-01", last_date="2026-02-28",
+        as_of_date="2026-02-28", run_key="jan-feb",
+        targets=[commission_pb2.PersonTarget(person="li.wei", target_minor=5_900_000)]))  # fmt: skip
+    s = statement(stub, "jan-feb", "li.wei")
+    # Each deal under the plan in force on its won day, as the two monthly runs pay them.
+    assert [(d.deal_id, d.base_minor, d.commission_minor, d.rule) for d in s.deals] == [
+        ("m-1", 435_185, 43_518, "plans[0].tiers"),
+        ("m-2", 1_234_567, 12_346, "plans[1].tiers"),
+    ]
+    spans = [(x.first_date, x.last_date, x.plan, x.plan_rule, x.target_minor, x.attainment_ppm,
+              x.base_minor, x.commission_minor) for x in s.spans]  # fmt: skip
+    # Targets prorated by days: 59,000.00 x 31/59 = 31,000.00 and x 28/59 = 28,000.00;
+    # attainment floor(base x 10^6 / target): 435,185 / 3,100,000 and 1,234,567 / 2,800,000.
+    assert spans == [
+        ("2026-01-01", "2026-01-31", "margin_2026h1", "plans[0]", 3_100_000, 140_382, 435_185,
+         43_518),
+        ("2026-02-01", "2026-02-28", "bookings_from_february", "plans[1]", 2_800_000, 440_916,
+         1_234_567, 12_346),
+    ]  # fmt: skip
+    # The person's figures: the plan at the period's end, the whole target, the sums.
+    assert (s.plan, s.plan_rule, s.target_minor, s.base_minor, s.attainment_ppm) == (
+        "bookings_from_february", "plans[1]", 5_900_000, 1_669_752, 283_008)  # fmt: skip
+    assert s.commission_minor == s.earned_minor == s.pay_minor == 43_518 + 12_346
+    assert [t.rule for t in s.tiers] == ["plans[0].tiers.rows[0]", "plans[1].tiers.rows[0]"]
+    assert sum(t.pay_minor for t in s.tiers) + sum(a.amount_minor for a in s.adjustments) == (
+        s.commission_minor)  # fmt: skip
+    assert "PLAN_SWITCH" in s.flags
+    assert span_lines(s)[0] == (
+        "2026-01-01 to 2026-01-31: margin_2026h1 (plans[0]), target 31,000.00", 435_185, 43_518)  # fmt: skip
+    page = statement_html(s)
+    assert "2026-02-01 to 2026-02-28: bookings_from_february (plans[1])" in page
+    # A period inside one plan has no spans.
+    stub.RunCommission(commission_pb2.RunCommissionRequest(
+        rule_set="margins", period="feb", first_date="2026-02-01", last_date="2026-02-28",
+        as_of_date="2026-02-28", run_key="feb"))  # fmt: skip
+    feb = statement(stub, "feb", "li.wei")
+    assert not feb.spans and "PLAN_SWITCH" not in feb.flags
+
+
+def test_a_plan_ending_inside_the_period_pays_its_days_only(
+    channel: grpc.Channel, sample_text: str
+) -> None:
+    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: ending")
+    plans = MARGIN_PLANS.replace("effective_from: 2026-02-01", "effective_from: 2026-02-20")
+    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(
+            content=head.replace("fields:\n", "fields:\n  gross_margin: {type: decimal, scale: 4}\n", 1)
+            + plans, expected_revision=0))  # fmt: skip
+    half = types_pb2.AttributeValue(decimal_value="0.5")
+    d = types_pb2.Deal(amount_minor=1_000_000, currency="CNY", stage="quote", owner="li.wei",
+                       attributes={"gross_margin": half})  # fmt: skip
+    events = []
+    for deal_id, won in (("e-1", "2026-01-20"), ("e-2", "2026-02-10"), ("e-3", "2026-02-25")):
+        events += [
+            credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id, deal=d,
+                                 event_time=at("2026-01-02"),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
+            credit_pb2.DealEvent(event_id=f"{deal_id}-w", deal_id=deal_id, event_time=at(won),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_WON),
+        ]  # fmt: skip
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="ending", events=events)
+    )
+    stub = commission_pb2_grpc.CommissionServiceStub(channel)
+    stub.RunCommission(commission_pb2.RunCommissionRequest(
+        rule_set="ending", period="q", first_date="2026-01-01", last_date="2026-02-28",
+        as_of_date="2026-02-28", run_key="q"))  # fmt: skip
+    s = statement(stub, "q", "li.wei")
+    # January under the margin plan (10 % of 50 % of 10,000.00 = 500.00); 1-19 February under no
+    # plan (e-2 earns nothing); from 20 February the bookings plan (1 % of 10,000.00 = 100.00).
+    assert [(x.first_date, x.last_date, x.plan, x.commission_minor) for x in s.spans] == [
+        ("2026-01-01", "2026-01-31", "margin_2026h1", 50_000),
+        ("2026-02-01", "2026-02-19", "", 0),
+        ("2026-02-20", "2026-02-28", "bookings_from_february", 10_000),
+    ]
+    assert [(x.deal_id, x.commission_minor) for x in s.deals] == [
+        ("e-1", 50_000), ("e-2", 0), ("e-3", 10_000)]  # fmt: skip
+    assert "NO_PLAN" in s.spans[1].flags and s.pay_minor == 60_000
+
+
+CASH_PLANS = """
+plans:
+  - id: cash_a
+    currency: CNY
+    effective_until: 2026-02-14
+    base: collections
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.05}]}
+  - id: cash_b
+    currency: CNY
+    effective_from: 2026-02-15
+    base: collections
+    tiers: {basis: amount, rows: [{lower: 0, rate: 0.10}]}
+"""
+
+
+def test_cash_collected_on_both_sides_of_a_switch_is_paid_under_each_plan(
+    channel: grpc.Channel, sample_text: str
+) -> None:
+    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: cash")
+    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + CASH_PLANS, expected_revision=0)
+    )
+    d = types_pb2.Deal(amount_minor=1_000_000, currency="CNY", stage="quote", owner="li.wei")
+    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(credit_pb2.RecordDealEventsRequest(
+        rule_set="cash", events=[
+            credit_pb2.DealEvent(event_id="c-1-c", deal_id="c-1", deal=d, event_time=at("2026-01-02"),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
+            credit_pb2.DealEvent(event_id="c-1-w", deal_id="c-1", event_time=at("2026-01-20"),
+                                 kind=credit_pb2.DEAL_EVENT_KIND_WON)]))  # fmt: skip
+    stub = commission_pb2_grpc.CommissionServiceStub(channel)
+    stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="cash", payments=[
+        commission_pb2.Payment(payment_id=pid, deal_id="c-1", paid_date=day, amount_minor=amount,
+                               currency="CNY", kind=commission_pb2.PAYMENT_KIND_PAYMENT)
+        for pid, day, amount in (("p1", "2026-02-10", 400_000), ("p2", "2026-02-20", 600_000))]))  # fmt: skip
+    stub.RunCommission(commission_pb2.RunCommissionRequest(
+        rule_set="cash", period="2026-02", first_date="2026-02-01", last_date="2026-02-28",
+        as_of_date="2026-02-28", run_key="feb"))  # fmt: skip
+    s = statement(stub, "feb", "li.wei")
+    # 4,000.00 paid on 10 February at 5 %, 6,000.00 on 20 February at 10 %: one line per span.
+    assert [(x.deal_id, x.base_minor, x.commission_minor, x.rule) for x in s.deals] == [
+        ("c-1", 400_000, 20_000, "plans[0].tiers"),
+        ("c-1", 600_000, 60_000, "plans[1].tiers"),
+    ]
+    assert [(x.plan, x.last_date) for x in s.spans] == [("cash_a", "2026-02-14"),
+                                                        ("cash_b", "2026-02-28")]  # fmt: skip
+    assert s.pay_minor == 80_000
