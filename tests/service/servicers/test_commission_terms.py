@@ -248,29 +248,39 @@ plans:
 """
 
 
-def publish_margins(channel: grpc.Channel, sample_text: str) -> Any:
-    """The margin-then-bookings rule set, li.wei's two deals (won 12 January and 12 February),
-    and a commission stub."""
-    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: margins")
+def publish(channel: grpc.Channel, sample_text: str, name: str, plans: str) -> None:
+    """A rule set of the sample's stages, a ``gross_margin`` field and ``plans``."""
+    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", f"name: {name}")
     head = head.replace("fields:\n", "fields:\n  gross_margin: {type: decimal, scale: 4}\n", 1)
     rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
-        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + MARGIN_PLANS,
-                                                  expected_revision=0))  # fmt: skip
-    margin = types_pb2.AttributeValue(decimal_value="0.3525")
+        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + plans, expected_revision=0)
+    )
+
+
+def record_won(channel: grpc.Channel, rule_set: str, deals: list[tuple[str, Any, str]]) -> None:
+    """Each (deal id, deal, won day): created on 2 January, won that day."""
     events = []
-    for deal_id, won in (("m-1", "2026-01-12"), ("m-2", "2026-02-12")):
-        d = types_pb2.Deal(amount_minor=1_234_567, currency="CNY", stage="quote", owner="li.wei",
-                           attributes={"gross_margin": margin})  # fmt: skip
+    for deal_id, deal, won in deals:
         events += [
-            credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id, deal=d,
+            credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id, deal=deal,
                                  event_time=at("2026-01-02"),
                                  kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
             credit_pb2.DealEvent(event_id=f"{deal_id}-w", deal_id=deal_id, event_time=at(won),
                                  kind=credit_pb2.DEAL_EVENT_KIND_WON),
         ]  # fmt: skip
     credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
-        credit_pb2.RecordDealEventsRequest(rule_set="margins", events=events)
+        credit_pb2.RecordDealEventsRequest(rule_set=rule_set, events=events)
     )
+
+
+def publish_margins(channel: grpc.Channel, sample_text: str) -> Any:
+    """The margin-then-bookings rule set, li.wei's two deals (won 12 January and 12 February),
+    and a commission stub."""
+    publish(channel, sample_text, "margins", MARGIN_PLANS)
+    margin = types_pb2.AttributeValue(decimal_value="0.3525")
+    d = types_pb2.Deal(amount_minor=1_234_567, currency="CNY", stage="quote", owner="li.wei",
+                       attributes={"gross_margin": margin})  # fmt: skip
+    record_won(channel, "margins", [("m-1", d, "2026-01-12"), ("m-2", d, "2026-02-12")])
     return commission_pb2_grpc.CommissionServiceStub(channel)
 
 
@@ -340,27 +350,13 @@ def test_a_plan_switch_inside_the_period_pays_each_span_under_its_plan(
 def test_a_plan_ending_inside_the_period_pays_its_days_only(
     channel: grpc.Channel, sample_text: str
 ) -> None:
-    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: ending")
     plans = MARGIN_PLANS.replace("effective_from: 2026-02-01", "effective_from: 2026-02-20")
-    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
-        rulesets_pb2.CreateRuleSetRevisionRequest(
-            content=head.replace("fields:\n", "fields:\n  gross_margin: {type: decimal, scale: 4}\n", 1)
-            + plans, expected_revision=0))  # fmt: skip
+    publish(channel, sample_text, "ending", plans)
     half = types_pb2.AttributeValue(decimal_value="0.5")
     d = types_pb2.Deal(amount_minor=1_000_000, currency="CNY", stage="quote", owner="li.wei",
                        attributes={"gross_margin": half})  # fmt: skip
-    events = []
-    for deal_id, won in (("e-1", "2026-01-20"), ("e-2", "2026-02-10"), ("e-3", "2026-02-25")):
-        events += [
-            credit_pb2.DealEvent(event_id=f"{deal_id}-c", deal_id=deal_id, deal=d,
-                                 event_time=at("2026-01-02"),
-                                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
-            credit_pb2.DealEvent(event_id=f"{deal_id}-w", deal_id=deal_id, event_time=at(won),
-                                 kind=credit_pb2.DEAL_EVENT_KIND_WON),
-        ]  # fmt: skip
-    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
-        credit_pb2.RecordDealEventsRequest(rule_set="ending", events=events)
-    )
+    record_won(channel, "ending", [("e-1", d, "2026-01-20"), ("e-2", d, "2026-02-10"),
+                                   ("e-3", d, "2026-02-25")])  # fmt: skip
     stub = commission_pb2_grpc.CommissionServiceStub(channel)
     stub.RunCommission(commission_pb2.RunCommissionRequest(
         rule_set="ending", period="q", first_date="2026-01-01", last_date="2026-02-28",
@@ -396,17 +392,9 @@ plans:
 def test_cash_collected_on_both_sides_of_a_switch_is_paid_under_each_plan(
     channel: grpc.Channel, sample_text: str
 ) -> None:
-    head = sample_text[: sample_text.index("\nplans:")].replace("name: default", "name: cash")
-    rulesets_pb2_grpc.RuleSetServiceStub(channel).CreateRuleSetRevision(
-        rulesets_pb2.CreateRuleSetRevisionRequest(content=head + CASH_PLANS, expected_revision=0)
-    )
+    publish(channel, sample_text, "cash", CASH_PLANS)
     d = types_pb2.Deal(amount_minor=1_000_000, currency="CNY", stage="quote", owner="li.wei")
-    credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(credit_pb2.RecordDealEventsRequest(
-        rule_set="cash", events=[
-            credit_pb2.DealEvent(event_id="c-1-c", deal_id="c-1", deal=d, event_time=at("2026-01-02"),
-                                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED),
-            credit_pb2.DealEvent(event_id="c-1-w", deal_id="c-1", event_time=at("2026-01-20"),
-                                 kind=credit_pb2.DEAL_EVENT_KIND_WON)]))  # fmt: skip
+    record_won(channel, "cash", [("c-1", d, "2026-01-20")])
     stub = commission_pb2_grpc.CommissionServiceStub(channel)
     stub.RecordPayments(commission_pb2.RecordPaymentsRequest(rule_set="cash", payments=[
         commission_pb2.Payment(payment_id=pid, deal_id="c-1", paid_date=day, amount_minor=amount,
