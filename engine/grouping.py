@@ -27,42 +27,33 @@ def _count_and_place(
     for g in range(n_groups):
         bounds[g + 1] += bounds[g]
     at = bounds[:-1].copy()
-    if values.shape[0] == n:
-        for i in range(n):
-            c = codes[i]
-            p = at[c]
-            order[p] = i
-            grouped[p] = values[i]
-            at[c] = p + 1
-    else:
-        for i in range(n):
-            c = codes[i]
-            p = at[c]
-            order[p] = i
-            at[c] = p + 1
+    for i in range(n):
+        c = codes[i]
+        p = at[c]
+        order[p] = i
+        grouped[p] = values[i]
+        at[c] = p + 1
     return True
 
 
 def group_rows(
-    codes: np.ndarray, n_groups: int, values: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    codes: np.ndarray, n_groups: int, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rows in group order: ``(order, bounds, values[order])``, where group ``g``'s rows are
     ``order[bounds[g]:bounds[g + 1]]`` in input order (so ``order`` is what a stable argsort of
     ``codes`` gives). ``codes`` are in ``[0, n_groups)`` (else ValueError); ``values`` (int64,
     one per row) is carried into group order in the same pass."""
     codes = np.ascontiguousarray(codes, dtype=np.int64)
     n = codes.shape[0]
+    carried = np.ascontiguousarray(values, dtype=np.int64)
+    if carried.shape[0] != n:
+        raise ValueError("values must have one entry per row")
     order = np.empty(n, dtype=np.int64)
     bounds = np.zeros(n_groups + 1, dtype=np.int64)
-    carried = None if values is None else np.ascontiguousarray(values, dtype=np.int64)
-    if carried is not None and carried.shape[0] != n:
-        raise ValueError("values must have one entry per row")
-    grouped = np.empty(n if carried is not None else 0, dtype=np.int64)
-    empty = np.zeros(0, dtype=np.int64)
-    if not _count_and_place(codes, n_groups, empty if carried is None else carried, order,
-                            bounds, grouped):  # fmt: skip
+    grouped = np.empty(n, dtype=np.int64)
+    if not _count_and_place(codes, n_groups, carried, order, bounds, grouped):
         raise ValueError(f"a group code is outside [0, {n_groups})")
-    return order, bounds, (grouped if carried is not None else None)
+    return order, bounds, grouped
 
 
 @numba.njit(nogil=True, cache=True)

@@ -143,7 +143,8 @@ def plan_pay(
     if plan.cap_target_incentive_multiple is not None and target_incentive_minor is not None:
         incentive = np.asarray(target_incentive_minor, dtype=np.int64)
         multiple_ppm = int(plan.cap_target_incentive_multiple.scaleb(6))
-        exact = muldiv(np.maximum(incentive, 0), np.int64(multiple_ppm), _PPM)[0]  # floor
+        multiple = np.full(n, multiple_ppm, dtype=np.int64)
+        exact = muldiv(np.maximum(incentive, 0), multiple, _PPM)[0]  # floor
         by_incentive = np.where(incentive > 0, exact, -1).astype(np.int64)
         cap = np.where((cap < 0) | ((by_incentive >= 0) & (by_incentive < cap)), by_incentive, cap)
     capped = (cap >= 0) & (pay > cap)

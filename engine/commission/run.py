@@ -261,7 +261,7 @@ def commission_run(
         names = merged
     n = len(names)
     assigned = set(map(plan_of.get, names))
-    plan_ids = sorted(p for p in assigned if p in plans)
+    plan_ids = sorted(p for p in assigned if p is not None and p in plans)
     code_of = dict.fromkeys(assigned, -1) | {p: i for i, p in enumerate(plan_ids)}
     plan_code = np.fromiter(map(code_of.__getitem__, map(plan_of.get, names)), np.int64, n)
     weight_ppm: np.ndarray | None = None

@@ -103,11 +103,11 @@ def _hand_out(
     count = scratch[2 * m : 2 * m + BUCKETS]
     count[:] = 0
     for i in range(m):
-        b = min(np.int64(float(remainder[base + i]) * scale), BUCKETS - 1)
+        b = min(int(float(remainder[base + i]) * scale), BUCKETS - 1)
         scratch[i] = b
         count[b] += 1
     cut = BUCKETS - 1
-    above = np.int64(0)
+    above = 0
     while above + count[cut] < k:
         above += count[cut]
         cut -= 1

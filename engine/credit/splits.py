@@ -546,10 +546,11 @@ def split_credits(
             ),
         )
 
-    rows: np.ndarray | slice = np.flatnonzero(valid[deal])
+    kept = np.flatnonzero(valid[deal])
+    rows: np.ndarray | slice = kept
     if deal.shape[0] > key.shape[0]:  # remainder receivers were appended: put them in place
-        rows = rows[np.lexsort((rows, split[rows], deal[rows]))]
-    elif rows.shape[0] == deal.shape[0]:  # every part kept, in place: no copies
+        rows = kept[np.lexsort((kept, split[kept], deal[kept]))]
+    elif kept.shape[0] == deal.shape[0]:  # every part kept, in place: no copies
         rows = slice(None)
     return SplitResult(
         deal=deal[rows],
