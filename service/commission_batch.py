@@ -148,13 +148,16 @@ def run_payees(job: CommissionJob, part: Payees) -> tuple[dict[str, Any], dict[s
         awards=part.awards,
         payees=payees,
     )
+    # One person per key, except the span keys of people whose plan changed: summed per person.
+    owner = [k.split(SPAN_MARK, 1)[0] for k in result.people]
+    names = tuple(sorted(set(owner)))
+    earned = result.earned_minor
+    if spans:
+        index = {p: i for i, p in enumerate(names)}
+        earned = np.zeros(len(names), dtype=np.int64)
+        np.add.at(earned, np.array([index[o] for o in owner], dtype=np.int64),
+                  result.earned_minor)  # fmt: skip
     where = result.index()
-    names = tuple(sorted({k.split(SPAN_MARK, 1)[0] for k in result.people}))
-    rows_of = {p: [where[p]] for p in names if p in where}
-    for person, cuts in spans.items():
-        rows_of[person] = [where[f"{person}{SPAN_MARK}{s}"] for s in range(len(cuts))]
-    earned = np.array([sum(int(result.earned_minor[r]) for r in rows_of[p]) for p in names],
-                      dtype=np.int64)  # fmt: skip
     position = {p: i for i, p in enumerate(names)}
     claw = np.zeros(len(names), dtype=np.int64)
     for person, rows in part.clawbacks.items():
@@ -165,14 +168,14 @@ def run_payees(job: CommissionJob, part: Payees) -> tuple[dict[str, Any], dict[s
     for i, person in enumerate(names):
         claws = part.clawbacks.get(person, [])
         if person in spans:
-            parts = [_statement_json(result.statement(r), plans[c.plan] if c.plan >= 0 else None,
-                                     settled, i, claws)
-                     for r, c in zip(rows_of[person], spans[person], strict=True)]  # fmt: skip
+            parts = [_statement_json(result.statement(where[f"{person}{SPAN_MARK}{j}"]),
+                                     plans[c.plan] if c.plan >= 0 else None, settled, i, claws)
+                     for j, c in enumerate(spans[person])]  # fmt: skip
             statements[person] = _switched_json(person, parts, spans[person],
                                                 part.targets.get(person))  # fmt: skip
             continue
         k = part.plan.get(person, -1)
-        statements[person] = _statement_json(result.statement(rows_of[person][0]),
+        statements[person] = _statement_json(result.statement(where[person]),
                                              plans[k] if k >= 0 else None, settled, i,
                                              claws)  # fmt: skip
     return statements, _closing(names, settled)
