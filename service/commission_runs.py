@@ -250,7 +250,7 @@ def _switched_json(
         currency=next((p["currency"] for p in reversed(parts) if p["currency"]), ""),
         base_minor=base,
         target_minor=target,
-        attainment_ppm=base * _PPM // target if target else None,  # floor, as a plan's
+        attainment_ppm=base * _PPM // target if target and target > 0 else None,  # floor
         tiers=[t for p in parts for t in p["tiers"]],
         adjustments=[a for p in parts for a in p["adjustments"]],
         deals=[d for p in parts for d in p["deals"]],
