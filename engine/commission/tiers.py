@@ -197,12 +197,13 @@ def tier_pay(
             rest[:, j] = exact - floor[:, j] * den
     # The person's pay: the floors, the rests' whole units, and the rests' remainder rounded
     # half to even (each rest is below den, so their sum fits).
-    rest_sum = rest.sum(axis=1) if k else np.zeros(n, dtype=kind)
+    rest_sum = rest.sum(axis=1)  # (n, 0) sums to zeros
+    floor_sum = floor.sum(axis=1)
     carried = rest_sum // den
     left = rest_sum - carried * den
-    pay = (floor.sum(axis=1) if k else np.zeros(n, dtype=kind)) + carried
+    pay = floor_sum + carried
     pay = pay + np.asarray((2 * left > den) | ((2 * left == den) & (pay % 2 == 1)), np.bool_)
-    short = pay - floor.sum(axis=1)
+    short = pay - floor_sum
     tier_pay_minor = floor.copy()
     # Largest remainder, ties to the lower tier: a tier's rank is the number of tiers ahead of
     # it (a larger remainder, or an equal one lower down); the ``short`` first get one unit.
