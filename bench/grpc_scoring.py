@@ -61,6 +61,7 @@ from quotient.v1 import forecast_pb2, types_pb2
 from server import start
 from service.channel import with_token
 from service.config import SAMPLE_RULE_SET, Config
+from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 
 SERVICE = "quotient.v1.ForecastService"
 UNARY_METHOD = f"/{SERVICE}/ScoreDeals"
@@ -71,6 +72,8 @@ FIXED_NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 #: Issue targets for unary single-deal calls (printed as met / not met, never asserted).
 TARGET_UNARY_SHARE_OF_ECHO = 0.60
 TARGET_UNARY_P99_MS = 15.0
+#: Issue target for batched calls: deals/s >= this share of the echo server's.
+TARGET_BATCHED_SHARE_OF_ECHO = 0.60
 
 
 # --------------------------------------------------------------------------------------------
@@ -116,6 +119,14 @@ def deals_to_proto(deals: DealInput) -> list[types_pb2.Deal]:
 
 def request_bytes(deals: Sequence[types_pb2.Deal]) -> bytes:
     return forecast_pb2.ScoreDealsRequest(rule_set="default", deals=deals).SerializeToString()
+
+
+def columns_request_bytes(deals: DealInput) -> bytes:
+    """The same deals sent as Arrow columns (``deal_columns``)."""
+    columns = table_bytes(deals_to_arrow(deals))
+    return forecast_pb2.ScoreDealsRequest(
+        rule_set="default", deal_columns=columns
+    ).SerializeToString()
 
 
 # --------------------------------------------------------------------------------------------
@@ -401,6 +412,14 @@ def check_servers(
     if got != want:
         bad = sum(a != b for a, b in zip(got, want, strict=True))
         raise AssertionError(f"server scores differ from the engine's on {bad} deals")
+    columns = columns_request_bytes(deals)
+    with _channel(quotient_target) as channel:
+        raw = channel.unary_unary(UNARY_METHOD)(columns, timeout=120)
+    response = forecast_pb2.ScoreDealsResponse.FromString(raw)
+    rows = table_rows(response.score_columns)
+    got = [(r["win_prob_ppm"], r["weighted_amount_minor"]) for r in rows]
+    if response.failed_count or got != want:
+        raise AssertionError("server scores of the deals sent as columns differ from the engine's")
     with grpc.insecure_channel(
         echo_target, options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)]
     ) as channel:
@@ -422,6 +441,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     first = n_batches * args.batch_size
     single_payloads = [
         request_bytes(protos[first + k : first + k + 1]) for k in range(args.single_payloads)
+    ]
+    column_payloads = [
+        columns_request_bytes(slice_deals(deals, k * args.batch_size, (k + 1) * args.batch_size))
+        for k in range(n_batches)
     ]
 
     with tempfile.TemporaryDirectory(prefix="quotient-bench-") as tmp:
@@ -449,6 +472,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     protos,
                     batch_payloads,
                     single_payloads,
+                    column_payloads,
                 )
             finally:
                 echo.stop(0)
@@ -465,6 +489,7 @@ def _run_servers(
     protos: Sequence[types_pb2.Deal],
     batch_payloads: list[bytes],
     single_payloads: list[bytes],
+    column_payloads: list[bytes],
 ) -> dict[str, Any]:
     n_batches = len(batch_payloads)
     targets = {"echo": f"127.0.0.1:{echo_port}", "quotient": f"127.0.0.1:{quotient_port}"}
@@ -482,13 +507,15 @@ def _run_servers(
         "duration_s": args.duration,
         "request_bytes_single": sum(map(len, single_payloads)) / len(single_payloads),
         "request_bytes_batch": sum(map(len, batch_payloads)) / len(batch_payloads),
+        "request_bytes_columns": sum(map(len, column_payloads)) / len(column_payloads),
         "machine": machine_summary(),
     }
     print(
         f"Quotient over gRPC vs echo: server workers {config.workers}, max concurrent RPCs "
         f"{config.max_concurrent_rpcs}, seed {args.seed}\n"
         f"payloads: {n_batches} x {args.batch_size:,}-deal requests "
-        f"({settings['request_bytes_batch'] / 1e6:.2f} MB each), {args.single_payloads:,} "
+        f"({settings['request_bytes_batch'] / 1e6:.2f} MB each as messages, "
+        f"{settings['request_bytes_columns'] / 1e6:.2f} MB as columns), {args.single_payloads:,} "
         f"single-deal requests ({settings['request_bytes_single']:.0f} B each); "
         f"{args.rounds} rounds x ({args.warmup:g}s warm-up + {args.duration:g}s) per cell",
         flush=True,
@@ -505,6 +532,7 @@ def _run_servers(
         print("checked: quotient scores = in-process engine; echo returns the request", flush=True)
         client.call({"op": "payloads", "name": "batch", "data": batch_payloads})
         client.call({"op": "payloads", "name": "single", "data": single_payloads})
+        client.call({"op": "payloads", "name": "columns", "data": column_payloads})
         timing = {"warmup_s": args.warmup, "duration_s": args.duration}
 
         batched = run_scenario(
@@ -515,6 +543,15 @@ def _run_servers(
         )
         results["batched"] = {k: c.summary(args.batch_size) for k, c in batched.items()}
         print("batched: done", flush=True)
+        columns = run_scenario(
+            client,
+            targets,
+            {"op": "unary", "payloads": "columns", "concurrency": args.batch_concurrency,
+             **timing},
+            args.rounds,
+        )  # fmt: skip
+        results["columns"] = {k: c.summary(args.batch_size) for k, c in columns.items()}
+        print("batched columns: done", flush=True)
 
         results["unary"] = {}
         for conc in args.concurrency:
@@ -546,39 +583,40 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         ratios[key] = q / e if e else float("nan")
         return fmt_ratio(ratios[key])
 
-    b = results["batched"]
-    rows = [
-        [
-            name,
-            fmt_rate(b[name]["units_per_s"]),
-            f"{b[name]['calls_per_s']:.2f}",
-            f"{b[name]['p50_ms']:.1f}",
-            f"{b[name]['p99_ms']:.1f}",
-            f"{b[name]['server_cpu_us_per_call'] / 1e3:.1f}",
-            f"{b[name]['response_bytes_per_call'] / 1e6:.2f}",
-            b[name]["errors"],
+    for key, form in (("batched", "Deal messages"), ("columns", "Arrow columns")):
+        b = results[key]
+        rows = [
+            [
+                name,
+                fmt_rate(b[name]["units_per_s"]),
+                f"{b[name]['calls_per_s']:.2f}",
+                f"{b[name]['p50_ms']:.1f}",
+                f"{b[name]['p99_ms']:.1f}",
+                f"{b[name]['server_cpu_us_per_call'] / 1e3:.2f}",
+                f"{b[name]['response_bytes_per_call'] / 1e6:.2f}",
+                b[name]["errors"],
+            ]
+            for name in ("echo", "quotient")
         ]
-        for name in ("echo", "quotient")
-    ]
-    print_table(
-        f"Batched ScoreDeals: {s['batch_size']:,} deals per call, "
-        f"{s['batch_concurrency']} client thread(s)",
-        [
-            "server",
-            "deals/s",
-            "calls/s",
-            "p50 ms",
-            "p99 ms",
-            "srv cpu ms/call",
-            "resp MB",
-            "errors",
-        ],
-        rows,
-    )
-    print(
-        "quotient / echo deals/s: "
-        + ratio("batched", b["quotient"]["units_per_s"], b["echo"]["units_per_s"])
-    )
+        print_table(
+            f"Batched ScoreDeals, {form}: {s['batch_size']:,} deals per call, "
+            f"{s['batch_concurrency']} client thread(s)",
+            [
+                "server",
+                "deals/s",
+                "calls/s",
+                "p50 ms",
+                "p99 ms",
+                "srv cpu ms/call",
+                "resp MB",
+                "errors",
+            ],
+            rows,
+        )
+        print(
+            "quotient / echo deals/s: "
+            + ratio(key, b["quotient"]["units_per_s"], b["echo"]["units_per_s"])
+        )
 
     rows = []
     targets: dict[str, dict[str, Any]] = {}
@@ -642,7 +680,13 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
             + ratio("stream", st["quotient"]["units_per_s"], st["echo"]["units_per_s"])
         )
 
-    print("\nTargets (issue), unary single-deal calls:")
+    print("\nTargets (issue), batched calls (the same deals and form to both servers):")
+    for key, form in (("batched", "Deal messages"), ("columns", "Arrow columns")):
+        share = ratios[key]
+        verdict = "MET" if share >= TARGET_BATCHED_SHARE_OF_ECHO else "NOT MET"
+        print(f"  {form}: deals/s >= {TARGET_BATCHED_SHARE_OF_ECHO:.0%} of echo: {verdict} "
+              f"({share:.0%})")  # fmt: skip
+    print("Targets (issue), unary single-deal calls:")
     for conc, t in targets.items():
         print(
             f"  x{conc} threads: throughput >= {TARGET_UNARY_SHARE_OF_ECHO:.0%} of echo: "

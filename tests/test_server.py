@@ -10,9 +10,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from grpc_status import rpc_status
 
+from engine.forecast.deals import deal_input_from_records
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc, types_pb2
 from server import SERVICE_NAMES, Quotient, start
 from service.config import SAMPLE_RULE_SET, Config
+from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 from tests.conftest import TODAY, decode_details
 
 
@@ -112,6 +114,76 @@ def test_stream_scores_batches(channel: grpc.Channel) -> None:
     ]
     responses = list(stub.StreamScoreDeals(iter(requests)))
     assert [len(r.scores) for r in responses] == [3, 1, 5]
+
+
+def columns(*records: dict[str, object]) -> bytes:
+    """Deals as an Arrow IPC stream, as a bulk client sends them in ``deal_columns``."""
+    return table_bytes(deals_to_arrow(deal_input_from_records(list(records))))
+
+
+MILLION = {"amount_minor": 100_000_000, "currency": "CNY", "owner": "li.wei", "region": "North"}
+
+
+def test_deals_sent_as_columns_are_scored_as_columns(channel: grpc.Channel) -> None:
+    stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+    resp = stub.ScoreDeals(
+        forecast_pb2.ScoreDealsRequest(
+            rule_set="default",
+            deal_columns=columns(
+                {"id": "d-1", "stage": "initial_contact", **MILLION},
+                {"id": "d-2", "stage": "won", **MILLION},
+                {"id": "d-3", "stage": "negotiation", **MILLION},
+            ),
+        )
+    )
+    assert (resp.rule_set, resp.revision, resp.failed_count, len(resp.scores)) == (
+        "default",
+        1,
+        1,
+        0,
+    )
+    contact, won, bad = table_rows(resp.score_columns)
+    assert (contact["deal_id"], contact["win_prob"], contact["weighted_amount_minor"]) == (
+        "d-1", "0.1", 10_000_000)  # fmt: skip
+    assert (contact["category"], contact["win_prob_source"]) == ("pipeline", "stage")
+    assert (won["win_prob"], won["weighted_amount_minor"], won["category"]) == (
+        "1", 100_000_000, "closed")  # fmt: skip
+    assert (bad["problem_reason"], bad["problem_field"]) == ("UNKNOWN_STAGE", "stage")
+    assert bad["weighted_amount_minor"] is None
+
+
+def test_a_stream_of_column_batches(channel: grpc.Channel) -> None:
+    stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+    requests = [
+        forecast_pb2.ScoreDealsRequest(
+            rule_set="default",
+            deal_columns=columns(*[{"id": f"d{i}", "stage": "quote", **MILLION} for i in range(n)]),
+        )
+        for n in (3, 1, 5)
+    ]
+    responses = list(stub.StreamScoreDeals(iter(requests)))
+    assert [len(table_rows(r.score_columns)) for r in responses] == [3, 1, 5]
+
+
+def test_bad_deal_columns_are_refused_naming_the_field(channel: grpc.Channel) -> None:
+    stub = forecast_pb2_grpc.ForecastServiceStub(channel)
+    one = columns({"id": "d-1", "stage": "quote", **MILLION})
+    for request, reason in [
+        (forecast_pb2.ScoreDealsRequest(rule_set="default", deal_columns=b"\x00garbage"),
+         "INVALID_DEAL_COLUMNS"),
+        (forecast_pb2.ScoreDealsRequest(rule_set="default", deal_columns=one,
+                                        deals=[million("quote")]), "INVALID_ARGUMENT"),
+    ]:  # fmt: skip
+        with pytest.raises(grpc.RpcError) as err:
+            stub.ScoreDeals(request)
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        found = details(err.value)
+        assert found["ErrorInfo"].reason == reason
+        assert [v.field for v in found["BadRequest"].field_violations] == ["deal_columns"]
+    many = columns(*[{"id": "d", "stage": "quote", **MILLION}] * 1001)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ScoreDeals(forecast_pb2.ScoreDealsRequest(rule_set="default", deal_columns=many))
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
 
 
 def test_a_batch_over_the_limit_is_resource_exhausted(channel: grpc.Channel) -> None:

@@ -102,6 +102,33 @@ class ScoreResult:
                     out[i].append(rule_id)
         return out
 
+    def matched_rule_lists(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """:meth:`matched_rules` of every deal as flat arrays: ``offsets`` (int32, n + 1), then
+        ``codes`` (int32) into ``rule_ids``; deal ``i``'s rules are
+        ``codes[offsets[i]:offsets[i + 1]]``, in the same order as :meth:`matched_rules`."""
+        n = self.valid.shape[0]
+        rule_ids: list[str] = []
+        deals: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
+        codes: list[np.ndarray] = [np.zeros(0, dtype=np.int32)]
+        for prefix, table, result, applied in self._tables:
+            first = len(rule_ids)
+            rule_ids.extend(f"{prefix}.{table.id}/{row.id}" for row in table.rows)
+            if result.winner is not None:  # single hit: one row per deal at most
+                hit = np.flatnonzero(applied & (result.winner >= 0))
+                deals.append(hit)
+                codes.append((result.winner[hit] + first).astype(np.int32))
+                continue
+            for r in range(len(table.rows)):
+                hit = np.flatnonzero(result.row_mask(r) & applied)
+                deals.append(hit)
+                codes.append(np.full(hit.size, first + r, dtype=np.int32))
+        deal = np.concatenate(deals)
+        code = np.concatenate(codes)
+        order = np.argsort(deal, kind="stable")  # by deal; table and row order within a deal
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(np.bincount(deal, minlength=n), out=offsets[1:])
+        return offsets, code[order], rule_ids
+
 
 def score_deals(
     rules: CompiledRuleSet, batch: DealBatch, learned: LearnedRates | None = None

@@ -46,16 +46,18 @@ DISTRIBUTION_METHOD_MONTE_CARLO: DistributionMethod
 DISTRIBUTION_METHOD_NONE: DistributionMethod
 
 class ScoreDealsRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "deal_columns")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
     DEALS_FIELD_NUMBER: _ClassVar[int]
+    DEAL_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
     deals: _containers.RepeatedCompositeFieldContainer[_types_pb2.Deal]
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ...) -> None: ...
+    deal_columns: bytes
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ..., deal_columns: _Optional[bytes] = ...) -> None: ...
 
 class DealScore(_message.Message):
     __slots__ = ("index", "deal_id", "win_prob", "win_prob_ppm", "weighted_amount_minor", "currency", "category", "win_prob_source", "matched_rules", "rule_set", "revision", "problem", "model_version")
@@ -88,18 +90,20 @@ class DealScore(_message.Message):
     def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., win_prob: _Optional[str] = ..., win_prob_ppm: _Optional[int] = ..., weighted_amount_minor: _Optional[int] = ..., currency: _Optional[str] = ..., category: _Optional[_Union[_types_pb2.Category, str]] = ..., win_prob_source: _Optional[_Union[WinProbSource, str]] = ..., matched_rules: _Optional[_Iterable[str]] = ..., rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ..., model_version: _Optional[int] = ...) -> None: ...
 
 class ScoreDealsResponse(_message.Message):
-    __slots__ = ("rule_set", "revision", "scores", "failed_count", "drift")
+    __slots__ = ("rule_set", "revision", "scores", "failed_count", "drift", "score_columns")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
     FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
     DRIFT_FIELD_NUMBER: _ClassVar[int]
+    SCORE_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     scores: _containers.RepeatedCompositeFieldContainer[DealScore]
     failed_count: int
     drift: _containers.RepeatedCompositeFieldContainer[FeatureDrift]
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[DealScore, _Mapping]]] = ..., failed_count: _Optional[int] = ..., drift: _Optional[_Iterable[_Union[FeatureDrift, _Mapping]]] = ...) -> None: ...
+    score_columns: bytes
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[DealScore, _Mapping]]] = ..., failed_count: _Optional[int] = ..., drift: _Optional[_Iterable[_Union[FeatureDrift, _Mapping]]] = ..., score_columns: _Optional[bytes] = ...) -> None: ...
 
 class FeatureDrift(_message.Message):
     __slots__ = ("feature", "unseen_share")

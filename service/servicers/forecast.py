@@ -19,7 +19,13 @@ from engine.errors import (
     Violation,
 )
 from engine.forecast.backtest import backtest
-from engine.forecast.deals import DealBatch, DealInput, build_deal_batch, deal_input_from_records
+from engine.forecast.deals import (
+    DealBatch,
+    DealInput,
+    build_deal_batch,
+    build_deal_batch_columns,
+    deal_input_from_records,
+)
 from engine.forecast.report import (
     DistributionOptions,
     Method,
@@ -35,6 +41,7 @@ from engine.rules.compiler import CompiledRuleSet
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
 from service.batch import Executor, InProcess, log_progress, partition_map, thread_map
 from service.convert import deals_from_proto, parse_date, scores_to_proto
+from service.convert_arrow import deal_columns_from_arrow, read_table, scores_to_arrow
 from service.convert_forecast import (
     backtest_to_proto,
     levers_from_proto,
@@ -113,6 +120,8 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
             return self._pool
 
     def _score(self, request: forecast_pb2.ScoreDealsRequest) -> forecast_pb2.ScoreDealsResponse:
+        if request.deal_columns:
+            return self._score_columns(request)
         check_batch_size(
             len(request.deals),
             self.max_batch_deals,
@@ -133,6 +142,41 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         response = scores_to_proto(batch, result, deals.currency, record, learned.model_version)
         for feature, share in sorted(learned.drift.items()):
             response.drift.add(feature=feature, unseen_share=share)
+        return response
+
+    def _score_columns(
+        self, request: forecast_pb2.ScoreDealsRequest
+    ) -> forecast_pb2.ScoreDealsResponse:
+        """ScoreDeals for deals sent as Arrow columns: the scores go back as columns."""
+        if request.deals:
+            raise InvalidArgumentError(
+                "give deals or deal_columns, not both",
+                reason="INVALID_ARGUMENT",
+                violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
+                                      message="give deals or deal_columns, not both")],
+            )  # fmt: skip
+        table = read_table(request.deal_columns)
+        check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns",
+                         "split the batch or use StreamScoreDeals")  # fmt: skip
+        as_of = parse_date(request.as_of_date, "as_of_date")
+        record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
+        deals = deal_columns_from_arrow(table)
+        response = forecast_pb2.ScoreDealsResponse(rule_set=record.name, revision=record.revision)
+        if rules.document.win_rates.source == "configured":  # the hot path
+            batch = build_deal_batch_columns(deals, rules)
+            result = score_deals(rules, batch)
+            model_version = 0
+        else:
+            batch = build_deal_batch_columns(
+                deals, rules, keep_fields=needed_fields(self.learned, rules, record.name)
+            )
+            learned = self._learned(record.name, rules, batch, as_of)
+            result = score_deals(rules, batch, learned.rates)
+            model_version = learned.model_version
+            for feature, share in sorted(learned.drift.items()):
+                response.drift.add(feature=feature, unseen_share=share)
+        response.failed_count = len(result.errors)
+        response.score_columns = scores_to_arrow(table, batch, result, model_version)
         return response
 
     def _learned(
