@@ -280,7 +280,11 @@ def _score_local(
 def _score_remote(
     address: str, rule_set: str, batches: Iterator[list[dict[str, Any]]]
 ) -> Iterator[list[dict[str, Any]]]:
-    from quotient.v1 import forecast_pb2, forecast_pb2_grpc, types_pb2
+    """Score through a server, each batch sent as Arrow columns on one StreamScoreDeals call."""
+    from engine.forecast.deals import deal_input_from_records
+    from engine.money import ppm_to_decimal
+    from quotient.v1 import forecast_pb2, forecast_pb2_grpc
+    from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 
     stub = forecast_pb2_grpc.ForecastServiceStub(_channel(address))
     pending: list[list[dict[str, Any]]] = []
@@ -288,26 +292,23 @@ def _score_remote(
     def requests() -> Iterator[forecast_pb2.ScoreDealsRequest]:
         for records in batches:
             pending.append(records)
-            yield forecast_pb2.ScoreDealsRequest(
-                rule_set=rule_set, deals=[deal_message(r, types_pb2) for r in records]
-            )
+            columns = table_bytes(deals_to_arrow(deal_input_from_records(records)))
+            yield forecast_pb2.ScoreDealsRequest(rule_set=rule_set, deal_columns=columns)
 
     for response in stub.StreamScoreDeals(requests()):
         records = pending.pop(0)
         rows = []
-        for score, rec in zip(response.scores, records, strict=True):
+        for score, rec in zip(table_rows(response.score_columns), records, strict=True):
             row = {k: rec.get(k, "") for k in ("id", "stage", "amount_minor", "currency")}
-            if score.HasField("problem"):
-                row["problem"] = f"{score.problem.reason}: {score.problem.message}"
+            if score["problem_reason"] is not None:
+                row["problem"] = f"{score['problem_reason']}: {score['problem_message']}"
             else:
                 row.update(
-                    win_prob=score.win_prob,
-                    weighted_amount_minor=score.weighted_amount_minor,
-                    category=types_pb2.Category.Name(score.category)[9:].lower(),
-                    win_prob_source=forecast_pb2.WinProbSource.Name(score.win_prob_source)[
-                        16:
-                    ].lower(),
-                    matched_rules=" ".join(score.matched_rules),
+                    win_prob=str(ppm_to_decimal(score["win_prob_ppm"])),
+                    weighted_amount_minor=score["weighted_amount_minor"],
+                    category=score["category"],
+                    win_prob_source=score["win_prob_source"],
+                    matched_rules=" ".join(score["matched_rules"]),
                 )
             rows.append(row)
         yield rows

@@ -9,6 +9,7 @@ documented on ``ScoreDealsRequest.deal_columns`` and ``ScoreDealsResponse.score_
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -16,16 +17,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from engine.decimal_text import parse_scaled
 from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.deals import DEAL_COLUMNS, Coded, DealBatch, DealColumns, DealInput
 from engine.forecast.scoring import ProbSource, ScoreResult
 from engine.frame import Column, FieldType
-from engine.money import ppm_to_decimal
 from engine.rules.schema import CATEGORY_ORDER
 
 REQUEST_FIELD = "deal_columns"
 #: Built-in deal columns other than ``id`` and ``amount_minor`` (the rest are attributes).
 _BUILT_IN = frozenset(DEAL_COLUMNS) - {"id", "amount_minor"}
+_DATES = frozenset({"close_date", "created_date", "stage_entered_date"})
 _CATEGORIES = pa.array([c.value for c in CATEGORY_ORDER], pa.string())
 #: Source names by ProbSource value (the values run 0, 1, 2...).
 _SOURCES = pa.array([ProbSource(v).name.lower() for v in range(len(ProbSource))], pa.string())
@@ -64,6 +66,24 @@ class ArrowStrings(Sequence[str]):
         return (v or "" for v in self.array.to_pylist())
 
 
+def null_mask(array: pa.Array) -> np.ndarray | None:
+    """True where ``array`` is null, read from its validity bitmap (None: no nulls)."""
+    if not array.null_count:
+        return None
+    validity = array.buffers()[0]
+    bits = np.unpackbits(np.frombuffer(validity, dtype=np.uint8), bitorder="little")
+    return bits[array.offset : array.offset + len(array)] == 0
+
+
+def _fixed(array: pa.Array) -> np.ndarray:
+    """The values buffer of a fixed-width array (date32, integers), zero-copy; unspecified where
+    null."""
+    dtype = (
+        np.dtype(array.type.to_pandas_dtype()) if not pa.types.is_date32(array.type) else np.int32
+    )
+    return np.frombuffer(array.buffers()[1], dtype=dtype)[array.offset : array.offset + len(array)]
+
+
 class ArrowCoded(Coded):
     """An Arrow column in coded form (its dictionary's values, a code per row, -1 for null),
     encoded on first use; dates, integers, booleans and decimals are taken whole when they can
@@ -85,10 +105,10 @@ class ArrowCoded(Coded):
                 except pa.ArrowNotImplementedError:
                     raise _refuse(f"column {self.column!r} has type {array.type}, which holds "
                                   "no deal values", self.column) from None  # fmt: skip
-            indices = array.indices
-            if indices.null_count:
-                indices = pc.fill_null(indices, -1)
-            codes = indices.to_numpy(zero_copy_only=False).astype(np.int64)
+            codes = _fixed(array.indices).astype(np.int64)
+            null = null_mask(array)
+            if null is not None:
+                codes[null] = -1
             self._dictionary = codes, array.dictionary
         return self._dictionary
 
@@ -108,10 +128,12 @@ class ArrowCoded(Coded):
             kind = kind.value_type
         text = pa.types.is_string(kind) or pa.types.is_large_string(kind)
         convert: Callable[[pa.Array], np.ndarray | None]
-        if type_ is FieldType.DATE and (text or pa.types.is_date32(kind)):
-            convert = lambda a: pc.cast(a, pa.date32()).cast(pa.int32()).fill_null(0).to_numpy()  # noqa: E731
+        if type_ is FieldType.DATE and pa.types.is_date32(kind):
+            convert = _fixed
+        elif type_ is FieldType.DATE and text:
+            convert = lambda a: _fixed(pc.cast(a, pa.date32()))  # noqa: E731
         elif type_ is FieldType.INT and pa.types.is_integer(kind) and _fits_int64(self.array):
-            convert = lambda a: a.cast(pa.int64()).fill_null(0).to_numpy()  # noqa: E731
+            convert = _fixed
         elif type_ is FieldType.BOOL and pa.types.is_boolean(kind):
             convert = lambda a: a.fill_null(False).to_numpy(zero_copy_only=False)  # noqa: E731
         elif type_ is FieldType.DECIMAL and (text or pa.types.is_decimal(kind)):
@@ -119,38 +141,42 @@ class ArrowCoded(Coded):
         else:
             return None
         try:
-            values, null = self._converted(convert)
+            converted = self._converted(convert, _DTYPES[type_])
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
             return None  # some value is not in the type's form: checked one by one
-        if values is None:
+        if converted is None:
             return None
-        values = values.astype(_DTYPES[type_], copy=False)
+        values, null = converted
         return Column(type_, values, null, scale=scale if type_ is FieldType.DECIMAL else 0)
 
     def _converted(
-        self, convert: Callable[[pa.Array], np.ndarray | None]
-    ) -> tuple[np.ndarray | None, np.ndarray | None]:
+        self, convert: Callable[[pa.Array], np.ndarray | None], dtype: type[np.generic]
+    ) -> tuple[np.ndarray, np.ndarray | None] | None:
         """``convert`` applied to a plain column whole, or to a dictionary column's distinct
-        values, spread over the rows; with the null mask (None: no nulls)."""
+        values and spread over the rows, as ``dtype`` with 0 where null; and the null mask."""
         array = self.array
         if not pa.types.is_dictionary(array.type):
             whole = convert(array)
-            if whole is None or not array.null_count:
-                return whole, None
-            null = array.is_null().to_numpy(zero_copy_only=False)
-            return np.where(null, 0, whole), null
+            if whole is None:
+                return None
+            null = null_mask(array)
+            if null is None:
+                return whole.astype(dtype, copy=False), None
+            values = whole.astype(dtype)  # a copy, never the request's buffer
+            values[null] = 0
+            return values, null
         codes, dictionary = self._encoded()
         table = convert(dictionary)
         if table is None:
-            return None, None
-        values = np.append(table, np.zeros(1, table.dtype))[codes]
-        null = (codes < 0) | np.append(dictionary.is_null().to_numpy(zero_copy_only=False), True)[
-            codes
-        ]
-        if null.any():
-            values[null] = 0
-            return values, null
-        return values, None
+            return None
+        table = np.append(table.astype(dtype, copy=False), np.zeros(1, dtype))
+        missing = null_mask(dictionary)
+        if missing is not None:
+            table[:-1][missing] = 0
+            codes = np.where(np.append(missing, True)[codes], -1, codes)
+        values = table[codes]
+        null = codes < 0
+        return (values, null) if null.any() else (values, None)
 
 
 _DTYPES = {FieldType.DATE: np.int32, FieldType.INT: np.int64, FieldType.BOOL: np.bool_,
@@ -158,18 +184,31 @@ _DTYPES = {FieldType.DATE: np.int32, FieldType.INT: np.int64, FieldType.BOOL: np
 
 
 def _scaled_decimals(array: pa.Array, scale: int) -> np.ndarray | None:
-    """Decimal text or decimal128 values (nulls read 0) as int64 scaled by ``10**scale``, parsed
-    exactly; None when one does not fit int64. Raises ArrowInvalid for a value with more places
-    than ``scale`` or one that is not a number."""
+    """Decimal text or decimal128 values as int64 scaled by ``10**scale`` (unspecified where
+    null), parsed exactly; None when one is not a plain decimal of at most ``scale`` places and
+    18 digits (those are then checked value by value)."""
+    if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+        _, offsets_buffer, data_buffer = array.buffers()
+        wide = np.int64 if pa.types.is_large_string(array.type) else np.int32
+        offsets = np.frombuffer(offsets_buffer, dtype=wide)[
+            array.offset : array.offset + len(array) + 1
+        ]
+        data = (
+            np.frombuffer(data_buffer, dtype=np.uint8)
+            if data_buffer is not None
+            else np.zeros(0, np.uint8)
+        )
+        values, parsed = parse_scaled(data, offsets, null_mask(array), scale)
+        return values if parsed.all() else None
     exact = pc.cast(array, pa.decimal128(38, scale))  # refuses to drop places
-    if exact.null_count:
-        exact = exact.fill_null(pa.scalar(0, pa.decimal128(38, scale)))
     words = np.frombuffer(exact.buffers()[1], dtype=np.int64)
     words = words[2 * exact.offset : 2 * (exact.offset + len(exact))]
     low, high = words[0::2], words[1::2]
-    if not np.array_equal(high, low >> 63):  # beyond int64
+    null = null_mask(exact)
+    fits = high == (low >> 63)
+    if not (fits if null is None else fits | null).all():  # beyond int64
         return None
-    return low.copy()
+    return low
 
 
 class _LazyColumns(Mapping[str, Coded]):
@@ -256,19 +295,17 @@ def scores_to_arrow(
     """The response stream for a scored request table (see ``ScoreDealsResponse.score_columns``)."""
     n = batch.n_deals
     invalid = None if result.valid.all() else ~result.valid
-    ppm = result.win_prob_ppm
-    distinct = pc.dictionary_encode(pa.array(ppm))
-    texts = pa.array([str(ppm_to_decimal(p)) for p in distinct.dictionary.to_pylist()], pa.string())
+    ppm = pa.array(result.win_prob_ppm, mask=invalid)
     offsets, rule_codes, rule_ids = result.matched_rule_lists()
     matched = pa.ListArray.from_arrays(
         pa.array(offsets),
         _dictionary(rule_codes, pa.array(rule_ids, pa.string()), None),
     )
-    model = result.prob_source == ProbSource.MODEL
+    model = result.prob_source == ProbSource.MODEL if model_version else None
     columns: dict[str, pa.Array] = {
         "deal_id": _single(table.column("id")) if "id" in table.column_names else pa.nulls(n),
-        "win_prob": _dictionary(distinct.indices.to_numpy(), texts, invalid),
-        "win_prob_ppm": pa.array(ppm, mask=invalid),
+        "win_prob": _win_prob(ppm),
+        "win_prob_ppm": ppm,
         "weighted_amount_minor": pa.array(result.weighted_amount_minor, mask=invalid),
         "currency": _single(table.column("currency"))
         if "currency" in table.column_names
@@ -276,10 +313,23 @@ def scores_to_arrow(
         "category": _dictionary(result.category, _CATEGORIES, invalid),
         "win_prob_source": _dictionary(result.prob_source, _SOURCES, invalid),
         "matched_rules": matched,
-        "model_version": pa.array(np.where(model, model_version, 0).astype(np.int64)),
+        "model_version": pa.array(np.where(model, model_version, 0).astype(np.int64))
+        if model_version
+        else pa.array(np.zeros(n, dtype=np.int64)),
         **_problem_columns(n, result),
     }
     return table_bytes(pa.table(columns))
+
+
+#: An exact win probability: up to 6 places (ppm), at most 1.
+WIN_PROB_TYPE = pa.decimal128(7, 6)
+
+
+def _win_prob(ppm: pa.Array) -> pa.Array:
+    """Win probabilities in ppm as exact decimals (the ppm are the unscaled values)."""
+    words = np.zeros(2 * len(ppm), dtype=np.int64)  # little-endian 128-bit: low word, then 0
+    words[0::2] = _fixed(ppm)
+    return pa.Array.from_buffers(WIN_PROB_TYPE, len(ppm), [ppm.buffers()[0], pa.py_buffer(words)])
 
 
 def _problem_columns(n: int, result: ScoreResult) -> dict[str, pa.Array]:
@@ -312,16 +362,38 @@ def deals_to_arrow(deals: DealInput) -> pa.Table:
     n = len(deals)
     columns: dict[str, pa.Array] = {
         "id": pa.array(deals.id, pa.string()),
-        "amount_minor": pa.array(deals.amount_minor, pa.int64()),
+        "amount_minor": _array(deals.amount_minor, n, pa.int64()),
     }
     for name in DEAL_COLUMNS[2:]:
         values = getattr(deals, name)
-        if any(v is not None for v in values):
-            array = pa.array(list(values) + [None] * (n - len(values)))
-            columns[name] = array.dictionary_encode() if pa.types.is_string(array.type) else array
+        if not any(v is not None for v in values):
+            continue
+        array = _array(values, n)
+        if name in _DATES and pa.types.is_string(array.type):
+            with contextlib.suppress(pa.ArrowInvalid):  # dates travel as dates
+                array = pc.cast(pc.if_else(pc.equal(array, ""), None, array), pa.date32())
+        columns[name] = array.dictionary_encode() if pa.types.is_string(array.type) else array
     for name, values in deals.attributes.items():
-        columns[name] = pa.array(list(values) + [None] * (n - len(values)))
+        array = _array(values, n)
+        columns[name] = array.dictionary_encode() if _repeats(array) else array
     return pa.table(columns)
+
+
+def _array(values: Sequence[Any], n: int, kind: pa.DataType | None = None) -> pa.Array:
+    """One column of plain values (padded with nulls to ``n``); values of mixed kinds travel as
+    text, and the server checks them as it checks any text."""
+    padded = list(values) + [None] * (n - len(values))
+    try:
+        return pa.array(padded, kind)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+        return pa.array([None if v is None else str(v) for v in padded], pa.string())
+
+
+def _repeats(array: pa.Array) -> bool:
+    """Whether a text column repeats its values enough to travel dictionary-encoded."""
+    if not pa.types.is_string(array.type):
+        return False
+    return bool(pc.count_distinct(array).as_py() * 4 <= len(array))
 
 
 def table_bytes(table: pa.Table) -> bytes:

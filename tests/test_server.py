@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import grpc
@@ -144,10 +145,10 @@ def test_deals_sent_as_columns_are_scored_as_columns(channel: grpc.Channel) -> N
     )
     contact, won, bad = table_rows(resp.score_columns)
     assert (contact["deal_id"], contact["win_prob"], contact["weighted_amount_minor"]) == (
-        "d-1", "0.1", 10_000_000)  # fmt: skip
+        "d-1", Decimal("0.1"), 10_000_000)  # fmt: skip
     assert (contact["category"], contact["win_prob_source"]) == ("pipeline", "stage")
     assert (won["win_prob"], won["weighted_amount_minor"], won["category"]) == (
-        "1", 100_000_000, "closed")  # fmt: skip
+        Decimal(1), 100_000_000, "closed")  # fmt: skip
     assert (bad["problem_reason"], bad["problem_field"]) == ("UNKNOWN_STAGE", "stage")
     assert bad["weighted_amount_minor"] is None
 

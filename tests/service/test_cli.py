@@ -14,6 +14,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from server import Quotient
 from service.cli import main
 from tests.conftest import EXAMPLES, GOLDEN, ROOT, serve_subprocess
 
@@ -67,6 +68,29 @@ def test_score_a_csv_in_process(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert rows[2]["problem"].startswith("UNKNOWN_STAGE")
     assert rows[3]["problem"].startswith("INVALID_AMOUNT")
     assert "2 of 4 deals could not be scored" in captured.err
+
+
+def test_score_a_csv_through_a_server_gives_the_same_rows(
+    app: Quotient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    deals = tmp_path / "deals.csv"
+    deals.write_text(
+        "id,amount_minor,currency,stage,region,discount_pct,close_date\n"
+        "a,100000000,CNY,initial_contact,North,,2026-12-31\n"
+        "b,100000000,CNY,quote,West,35,\n"
+        "c,100000000,CNY,nowhere,North,,\n"
+        "d,12x,CNY,quote,North,,\n"
+        "e,500,JPY,contract_drafted,East,12.5,2026-13-01\n"
+    )
+    assert main(["score", "--csv", str(deals), "--rules", SAMPLE]) == 0
+    local = capsys.readouterr().out
+    assert main(["score", "--csv", str(deals), "--rule-set", "default",
+                 "--server", f"127.0.0.1:{app.port}"]) == 0  # fmt: skip
+    remote = capsys.readouterr().out
+    assert remote == local
+    rows = list(csv.DictReader(io.StringIO(remote)))
+    assert rows[0]["win_prob"] == "0.1" and rows[1]["win_prob_source"] == "override"
+    assert rows[4]["problem"].startswith("INVALID_DATE")
 
 
 def test_schema_prints_json(capsys: pytest.CaptureFixture[str]) -> None:

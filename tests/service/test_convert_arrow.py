@@ -119,9 +119,9 @@ def test_the_scores_come_back_as_columns_in_request_order() -> None:
     rows = table_rows(scores_to_arrow(table, batch, score_deals(RULES, batch)))
     expected = score_deals(RULES, build_deal_batch(deals, RULES))
     assert [r["deal_id"] for r in rows] == [r["id"] for r in records]
-    assert rows[0]["win_prob"] == "0.1" and rows[0]["weighted_amount_minor"] == 10_000_000
+    assert rows[0]["win_prob"] == Decimal("0.1") and rows[0]["weighted_amount_minor"] == 10_000_000
     assert rows[0]["category"] == "pipeline" and rows[0]["win_prob_source"] == "stage"
-    assert rows[1]["win_prob"] == "0.4" and rows[1]["win_prob_source"] == "override"
+    assert rows[1]["win_prob"] == Decimal("0.4") and rows[1]["win_prob_source"] == "override"
     assert rows[1]["matched_rules"] == ["win_rates.overrides.by_region_and_size/deep_discount"]
     assert rows[2]["problem_reason"] == "UNKNOWN_STAGE" and rows[2]["problem_field"] == "stage"
     assert rows[2]["win_prob"] is None and rows[2]["weighted_amount_minor"] is None
