@@ -191,9 +191,10 @@ class Frame:
     columns: Mapping[str, Column]
 
     def __post_init__(self) -> None:
+        n = self.n_rows
         for name, col in self.columns.items():
-            if len(col) != self.n_rows:
-                raise ValueError(f"column {name!r} has {len(col)} rows, expected {self.n_rows}")
+            if col.values.shape[0] != n:
+                raise ValueError(f"column {name!r} has {len(col)} rows, expected {n}")
 
     def __getitem__(self, name: str) -> Column:
         return self.columns[name]

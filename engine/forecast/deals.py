@@ -451,11 +451,9 @@ def build_deal_batch(
     amount_minor, amount = _amounts_small(deals.amount_minor, deals.currency, fail)
 
     stage_col = string_column([s or None for s in deals.stage])
-    lookup = np.array(
-        [rules.stage_index.get(s, -1) for s in stage_col.dictionary] + [-1], dtype=np.int16
-    )
-    stage_idx = lookup[stage_col.values.astype(np.int32)]  # code -1 picks the trailing -1
-    for bad in np.flatnonzero(stage_idx < 0).tolist():
+    stage_of = rules.stage_index
+    stage_list = [stage_of.get(s, -1) if isinstance(s, str) else -1 for s in deals.stage]
+    for bad in (i for i, k in enumerate(stage_list) if k < 0):
         s = deals.stage[bad]
         if not s:
             fail(bad, "stage", "MISSING_FIELD", "stage is required")
@@ -528,8 +526,12 @@ def build_deal_batch(
     for name, spec in rules.schema.items():
         if name in builtins:
             continue
+        values = deals.attributes.get(name, ())
+        if name not in used and name not in keep_fields:  # checked, but no column
+            _check_values(values, spec.type, spec.scale, f"attributes.{name}", fail)
+            continue
         columns[name] = _typed_column_small(
-            _pad(deals.attributes.get(name, []), n),
+            _pad(values, n),
             spec.type,
             spec.scale,
             False,
@@ -537,10 +539,28 @@ def build_deal_batch(
             "INVALID_ATTRIBUTE",
             fail,
         )
-    stage_codes = np.where(stage_idx < 0, 0, stage_idx).astype(np.int16)
+    stage_codes = np.array([max(k, 0) for k in stage_list], dtype=np.int16)
     errors.sort(key=lambda e: e.index)
     frame = Frame(n, columns)
     return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
+
+
+def _check_values(
+    values: Sequence[Any],
+    type_: FieldType,
+    scale: int,
+    field_name: str,
+    fail: Callable[[int, str, str, str], None],
+) -> None:
+    """The checks of :func:`_typed_column_small` (an attribute), without building the column."""
+    label = field_name.removeprefix("attributes.")
+    for i, v in enumerate(values):
+        if v is None:
+            continue
+        try:
+            _coerce(v, type_, scale)
+        except ValueError as exc:
+            fail(i, field_name, "INVALID_ATTRIBUTE", f"{label}: {exc}")
 
 
 def deal_columns(deals: DealInput) -> DealColumns:
