@@ -299,26 +299,47 @@ def scores_to_arrow(
     offsets, rule_codes, rule_ids = result.matched_rule_lists()
     matched = pa.ListArray.from_arrays(
         pa.array(offsets),
-        _dictionary(rule_codes, pa.array(rule_ids, pa.string()), None),
-    )
+        _dictionary(rule_codes.astype(_index_type(len(rule_ids))), pa.array(rule_ids, pa.string()),
+                    None),
+    )  # fmt: skip
     model = result.prob_source == ProbSource.MODEL if model_version else None
     columns: dict[str, pa.Array] = {
         "deal_id": _single(table.column("id")) if "id" in table.column_names else pa.nulls(n),
         "win_prob": _win_prob(ppm),
         "win_prob_ppm": ppm,
         "weighted_amount_minor": pa.array(result.weighted_amount_minor, mask=invalid),
-        "currency": _single(table.column("currency"))
+        "currency": _narrow(_single(table.column("currency")))
         if "currency" in table.column_names
         else pa.nulls(n, pa.string()),
         "category": _dictionary(result.category, _CATEGORIES, invalid),
         "win_prob_source": _dictionary(result.prob_source, _SOURCES, invalid),
         "matched_rules": matched,
-        "model_version": pa.array(np.where(model, model_version, 0).astype(np.int64))
-        if model_version
-        else pa.array(np.zeros(n, dtype=np.int64)),
+        # One model version per response at most: a dictionary of [0, version], a byte per deal.
+        "model_version": _dictionary(
+            model.astype(np.int8) if model is not None else np.zeros(n, dtype=np.int8),
+            pa.array([0, model_version], pa.int64()),
+            None,
+        ),
         **_problem_columns(n, result),
     }
     return table_bytes(pa.table(columns))
+
+
+def _index_type(size: int) -> type[np.signedinteger[Any]]:
+    """The narrowest dictionary index for ``size`` values."""
+    return np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32
+
+
+def _narrow(array: pa.Array) -> pa.Array:
+    """A dictionary column passed back with the narrowest indices (a byte per deal, usually)."""
+    if not pa.types.is_dictionary(array.type):
+        return array
+    narrow = _index_type(len(array.dictionary))
+    if np.dtype(narrow).itemsize >= array.type.index_type.bit_width // 8:
+        return array
+    return pa.DictionaryArray.from_arrays(
+        pa.array(_fixed(array.indices).astype(narrow), mask=null_mask(array)), array.dictionary
+    )
 
 
 #: An exact win probability: up to 6 places (ppm), at most 1.
@@ -333,11 +354,13 @@ def _win_prob(ppm: pa.Array) -> pa.Array:
 
 
 def _problem_columns(n: int, result: ScoreResult) -> dict[str, pa.Array]:
+    """The problem columns: dictionary text, null for every deal that was scored."""
     names = ("problem_reason", "problem_field", "problem_message")
-    if not result.errors:
-        return {name: pa.nulls(n, pa.string()) for name in names}
-    rows = np.array([e.index for e in result.errors], dtype=np.int64)
     mask = np.ones(n, dtype=np.bool_)
+    if not result.errors:
+        none = _dictionary(np.zeros(n, dtype=np.int8), pa.array([], pa.string()), mask)
+        return dict.fromkeys(names, none)
+    rows = np.array([e.index for e in result.errors], dtype=np.int64)
     mask[rows] = False
     out = {}
     for name, values in zip(
@@ -350,8 +373,9 @@ def _problem_columns(n: int, result: ScoreResult) -> dict[str, pa.Array]:
         strict=True,
     ):
         index: dict[str, int] = {}
-        codes = np.zeros(n, dtype=np.int32)
-        codes[rows] = [index.setdefault(v, len(index)) for v in values]
+        found = [index.setdefault(v, len(index)) for v in values]
+        codes = np.zeros(n, dtype=_index_type(len(index)))
+        codes[rows] = found
         out[name] = _dictionary(codes, pa.array(list(index), pa.string()), mask)
     return out
 

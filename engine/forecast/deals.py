@@ -633,6 +633,10 @@ def _coded_amounts(
     exponent = np.array([*exponents, -1], dtype=np.int64)
     factor_of = _POW10[np.clip(AMOUNT_SCALE - np.maximum(exponent, 0), 0, AMOUNT_SCALE)]
     known = (exponent >= 0)[currencies.codes]
+    if not isinstance(amounts, Coded) and n and known.all():  # the usual case: one check each
+        factor = factor_of[currencies.codes]
+        if int(values.min()) >= 0 and int(values.max()) <= (2**63 - 1) // int(factor.max()):
+            return values, values * factor
     for i in np.flatnonzero((given | outside) & ~known).tolist():
         cur = currencies.value(i)
         fail(i, "currency", "UNKNOWN_CURRENCY",
