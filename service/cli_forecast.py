@@ -66,7 +66,7 @@ def major(amount_minor: int | float, currency: str) -> str:
 
 
 def build_request(args: argparse.Namespace) -> Any:
-    from quotient.v1 import forecast_pb2, types_pb2
+    from quotient.v1 import forecast_pb2
 
     request = forecast_pb2.ComputeForecastRequest(
         rule_set=args.rule_set,
@@ -99,12 +99,15 @@ def build_request(args: argparse.Namespace) -> Any:
     if args.stored:
         request.stored.filter = args.filter or ""
     elif args.csv:
-        from service.cli import _csv_records, deal_message
+        from engine.forecast.deals import deal_input_from_records
+        from service.cli import _csv_records
+        from service.convert_arrow import deals_to_arrow, table_bytes
 
         with open(args.csv, encoding="utf-8", newline="") as handle:
-            deals = [deal_message(r, types_pb2) for r in _csv_records(csv.DictReader(handle))]
-        request.deals.deals.extend(deals)
-        currency = currency or (deals[0].currency if deals else None)
+            records = list(_csv_records(csv.DictReader(handle)))
+        # Sent as Arrow columns: a large file is a few buffers, not a message per deal.
+        request.deal_columns = table_bytes(deals_to_arrow(deal_input_from_records(records)))
+        currency = currency or (records[0].get("currency") if records else None)
     else:
         raise SystemExit("quotient forecast: give --csv FILE or --stored")
     if args.target and not currency:

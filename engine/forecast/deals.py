@@ -581,6 +581,26 @@ def deal_columns(deals: DealInput) -> DealColumns:
     return DealColumns(list(deals.id), amount, fields, attributes)
 
 
+def deal_input_from_columns(deals: DealColumns) -> DealInput:
+    """Coded deals back as plain values (for edits that work deal by deal, such as a scenario's
+    new pipeline)."""
+
+    def plain(coded: Coded) -> list[Any]:
+        values = list(coded.values)
+        return [values[c] if c >= 0 else None for c in coded.codes.tolist()]
+
+    amount = deals.amount_minor
+    fields = {name: plain(deals.fields[name]) for name in DEAL_COLUMNS[2:] if name in deals.fields}
+    for required in ("currency", "stage"):
+        fields.setdefault(required, [None] * len(deals))
+    return DealInput(
+        id=list(deals.ids),
+        amount_minor=plain(amount) if isinstance(amount, Coded) else amount.tolist(),
+        **fields,  # type: ignore[arg-type]
+        attributes={name: plain(deals.attributes[name]) for name in deals.attributes},
+    )
+
+
 def _coded_amounts(
     amounts: np.ndarray | Coded,
     currencies: Coded,
@@ -860,6 +880,7 @@ __all__ = [
     "build_deal_batch",
     "build_deal_batch_columns",
     "deal_columns",
+    "deal_input_from_columns",
     "deal_input_from_records",
     "group_keys",
     "with_team_column",

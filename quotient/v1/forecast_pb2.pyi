@@ -162,12 +162,13 @@ class GroupTarget(_message.Message):
     def __init__(self, group: _Optional[_Iterable[str]] = ..., period: _Optional[str] = ..., target_minor: _Optional[int] = ...) -> None: ...
 
 class ComputeForecastRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy", "lever_confidences", "lever_search_error")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "stored", "deal_columns", "group_by", "subtotals", "calendar", "custom", "quantiles", "targets", "method", "trials", "seed", "max_relative_error", "solve_levers", "visit_to_deal", "period_aware", "history", "hierarchy", "lever_confidences", "lever_search_error")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
     DEALS_FIELD_NUMBER: _ClassVar[int]
     STORED_FIELD_NUMBER: _ClassVar[int]
+    DEAL_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     GROUP_BY_FIELD_NUMBER: _ClassVar[int]
     SUBTOTALS_FIELD_NUMBER: _ClassVar[int]
     CALENDAR_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +191,7 @@ class ComputeForecastRequest(_message.Message):
     as_of_date: str
     deals: DealList
     stored: StoredDeals
+    deal_columns: bytes
     group_by: _containers.RepeatedScalarFieldContainer[str]
     subtotals: bool
     calendar: CalendarPeriods
@@ -207,7 +209,7 @@ class ComputeForecastRequest(_message.Message):
     hierarchy: bool
     lever_confidences: _containers.RepeatedScalarFieldContainer[float]
     lever_search_error: float
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ..., lever_confidences: _Optional[_Iterable[float]] = ..., lever_search_error: _Optional[float] = ...) -> None: ...
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Union[DealList, _Mapping]] = ..., stored: _Optional[_Union[StoredDeals, _Mapping]] = ..., deal_columns: _Optional[bytes] = ..., group_by: _Optional[_Iterable[str]] = ..., subtotals: _Optional[bool] = ..., calendar: _Optional[_Union[CalendarPeriods, _Mapping]] = ..., custom: _Optional[_Union[CustomPeriods, _Mapping]] = ..., quantiles: _Optional[_Iterable[float]] = ..., targets: _Optional[_Iterable[_Union[GroupTarget, _Mapping]]] = ..., method: _Optional[_Union[DistributionMethod, str]] = ..., trials: _Optional[int] = ..., seed: _Optional[int] = ..., max_relative_error: _Optional[float] = ..., solve_levers: _Optional[bool] = ..., visit_to_deal: _Optional[str] = ..., period_aware: _Optional[bool] = ..., history: _Optional[_Union[DealHistory, _Mapping]] = ..., hierarchy: _Optional[bool] = ..., lever_confidences: _Optional[_Iterable[float]] = ..., lever_search_error: _Optional[float] = ...) -> None: ...
 
 class DealChange(_message.Message):
     __slots__ = ("date", "deal")

@@ -21,9 +21,11 @@ from engine.errors import (
 from engine.forecast.backtest import backtest
 from engine.forecast.deals import (
     DealBatch,
+    DealColumns,
     DealInput,
     build_deal_batch,
     build_deal_batch_columns,
+    deal_input_from_columns,
     deal_input_from_records,
 )
 from engine.forecast.report import (
@@ -202,7 +204,12 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         for request in request_iterator:
             yield self._score(request)
 
-    def _deals(self, request: forecast_pb2.ComputeForecastRequest) -> DealInput:
+    def _deals(self, request: forecast_pb2.ComputeForecastRequest) -> DealInput | DealColumns:
+        if request.WhichOneof("deals_from") == "deal_columns":
+            table = read_table(request.deal_columns)
+            check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns",
+                             "roll up stored deals, or split the forecast by period")  # fmt: skip
+            return deal_columns_from_arrow(table)
         if request.WhichOneof("deals_from") == "stored":
             if self.ledger is None:
                 raise ResourceExhaustedError("this server keeps no deals", reason="NO_DEAL_STORE")
@@ -242,8 +249,14 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         keep = needed_fields(self.learned, rules, record.name, keep)
         deals = self._deals(request)
         if change is not None:
-            deals = change(deals, rules)
-        batch = select_deals(build_deal_batch(deals, rules, keep_fields=keep), condition)
+            plain = deals if isinstance(deals, DealInput) else deal_input_from_columns(deals)
+            deals = change(plain, rules)
+        built = (
+            build_deal_batch(deals, rules, keep_fields=keep)
+            if isinstance(deals, DealInput)
+            else build_deal_batch_columns(deals, rules, keep_fields=keep)
+        )
+        batch = select_deals(built, condition)
         trials = request.trials or 10_000
         seed = None
         if method is Method.MONTE_CARLO:

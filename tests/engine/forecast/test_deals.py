@@ -13,11 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.forecast.deals import (
+    DEAL_COLUMNS,
     Coded,
     DealBatch,
     DealColumns,
     build_deal_batch,
     build_deal_batch_columns,
+    deal_columns,
+    deal_input_from_columns,
     deal_input_from_records,
 )
 from engine.frame import SMALL_BATCH, FieldType
@@ -84,6 +87,21 @@ def test_a_big_batch_reads_each_deal_as_it_would_alone(records: list[dict[str, A
         assert in_batch[:-1] == by_itself[:-1], r
         if by_itself[0]:  # a lone deal's frame leaves out what no rule reads; the rest agrees
             assert by_itself[-1].items() <= in_batch[-1].items(), r
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(record, min_size=1, max_size=30))
+def test_coded_deals_give_back_their_plain_values(records: list[dict[str, Any]]) -> None:
+    plain = deal_input_from_records(records)
+    back = deal_input_from_columns(deal_columns(plain))
+    n = len(records)
+    for name in ("id", "amount_minor", *DEAL_COLUMNS[2:]):
+        assert getattr(back, name) == getattr(plain, name), name
+    for name, values in plain.attributes.items():
+        assert back.attributes[name] == values, name
+    a = build_deal_batch(plain, RULES)
+    b = build_deal_batch(back, RULES)
+    assert [per_deal(a, i) for i in range(n)] == [per_deal(b, i) for i in range(n)]
 
 
 class Given(Coded):

@@ -13,7 +13,9 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
+from engine.forecast.deals import deal_input_from_records
 from quotient.v1 import credit_pb2, credit_pb2_grpc, forecast_pb2, forecast_pb2_grpc, types_pb2
+from service.convert_arrow import deals_to_arrow, table_bytes
 from tests.conftest import decode_details
 
 Q = forecast_pb2.PERIOD_KIND_QUARTER
@@ -93,6 +95,30 @@ def test_a_rollup_with_subtotals_distribution_and_gap(
     assert (t.days_elapsed, t.days_left) == (45, 45)
     assert t.p_reach_target == pytest.approx(0.05)  # only with both open deals won
     assert not rows[(("", ""), 0, "2026-Q1")].HasField("target")
+
+
+def test_deals_sent_as_columns_roll_up_as_deal_messages_do(
+    stub: forecast_pb2_grpc.ForecastServiceStub,
+) -> None:
+    records = [
+        {"id": d.id, "amount_minor": d.amount_minor, "currency": d.currency, "stage": d.stage,
+         "region": d.region, "owner": d.owner, "close_date": d.close_date}
+        for d in DEALS
+    ]  # fmt: skip
+    columns = table_bytes(deals_to_arrow(deal_input_from_records(records)))
+    common: dict[str, Any] = {
+        "group_by": ["region", "owner"],
+        "subtotals": True,
+        "targets": [
+            forecast_pb2.GroupTarget(group=["North"], period="2026-Q1", target_minor=3_000_000)
+        ],
+    }
+    as_messages = compute(stub, deals=forecast_pb2.DealList(deals=DEALS), **common)
+    as_columns = compute(stub, deal_columns=columns, **common)
+    assert as_columns == as_messages
+    assert [(u.deal_id, u.problem.reason) for u in as_columns.unscored] == [
+        ("d-7", "UNKNOWN_STAGE")
+    ]
 
 
 def test_stored_deals_with_a_filter(

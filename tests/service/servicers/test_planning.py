@@ -11,6 +11,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_status import rpc_status
 
+from engine.forecast.deals import deal_input_from_records
 from engine.planning.scenario import plan_cost_minor
 from engine.rules.compiler import compile_rule_set
 from quotient.v1 import (
@@ -22,6 +23,7 @@ from quotient.v1 import (
     planning_pb2_grpc,
     types_pb2,
 )
+from service.convert_arrow import deals_to_arrow, table_bytes
 from tests.conftest import EXAMPLES, decode_details
 
 
@@ -133,10 +135,19 @@ PIPELINE = [
 ]
 
 
-def simulate(channel: grpc.Channel, *levers: planning_pb2.ScenarioLever) -> Any:
+def simulate(
+    channel: grpc.Channel, *levers: planning_pb2.ScenarioLever, columns: bool = False
+) -> Any:
     forecast = forecast_pb2.ComputeForecastRequest(
-        rule_set="default", as_of_date="2026-03-10", deals=forecast_pb2.DealList(deals=PIPELINE),
-        group_by=["owner"], subtotals=True, calendar=MARCH)  # fmt: skip
+        rule_set="default", as_of_date="2026-03-10", group_by=["owner"], subtotals=True,
+        calendar=MARCH)  # fmt: skip
+    if columns:  # the same deals as Arrow columns
+        records = [{"id": d.id, "amount_minor": d.amount_minor, "currency": d.currency,
+                    "stage": d.stage, "owner": d.owner, "region": d.region,
+                    "close_date": d.close_date} for d in PIPELINE]  # fmt: skip
+        forecast.deal_columns = table_bytes(deals_to_arrow(deal_input_from_records(records)))
+    else:
+        forecast.deals.deals.extend(PIPELINE)
     return planning_pb2_grpc.PlanningServiceStub(channel).SimulateScenario(
         planning_pb2.SimulateScenarioRequest(name="push", forecast=forecast, levers=levers)
     )
@@ -201,6 +212,18 @@ def test_levers_move_the_outcome_and_the_commission(channel: grpc.Channel) -> No
         total.scenario_cost_minor
         == li.scenario_cost_minor + costs[("zhang.min",)].scenario_cost_minor
     )
+
+
+def test_a_scenario_over_deals_sent_as_columns_is_the_same(channel: grpc.Channel) -> None:
+    levers = (
+        planning_pb2.ScenarioLever(deal_size=planning_pb2.DealSizeLever(factor="1.1")),
+        planning_pb2.ScenarioLever(new_pipeline=planning_pb2.NewPipelineLever(
+            owner="zhang.min", stage="contract_drafted", count=2, amount_minor=5_000_000,
+            currency="CNY", close_date="2026-03-25")),
+    )  # fmt: skip
+    as_messages = simulate(channel, *levers)
+    assert rows(as_messages.scenario)[("zhang.min",)].deal_count == 4
+    assert simulate(channel, *levers, columns=True) == as_messages
 
 
 def test_bad_levers_name_their_fields(channel: grpc.Channel) -> None:
