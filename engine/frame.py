@@ -210,7 +210,14 @@ class Frame:
 
     def with_columns(self, extra: Mapping[str, Column]) -> Frame:
         """Return a frame with ``extra`` columns added (or replaced)."""
-        return Frame(self.n_rows, {**self.columns, **extra})
+        n = self.n_rows
+        for name, col in extra.items():
+            if col.values.shape[0] != n:
+                raise ValueError(f"column {name!r} has {len(col)} rows, expected {n}")
+        frame = object.__new__(Frame)  # the other columns were checked when this frame was made
+        object.__setattr__(frame, "n_rows", n)
+        object.__setattr__(frame, "columns", {**self.columns, **extra})
+        return frame
 
     def row(self, i: int) -> dict[str, Any]:
         """Return row ``i`` as a dict of Python values (for explanations and tests, not hot paths)."""

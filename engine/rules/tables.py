@@ -159,6 +159,12 @@ class CompiledTable:
         ]
         if self.hit_policy in (HitPolicy.COLLECT_SUM, HitPolicy.COLLECT_MAX):
             return self._collect(masks, n, errors)
+        if n == 1 and self.hit_policy is HitPolicy.FIRST:  # one deal: the first row that holds
+            first = next((r for r, m in enumerate(masks) if m[0]), -1)
+            winner = np.array([first], dtype=np.int16)
+            values = {name: table[first : first + 1] if first >= 0 else table[-1:]
+                      for name, table in self._output_tables().items()}  # fmt: skip
+            return TableResult(winner >= 0, values, winner=winner, errors=errors)
         winner = np.full(n, -1, dtype=np.int16)
         if self.hit_policy is HitPolicy.PRIORITY:
             # Lowest priority first, later rows before earlier: the last write is the winner.
