@@ -345,7 +345,7 @@ def _plain_strings(values: Sequence[Any]) -> bool:
     return all(type(v) is str for v in values) and len(set(values)) == len(values)
 
 
-def _typed_column_small(
+def _coerced(
     values: Sequence[Any],
     type_: FieldType,
     scale: int,
@@ -353,8 +353,9 @@ def _typed_column_small(
     field_name: str,
     reason: str,
     fail: Callable[[int, str, str, str], None],
-) -> Column:
-    """A typed column from a few values, value by value."""
+) -> list[Any]:
+    """Each value in its type's Python form (None where not given or refused; refusals are
+    reported through ``fail``)."""
     label = field_name.removeprefix("attributes.")
     encoded: list[Any] = []
     for i, v in enumerate(values):
@@ -366,6 +367,20 @@ def _typed_column_small(
         except ValueError as exc:
             fail(i, field_name, reason, f"{label}: {exc}")
             encoded.append(None)
+    return encoded
+
+
+def _typed_column_small(
+    values: Sequence[Any],
+    type_: FieldType,
+    scale: int,
+    empty_is_null: bool,
+    field_name: str,
+    reason: str,
+    fail: Callable[[int, str, str, str], None],
+) -> Column:
+    """A typed column from a few values, value by value."""
+    encoded = _coerced(values, type_, scale, empty_is_null, field_name, reason, fail)
     null = [v is None for v in encoded]
     null_mask = np.array(null, dtype=np.bool_) if any(null) else None
     if type_ is FieldType.STRING:
@@ -425,6 +440,17 @@ def _amounts_small(
     return np.array(minor, dtype=np.int64), np.array(major, dtype=np.int64)
 
 
+def _fail_stage(
+    fail: Callable[[int, str, str, str], None], rules: CompiledRuleSet, i: int, stage: Any
+) -> None:
+    """Report deal ``i``'s stage: missing, or not one of the rule set's."""
+    if not stage:
+        fail(i, "stage", "MISSING_FIELD", "stage is required")
+    else:
+        fail(i, "stage", "UNKNOWN_STAGE", f"stage {stage!r} is not in rule set {rules.name!r} "
+             f"(stages: {', '.join(rules.stage_ids)})")  # fmt: skip
+
+
 def build_deal_batch(
     deals: DealInput, rules: CompiledRuleSet, *, keep_fields: Collection[str] = ()
 ) -> DealBatch:
@@ -454,17 +480,7 @@ def build_deal_batch(
     stage_of = rules.stage_index
     stage_list = [stage_of.get(s, -1) if isinstance(s, str) else -1 for s in deals.stage]
     for bad in (i for i, k in enumerate(stage_list) if k < 0):
-        s = deals.stage[bad]
-        if not s:
-            fail(bad, "stage", "MISSING_FIELD", "stage is required")
-        else:
-            fail(
-                bad,
-                "stage",
-                "UNKNOWN_STAGE",
-                f"stage {s!r} is not in rule set {rules.name!r} "
-                f"(stages: {', '.join(rules.stage_ids)})",
-            )
+        _fail_stage(fail, rules, bad, deals.stage[bad])
 
     manual = np.full(n, -1, dtype=np.int64)
     for i, p in enumerate(_pad(deals.win_prob, n)):
@@ -528,7 +544,8 @@ def build_deal_batch(
             continue
         values = deals.attributes.get(name, ())
         if name not in used and name not in keep_fields:  # checked, but no column
-            _check_values(values, spec.type, spec.scale, f"attributes.{name}", fail)
+            _coerced(values, spec.type, spec.scale, False, f"attributes.{name}",
+                     "INVALID_ATTRIBUTE", fail)  # fmt: skip
             continue
         columns[name] = _typed_column_small(
             _pad(values, n),
@@ -543,24 +560,6 @@ def build_deal_batch(
     errors.sort(key=lambda e: e.index)
     frame = Frame(n, columns)
     return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
-
-
-def _check_values(
-    values: Sequence[Any],
-    type_: FieldType,
-    scale: int,
-    field_name: str,
-    fail: Callable[[int, str, str, str], None],
-) -> None:
-    """The checks of :func:`_typed_column_small` (an attribute), without building the column."""
-    label = field_name.removeprefix("attributes.")
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        try:
-            _coerce(v, type_, scale)
-        except ValueError as exc:
-            fail(i, field_name, "INVALID_ATTRIBUTE", f"{label}: {exc}")
 
 
 def deal_columns(deals: DealInput) -> DealColumns:
@@ -759,17 +758,7 @@ def build_deal_batch_columns(
     )
     stage_idx = lookup[stage.codes]
     for bad in np.flatnonzero(stage_idx < 0).tolist():
-        s = stage.value(bad)
-        if not s:
-            fail(bad, "stage", "MISSING_FIELD", "stage is required")
-        else:
-            fail(
-                bad,
-                "stage",
-                "UNKNOWN_STAGE",
-                f"stage {s!r} is not in rule set {rules.name!r} "
-                f"(stages: {', '.join(rules.stage_ids)})",
-            )
+        _fail_stage(fail, rules, bad, stage.value(bad))
 
     def text(coded: Coded, name: str, empty_is_null: bool = True) -> Column:
         return _typed_from_codes(
