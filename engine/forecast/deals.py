@@ -8,6 +8,7 @@ fails its batch: it is marked invalid with a reason and the field at fault, and 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -566,10 +567,11 @@ def deal_columns(deals: DealInput) -> DealColumns:
     """The coded form of plain deal values (each column encoded once, in C-speed dict passes)."""
     n = len(deals)
     amounts = deals.amount_minor
-    amount: np.ndarray | Coded
+    amount: np.ndarray | Coded | None = None
     if set(map(type, amounts)) <= {int} and len(amounts) == n:  # the usual case
-        amount = np.fromiter(amounts, dtype=np.int64, count=n) if n else np.zeros(0, np.int64)
-    else:
+        with contextlib.suppress(OverflowError):  # beyond int64: checked value by value
+            amount = np.fromiter(amounts, dtype=np.int64, count=n)
+    if amount is None:
         amount = Coded.of(_pad(amounts, n))
     fields = {
         name: Coded.of(_pad(values, n))
