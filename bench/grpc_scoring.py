@@ -572,6 +572,10 @@ def _run_servers(
                 client, targets, {"op": "stream", "payloads": "batch", **timing}, args.rounds
             )
             results["stream"] = {k: c.summary(args.batch_size) for k, c in stream.items()}
+            stream = run_scenario(
+                client, targets, {"op": "stream", "payloads": "columns", **timing}, args.rounds
+            )
+            results["stream_columns"] = {k: c.summary(args.batch_size) for k, c in stream.items()}
             print("stream: done", flush=True)
     finally:
         client.close()
@@ -662,10 +666,12 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         rows,
     )
 
-    if "stream" in results:
-        st = results["stream"]
+    for key, form in (("stream", "Deal messages"), ("stream_columns", "Arrow columns")):
+        if key not in results:
+            continue
+        st = results[key]
         print_table(
-            f"StreamScoreDeals: {s['batch_size']:,}-deal messages, one stream",
+            f"StreamScoreDeals, {form}: {s['batch_size']:,} deals per message, one stream",
             ["server", "deals/s", "msgs/s", "srv cpu ms/msg", "errors"],
             [
                 [
@@ -680,7 +686,7 @@ def report(results: dict[str, Any]) -> dict[str, Any]:
         )
         print(
             "quotient / echo deals/s: "
-            + ratio("stream", st["quotient"]["units_per_s"], st["echo"]["units_per_s"])
+            + ratio(key, st["quotient"]["units_per_s"], st["echo"]["units_per_s"])
         )
 
     print("\nTargets (issue), batched calls (the same deals and form to both servers):")
