@@ -1,4 +1,5 @@
-"""Deals and scores as Arrow columns: the bulk wire form of ``ScoreDeals``.
+"""Deals and scores as Arrow columns: the bulk wire form of ``ScoreDeals`` (and of the deals
+``ComputeForecast`` rolls up).
 
 Ten thousand ``Deal`` messages take milliseconds to parse and ten thousand Python objects to read.
 The same deals as an Arrow IPC stream are a few buffers: each column becomes the engine's coded
