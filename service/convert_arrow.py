@@ -20,7 +20,14 @@ import pyarrow.compute as pc
 
 from engine.decimal_text import parse_scaled
 from engine.errors import InvalidArgumentError, Violation
-from engine.forecast.deals import DEAL_COLUMNS, Coded, DealBatch, DealColumns, DealInput
+from engine.forecast.deals import (
+    DEAL_COLUMNS,
+    Coded,
+    DealBatch,
+    DealColumns,
+    DealError,
+    DealInput,
+)
 from engine.forecast.scoring import ProbSource, ScoreResult
 from engine.frame import Column, FieldType
 from engine.rules.schema import CATEGORY_ORDER
@@ -250,7 +257,7 @@ def read_table(data: bytes) -> pa.Table:
 
 def deal_columns_from_arrow(table: pa.Table) -> DealColumns:
     """The deals of a request table as the engine's :class:`DealColumns`."""
-    arrays = {name: _single(table.column(name)) for name in table.column_names}
+    arrays = {name: single(table.column(name)) for name in table.column_names}
     ids = arrays.pop("id", None)
     if ids is None:
         raise _refuse("the deal columns need an 'id' column", "id")
@@ -268,12 +275,13 @@ def deal_columns_from_arrow(table: pa.Table) -> DealColumns:
         amount = given.cast(pa.int64()).to_numpy()
     else:
         amount = ArrowCoded(given, "amount_minor")
+    arrays.pop("team", None)  # deal teams: read by SplitCredits (service.convert_credit_arrow)
     fields = {k: v for k, v in arrays.items() if k in _BUILT_IN}
     attributes = {k: v for k, v in arrays.items() if k not in _BUILT_IN}
     return DealColumns(ArrowStrings(ids), amount, _LazyColumns(fields), _LazyColumns(attributes))
 
 
-def _single(column: pa.ChunkedArray) -> pa.Array:
+def single(column: pa.ChunkedArray) -> pa.Array:
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
@@ -283,7 +291,10 @@ def _fits_int64(array: pa.Array) -> bool:
     return bool(pc.max(array).as_py() < 2**63)
 
 
-def _dictionary(codes: np.ndarray, values: pa.Array, mask: np.ndarray | None) -> pa.Array:
+def dictionary_array(
+    codes: np.ndarray, values: pa.Array, mask: np.ndarray | None = None
+) -> pa.Array:
+    """A dictionary column from integer codes into ``values`` (null where ``mask``)."""
     return pa.DictionaryArray.from_arrays(pa.array(codes, mask=mask), values)
 
 
@@ -300,33 +311,33 @@ def scores_to_arrow(
     offsets, rule_codes, rule_ids = result.matched_rule_lists()
     matched = pa.ListArray.from_arrays(
         pa.array(offsets),
-        _dictionary(rule_codes.astype(_index_type(len(rule_ids))), pa.array(rule_ids, pa.string()),
+        dictionary_array(rule_codes.astype(index_type(len(rule_ids))), pa.array(rule_ids, pa.string()),
                     None),
     )  # fmt: skip
     model = result.prob_source == ProbSource.MODEL if model_version else None
     columns: dict[str, pa.Array] = {
-        "deal_id": _single(table.column("id")) if "id" in table.column_names else pa.nulls(n),
-        "win_prob": _win_prob(ppm),
+        "deal_id": single(table.column("id")) if "id" in table.column_names else pa.nulls(n),
+        "win_prob": win_prob_array(ppm),
         "win_prob_ppm": ppm,
         "weighted_amount_minor": pa.array(result.weighted_amount_minor, mask=invalid),
-        "currency": _narrow(_single(table.column("currency")))
+        "currency": _narrow(single(table.column("currency")))
         if "currency" in table.column_names
         else pa.nulls(n, pa.string()),
-        "category": _dictionary(result.category, _CATEGORIES, invalid),
-        "win_prob_source": _dictionary(result.prob_source, _SOURCES, invalid),
+        "category": dictionary_array(result.category, _CATEGORIES, invalid),
+        "win_prob_source": dictionary_array(result.prob_source, _SOURCES, invalid),
         "matched_rules": matched,
         # One model version per response at most: a dictionary of [0, version], a byte per deal.
-        "model_version": _dictionary(
+        "model_version": dictionary_array(
             model.astype(np.int8) if model is not None else np.zeros(n, dtype=np.int8),
             pa.array([0, model_version], pa.int64()),
             None,
         ),
-        **_problem_columns(n, result),
+        **problem_columns(n, result.errors),
     }
     return table_bytes(pa.table(columns))
 
 
-def _index_type(size: int) -> type[np.signedinteger[Any]]:
+def index_type(size: int) -> type[np.signedinteger[Any]]:
     """The narrowest dictionary index for ``size`` values."""
     return np.int8 if size <= 127 else np.int16 if size <= 32767 else np.int32
 
@@ -335,7 +346,7 @@ def _narrow(array: pa.Array) -> pa.Array:
     """A dictionary column passed back with the narrowest indices (a byte per deal, usually)."""
     if not pa.types.is_dictionary(array.type):
         return array
-    narrow = _index_type(len(array.dictionary))
+    narrow = index_type(len(array.dictionary))
     if np.dtype(narrow).itemsize >= array.type.index_type.bit_width // 8:
         return array
     return pa.DictionaryArray.from_arrays(
@@ -347,37 +358,37 @@ def _narrow(array: pa.Array) -> pa.Array:
 WIN_PROB_TYPE = pa.decimal128(7, 6)
 
 
-def _win_prob(ppm: pa.Array) -> pa.Array:
+def win_prob_array(ppm: pa.Array) -> pa.Array:
     """Win probabilities in ppm as exact decimals (the ppm are the unscaled values)."""
     words = np.zeros(2 * len(ppm), dtype=np.int64)  # little-endian 128-bit: low word, then 0
     words[0::2] = _fixed(ppm)
     return pa.Array.from_buffers(WIN_PROB_TYPE, len(ppm), [ppm.buffers()[0], pa.py_buffer(words)])
 
 
-def _problem_columns(n: int, result: ScoreResult) -> dict[str, pa.Array]:
-    """The problem columns: dictionary text, null for every deal that was scored."""
+def problem_columns(n: int, errors: Sequence[DealError]) -> dict[str, pa.Array]:
+    """The problem columns of ``n`` deals: dictionary text, null for every deal without one."""
     names = ("problem_reason", "problem_field", "problem_message")
     mask = np.ones(n, dtype=np.bool_)
-    if not result.errors:
-        none = _dictionary(np.zeros(n, dtype=np.int8), pa.array([], pa.string()), mask)
+    if not errors:
+        none = dictionary_array(np.zeros(n, dtype=np.int8), pa.array([], pa.string()), mask)
         return dict.fromkeys(names, none)
-    rows = np.array([e.index for e in result.errors], dtype=np.int64)
+    rows = np.array([e.index for e in errors], dtype=np.int64)
     mask[rows] = False
     out = {}
     for name, values in zip(
         names,
         (
-            [e.reason for e in result.errors],
-            [e.field for e in result.errors],
-            [e.message for e in result.errors],
+            [e.reason for e in errors],
+            [e.field for e in errors],
+            [e.message for e in errors],
         ),
         strict=True,
     ):
         index: dict[str, int] = {}
         found = [index.setdefault(v, len(index)) for v in values]
-        codes = np.zeros(n, dtype=_index_type(len(index)))
+        codes = np.zeros(n, dtype=index_type(len(index)))
         codes[rows] = found
-        out[name] = _dictionary(codes, pa.array(list(index), pa.string()), mask)
+        out[name] = dictionary_array(codes, pa.array(list(index), pa.string()), mask)
     return out
 
 
@@ -436,12 +447,20 @@ def table_rows(data: bytes) -> list[dict[str, Any]]:
 
 
 __all__ = [
+    "REQUEST_FIELD",
+    "WIN_PROB_TYPE",
     "ArrowCoded",
     "ArrowStrings",
     "deal_columns_from_arrow",
     "deals_to_arrow",
+    "dictionary_array",
+    "index_type",
+    "null_mask",
+    "problem_columns",
     "read_table",
     "scores_to_arrow",
+    "single",
     "table_bytes",
     "table_rows",
+    "win_prob_array",
 ]

@@ -162,16 +162,18 @@ class GetCreditsResponse(_message.Message):
     def __init__(self, totals: _Optional[_Iterable[_Union[CreditTotal, _Mapping]]] = ..., lines: _Optional[_Iterable[_Union[LedgerLine, _Mapping]]] = ...) -> None: ...
 
 class SplitCreditsRequest(_message.Message):
-    __slots__ = ("rule_set", "revision", "as_of_date", "deals")
+    __slots__ = ("rule_set", "revision", "as_of_date", "deals", "deal_columns")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     AS_OF_DATE_FIELD_NUMBER: _ClassVar[int]
     DEALS_FIELD_NUMBER: _ClassVar[int]
+    DEAL_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     as_of_date: str
     deals: _containers.RepeatedCompositeFieldContainer[_types_pb2.Deal]
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ...) -> None: ...
+    deal_columns: bytes
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., as_of_date: _Optional[str] = ..., deals: _Optional[_Iterable[_Union[_types_pb2.Deal, _Mapping]]] = ..., deal_columns: _Optional[bytes] = ...) -> None: ...
 
 class CreditPart(_message.Message):
     __slots__ = ("person", "role", "split", "kind", "basis", "ratio", "fixed_amount_minor", "credit_minor", "weighted_credit_minor", "source", "policy")
@@ -220,13 +222,17 @@ class DealCredits(_message.Message):
     def __init__(self, index: _Optional[int] = ..., deal_id: _Optional[str] = ..., currency: _Optional[str] = ..., amount_minor: _Optional[int] = ..., weighted_amount_minor: _Optional[int] = ..., win_prob: _Optional[str] = ..., parts: _Optional[_Iterable[_Union[CreditPart, _Mapping]]] = ..., problem: _Optional[_Union[_types_pb2.DealProblem, _Mapping]] = ...) -> None: ...
 
 class SplitCreditsResponse(_message.Message):
-    __slots__ = ("rule_set", "revision", "deals", "failed_count")
+    __slots__ = ("rule_set", "revision", "deals", "failed_count", "deal_columns", "part_columns")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     REVISION_FIELD_NUMBER: _ClassVar[int]
     DEALS_FIELD_NUMBER: _ClassVar[int]
     FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    DEAL_COLUMNS_FIELD_NUMBER: _ClassVar[int]
+    PART_COLUMNS_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     revision: int
     deals: _containers.RepeatedCompositeFieldContainer[DealCredits]
     failed_count: int
-    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., deals: _Optional[_Iterable[_Union[DealCredits, _Mapping]]] = ..., failed_count: _Optional[int] = ...) -> None: ...
+    deal_columns: bytes
+    part_columns: bytes
+    def __init__(self, rule_set: _Optional[str] = ..., revision: _Optional[int] = ..., deals: _Optional[_Iterable[_Union[DealCredits, _Mapping]]] = ..., failed_count: _Optional[int] = ..., deal_columns: _Optional[bytes] = ..., part_columns: _Optional[bytes] = ...) -> None: ...

@@ -7,16 +7,19 @@ import datetime as dt
 import grpc
 
 from engine.credit.splits import split_credits
-from engine.forecast.deals import build_deal_batch
+from engine.errors import InvalidArgumentError, Violation
+from engine.forecast.deals import build_deal_batch, build_deal_batch_columns
 from engine.forecast.scoring import score_deals
 from quotient.v1 import credit_pb2, credit_pb2_grpc
 from service.convert import deals_from_proto, parse_date
+from service.convert_arrow import deal_columns_from_arrow, read_table
 from service.convert_credit import (
     credits_to_proto,
     events_from_proto,
     line_to_proto,
     team_from_proto,
 )
+from service.convert_credit_arrow import credits_to_arrow, team_from_arrow
 from service.credit_ledger import CreditLedger, totals
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size
@@ -35,6 +38,8 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     def SplitCredits(
         self, request: credit_pb2.SplitCreditsRequest, context: grpc.ServicerContext
     ) -> credit_pb2.SplitCreditsResponse:
+        if request.deal_columns:
+            return self._split_columns(request)
         check_batch_size(len(request.deals), self.max_batch_deals, "deals")
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
@@ -43,6 +48,31 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         scores = score_deals(rules, batch)
         result = split_credits(rules, batch, scores, team_from_proto(request.deals))
         return credits_to_proto(rules, batch, scores, result, deals.currency, record)
+
+    def _split_columns(
+        self, request: credit_pb2.SplitCreditsRequest
+    ) -> credit_pb2.SplitCreditsResponse:
+        """SplitCredits for deals sent as Arrow columns: the credits go back as columns."""
+        if request.deals:
+            raise InvalidArgumentError(
+                "give deals or deal_columns, not both",
+                reason="INVALID_ARGUMENT",
+                violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
+                                      message="give deals or deal_columns, not both")],
+            )  # fmt: skip
+        table = read_table(request.deal_columns)
+        check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns")
+        as_of = parse_date(request.as_of_date, "as_of_date")
+        record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
+        team = team_from_arrow(table)
+        batch = build_deal_batch_columns(deal_columns_from_arrow(table), rules)
+        scores = score_deals(rules, batch)
+        result = split_credits(rules, batch, scores, team)
+        deals, parts = credits_to_arrow(table, rules, batch, scores, result)
+        return credit_pb2.SplitCreditsResponse(
+            rule_set=record.name, revision=record.revision, failed_count=len(result.errors),
+            deal_columns=deals, part_columns=parts,
+        )  # fmt: skip
 
     def RecordDealEvents(
         self, request: credit_pb2.RecordDealEventsRequest, context: grpc.ServicerContext

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import grpc
+import pyarrow as pa
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from engine.forecast.deals import deal_input_from_records
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 from server import Quotient
+from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 
 
 @pytest.fixture
@@ -87,6 +91,90 @@ def test_owner_default_and_per_deal_problems(stub: credit_pb2_grpc.CreditService
     assert resp.failed_count == 1 and not refused.parts
     assert refused.problem.reason == "RATIOS_NOT_100"
     assert "90 %" in refused.problem.message
+
+
+def team_member(m: types_pb2.TeamMember) -> dict[str, Any]:
+    share = m.WhichOneof("share")
+    return {"person": m.person, "role": m.role or None, "split": m.split or None,
+            "ratio": m.ratio if share == "ratio" else None,
+            "amount_minor": m.amount_minor if share == "amount_minor" else None}  # fmt: skip
+
+
+def as_columns(deals: list[types_pb2.Deal]) -> bytes:
+    """The deals as Arrow columns, teams in the ``team`` column."""
+    records = [{"id": d.id, "amount_minor": d.amount_minor, "currency": d.currency,
+                "stage": d.stage, "owner": d.owner or None} for d in deals]  # fmt: skip
+    table = deals_to_arrow(deal_input_from_records(records))
+    member = pa.struct([("person", pa.string()), ("role", pa.string()), ("split", pa.string()),
+                        ("ratio", pa.string()), ("amount_minor", pa.int64())])  # fmt: skip
+    teams = pa.array([[team_member(m) for m in d.team] for d in deals], pa.list_(member))
+    return table_bytes(table.append_column("team", teams))
+
+
+def test_deals_sent_as_columns_split_as_deal_messages_do(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    bad = example("quote")
+    bad.team[1].ratio = "0.2"
+    fixed = example("contract_drafted")
+    fixed.id = "fixed"
+    del fixed.team[:]
+    fixed.team.add(person="zhang.min", role="supporter", amount_minor=25_000_000)
+    fixed.team.add(person="chen.jie", role="presales")  # the overlay policy gives the share
+    deals = [
+        example("initial_contact"),
+        types_pb2.Deal(id="solo", amount_minor=500, currency="CNY", stage="won", owner="wang.fang"),
+        bad,
+        fixed,
+        types_pb2.Deal(id="nowhere", amount_minor=5, currency="CNY", stage="nope", owner="x"),
+    ]
+    messages = stub.SplitCredits(credit_pb2.SplitCreditsRequest(rule_set="default", deals=deals))
+    columns = stub.SplitCredits(
+        credit_pb2.SplitCreditsRequest(rule_set="default", deal_columns=as_columns(deals))
+    )
+    assert (columns.failed_count, len(columns.deals)) == (messages.failed_count, 0)
+    deal_rows = table_rows(columns.deal_columns)
+    part_rows = table_rows(columns.part_columns)
+    for i, d in enumerate(messages.deals):
+        row = deal_rows[i]
+        assert row["deal_id"] == d.deal_id and row["problem_reason"] == (d.problem.reason or None)
+        if not d.problem.reason:
+            assert (row["amount_minor"], row["weighted_amount_minor"]) == (
+                d.amount_minor, d.weighted_amount_minor)  # fmt: skip
+            assert row["win_prob"] == Decimal(d.win_prob)
+        got = [r for r in part_rows if r["deal_index"] == i]
+        want = [
+            {"split": p.split, "kind": credit_pb2.SplitKind.Name(p.kind)[11:].lower(),
+             "person": p.person, "role": p.role,
+             "basis": credit_pb2.CreditBasis.Name(p.basis)[13:].lower(),
+             "ratio": Decimal(p.ratio) if p.ratio else None,
+             "fixed_amount_minor": p.fixed_amount_minor, "credit_minor": p.credit_minor,
+             "weighted_credit_minor": p.weighted_credit_minor,
+             "source": credit_pb2.CreditSource.Name(p.source)[14:].lower(), "policy": p.policy}
+            for p in d.parts
+        ]  # fmt: skip
+        assert [{k: v for k, v in r.items() if k != "deal_index"} for r in got] == want, d.deal_id
+    assert {r["source"] for r in part_rows} >= {"team", "owner_default", "policy", "remainder"}
+    first = part_rows[0]
+    assert (first["person"], first["credit_minor"], first["weighted_credit_minor"]) == (
+        "li.wei", 70_000_000, 7_000_000)  # fmt: skip
+
+
+def test_a_team_column_that_is_not_a_list_of_members_is_refused(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    table = pa.table({"id": ["d"], "amount_minor": [1], "currency": ["CNY"], "stage": ["won"],
+                      "team": ["li.wei"]})  # fmt: skip
+    with pytest.raises(grpc.RpcError) as err:
+        stub.SplitCredits(
+            credit_pb2.SplitCreditsRequest(rule_set="default", deal_columns=table_bytes(table))
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    status = rpc_status.from_call(err.value)
+    assert status is not None
+    bad = error_details_pb2.BadRequest()
+    assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+    assert [v.field for v in bad.field_violations] == ["deal_columns.team"]
 
 
 # --- RecordDealEvents and GetCredits ------------------------------------------------------------
