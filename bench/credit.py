@@ -14,6 +14,9 @@ ledger takes every CRM event. Two measurements, each beside a baseline from the 
    same events written straight into SQLite with ``executemany`` (no validation, no credits), so
    the ratio shows what checking, splitting and the ledger cost on top of storing. Target from the
    issue: >= 20,000 events/s.
+3. Over gRPC: ``SplitCredits`` with 10,000 deals x 3 participants per call, the deals sent as
+   ``Deal`` messages and as Arrow columns (``deal_columns`` with a ``team`` column); the two
+   answers are checked to give the same parts before the ratio is printed.
 
 Run ``.venv/bin/python -m bench.credit --help``.
 """
@@ -31,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from bench import ROOT, fmt_rate, fmt_ratio, machine_summary, median, print_table, write_json
@@ -42,6 +46,7 @@ from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 from server import start, tune_gc
 from service.channel import open_channel
 from service.config import Config
+from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 
 RULE_SET = ROOT / "examples" / "rulesets" / "default.yaml"
 SHARES = ("0.5", "0.3", "0.2")
@@ -220,6 +225,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--deals", type=int, default=1_000_000, help="deals to split (1,000,000)")
     p.add_argument("--baseline-deals", type=int, default=50_000, help="deals for the loop (50,000)")
     p.add_argument("--repeats", type=int, default=5, help="timed runs of each phase (5)")
+    p.add_argument("--split-batch", type=int, default=10_000,
+                   help="deals per SplitCredits call (10,000)")  # fmt: skip
+    p.add_argument("--split-calls", type=int, default=7, help="timed SplitCredits calls (7)")
     p.add_argument("--batches", type=int, default=100, help="event batches to record (100)")
     p.add_argument("--batch-size", type=int, default=1000, help="events per batch (1,000)")
     p.add_argument("--seed", type=int, default=20261122)
@@ -228,7 +236,79 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.deals, args.baseline_deals, args.repeats, args.batches = 50_000, 5_000, 2, 5
+        args.split_batch, args.split_calls = 2_000, 3
     return args
+
+
+def split_requests(n: int, seed: int) -> tuple[bytes, bytes]:
+    """The same ``n`` deals x 3 participants as a SplitCredits request of Deal messages and as
+    one of Arrow columns (``deal_columns`` with a ``team`` column), both serialised."""
+    rules = compile_rule_set(RULE_SET.read_text(encoding="utf-8"))
+    deals = make_deals(n, np.random.default_rng(seed), rules.stage_ids)
+    team = make_team(n)
+    messages = credit_pb2.SplitCreditsRequest(rule_set="default")
+    for i in range(n):
+        d = messages.deals.add(
+            id=deals.id[i],
+            amount_minor=deals.amount_minor[i],
+            currency="CNY",
+            stage=deals.stage[i],
+            owner=deals.owner[i],
+        )
+        for k in range(len(SHARES)):
+            j = 3 * i + k
+            d.team.add(person=team.person[j], ratio=str(team.ratio[j]))
+    member = pa.struct([("person", pa.string()), ("ratio", pa.string())])
+    members = [
+        [
+            {"person": team.person[3 * i + k], "ratio": str(team.ratio[3 * i + k])}
+            for k in range(len(SHARES))
+        ]
+        for i in range(n)
+    ]
+    table = deals_to_arrow(deals).append_column("team", pa.array(members, pa.list_(member)))
+    columns = credit_pb2.SplitCreditsRequest(rule_set="default", deal_columns=table_bytes(table))
+    return messages.SerializeToString(), columns.SerializeToString()  # fmt: skip
+
+
+def bench_split_calls(args: argparse.Namespace) -> dict[str, Any]:
+    """SplitCredits over gRPC, the same deals as messages and as columns (answers checked equal)."""
+    messages, columns = split_requests(args.split_batch, args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = start(
+            Config(address="127.0.0.1:0", db_path=Path(tmp) / "bench.sqlite3", auth="off"),
+            clock=lambda: dt.datetime(2026, 11, 22, tzinfo=dt.UTC),
+        )
+        tune_gc()
+        try:
+            with open_channel(f"127.0.0.1:{app.port}", {}) as channel:
+                call = channel.unary_unary("/quotient.v1.CreditService/SplitCredits")
+                by_message = credit_pb2.SplitCreditsResponse.FromString(call(messages))
+                by_column = credit_pb2.SplitCreditsResponse.FromString(call(columns))
+                want = [(p.person, p.credit_minor, p.weighted_credit_minor)
+                        for d in by_message.deals for p in d.parts]  # fmt: skip
+                got = [(r["person"], r["credit_minor"], r["weighted_credit_minor"])
+                       for r in table_rows(by_column.part_columns)]  # fmt: skip
+                if got != want or by_message.failed_count != by_column.failed_count:
+                    raise AssertionError("the columns answer differs from the messages answer")
+                seconds = {}
+                for name, payload in (("messages", messages), ("columns", columns)):
+                    seconds[name] = median([_timed(call, payload) for _ in range(args.split_calls)])
+        finally:
+            app.stop(0)
+    n = args.split_batch
+    return {
+        "deals_per_call": n,
+        "messages_deals_per_s": n / seconds["messages"],
+        "columns_deals_per_s": n / seconds["columns"],
+        "columns_vs_messages": seconds["messages"] / seconds["columns"],
+    }
+
+
+def _timed(call: Any, payload: bytes) -> float:
+    t0 = time.perf_counter()
+    call(payload)
+    return time.perf_counter() - t0
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -249,6 +329,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     )  # fmt: skip
     target = "met" if splits["split_deals_per_s"] >= 2e6 else "NOT met"
     print(f"target >= 2M deals/s: {target}")
+    calls = bench_split_calls(args)
+    print_table(
+        f"SplitCredits over gRPC: {calls['deals_per_call']:,} deals x 3 participants per call "
+        f"(median of {args.split_calls})",
+        ["deals sent as", "deals/s", "vs messages"],
+        [
+            ["Deal messages", fmt_rate(calls["messages_deals_per_s"]), "1.00x"],
+            ["Arrow columns", fmt_rate(calls["columns_deals_per_s"]),
+             fmt_ratio(calls["columns_vs_messages"])],
+        ],
+    )  # fmt: skip
     events = bench_events(args)
     print_table(
         f"RecordDealEvents: {events['events']:,} events in batches of {events['batch_size']:,}",
@@ -262,7 +353,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     target = "met" if events["grpc_events_per_s"] >= 20_000 else "NOT met"
     print(f"target >= 20,000 events/s: {target}")
     if args.json:
-        write_json(args.json, {"machine": machine, "splits": splits, "events": events})
+        write_json(args.json, {"machine": machine, "splits": splits, "split_calls": calls,
+                               "events": events})  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -64,7 +64,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns")
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
-        team = team_from_arrow(table)
+        team = team_from_arrow(table, rules)
         batch = build_deal_batch_columns(deal_columns_from_arrow(table), rules)
         scores = score_deals(rules, batch)
         result = split_credits(rules, batch, scores, team)

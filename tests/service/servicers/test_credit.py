@@ -111,23 +111,10 @@ def as_columns(deals: list[types_pb2.Deal]) -> bytes:
     return table_bytes(table.append_column("team", teams))
 
 
-def test_deals_sent_as_columns_split_as_deal_messages_do(
-    stub: credit_pb2_grpc.CreditServiceStub,
-) -> None:
-    bad = example("quote")
-    bad.team[1].ratio = "0.2"
-    fixed = example("contract_drafted")
-    fixed.id = "fixed"
-    del fixed.team[:]
-    fixed.team.add(person="zhang.min", role="supporter", amount_minor=25_000_000)
-    fixed.team.add(person="chen.jie", role="presales")  # the overlay policy gives the share
-    deals = [
-        example("initial_contact"),
-        types_pb2.Deal(id="solo", amount_minor=500, currency="CNY", stage="won", owner="wang.fang"),
-        bad,
-        fixed,
-        types_pb2.Deal(id="nowhere", amount_minor=5, currency="CNY", stage="nope", owner="x"),
-    ]
+def split_both_ways(
+    stub: credit_pb2_grpc.CreditServiceStub, deals: list[types_pb2.Deal]
+) -> list[dict[str, Any]]:
+    """Split ``deals`` sent as messages and as columns; check the answers agree; the parts."""
     messages = stub.SplitCredits(credit_pb2.SplitCreditsRequest(rule_set="default", deals=deals))
     columns = stub.SplitCredits(
         credit_pb2.SplitCreditsRequest(rule_set="default", deal_columns=as_columns(deals))
@@ -154,10 +141,40 @@ def test_deals_sent_as_columns_split_as_deal_messages_do(
             for p in d.parts
         ]  # fmt: skip
         assert [{k: v for k, v in r.items() if k != "deal_index"} for r in got] == want, d.deal_id
-    assert {r["source"] for r in part_rows} >= {"team", "owner_default", "policy", "remainder"}
-    first = part_rows[0]
+    return part_rows
+
+
+def test_deals_sent_as_columns_split_as_deal_messages_do(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    bad = example("quote")
+    bad.team[1].ratio = "0.2"
+    fixed = example("contract_drafted")
+    fixed.id = "fixed"
+    del fixed.team[:]
+    fixed.team.add(person="zhang.min", role="supporter", amount_minor=25_000_000)
+    fixed.team.add(person="chen.jie", role="presales")  # the overlay policy gives the share
+    overlay = example("won")
+    overlay.id = "overlay"
+    overlay.team.add(person="chen.jie", role="presales")
+    solo = types_pb2.Deal(id="solo", amount_minor=500, currency="CNY", stage="won",
+                          owner="wang.fang")  # fmt: skip
+    nowhere = types_pb2.Deal(id="nowhere", amount_minor=5, currency="CNY", stage="nope", owner="x")
+    # Fixed amounts and bad ratios: the members are checked one by one.
+    parts = split_both_ways(stub, [example("initial_contact"), solo, bad, fixed, nowhere])
+    assert {r["source"] for r in parts} >= {"team", "owner_default", "policy", "remainder"}
+    first = parts[0]
     assert (first["person"], first["credit_minor"], first["weighted_credit_minor"]) == (
         "li.wei", 70_000_000, 7_000_000)  # fmt: skip
+    # Plain ratios and roles only: the members are read as whole columns.
+    parts = split_both_ways(stub, [example("initial_contact"), overlay, solo, nowhere])
+    assert {r["source"] for r in parts} == {"team", "owner_default", "policy"}
+    pair = types_pb2.Deal(id="pair", amount_minor=1_001, currency="CNY", stage="won", owner="a",
+                          team=[types_pb2.TeamMember(person="a", ratio="0.5"),
+                                types_pb2.TeamMember(person="b", ratio="0.5")])  # fmt: skip
+    parts = split_both_ways(stub, [pair])  # no roles, no splits named
+    assert [(r["person"], r["role"], r["credit_minor"]) for r in parts] == [
+        ("a", "", 501), ("b", "", 500)]  # fmt: skip
 
 
 def test_a_team_column_that_is_not_a_list_of_members_is_refused(
