@@ -239,13 +239,28 @@ class _LazyColumns(Mapping[str, Coded]):
         return len(self.arrays)
 
 
-def read_table(data: bytes) -> pa.Table:
-    """The Arrow IPC stream of a request, as one table (INVALID_ARGUMENT if it is not one)."""
+def read_table(data: bytes, check_rows: Callable[[int], None] | None = None) -> pa.Table:
+    """The Arrow IPC stream of a request, as one table (INVALID_ARGUMENT if it is not one).
+
+    ``check_rows`` sees the rows read so far after each record batch and may refuse them (a batch
+    limit), so a long stream is stopped before it is all in memory.
+    """
+    batches = []
+    rows = 0
     try:
         with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
-            table = reader.read_all()
+            schema = reader.schema
+            for batch in reader:
+                rows += batch.num_rows
+                if check_rows is not None:
+                    check_rows(rows)
+                batches.append(batch)
+        table = pa.Table.from_batches(batches, schema=schema)
+        # The caller's buffers are read directly (offsets, indices, text): every offset and index
+        # must be in bounds and all text UTF-8 before anything touches them.
+        table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError) as exc:
-        raise _refuse(f"{REQUEST_FIELD} is not an Arrow IPC stream: {exc}") from None
+        raise _refuse(f"{REQUEST_FIELD} is not a valid Arrow IPC stream: {exc}") from None
     if table.num_columns and any(c.num_chunks != 1 for c in table.columns):
         table = table.unify_dictionaries().combine_chunks()
     names = table.column_names

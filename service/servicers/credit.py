@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import grpc
 
@@ -60,8 +61,8 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
                 violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
                                       message="give deals or deal_columns, not both")],
             )  # fmt: skip
-        table = read_table(request.deal_columns)
-        check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns")
+        limit = partial(check_batch_size, limit=self.max_batch_deals, what="deal_columns")
+        table = read_table(request.deal_columns, limit)
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         team = team_from_arrow(table, rules)

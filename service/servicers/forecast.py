@@ -8,6 +8,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import grpc
 
@@ -157,9 +158,11 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
                 violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
                                       message="give deals or deal_columns, not both")],
             )  # fmt: skip
-        table = read_table(request.deal_columns)
-        check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns",
-                         "split the batch or use StreamScoreDeals")  # fmt: skip
+        hint = "split the batch or use StreamScoreDeals"
+        limit = partial(
+            check_batch_size, limit=self.max_batch_deals, what="deal_columns", hint=hint
+        )
+        table = read_table(request.deal_columns, limit)
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         deals = deal_columns_from_arrow(table)
@@ -206,10 +209,10 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
 
     def _deals(self, request: forecast_pb2.ComputeForecastRequest) -> DealInput | DealColumns:
         if request.WhichOneof("deals_from") == "deal_columns":
-            table = read_table(request.deal_columns)
-            check_batch_size(table.num_rows, self.max_batch_deals, "deal_columns",
-                             "roll up stored deals, or split the forecast by period")  # fmt: skip
-            return deal_columns_from_arrow(table)
+            hint = "roll up stored deals, or split the forecast by period"
+            limit = partial(check_batch_size, limit=self.max_batch_deals, what="deal_columns",
+                            hint=hint)  # fmt: skip
+            return deal_columns_from_arrow(read_table(request.deal_columns, limit))
         if request.WhichOneof("deals_from") == "stored":
             if self.ledger is None:
                 raise ResourceExhaustedError("this server keeps no deals", reason="NO_DEAL_STORE")

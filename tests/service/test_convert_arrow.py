@@ -144,6 +144,23 @@ def test_a_stream_that_is_not_arrow_is_refused() -> None:
     assert refusal(b"not arrow at all") == ("deal_columns", "INVALID_DEAL_COLUMNS")
 
 
+def test_buffers_out_of_order_or_not_utf8_are_refused_before_they_are_read() -> None:
+    """A stream whose structure reads fine but whose offsets go backwards, or whose text is not
+    UTF-8, is refused whole: the columns are read buffer by buffer, so nothing unchecked may
+    reach them."""
+    backwards = pa.Array.from_buffers(
+        pa.string(), 2, [None, pa.py_buffer(np.array([0, 8, 5], np.int32).tobytes()),
+                         pa.py_buffer(b"0123456789")])  # fmt: skip
+    not_utf8 = pa.Array.from_buffers(
+        pa.string(), 1, [None, pa.py_buffer(np.array([0, 2], np.int32).tobytes()),
+                         pa.py_buffer(b"\xff\xfe")])  # fmt: skip
+    for table in (
+        pa.table({"id": ["a", "b"], "discount_pct": backwards}),
+        pa.table({"id": not_utf8}),
+    ):
+        assert refusal(table_bytes(table)) == ("deal_columns", "INVALID_DEAL_COLUMNS")
+
+
 def test_columns_without_ids_or_named_twice_are_refused() -> None:
     no_id = pa.table({"stage": ["quote"], "amount_minor": [1]})
     assert refusal(table_bytes(no_id)) == ("deal_columns.id", "INVALID_DEAL_COLUMNS")
