@@ -297,6 +297,7 @@ def deal_columns_from_arrow(table: pa.Table) -> DealColumns:
 
 
 def single(column: pa.ChunkedArray) -> pa.Array:
+    """A table column as one array."""
     return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
 
 
@@ -324,11 +325,10 @@ def scores_to_arrow(
     invalid = None if result.valid.all() else ~result.valid
     ppm = pa.array(result.win_prob_ppm, mask=invalid)
     offsets, rule_codes, rule_ids = result.matched_rule_lists()
-    matched = pa.ListArray.from_arrays(
-        pa.array(offsets),
-        dictionary_array(rule_codes.astype(index_type(len(rule_ids))), pa.array(rule_ids, pa.string()),
-                    None),
-    )  # fmt: skip
+    rules = dictionary_array(
+        rule_codes.astype(index_type(len(rule_ids))), pa.array(rule_ids, pa.string())
+    )
+    matched = pa.ListArray.from_arrays(pa.array(offsets), rules)
     model = result.prob_source == ProbSource.MODEL if model_version else None
     columns: dict[str, pa.Array] = {
         "deal_id": single(table.column("id")) if "id" in table.column_names else pa.nulls(n),
@@ -345,7 +345,6 @@ def scores_to_arrow(
         "model_version": dictionary_array(
             model.astype(np.int8) if model is not None else np.zeros(n, dtype=np.int8),
             pa.array([0, model_version], pa.int64()),
-            None,
         ),
         **problem_columns(n, result.errors),
     }
