@@ -288,25 +288,16 @@ def _typed_from_codes(
             null_codes if null_codes.any() else None,
             tuple(uniques),
         )
-    is_null = np.zeros(k + 1, dtype=np.bool_)
-    is_null[k] = True  # code -1: not given
-    is_bad = np.zeros(k + 1, dtype=np.bool_)
-    problems: dict[int, str] = {}
-    encoded: list[Any] = []
-    label = field_name.removeprefix("attributes.")
-    for u, v in enumerate(uniques):
-        if v is None or (empty_is_null and v == ""):
-            is_null[u] = True
-            encoded.append(None)
-            continue
-        try:
-            encoded.append(_coerce(v, type_, scale))
-        except ValueError as exc:
-            is_bad[u] = True
-            is_null[u] = True
-            problems[u] = f"{label}: {exc}"
-            encoded.append(None)
-    if is_bad.any():
+    problems: dict[int, str] = {}  # distinct value -> why it was refused
+
+    def refuse(u: int, _field: str, _reason: str, message: str) -> None:
+        problems[u] = message
+
+    encoded = _coerced(uniques, type_, scale, empty_is_null, field_name, reason, refuse)
+    is_null = np.array([v is None for v in encoded] + [True], dtype=np.bool_)  # -1: not given
+    if problems:
+        is_bad = np.zeros(k + 1, dtype=np.bool_)
+        is_bad[list(problems)] = True
         for i in np.flatnonzero(is_bad[codes]).tolist():
             fail(i, field_name, reason, problems[int(codes[i])])
     null = is_null[codes] if codes.size else np.zeros(0, dtype=np.bool_)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 
 import grpc
 
 from engine.credit.splits import split_credits
-from engine.errors import InvalidArgumentError, Violation
 from engine.forecast.deals import build_deal_batch, build_deal_batch_columns
 from engine.forecast.scoring import score_deals
 from quotient.v1 import credit_pb2, credit_pb2_grpc
 from service.convert import deals_from_proto, parse_date
-from service.convert_arrow import deal_columns_from_arrow, read_table
+from service.convert_arrow import deal_columns_from_arrow
 from service.convert_credit import (
     credits_to_proto,
     events_from_proto,
@@ -23,7 +21,7 @@ from service.convert_credit import (
 from service.convert_credit_arrow import credits_to_arrow, team_from_arrow
 from service.credit_ledger import CreditLedger, totals
 from service.repository import RuleSetRepository
-from service.servicers.limits import check_batch_size
+from service.servicers.limits import check_batch_size, deal_columns_table
 
 
 class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
@@ -54,15 +52,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         self, request: credit_pb2.SplitCreditsRequest
     ) -> credit_pb2.SplitCreditsResponse:
         """SplitCredits for deals sent as Arrow columns: the credits go back as columns."""
-        if request.deals:
-            raise InvalidArgumentError(
-                "give deals or deal_columns, not both",
-                reason="INVALID_ARGUMENT",
-                violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
-                                      message="give deals or deal_columns, not both")],
-            )  # fmt: skip
-        limit = partial(check_batch_size, limit=self.max_batch_deals, what="deal_columns")
-        table = read_table(request.deal_columns, limit)
+        table = deal_columns_table(request, self.max_batch_deals)
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         team = team_from_arrow(table, rules)

@@ -58,7 +58,7 @@ from service.deadlines import check_deadline
 from service.histories import load_history
 from service.learned import Learned, LearnedSources, needed_fields
 from service.repository import RuleSetRepository
-from service.servicers.limits import check_batch_size
+from service.servicers.limits import check_batch_size, deal_columns_table
 from service.store.ledger import LedgerStore
 
 #: Monte Carlo work one request may ask for: trials x deals.
@@ -151,18 +151,9 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         self, request: forecast_pb2.ScoreDealsRequest
     ) -> forecast_pb2.ScoreDealsResponse:
         """ScoreDeals for deals sent as Arrow columns: the scores go back as columns."""
-        if request.deals:
-            raise InvalidArgumentError(
-                "give deals or deal_columns, not both",
-                reason="INVALID_ARGUMENT",
-                violations=[Violation("deal_columns", reason="INVALID_ARGUMENT",
-                                      message="give deals or deal_columns, not both")],
-            )  # fmt: skip
-        hint = "split the batch or use StreamScoreDeals"
-        limit = partial(
-            check_batch_size, limit=self.max_batch_deals, what="deal_columns", hint=hint
+        table = deal_columns_table(
+            request, self.max_batch_deals, "split the batch or use StreamScoreDeals"
         )
-        table = read_table(request.deal_columns, limit)
         as_of = parse_date(request.as_of_date, "as_of_date")
         record, rules = self.repository.resolve(request.rule_set, request.revision or None, as_of)
         deals = deal_columns_from_arrow(table)
