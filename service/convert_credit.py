@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from engine.credit.ledger import DealEvent, EventKind, LedgerLine
 from engine.credit.splits import Basis, PartSource, SplitResult, TeamInput
@@ -215,33 +213,32 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _timestamp(t: dt.datetime) -> Timestamp:
-    """A timezone-aware time as a Timestamp, to the microsecond (integer arithmetic only)."""
-    delta = t - _EPOCH
-    seconds = delta.days * 86_400 + delta.seconds
-    return Timestamp(seconds=seconds, nanos=delta.microseconds * 1000)
-
-
-def line_to_proto(line: LedgerLine) -> credit_pb2.LedgerLine:
-    return credit_pb2.LedgerLine(
-        line_id=getattr(line, "line_id", 0),
-        deal_id=line.deal_id,
-        event_id=line.event_id,
-        event_time=_timestamp(line.event_time),
-        split=line.split,
-        person=line.person,
-        credit_delta_minor=line.credit_delta_minor,
-        weighted_credit_delta_minor=line.weighted_delta_minor,
-        currency=line.currency,
-        correction=line.correction,
-        rule_set=line.rule_set,
-        revision=line.revision,
-    )
+def add_lines(lines: Iterable[LedgerLine], out: Any) -> None:
+    """Append ledger lines to a repeated ``LedgerLine`` field (``response.lines``), each built
+    in place, its time to the microsecond (integer arithmetic only)."""
+    add = out.add
+    for line in lines:
+        message = add(
+            line_id=getattr(line, "line_id", 0),
+            deal_id=line.deal_id,
+            event_id=line.event_id,
+            split=line.split,
+            person=line.person,
+            credit_delta_minor=line.credit_delta_minor,
+            weighted_credit_delta_minor=line.weighted_delta_minor,
+            currency=line.currency,
+            correction=line.correction,
+            rule_set=line.rule_set,
+            revision=line.revision,
+        )
+        delta = line.event_time - _EPOCH
+        message.event_time.seconds = delta.days * 86_400 + delta.seconds
+        message.event_time.nanos = delta.microseconds * 1000
 
 
 __all__ = [
+    "add_lines",
     "credits_to_proto",
     "events_from_proto",
-    "line_to_proto",
     "team_from_proto",
 ]

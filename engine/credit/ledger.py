@@ -202,18 +202,16 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
         return []
     live = [i for i, s in enumerate(states) if not s.get("cancelled")]
     out: list[Credits | EventError] = [{} for _ in states]
-    records = []
-    team = TeamInput([], [], [], [], [], [])
-    for j, i in enumerate(live):
-        s = states[i]
-        records.append(deal_record(s))
-        for m in s.get("team", []):
-            team.deal.append(j)
-            team.person.append(m.get("person", ""))
-            team.role.append(m.get("role"))
-            team.split.append(m.get("split"))
-            team.ratio.append(m.get("ratio"))
-            team.amount_minor.append(m.get("amount_minor"))
+    records = [deal_record(states[i]) for i in live]
+    members = [(j, m) for j, i in enumerate(live) for m in states[i].get("team", ())]
+    team = TeamInput(
+        [j for j, _ in members],
+        [m.get("person", "") for _, m in members],
+        [m.get("role") for _, m in members],
+        [m.get("split") for _, m in members],
+        [m.get("ratio") for _, m in members],
+        [m.get("amount_minor") for _, m in members],
+    )
     batch = build_deal_batch(deal_input_from_records(records), rules)
     scores = score_deals(rules, batch)
     result = split_credits(rules, batch, scores, team)
@@ -240,6 +238,11 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
 def delta(before: Credits, after: Credits) -> Credits:
     """Return ``after - before`` per key, without zero entries, sorted by key."""
     out: Credits = {}
+    if not before:  # a new deal, or an event with no lines yet
+        for key in sorted(after):
+            if after[key] != (0, 0):
+                out[key] = after[key]
+        return out
     for key in sorted(set(before) | set(after)):
         c0, w0 = before.get(key, (0, 0))
         c1, w1 = after.get(key, (0, 0))
@@ -337,8 +340,8 @@ def ledger_lines(
         replay.events, replay.states, replay.credits, replay.revisions, strict=True
     ):
         target = delta(before, credits)
-        already = recorded.get(event.event_id, {})
-        for key, (dc, dw) in delta(already, target).items():
+        already = recorded.get(event.event_id)
+        for key, (dc, dw) in (delta(already, target) if already else target).items():
             lines.append(
                 LedgerLine(
                     deal_id=event.deal_id,

@@ -181,8 +181,82 @@ def _pad(values: Sequence[Any], n: int) -> list[Any]:
 def read_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamColumns:
     """Check the caller's team values and encode them as columns.
 
-    This is the only per-member Python in splitting; repeated values (the same ratio text, person
-    or role) are converted once.
+    A team whose values are all plainly valid (a person each, known split types, ratios or none)
+    is encoded column by column, each distinct value checked once; any other team is read member
+    by member, which names every problem (:func:`read_team_members`). Both give the same columns.
+    """
+    plain = _plain_team(rules, team, n_deals)
+    return plain if plain is not None else read_team_members(rules, team, n_deals)
+
+
+def _codes(values: Sequence[Any], index: dict[Any, int]) -> list[int]:
+    """Codes of ``values`` in ``index``, new values appended in first-appearance order."""
+    return [index.setdefault(v, len(index)) for v in values]
+
+
+def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamColumns | None:
+    """The team as columns when no member needs a message, else None (then the member-by-member
+    reading names the problems)."""
+    m = len(team)
+    if (
+        m == 0
+        or any(a not in (None, "") for a in team.amount_minor)
+        or not all(isinstance(d, int) for d in team.deal)
+    ):
+        return None
+    try:
+        deal = np.array(team.deal, dtype=np.int64)
+        people: dict[Any, int] = {}
+        person = _codes(team.person, people)
+        roles: dict[Any, int] = {"": 0}
+        role = _codes([r or "" for r in _pad(team.role, m)], roles)
+        split_of = {
+            sp: rules.splits.default_type if sp in (None, "") else rules.splits.index.get(sp, -1)
+            for sp in set(_pad(team.split, m))
+        }
+        ratios = _pad(team.ratio, m)
+        units_of = {rt: _plain_ratio(rt) for rt in set(ratios)}
+    except (TypeError, ValueError, OverflowError):  # an unhashable or non-integer value
+        return None
+    if (
+        not all(people)  # a member without a person
+        or deal.shape != (m,)
+        or deal.min() < 0
+        or deal.max() >= n_deals
+        or min(split_of.values()) < 0
+        or any(u is not None and u < 0 for u in units_of.values())
+    ):
+        return None
+    units = [units_of[rt] for rt in ratios]
+    return TeamColumns(
+        deal=deal,
+        person=np.array(person, dtype=np.int32),
+        role=np.array(role, dtype=np.int32),
+        split=np.array([split_of[sp] for sp in _pad(team.split, m)], dtype=np.int64),
+        basis=np.array([Basis.NONE if u is None else Basis.RATIO for u in units], dtype=np.int8),
+        ratio_units=np.array([u or 0 for u in units], dtype=np.int64),
+        fixed_minor=np.zeros(m, dtype=np.int64),
+        people=list(people),
+        roles=list(roles),
+        errors=[],
+        rows=np.arange(m),
+    )
+
+
+def _plain_ratio(value: Any) -> int | None:
+    """A ratio's units, None for no ratio; -1 for one that is not plainly valid."""
+    if value is None or value == "":
+        return None
+    try:
+        return ratio_units(value if isinstance(value, Decimal) else Decimal(str(value)))
+    except (InvalidOperation, ValueError):
+        return -1
+
+
+def read_team_members(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamColumns:
+    """:func:`read_team` member by member, naming each problem with the member's path.
+
+    Repeated values (the same ratio text, person or role) are converted once.
     """
     splits = rules.splits
     m = len(team)

@@ -564,12 +564,16 @@ def deal_columns(deals: DealInput) -> DealColumns:
             amount = np.fromiter(amounts, dtype=np.int64, count=n)
     if amount is None:
         amount = Coded.of(_pad(amounts, n))
-    fields = {
+    fields = {  # a column of None alone is a column not given (counted at C speed)
         name: Coded.of(_pad(values, n))
         for name in DEAL_COLUMNS[2:]
-        if (values := getattr(deals, name))
+        if (values := getattr(deals, name)) and list(values).count(None) < len(values)
     }
-    attributes = {name: Coded.of(_pad(values, n)) for name, values in deals.attributes.items()}
+    attributes = {
+        name: Coded.of(_pad(values, n))
+        for name, values in deals.attributes.items()
+        if list(values).count(None) < len(values)
+    }
     return DealColumns(list(deals.id), amount, fields, attributes)
 
 
@@ -837,18 +841,10 @@ def with_team_column(batch: DealBatch, team_of: Mapping[str, str]) -> DealBatch:
 def deal_input_from_records(records: Sequence[Mapping[str, Any]]) -> DealInput:
     """Build a :class:`DealInput` from dict records (CSV rows, tests). Unknown keys become
     attributes."""
-    known = {f for f in DealInput.__dataclass_fields__ if f != "attributes"}
-    cols: dict[str, list[Any]] = {k: [] for k in known}
-    attrs: dict[str, list[Any]] = {}
-    for i, rec in enumerate(records):
-        for k in known:
-            cols[k].append(rec.get(k))
-        for k, v in rec.items():
-            if k not in known:
-                attrs.setdefault(k, [None] * i).append(v)
-        for lst in attrs.values():
-            if len(lst) < i + 1:
-                lst.append(None)
+    known = [f for f in DealInput.__dataclass_fields__ if f != "attributes"]
+    cols = {k: [rec.get(k) for rec in records] for k in known}
+    extra = dict.fromkeys(k for rec in records for k in rec if k not in cols)  # in order met
+    attrs = {k: [rec.get(k) for rec in records] for k in extra}
     return DealInput(**cols, attributes=attrs)  # type: ignore[arg-type]
 
 

@@ -13,9 +13,9 @@ from quotient.v1 import credit_pb2, credit_pb2_grpc
 from service.convert import deals_from_proto, parse_date
 from service.convert_arrow import deal_columns_from_arrow
 from service.convert_credit import (
+    add_lines,
     credits_to_proto,
     events_from_proto,
-    line_to_proto,
     team_from_proto,
 )
 from service.convert_credit_arrow import credits_to_arrow, team_from_arrow
@@ -70,11 +70,11 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     ) -> credit_pb2.RecordDealEventsResponse:
         check_batch_size(len(request.events), self.max_batch_deals, "events")
         result = self.ledger.record(request.rule_set, events_from_proto(request.events))
-        return credit_pb2.RecordDealEventsResponse(
-            recorded_count=result.recorded,
-            duplicate_count=result.duplicates,
-            lines=[line_to_proto(line) for line in result.lines],
+        response = credit_pb2.RecordDealEventsResponse(
+            recorded_count=result.recorded, duplicate_count=result.duplicates
         )
+        add_lines(result.lines, response.lines)
+        return response
 
     def GetCredits(
         self, request: credit_pb2.GetCreditsRequest, context: grpc.ServicerContext
@@ -93,7 +93,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
                     weighted_credit_minor=w,
                 )
         if request.include_lines:
-            response.lines.extend(line_to_proto(r) for r in rows)
+            add_lines(rows, response.lines)
         return response
 
 

@@ -7,10 +7,19 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.credit.splits import Basis, PartSource, SplitResult, TeamInput, split_credits
+from engine.credit.splits import (
+    Basis,
+    PartSource,
+    SplitResult,
+    TeamInput,
+    read_team,
+    read_team_members,
+    split_credits,
+)
 from engine.forecast.deals import build_deal_batch, deal_input_from_records
 from engine.forecast.scoring import score_deals
 from engine.rules.compiler import CompiledRuleSet, compile_rule_set
@@ -300,3 +309,52 @@ def test_overage_parts_round_half_even_each(amounts: list[int], units: list[int]
         a = Decimal(amounts[int(r.deal[k])])
         exact = a * Decimal(int(r.ratio_units[k])).scaleb(-8)
         assert int(r.credit_minor[k]) == int(exact.quantize(Decimal(1), ROUND_HALF_EVEN))
+
+
+_MEMBER_VALUES = {
+    "person": st.sampled_from(["a", "b", "c", "", None, 0]),
+    "role": st.sampled_from([None, "", "presales", "partner_manager"]),
+    "split": st.sampled_from([None, "", "revenue", "overlay", "nope"]),
+    "ratio": st.sampled_from(
+        [None, "", "0.5", "0.50", "1", "0.3", Decimal("0.2"), "-0.1", "0.123456789", "x", 1, True]
+    ),
+    "amount_minor": st.sampled_from([None, None, None, "", 5, "7", -1, "x"]),
+}
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {"deal": st.integers(0, 3) | st.sampled_from([4, -1, 1.0]), **_MEMBER_VALUES}
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_plain_teams_read_as_member_by_member(team: list[dict[str, Any]]) -> None:
+    """The column-by-column reading of a plainly valid team (and the fallback for any other)
+    gives exactly the member-by-member reading, errors included."""
+    columns = TeamInput(**{k: [m[k] for m in team] for k in team[0]})
+    try:
+        slow = read_team_members(RULES, columns, 4)
+    except IndexError:  # a member of a deal outside the batch
+        with pytest.raises(IndexError):
+            read_team(RULES, columns, 4)
+        return
+    fast = read_team(RULES, columns, 4)
+    for name in ("deal", "person", "role", "split", "basis", "ratio_units", "fixed_minor", "rows"):
+        assert getattr(fast, name).tolist() == getattr(slow, name).tolist(), name
+    assert (fast.people, fast.roles, fast.errors) == (slow.people, slow.roles, slow.errors)
+
+
+def test_a_plain_team_is_read_without_the_member_by_member_checks(monkeypatch: Any) -> None:
+    def refuse(*_: Any) -> None:
+        raise AssertionError("read member by member")
+
+    monkeypatch.setattr("engine.credit.splits.read_team_members", refuse)
+    team = TeamInput([0, 0, 1], ["a", "b", "a"], [None, "presales", None], [None] * 3,
+                     ["0.7", "0.3", None], [None] * 3)  # fmt: skip
+    columns = read_team(RULES, team, 2)
+    assert columns.ratio_units.tolist() == [70_000_000, 30_000_000, 0]
+    assert columns.basis.tolist() == [Basis.RATIO, Basis.RATIO, Basis.NONE]
+    assert (columns.people, columns.roles) == (["a", "b"], ["", "presales"])

@@ -1,0 +1,49 @@
+"""Canonical JSON of event payloads and deal states: stored payload hashes depend on its exact
+text, so the fast writer must write what the standard library writes, and stored text must read
+back as it was written, long integers included."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.store.ledger import canonical_json, load_json
+
+#: What an event payload or a deal state may hold: no floats (amounts are integers, decimals text).
+_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),  # beyond 64 bits too: the reference writer takes those
+    st.integers(min_value=-(2**63), max_value=2**64 - 1),
+    st.text(),  # any code point: controls, quotes, backslashes, U+2028, astral planes
+)
+_VALUES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+def _reference(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+@given(_VALUES)
+def test_canonical_json_is_the_standard_librarys_text(value: Any) -> None:
+    assert canonical_json(value) == _reference(value)
+
+
+@given(_VALUES)
+def test_stored_json_reads_back_exactly(value: Any) -> None:
+    back = load_json(canonical_json(value))
+    assert back == value
+    assert canonical_json(back) == canonical_json(value)  # no integer came back as a float
+
+
+def test_long_integers_read_back_as_integers() -> None:
+    for n in (2**64 - 1, 2**64, -(2**63) - 1, 10**30):
+        assert load_json(canonical_json({"amount_minor": n})) == {"amount_minor": n}
+        assert isinstance(load_json(canonical_json([n]))[0], int)
