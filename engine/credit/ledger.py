@@ -335,28 +335,24 @@ def ledger_lines(
     In-order events produce their delta; events after a late one produce corrections.
     """
     lines: list[LedgerLine] = []
+    append = lines.append
     before = start_credits
     for event, state, credits, revision in zip(
         replay.events, replay.states, replay.credits, replay.revisions, strict=True
     ):
         target = delta(before, credits)
         already = recorded.get(event.event_id)
-        for key, (dc, dw) in (delta(already, target) if already else target).items():
-            lines.append(
+        if already:
+            target = delta(already, target)
+        correction = event.event_id in recorded
+        currency = str(state.get("currency", ""))
+        for (split, person), (dc, dw) in target.items():
+            append(
                 LedgerLine(
-                    deal_id=event.deal_id,
-                    event_id=event.event_id,
-                    event_time=event.event_time,
-                    split=key[0],
-                    person=key[1],
-                    credit_delta_minor=dc,
-                    weighted_delta_minor=dw,
-                    currency=str(state.get("currency", "")),
-                    correction=event.event_id in recorded,
-                    rule_set=rule_set,
-                    revision=revision,
+                    event.deal_id, event.event_id, event.event_time, split, person, dc, dw,
+                    currency, correction, rule_set, revision,
                 )
-            )
+            )  # fmt: skip
         before = credits
     return lines
 
