@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -259,18 +259,49 @@ class ConstNode(Node):
 # --- boolean logic ------------------------------------------------------------------------------
 
 
+class _ShortCircuit:
+    """When the first operand of an AND (an OR) is false (true) for every row, the rest cannot
+    change the result, and is skipped unless it could raise an error naming rows: a deal's errors
+    never depend on the other deals beside it. Columns of a lower scale than declared are rescaled,
+    which may overflow, so the rest is evaluated then too; the column checks (a missing or
+    mistyped column is an error whatever the rows hold) always run."""
+
+    __slots__ = ("columns", "possible")
+
+    def __init__(self, rest: Sequence[Node]) -> None:
+        self.possible = not any(isinstance(n, _RAISES_ROWS) for c in rest for n in _walk(c))
+        self.columns = tuple(c for node in rest for c in _walk(node) if isinstance(c, ColumnNode))
+
+    def skip(self, frame: Frame, first: Val, settled: bool) -> bool:
+        """True when ``first`` (the first operand's value) settles every row and the rest need
+        not run."""
+        if not self.possible or first[1] is not None:
+            return False
+        if not (first[0].all() if settled else not first[0].any()):
+            return False
+        for node in self.columns:
+            column = node.column(frame)
+            if isinstance(node, DecimalColumn) and column.scale != node.scale:
+                return False
+        return True
+
+
 class And(Node):
     """N-ary AND with SQL three-valued logic."""
 
-    __slots__ = ("children",)
+    __slots__ = ("children", "short")
     fresh = True
 
     def __init__(self, children: Sequence[Node]) -> None:
         super().__init__(FieldType.BOOL)
         self.children = tuple(children)
+        self.short = _ShortCircuit(self.children[1:])
 
     def ev(self, frame: Frame) -> Val:
-        vals = [c.ev(frame) for c in self.children]
+        first = self.children[0].ev(frame)
+        if self.short.skip(frame, first, settled=False):  # every row definitely false
+            return np.zeros(first[0].shape[0], dtype=np.bool_), None
+        vals = [first, *(c.ev(frame) for c in self.children[1:])]
         v = np.logical_and(vals[0][0], vals[1][0])
         nullable = vals[0][1] is not None or vals[1][1] is not None
         for w, m in vals[2:]:
@@ -293,15 +324,19 @@ class And(Node):
 class Or(Node):
     """N-ary OR with SQL three-valued logic."""
 
-    __slots__ = ("children",)
+    __slots__ = ("children", "short")
     fresh = True
 
     def __init__(self, children: Sequence[Node]) -> None:
         super().__init__(FieldType.BOOL)
         self.children = tuple(children)
+        self.short = _ShortCircuit(self.children[1:])
 
     def ev(self, frame: Frame) -> Val:
-        vals = [c.ev(frame) for c in self.children]
+        first = self.children[0].ev(frame)
+        if self.short.skip(frame, first, settled=True):  # every row definitely true
+            return np.ones(first[0].shape[0], dtype=np.bool_), None
+        vals = [first, *(c.ev(frame) for c in self.children[1:])]
         v = np.logical_or(vals[0][0], vals[1][0])
         nulls = [m for _, m in vals if m is not None]
         for w, _ in vals[2:]:
@@ -961,3 +996,19 @@ __all__ = [
     "like_regex",
     "row_error",
 ]
+
+
+#: Nodes whose evaluation may raise an error naming rows (overflow, division by zero); a decimal
+#: column may too, when the frame holds it at a lower scale (see :class:`_ShortCircuit`).
+_RAISES_ROWS = (Negate, Abs, Arith, Coalesce)
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    """``node`` and every node below it."""
+    yield node
+    for cls in type(node).__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            child = getattr(node, name, None)
+            for c in child if isinstance(child, tuple) else (child,):
+                if isinstance(c, Node):
+                    yield from _walk(c)

@@ -389,6 +389,36 @@ def test_overflow_is_an_error_for_the_rows_concerned() -> None:
         compile_condition("-(qty - seats - seats) < 0", schema).evaluate(frame)
 
 
+def test_and_or_stop_early_only_where_nothing_later_can_fail() -> None:
+    """An AND whose first operand is false everywhere (an OR: true everywhere) skips the rest,
+    unless the rest can raise an error naming rows; a missing column is an error either way."""
+    schema = {"qty": FieldSpec(I), "seats": FieldSpec(I), "region": FieldSpec(S)}
+    frame = Frame(2, {"qty": int_column([1, 0]), "seats": int_column([5, 5]),
+                      "region": string_column(["East", "West"])})  # fmt: skip
+    for text in ("seats < 0 AND seats / qty > 1", "seats > 0 OR seats / qty > 1"):
+        with pytest.raises(EvaluationError) as err:
+            compile_condition(text, schema).evaluate(frame)
+        assert err.value.rows.tolist() == [1], text  # type: ignore[attr-defined]
+    skipping = compile_condition("seats < 0 AND region = 'East' AND qty > 0", schema)
+    assert skipping.evaluate(frame).tolist() == [False, False]
+    assert run("seats > 0 OR region = 'East'", frame, schema) == [True, True]
+    # A decimal column held at a lower scale than declared is rescaled, which may overflow.
+    schema["amount"] = FieldSpec(D, 4)
+    for big, scale, reason in ((10**16, 0, "ARITHMETIC_OVERFLOW"), (10**14, 4, None)):
+        low = frame.with_columns({"amount": decimal_column([1, big], scale)})
+        try:
+            compile_condition("seats < 0 AND amount > 1", schema).evaluate(low)
+        except EvaluationError as err:
+            assert (err.reason, err.rows.tolist()) == (reason, [1])  # type: ignore[attr-defined]
+        else:
+            assert reason is None
+    without_region = Frame(2, {"qty": int_column([1, 0]), "seats": int_column([5, 5])})
+    for text in ("seats < 0 AND region = 'East'", "seats > 0 OR region = 'East'"):
+        with pytest.raises(EvaluationError) as err:
+            compile_condition(text, schema).evaluate(without_region)
+        assert err.value.reason == "MISSING_FIELD", text
+
+
 def test_decimal_columns_of_a_lower_scale_are_rescaled() -> None:
     frame = Frame(2, {"amount": decimal_column(["1.5", "2"], 1)})
     assert run("amount = 1.5", frame) == [True, False]
@@ -942,6 +972,9 @@ def test_compiled_matches_reference(case: tuple[str, dict[str, FieldSpec], Frame
     ref = Reference(text, schema)
     expected = [ref.row(frame.row(i)) for i in range(frame.n_rows)]
     assert compiled_outcomes(cond, frame) == expected, text
+    # Each deal alone (where AND and OR may stop after their first operand) as in the batch.
+    alone = [compiled_outcomes(cond, frame.take(np.array([i])))[0] for i in range(frame.n_rows)]
+    assert alone == expected, text
 
 
 @settings(max_examples=60, deadline=None)
