@@ -61,7 +61,7 @@ from engine.forecast.deals import DealInput, build_deal_batch
 from engine.forecast.scoring import score_deals
 from engine.rules.compiler import compile_rule_set
 from quotient.v1 import forecast_pb2, types_pb2
-from server import start
+from server import start, tune_gc
 from service.channel import with_token
 from service.config import SAMPLE_RULE_SET, Config
 from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
@@ -460,6 +460,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             **({"workers": args.workers} if args.workers else {}),
         )
         app = start(config, clock=lambda: FIXED_NOW)
+        tune_gc()  # as ``quotient serve`` does after start-up
         # Authentication is on, as in production: the load generator (a child process, which
         # inherits the environment) sends the bootstrap key.
         os.environ["QUOTIENT_TOKEN"] = config.token_file.read_text(encoding="utf-8").strip()

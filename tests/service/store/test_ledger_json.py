@@ -43,6 +43,12 @@ def test_stored_json_reads_back_exactly(value: Any) -> None:
     assert canonical_json(back) == canonical_json(value)  # no integer came back as a float
 
 
+def test_keys_sort_by_code_point_beyond_the_basic_plane() -> None:
+    value = {"\ue000": 1, "\U00010000": 2, "a": 3, "\xe9": 4, "\uffff": 5}
+    assert canonical_json(value) == _reference(value)
+    assert canonical_json(value).index("\uffff") < canonical_json(value).index("\U00010000")
+
+
 def test_long_integers_read_back_as_integers() -> None:
     for n in (2**64 - 1, 2**64, -(2**63) - 1, 10**30):
         assert load_json(canonical_json({"amount_minor": n})) == {"amount_minor": n}
