@@ -220,7 +220,6 @@ def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamCo
         return None
     if (
         not all(people)  # a member without a person
-        or deal.shape != (m,)
         or deal.min() < 0
         or deal.max() >= n_deals
         or min(split_of.values()) < 0
