@@ -242,6 +242,12 @@ def test_the_example_ledger_over_grpc(stub: credit_pb2_grpc.CreditServiceStub) -
     won = record(stub, event("e2", STAGE, 10, types_pb2.Deal(stage="won")))
     assert [(ln.person, ln.credit_delta_minor, ln.weighted_credit_delta_minor)
             for ln in won.lines] == [("li.wei", 0, 63_000_000), ("zhang.min", 0, 27_000_000)]  # fmt: skip
+    line = won.lines[0]
+    assert (line.deal_id, line.event_id, line.split, line.currency, line.rule_set) == (
+        "d-1", "e2", "revenue", "CNY", "default"
+    )  # fmt: skip
+    assert (line.event_time, line.correction, line.line_id) == (ts(10), False, 0)
+    assert line.revision >= 1
     assert totals(stub, deal_id="d-1") == [
         ("li.wei", 70_000_000, 70_000_000),
         ("zhang.min", 30_000_000, 30_000_000),
@@ -250,6 +256,8 @@ def test_the_example_ledger_over_grpc(stub: credit_pb2_grpc.CreditServiceStub) -
     assert totals(stub, deal_id="d-1", as_of=ts(5))[1] == ("zhang.min", 30_000_000, 3_000_000)
     resp = stub.GetCredits(credit_pb2.GetCreditsRequest(person="zhang.min", include_lines=True))
     assert [ln.weighted_credit_delta_minor for ln in resp.lines] == [3_000_000, 27_000_000]
+    assert [ln.event_time for ln in resp.lines] == [ts(0), ts(10)]
+    assert 0 < resp.lines[0].line_id < resp.lines[1].line_id
 
 
 def test_retries_are_idempotent_and_reused_ids_refused(
