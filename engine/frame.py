@@ -88,7 +88,7 @@ class Column:
     def take(self, index: np.ndarray) -> Column:
         """Return the rows at ``index`` (an integer or boolean array) as a new column."""
         null = None if self.null is None else self.null[index]
-        if null is not None and not null.any():
+        if null is not None and not np.count_nonzero(null):
             null = None
         return Column(self.type, self.values[index], null, self.dictionary, self.scale)
 
@@ -128,7 +128,7 @@ def string_column_from_codes(codes: np.ndarray, dictionary: Sequence[str]) -> Co
     dictionary = tuple(dictionary)
     arr = np.asarray(codes).astype(code_dtype(len(dictionary)), copy=False)
     null = arr < 0
-    return Column(FieldType.STRING, arr, null if null.any() else None, dictionary)
+    return Column(FieldType.STRING, arr, null if np.count_nonzero(null) else None, dictionary)
 
 
 def int_column(values: Sequence[int | None]) -> Column:

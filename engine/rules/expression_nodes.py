@@ -96,7 +96,7 @@ def merge_null(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
 def _raise_rows(mask: np.ndarray, null: np.ndarray | None, reason: str, message: str) -> None:
     if null is not None:
         mask = mask > null  # mask & ~null
-    if mask.any():
+    if np.count_nonzero(mask):
         raise row_error(reason, message, np.flatnonzero(mask))
 
 
@@ -277,7 +277,7 @@ class _ShortCircuit:
         not run."""
         if not self.possible or first[1] is not None:
             return False
-        if not (first[0].all() if settled else not first[0].any()):
+        if np.count_nonzero(first[0]) != (first[0].size if settled else 0):
             return False
         for node in self.columns:
             column = node.column(frame)
