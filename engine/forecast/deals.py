@@ -22,6 +22,7 @@ from engine.frame import (
     Column,
     FieldType,
     Frame,
+    any_true,
     code_dtype,
     date_to_days,
     string_column,
@@ -285,7 +286,7 @@ def _typed_from_codes(
         return Column(
             FieldType.STRING,
             codes.astype(code_dtype(k)),
-            null_codes if np.count_nonzero(null_codes) else None,
+            null_codes if any_true(null_codes) else None,
             tuple(uniques),
         )
     problems: dict[int, str] = {}  # distinct value -> why it was refused
@@ -301,7 +302,7 @@ def _typed_from_codes(
         for i in np.flatnonzero(is_bad[codes]).tolist():
             fail(i, field_name, reason, problems[int(codes[i])])
     null = is_null[codes] if codes.size else np.zeros(0, dtype=np.bool_)
-    null_mask = null if np.count_nonzero(null) else None
+    null_mask = null if any_true(null) else None
     if type_ is FieldType.STRING:
         dictionary: dict[str, int] = {}
         remap = np.full(k + 1, -1, dtype=np.int64)

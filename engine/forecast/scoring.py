@@ -18,7 +18,7 @@ from enum import IntEnum
 import numpy as np
 
 from engine.forecast.deals import DealBatch, DealError
-from engine.frame import SMALL_BATCH, Column, FieldType
+from engine.frame import SMALL_BATCH, Column, FieldType, all_true, any_true
 from engine.money import mul_ppm_half_even
 from engine.rules.compiler import WIN_RATE_SCALE, CompiledRuleSet
 from engine.rules.schema import CATEGORY_ORDER, Category
@@ -150,9 +150,7 @@ def score_deals(
         use = (learned.win_ppm >= 0) & ~closed
         np.putmask(rate, use, learned.win_ppm)
         np.putmask(source, use, learned.source.astype(np.int8))
-    # Tests of masks use np.count_nonzero, one C call, rather than ndarray.any(), .all() or .max(),
-    # which cost about 2 us each in their Python wrapper: one-deal scoring makes a dozen tests.
-    any_manual = bool(np.count_nonzero(batch.manual_win_ppm >= 0))
+    any_manual = any_true(batch.manual_win_ppm >= 0)
     manual = (batch.manual_win_ppm >= 0) & ~closed if any_manual else None
     tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]] = []
 
@@ -166,7 +164,7 @@ def score_deals(
     if manual is not None:
         undecided &= ~manual
     for table in rules.overrides:
-        if not np.count_nonzero(undecided):
+        if not any_true(undecided):
             break
         result = table.evaluate(batch.frame)
         record_errors(result, undecided)
@@ -181,7 +179,7 @@ def score_deals(
 
     category = rules.stage_category[stage]
     open_valid = valid & ~closed
-    if rules.categories is not None and np.count_nonzero(open_valid):
+    if rules.categories is not None and any_true(open_valid):
         frame = batch.frame.with_columns(
             {"win_prob": Column(FieldType.DECIMAL, rate, scale=WIN_RATE_SCALE)}
         )
@@ -192,7 +190,7 @@ def score_deals(
         tables.append(("categories", rules.categories, result, apply))
     override = batch.category_override
     wants = (override >= 0) & valid
-    if not np.count_nonzero(wants):
+    if not any_true(wants):
         return _result(valid, rate, category, source, batch, errors, tables)
     bad = wants & (
         ((override == _CLOSED) & ~won) | (won & (override != _CLOSED) & (override != _OMITTED))
@@ -223,7 +221,7 @@ def _result(
     tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]],
 ) -> ScoreResult:
     """Weigh the amounts and zero every output of an invalid deal."""
-    if np.count_nonzero(valid) < valid.size:
+    if not all_true(valid):
         invalid = ~valid
         for arr in (rate, category, source):
             np.putmask(arr, invalid, 0)

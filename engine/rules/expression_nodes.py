@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import EvaluationError
-from engine.frame import FieldType, Frame, code_dtype
+from engine.frame import SMALL_BATCH, FieldType, Frame, all_true, any_true, code_dtype
 from engine.money import divide_half_even
 
 INT64_MIN = -(2**63)
@@ -96,7 +96,7 @@ def merge_null(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
 def _raise_rows(mask: np.ndarray, null: np.ndarray | None, reason: str, message: str) -> None:
     if null is not None:
         mask = mask > null  # mask & ~null
-    if np.count_nonzero(mask):
+    if any_true(mask):
         raise row_error(reason, message, np.flatnonzero(mask))
 
 
@@ -260,8 +260,9 @@ class ConstNode(Node):
 
 
 class _ShortCircuit:
-    """When the first operand of an AND (an OR) is false (true) for every row, the rest cannot
-    change the result, and is skipped unless it could raise an error naming rows: a deal's errors
+    """When the first operand of an AND (an OR) is false (true) for every row of a small batch (a
+    CRM's per-deal call), the rest cannot change the result, and is skipped unless it could raise
+    an error naming rows: a deal's errors
     never depend on the other deals beside it. Columns of a lower scale than declared are rescaled,
     which may overflow, so the rest is evaluated then too; the column checks (a missing or
     mistyped column is an error whatever the rows hold) always run."""
@@ -275,9 +276,10 @@ class _ShortCircuit:
     def skip(self, frame: Frame, first: Val, settled: bool) -> bool:
         """True when ``first`` (the first operand's value) settles every row and the rest need
         not run."""
-        if not self.possible or first[1] is not None:
-            return False
-        if np.count_nonzero(first[0]) != (first[0].size if settled else 0):
+        values = first[0]
+        if not self.possible or first[1] is not None or values.size > SMALL_BATCH:
+            return False  # with many rows, a first operand rarely settles them all
+        if not (all_true(values) if settled else not any_true(values)):
             return False
         for node in self.columns:
             column = node.column(frame)
