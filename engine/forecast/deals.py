@@ -568,12 +568,12 @@ def deal_columns(deals: DealInput) -> DealColumns:
     fields = {  # a column of None alone is a column not given (counted at C speed)
         name: Coded.of(_pad(values, n))
         for name in DEAL_COLUMNS[2:]
-        if (values := getattr(deals, name)) and list(values).count(None) < len(values)
+        if (values := getattr(deals, name)) and values.count(None) < len(values)
     }
     attributes = {
         name: Coded.of(_pad(values, n))
         for name, values in deals.attributes.items()
-        if list(values).count(None) < len(values)
+        if values.count(None) < len(values)
     }
     return DealColumns(list(deals.id), amount, fields, attributes)
 
