@@ -11,6 +11,7 @@ revision, a model, a run key), when, and whether it was allowed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import secrets
@@ -155,7 +156,10 @@ class KeyStore:
         return [AuditEntry(*r) for r in rows][::-1]
 
 
+@functools.lru_cache(maxsize=1024)
 def _key(row: tuple[object, ...]) -> ApiKey:
+    """The key a stored row describes; cached by the row itself (every call verifies a key, and
+    a revoked key's row differs from its live one)."""
     key_id, name, roles, created, revoked = row
     return ApiKey(str(key_id), str(name), frozenset(Role(r) for r in str(roles).split(",") if r),
                   str(created), None if revoked is None else str(revoked))  # fmt: skip
