@@ -185,7 +185,7 @@ class CreditLedger:
                         )
                     )
                     continue
-                first = min(e.order_key for e in new)
+                first = new[0].order_key if len(new) == 1 else min(e.order_key for e in new)
                 if head is not None and first > (head.last_time, head.last_seq, ""):
                     histories[deal_id] = (head.state, head.credits, new)
                     recorded[deal_id] = {}

@@ -293,7 +293,7 @@ def replay_deals(
     replays: dict[str, Replay] = {}
     failed: dict[str, tuple[DealEvent, EventError]] = {}
     for deal_id, (start, _, events) in histories.items():
-        ordered = sorted(events, key=lambda e: e.order_key)
+        ordered = sorted(events, key=lambda e: e.order_key) if len(events) > 1 else list(events)
         state = start
         states: list[State] = []
         revisions: list[int] = []
