@@ -49,6 +49,20 @@ def parse_date(text: str, field: str) -> dt.date | None:
         ) from None
 
 
+def parse_time(value: Timestamp, field: str) -> dt.datetime:
+    """A Timestamp request field as an aware UTC time (to the microsecond); INVALID_ARGUMENT
+    naming the field when it is not a valid Timestamp (seconds outside years 1-9999, nanos
+    outside [0, 10^9))."""
+    try:
+        return value.ToDatetime(tzinfo=dt.UTC)
+    except ValueError as exc:
+        raise InvalidArgumentError(
+            f"{field}: {exc}",
+            reason="INVALID_TIMESTAMP",
+            violations=[Violation(field, reason="INVALID_TIMESTAMP", message=str(exc))],
+        ) from None
+
+
 def attribute_value(value: types_pb2.AttributeValue) -> Any:
     """The Python value of an ``AttributeValue`` (None when unset)."""
     kind = value.WhichOneof("kind")
@@ -188,6 +202,7 @@ __all__ = [
     "attribute_value",
     "deals_from_proto",
     "parse_date",
+    "parse_time",
     "revision_to_proto",
     "scores_to_proto",
 ]

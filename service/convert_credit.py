@@ -199,7 +199,13 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
                 )
             )
             continue
-        when = e.event_time.ToDatetime(tzinfo=dt.UTC)
+        try:
+            when = e.event_time.ToDatetime(tzinfo=dt.UTC)
+        except ValueError as exc:  # seconds outside years 1-9999, nanos outside [0, 10^9)
+            problems.append(
+                Violation(f"events[{i}].event_time", 0, 0, "INVALID_TIMESTAMP", str(exc))
+            )
+            continue
         out.append(DealEvent(e.event_id, e.deal_id, when, kind, _changes(kind, e.deal)))
     if problems:
         raise InvalidArgumentError(

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import grpc
 
 from engine.credit.splits import split_credits
 from engine.forecast.deals import build_deal_batch, build_deal_batch_columns
 from engine.forecast.scoring import score_deals
 from quotient.v1 import credit_pb2, credit_pb2_grpc
-from service.convert import deals_from_proto, parse_date
+from service.convert import deals_from_proto, parse_date, parse_time
 from service.convert_arrow import deal_columns_from_arrow
 from service.convert_credit import (
     add_lines,
@@ -79,7 +77,7 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     def GetCredits(
         self, request: credit_pb2.GetCreditsRequest, context: grpc.ServicerContext
     ) -> credit_pb2.GetCreditsResponse:
-        as_of = request.as_of.ToDatetime(tzinfo=dt.UTC) if request.HasField("as_of") else None
+        as_of = parse_time(request.as_of, "as_of") if request.HasField("as_of") else None
         rows = self.ledger.lines(deal_id=request.deal_id, person=request.person, as_of=as_of)
         response = credit_pb2.GetCreditsResponse()
         for (deal_id, split, person, currency), (c, w) in sorted(totals(rows).items()):

@@ -307,3 +307,28 @@ def test_a_late_event_is_placed_by_its_time(stub: credit_pb2_grpc.CreditServiceS
         ("zhang.min", 30_000_000, 15_000_000),
     ]
     assert totals(stub, deal_id="d-1")[0] == ("li.wei", 70_000_000, 70_000_000)
+
+
+def test_an_invalid_timestamp_is_refused_naming_it(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    """A Timestamp outside years 1-9999 (or with nanos outside [0, 10^9)) is the caller's error,
+    named by its field, and nothing of the batch is stored."""
+    late = event("e2", STAGE, 5, types_pb2.Deal(stage="won"))
+    late.event_time.seconds = 10**12
+    for call in (
+        lambda: record(stub, event("e1", CREATED, 0, example("initial_contact")), late),
+        lambda: stub.GetCredits(
+            credit_pb2.GetCreditsRequest(deal_id="d-1", as_of=Timestamp(seconds=0, nanos=-1))
+        ),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            call()
+        assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        status = rpc_status.from_call(err.value)
+        assert status is not None
+        bad = error_details_pb2.BadRequest()
+        assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+        assert [v.reason for v in bad.field_violations] == ["INVALID_TIMESTAMP"]
+        assert bad.field_violations[0].field in ("events[1].event_time", "as_of")
+    assert totals(stub, deal_id="d-1") == []
