@@ -35,18 +35,35 @@ _SOURCE_TO_PROTO = {
 }
 
 
+#: The last date a request may name: a year short of the calendar's end, so that the period
+#: holding any date (a year at most) and the day after it exist.
+LAST_DATE = dt.date(9998, 12, 31)
+
+
+def date_problem(text: str) -> tuple[dt.date | None, str]:
+    """A YYYY-MM-DD request value as a date, or None and why it is refused."""
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return None, f"expected a date as YYYY-MM-DD, got {text!r}"
+    if day > LAST_DATE:
+        return None, f"{day} is after {LAST_DATE}, the last date a request may name"
+    return day, ""
+
+
 def parse_date(text: str, field: str) -> dt.date | None:
-    """Parse an optional YYYY-MM-DD request field; INVALID_ARGUMENT naming the field if malformed."""
+    """Parse an optional YYYY-MM-DD request field; INVALID_ARGUMENT naming the field if malformed
+    or after :data:`LAST_DATE`."""
     if not text:
         return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+    day, problem = date_problem(text)
+    if day is None:
         raise InvalidArgumentError(
-            f"{field} must be a date as YYYY-MM-DD, got {text!r}",
+            f"{field}: {problem}",
             reason="INVALID_DATE",
-            violations=[Violation(field, reason="INVALID_DATE", message="expected YYYY-MM-DD")],
-        ) from None
+            violations=[Violation(field, reason="INVALID_DATE", message=problem)],
+        )
+    return day
 
 
 def parse_time(value: Timestamp, field: str) -> dt.datetime:
@@ -199,7 +216,9 @@ def revision_to_proto(
 
 __all__ = [
     "CATEGORY_NAMES",
+    "LAST_DATE",
     "attribute_value",
+    "date_problem",
     "deals_from_proto",
     "parse_date",
     "parse_time",

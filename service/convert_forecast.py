@@ -27,7 +27,7 @@ from engine.forecast.report import (
 from engine.forecast.rollup import Period, PeriodKind, calendar_periods, check_periods
 from engine.frame import days_to_date
 from quotient.v1 import forecast_pb2
-from service.convert import CATEGORY_PROTO, attribute_value
+from service.convert import CATEGORY_PROTO, attribute_value, date_problem
 from service.store.port import RevisionRecord
 
 _KINDS = {
@@ -43,11 +43,10 @@ _METHODS = {
 
 
 def _date(text: str, path: str, problems: list[Violation]) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        problems.append(Violation(path, 0, 0, "INVALID_DATE", f"expected YYYY-MM-DD, got {text!r}"))
-        return None
+    day, problem = date_problem(text)
+    if day is None:
+        problems.append(Violation(path, 0, 0, "INVALID_DATE", problem))
+    return day
 
 
 def _refuse(message: str, reason: str, problems: list[Violation]) -> None:

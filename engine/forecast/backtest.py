@@ -18,6 +18,7 @@ after the history is known is reported but left out of the metrics: its actuals 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -185,12 +186,15 @@ def backtest(
     partition with ``map_partitions`` (in-process by default) and gathered in order.
     """
     check_periods(periods)
-    if lead_days < 0:
+    # The earliest cutoff, the day before the first period less lead_days, must be a date.
+    most = (min((p.start for p in periods), default=dt.date.max) - dt.date.min).days - 1
+    if not 0 <= lead_days <= most:
         raise InvalidArgumentError(
-            "lead_days cannot be negative",
+            f"lead_days must be from 0 to {most}, got {lead_days}",
             reason="INVALID_ARGUMENT",
-            violations=[Violation("lead_days", 0, 0, "INVALID_ARGUMENT", "must be >= 0")],
-        )
+            violations=[Violation("lead_days", 0, 0, "INVALID_ARGUMENT",
+                                  f"must be from 0 to {most}: the earliest cutoff is a date")],
+        )  # fmt: skip
     code, keys = group_codes(history, group_by, rules.team_of)
     inputs = BacktestInputs(history, rules, tuple(group_by), code, keys,
                             first_won_row(history, rules.stage_is_won), lead_days,

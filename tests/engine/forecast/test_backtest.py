@@ -97,6 +97,9 @@ def test_bad_arguments() -> None:
     with pytest.raises(InvalidArgumentError) as e:
         backtest(HISTORY, RULES, YEAR, lead_days=-1)
     assert e.value.violations[0].path == "lead_days"
+    with pytest.raises(InvalidArgumentError) as e:  # a cutoff before year 1
+        backtest(HISTORY, RULES, YEAR, lead_days=10**8)
+    assert e.value.violations[0].path == "lead_days"
 
 
 def test_a_history_known_through_a_later_day() -> None:

@@ -19,6 +19,7 @@ from service.convert_arrow import deals_to_arrow, table_bytes
 from tests.conftest import decode_details
 
 Q = forecast_pb2.PERIOD_KIND_QUARTER
+Y = forecast_pb2.PERIOD_KIND_YEAR
 H1 = forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-01-01", last_date="2026-06-30")
 
 
@@ -173,6 +174,12 @@ def bad_request(stub: forecast_pb2_grpc.ForecastServiceStub, **kw: Any) -> set[t
     return {(v.field, v.reason) for v in bad.field_violations}  # type: ignore[attr-defined]
 
 
+CAL_TO_9999 = forecast_pb2.CalendarPeriods(kind=Y, first_date="2026-01-01", last_date="9999-12-31")
+CUSTOM_TO_9999 = forecast_pb2.CustomPeriods(
+    periods=[forecast_pb2.CustomPeriod(label="A", first_date="2026-01-01", last_date="9999-12-31")]
+)
+
+
 @pytest.mark.parametrize(
     ("kw", "expected"),
     [
@@ -181,6 +188,14 @@ def bad_request(stub: forecast_pb2_grpc.ForecastServiceStub, **kw: Any) -> set[t
         (
             {"calendar": forecast_pb2.CalendarPeriods(kind=Q, first_date="2026-13-01")},
             {("calendar.first_date", "INVALID_DATE"), ("calendar.last_date", "INVALID_DATE")},
+        ),
+        (  # the year after the last date must exist, for the period holding it
+            {"calendar": CAL_TO_9999},
+            {("calendar.last_date", "INVALID_DATE")},
+        ),
+        (
+            {"custom": CUSTOM_TO_9999},
+            {("custom.periods[0].last_date", "INVALID_DATE")},
         ),
         (
             {
