@@ -242,14 +242,19 @@ def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamCo
     )
 
 
+#: Ratio units and fixed amounts stay below this, so that sums of a few of them fit in int64.
+_MAX_UNITS = 2**62
+
+
 def _plain_ratio(value: Any) -> int | None:
     """A ratio's units, None for no ratio; -1 for one that is not plainly valid."""
     if value is None or value == "":
         return None
     try:
-        return ratio_units(value if isinstance(value, Decimal) else Decimal(str(value)))
+        units = ratio_units(value if isinstance(value, Decimal) else Decimal(str(value)))
     except (InvalidOperation, ValueError):
         return -1
+    return units if units < _MAX_UNITS else -1
 
 
 def read_team_members(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamColumns:
@@ -322,6 +327,8 @@ def read_team_members(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> 
                 ratio_cache[rt] = units
             if isinstance(units, str):
                 bad(j, d, f"{path}.ratio", "INVALID_SHARE", units)
+            elif units >= _MAX_UNITS:
+                bad(j, d, f"{path}.ratio", "INVALID_SHARE", f"ratio {rt} is too large")
             elif units < 0:
                 bad(j, d, f"{path}.ratio", "NEGATIVE_SHARE", f"ratio {rt} is negative")
             else:
@@ -334,7 +341,7 @@ def read_team_members(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> 
                     value = int(amount)
                 except ValueError:
                     value = None
-            if value is None or value >= 2**62:
+            if value is None or value >= _MAX_UNITS:
                 bad(j, d, f"{path}.amount_minor", "INVALID_SHARE",
                     f"amount_minor must be an integer below 2**62, got {amount!r}")  # fmt: skip
             elif value < 0:

@@ -316,7 +316,22 @@ _MEMBER_VALUES = {
     "role": st.sampled_from([None, "", "presales", "partner_manager"]),
     "split": st.sampled_from([None, "", "revenue", "overlay", "nope"]),
     "ratio": st.sampled_from(
-        [None, "", "0.5", "0.50", "1", "0.3", Decimal("0.2"), "-0.1", "0.123456789", "x", 1, True]
+        [
+            None,
+            "",
+            "0.5",
+            "0.50",
+            "1",
+            "0.3",
+            Decimal("0.2"),
+            "-0.1",
+            "0.123456789",
+            "x",
+            1,
+            True,
+            "1e999",
+            "-1e999",
+        ]
     ),
     "amount_minor": st.sampled_from([None, None, None, "", 5, "7", -1, "x"]),
 }
