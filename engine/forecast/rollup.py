@@ -97,8 +97,24 @@ class Period:
     end: dt.date
 
 
+#: The most periods one forecast or backtest reports on: a hundred years of months. Each period
+#: costs work (a backtest refits its rates per period), so a range of a thousand years of months
+#: is refused up front rather than left to run for hours.
+MAX_PERIODS = 1_200
+
+
+def _too_many(count: int) -> InvalidArgumentError:
+    message = f"{count:,} periods; at most {MAX_PERIODS:,} (a hundred years of months)"
+    return InvalidArgumentError(
+        f"too many periods: {message}",
+        reason="TOO_MANY_PERIODS",
+        violations=[Violation("periods", 0, 0, "TOO_MANY_PERIODS", message)],
+    )
+
+
 def calendar_periods(kind: PeriodKind, first: dt.date, last: dt.date) -> list[Period]:
-    """The months, quarters or years that cover ``first``..``last`` (inclusive)."""
+    """The months, quarters or years that cover ``first``..``last`` (inclusive); at most
+    :data:`MAX_PERIODS` of them."""
     if last < first:
         raise InvalidArgumentError(
             f"the period range ends ({last}) before it starts ({first})",
@@ -106,6 +122,10 @@ def calendar_periods(kind: PeriodKind, first: dt.date, last: dt.date) -> list[Pe
             violations=[Violation("periods", 0, 0, "EMPTY_PERIODS", "end before start")],
         )
     step = {PeriodKind.MONTH: 1, PeriodKind.QUARTER: 3, PeriodKind.YEAR: 12}[kind]
+    count = (last.year * 12 + last.month - 1) // step - (first.year * 12 + first.month - 1) // step
+    count += 1
+    if count > MAX_PERIODS:
+        raise _too_many(count)
     month = (first.month - 1) // step * step + 1
     start = dt.date(first.year, month, 1)
     out = []
@@ -124,7 +144,10 @@ def calendar_periods(kind: PeriodKind, first: dt.date, last: dt.date) -> list[Pe
 
 
 def check_periods(periods: Sequence[Period]) -> None:
-    """Refuse empty or overlapping periods (INVALID_ARGUMENT naming them)."""
+    """Refuse empty or overlapping periods (INVALID_ARGUMENT naming them), and more than
+    :data:`MAX_PERIODS`."""
+    if len(periods) > MAX_PERIODS:
+        raise _too_many(len(periods))
     problems = [
         Violation(f"periods[{i}]", 0, 0, "EMPTY_PERIOD", f"{p.label} ends before it starts")
         for i, p in enumerate(periods)
@@ -644,6 +667,7 @@ def rollup(
 
 __all__ = [
     "CUMULATIVE",
+    "MAX_PERIODS",
     "REPORTED",
     "Period",
     "PeriodKind",

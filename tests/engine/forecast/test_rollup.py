@@ -138,6 +138,36 @@ def test_calendar_periods() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("kind", "first", "last", "count"),
+    [
+        (PeriodKind.MONTH, dt.date(1927, 1, 31), dt.date(2026, 12, 1), 1_200),
+        (PeriodKind.MONTH, dt.date(1926, 12, 31), dt.date(2026, 12, 1), 1_201),
+        (PeriodKind.QUARTER, dt.date(2026, 3, 31), dt.date(2026, 4, 1), 2),
+        (PeriodKind.QUARTER, dt.date(1, 1, 1), dt.date(9998, 12, 31), 39_992),
+        (PeriodKind.YEAR, dt.date(827, 6, 1), dt.date(2026, 1, 1), 1_200),
+        (PeriodKind.MONTH, dt.date(1, 1, 1), dt.date(9998, 12, 31), 119_976),
+    ],
+)
+def test_at_most_a_hundred_years_of_months(
+    kind: PeriodKind, first: dt.date, last: dt.date, count: int
+) -> None:
+    """A range of far more periods than anyone reports on (each costs a backtest a refit) is
+    refused before it is built, with the count."""
+    if count <= rollup_module.MAX_PERIODS:
+        assert len(calendar_periods(kind, first, last)) == count
+        return
+    with pytest.raises(InvalidArgumentError) as err:
+        calendar_periods(kind, first, last)
+    assert err.value.reason == "TOO_MANY_PERIODS"
+    assert f"{count:,} periods" in err.value.message
+    many = [Period(str(i), dt.date(2000, 1, 1) + dt.timedelta(days=i),
+                   dt.date(2000, 1, 2) + dt.timedelta(days=i)) for i in range(1_201)]  # fmt: skip
+    with pytest.raises(InvalidArgumentError) as err:
+        run([], ["region"], many)
+    assert err.value.reason == "TOO_MANY_PERIODS"
+
+
 def test_bad_input_is_refused_with_paths() -> None:
     with pytest.raises(InvalidArgumentError) as err:
         run([deal("quote", 1, "North", "2026-02-01")], ["regoin"], [Q1])
