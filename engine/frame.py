@@ -239,6 +239,92 @@ class Frame:
         return {k: c.python_value(i) for k, c in self.columns.items()}
 
 
+class RowFrame(Frame):
+    """A frame of one deal held as a :class:`Row`: one-deal scoring reads the row, and the columns
+    are built only when something asks for them."""
+
+    one: Row
+
+    def __init__(self, row: Row) -> None:
+        object.__setattr__(self, "n_rows", 1)
+        object.__setattr__(self, "one", row)
+
+    @property  # type: ignore[override]
+    def columns(self) -> Mapping[str, Column]:
+        built: Mapping[str, Column] | None = self.__dict__.get("_columns")
+        if built is None:
+            built = {name: self.one.column(name) for name in self.one.types}
+            object.__setattr__(self, "_columns", built)
+        return built
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.one.types
+
+
+_VALUE_DTYPES: dict[FieldType, Any] = {
+    FieldType.INT: np.int64,
+    FieldType.DECIMAL: np.int64,
+    FieldType.BOOL: np.bool_,
+    FieldType.DATE: np.int32,
+}
+
+
+def column_from_encoded(values: Sequence[Any], type_: FieldType, scale: int = 0) -> Column:
+    """Build a column from values already in its encoding (``None`` is null): text for strings,
+    ints scaled by ``10**scale`` for decimals, days since 1970-01-01 for dates, bools, ints."""
+    if type_ is FieldType.STRING:
+        return string_column(values)
+    placeholder = False if type_ is FieldType.BOOL else 0
+    arr = np.array([placeholder if v is None else v for v in values], dtype=_VALUE_DTYPES[type_])
+    null = _null_mask([v is None for v in values])
+    return Column(type_, arr, null, scale=scale if type_ is FieldType.DECIMAL else 0)
+
+
+@dataclass(frozen=True, eq=False)
+class Row:
+    """One deal as Python scalars in the columns' encoding, with each field's type and scale.
+
+    A CRM scores deals one at a time, and for one deal numpy's fixed cost per call on one-element
+    arrays is nearly all the work; compiled conditions and tables therefore also evaluate a row
+    (see ``ev_row`` in :mod:`engine.rules.expression_nodes`).
+
+    Attributes
+    ----------
+    values : dict of name -> value
+        Text for strings, int scaled by ``10**scale`` for decimals, int days since 1970-01-01 for
+        dates, bool, int; ``None`` is null.
+    types : dict of name -> (FieldType, scale)
+    """
+
+    values: Mapping[str, Any]
+    types: Mapping[str, tuple[FieldType, int]]
+
+    @classmethod
+    def of_frame(cls, frame: Frame, i: int) -> Row:
+        """Row ``i`` of ``frame``."""
+        values: dict[str, Any] = {}
+        types: dict[str, tuple[FieldType, int]] = {}
+        for name, col in frame.columns.items():
+            types[name] = (col.type, col.scale)
+            if col.null is not None and col.null[i]:
+                values[name] = None
+            elif col.type is FieldType.STRING:
+                code = int(col.values[i])
+                values[name] = None if code < 0 else col.dictionary[code]
+            else:
+                values[name] = col.values[i].item()
+        return cls(values, types)
+
+    def with_value(self, name: str, type_: FieldType, scale: int, value: Any) -> Row:
+        """This row with field ``name`` added (or replaced)."""
+        return Row({**self.values, name: value}, {**self.types, name: (type_, scale)})
+
+    def column(self, name: str) -> Column:
+        """Field ``name`` as a one-row column."""
+        type_, scale = self.types[name]
+        return column_from_encoded([self.values[name]], type_, scale)
+
+
 def column_from_python(values: Sequence[Any], type_: FieldType, scale: int = 0) -> Column:
     """Build a column of ``type_`` from Python values (``None`` is null)."""
     if type_ is FieldType.STRING:
@@ -260,10 +346,13 @@ __all__ = [
     "Column",
     "FieldType",
     "Frame",
+    "Row",
+    "RowFrame",
     "all_true",
     "any_true",
     "bool_column",
     "code_dtype",
+    "column_from_encoded",
     "column_from_python",
     "date_column",
     "date_to_days",

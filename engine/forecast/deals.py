@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
@@ -22,10 +23,12 @@ from engine.frame import (
     Column,
     FieldType,
     Frame,
+    Row,
+    RowFrame,
     any_true,
     code_dtype,
+    column_from_encoded,
     date_to_days,
-    string_column,
     string_column_from_codes,
     to_scaled,
 )
@@ -363,41 +366,95 @@ def _coerced(
     return encoded
 
 
-def _typed_column_small(
-    values: Sequence[Any],
-    type_: FieldType,
-    scale: int,
-    empty_is_null: bool,
-    field_name: str,
-    reason: str,
-    fail: Callable[[int, str, str, str], None],
-) -> Column:
-    """A typed column from a few values, value by value."""
-    encoded = _coerced(values, type_, scale, empty_is_null, field_name, reason, fail)
-    null = [v is None for v in encoded]
-    null_mask = np.array(null, dtype=np.bool_) if any(null) else None
-    if type_ is FieldType.STRING:
-        dictionary: dict[str, int] = {}
-        codes = [-1 if v is None else dictionary.setdefault(v, len(dictionary)) for v in encoded]
-        arr = np.array(codes, dtype=code_dtype(len(dictionary)))
-        return Column(FieldType.STRING, arr, null_mask, tuple(dictionary))
+def _encode_one(value: Any, type_: FieldType, scale: int, empty_is_null: bool) -> Any:
+    """A caller value in its column encoding (see :func:`engine.frame.column_from_encoded`;
+    None where not given); ``ValueError`` with a message for people when it is refused."""
+    if value is None or (empty_is_null and value == ""):
+        return None
+    if type_ is FieldType.STRING and value.__class__ is str:
+        return value
+    if type_ is FieldType.DECIMAL and value.__class__ is str:  # checked and scaled in one step
+        return to_scaled(value, scale)
+    typed = _coerce(value, type_, scale)
     if type_ is FieldType.DECIMAL:
-        ints = [0 if v is None else to_scaled(v, scale) for v in encoded]
-        return Column(FieldType.DECIMAL, np.array(ints, dtype=np.int64), null_mask, scale=scale)
-    if type_ is FieldType.INT:
-        ints = [0 if v is None else v for v in encoded]
-        return Column(FieldType.INT, np.array(ints, dtype=np.int64), null_mask)
-    if type_ is FieldType.BOOL:
-        return Column(FieldType.BOOL, np.array([bool(v) for v in encoded], np.bool_), null_mask)
-    days = [0 if v is None else date_to_days(v) for v in encoded]
-    return Column(FieldType.DATE, np.array(days, dtype=np.int32), null_mask)
+        return to_scaled(typed, scale)
+    if type_ is FieldType.DATE:
+        return date_to_days(typed)
+    return typed
+
+
+@dataclass(frozen=True)
+class _SmallField:
+    """A field a small batch checks: where its values are, its type, and whether it is kept."""
+
+    name: str
+    attribute: bool  # an extra attribute (in ``DealInput.attributes``), not a built-in field
+    type: FieldType
+    scale: int
+    empty_is_null: bool
+    reason: str
+    keep: bool  # False: checked, but no rule reads it and no caller asked for it
+
+    @property
+    def path(self) -> str:
+        """The field named in a problem."""
+        return f"attributes.{self.name}" if self.attribute else self.name
+
+    def given(self, deals: DealInput) -> Sequence[Any]:
+        """The values the caller sent (possibly fewer than the deals: the rest are not given)."""
+        return deals.attributes.get(self.name, ()) if self.attribute else getattr(deals, self.name)
+
+
+_TEXT_FIELDS = ("owner", "region", "product_line", "customer_tier", "source")
+#: The columns every batch has, before the fields of its rule set's plan.
+_BUILT_IN_TYPES: dict[str, tuple[FieldType, int]] = {
+    "stage": (FieldType.STRING, 0),
+    "amount_minor": (FieldType.INT, 0),
+    "amount": (FieldType.DECIMAL, AMOUNT_SCALE),
+    "currency": (FieldType.STRING, 0),
+}
+_SMALL_PLANS: weakref.WeakKeyDictionary[CompiledRuleSet, dict[frozenset[str], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _small_plan(rules: CompiledRuleSet, keep_fields: Collection[str]) -> tuple[_SmallField, ...]:
+    """The fields a small batch checks under ``rules``, in the order problems are found: the
+    close date, the other dates and built-in strings a rule reads or the caller keeps (the owner
+    always: credit splits need it), then the declared attributes. Worked out once per rule set."""
+    plans = _SMALL_PLANS.get(rules)
+    if plans is None:
+        plans = _SMALL_PLANS.setdefault(rules, {})
+    key = frozenset(keep_fields)
+    plan: tuple[_SmallField, ...] | None = plans.get(key)
+    if plan is not None:
+        return plan
+    used = rules.fields_used
+    date, text = FieldType.DATE, FieldType.STRING
+    fields = [_SmallField("close_date", False, date, 0, True, "INVALID_DATE", True)]
+    for name in ("created_date", "stage_entered_date"):
+        if name in used or name in key:
+            fields.append(_SmallField(name, False, date, 0, True, "INVALID_DATE", True))
+    for name in _TEXT_FIELDS:
+        if name == "owner" or name in used or name in key:
+            fields.append(_SmallField(name, False, text, 0, True, "INVALID_ATTRIBUTE", True))
+    builtins = {"stage", "amount_minor", "amount", "currency", *_TEXT_FIELDS}
+    builtins.update(f.name for f in fields)
+    for name, spec in rules.schema.items():
+        if name not in builtins:
+            keep = name in used or name in key
+            fields.append(
+                _SmallField(name, True, spec.type, spec.scale, False, "INVALID_ATTRIBUTE", keep)
+            )
+    plan = plans[key] = tuple(fields)
+    return plan
 
 
 def _amounts_small(
     amounts: Sequence[Any],
     currencies: Sequence[Any],
     fail: Callable[[int, str, str, str], None],
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[list[int], list[int]]:
     """Check amounts and currencies of a few deals, value by value; return ``amount_minor`` and
     ``amount`` (major units, scale 4)."""
     minor: list[int] = []
@@ -430,7 +487,7 @@ def _amounts_small(
             continue
         minor[-1] = v
         major[-1] = v * factor
-    return np.array(minor, dtype=np.int64), np.array(major, dtype=np.int64)
+    return minor, major
 
 
 def _fail_stage(
@@ -460,7 +517,7 @@ def build_deal_batch(
     if n > SMALL_BATCH:
         return build_deal_batch_columns(deal_columns(deals), rules, keep_fields=keep_fields)
     errors: list[DealError] = []
-    valid = np.ones(n, dtype=np.bool_)
+    valid = [True] * n
 
     def fail(i: int, field_name: str, reason: str, message: str) -> None:
         if valid[i]:
@@ -469,13 +526,12 @@ def build_deal_batch(
 
     amount_minor, amount = _amounts_small(deals.amount_minor, deals.currency, fail)
 
-    stage_col = string_column([s or None for s in deals.stage])
     stage_of = rules.stage_index
     stage_list = [stage_of.get(s, -1) if isinstance(s, str) else -1 for s in deals.stage]
     for bad in (i for i, k in enumerate(stage_list) if k < 0):
         _fail_stage(fail, rules, bad, deals.stage[bad])
 
-    manual = np.full(n, -1, dtype=np.int64)
+    manual = [-1] * n
     for i, p in enumerate(_pad(deals.win_prob, n)):
         if p is None or p == "":
             continue
@@ -488,7 +544,7 @@ def build_deal_batch(
             msg = str(exc) if isinstance(exc, ValueError) else f"win_prob {p!r} is not a number"
             fail(i, "win_prob", "INVALID_WIN_PROB", msg)
 
-    override = np.full(n, -1, dtype=np.int8)
+    override = [-1] * n
     for i, c in enumerate(_pad(deals.category, n)):
         if c:
             code = _CATEGORY_CODES.get(c)
@@ -502,57 +558,40 @@ def build_deal_batch(
             else:
                 override[i] = code
 
-    columns: dict[str, Column] = {
-        "stage": stage_col,
-        "amount_minor": Column(FieldType.INT, amount_minor),
-        "amount": Column(FieldType.DECIMAL, amount, scale=AMOUNT_SCALE),
-        "currency": string_column([c if isinstance(c, str) else None for c in deals.currency]),
+    # Each column's values in the column encoding, and its (type, scale).
+    columns: dict[str, list[Any]] = {
+        "stage": [s or None for s in deals.stage],
+        "amount_minor": amount_minor,
+        "amount": amount,
+        "currency": [c if isinstance(c, str) else None for c in deals.currency],
     }
-    columns["close_date"] = _typed_column_small(
-        _pad(deals.close_date, n), FieldType.DATE, 0, True, "close_date", "INVALID_DATE", fail
-    )
-    # The owner is always kept (credit splits need it); in small batches the other built-in
-    # strings only when a rule reads them or the caller asks, since they need no checking.
-    used = rules.fields_used
-    skip_unused = n <= SMALL_BATCH
-    for name in ("created_date", "stage_entered_date"):
-        values = getattr(deals, name)
-        given = len(values) > values.count(None)
-        if (skip_unused or not given) and name not in used and name not in keep_fields:
-            continue
-        columns[name] = _typed_column_small(
-            _pad(values, n), FieldType.DATE, 0, True, name, "INVALID_DATE", fail
-        )
-    text_fields = ("owner", "region", "product_line", "customer_tier", "source")
-    for name in text_fields:
-        if skip_unused and name != "owner" and name not in used and name not in keep_fields:
-            continue
-        values = getattr(deals, name)
-        columns[name] = _typed_column_small(
-            _pad(values, n), FieldType.STRING, 0, True, name, "INVALID_ATTRIBUTE", fail
-        )
-    builtins = set(columns) | set(text_fields)
-    for name, spec in rules.schema.items():
-        if name in builtins:
-            continue
-        values = deals.attributes.get(name, ())
-        if name not in used and name not in keep_fields:  # checked, but no column
-            _coerced(values, spec.type, spec.scale, False, f"attributes.{name}",
-                     "INVALID_ATTRIBUTE", fail)  # fmt: skip
-            continue
-        columns[name] = _typed_column_small(
-            _pad(values, n),
-            spec.type,
-            spec.scale,
-            False,
-            f"attributes.{name}",
-            "INVALID_ATTRIBUTE",
-            fail,
-        )
-    stage_codes = np.array([max(k, 0) for k in stage_list], dtype=np.int16)
+    types = dict(_BUILT_IN_TYPES)
+    for spec in _small_plan(rules, keep_fields):
+        given = spec.given(deals)
+        encoded: list[Any] = [None] * n
+        for i, v in enumerate(given[:n]):
+            try:
+                encoded[i] = _encode_one(v, spec.type, spec.scale, spec.empty_is_null)
+            except ValueError as exc:
+                fail(i, spec.path, spec.reason, f"{spec.name}: {exc}")
+        if spec.keep:
+            columns[spec.name] = encoded
+            types[spec.name] = (spec.type, spec.scale)
     errors.sort(key=lambda e: e.index)
-    frame = Frame(n, columns)
-    return DealBatch(list(deals.id), frame, valid, manual, override, stage_codes, errors)
+    if n == 1:  # one deal (a CRM's call): kept as scalars, which scoring reads without numpy
+        frame: Frame = RowFrame(Row({name: v[0] for name, v in columns.items()}, types))
+    else:
+        frame = Frame(n, {name: column_from_encoded(columns[name], t, scale)
+                          for name, (t, scale) in types.items()})  # fmt: skip
+    return DealBatch(
+        list(deals.id),
+        frame,
+        np.array(valid, dtype=np.bool_),
+        np.array(manual, dtype=np.int64),
+        np.array(override, dtype=np.int8),
+        np.array([max(k, 0) for k in stage_list], dtype=np.int16),
+        errors,
+    )
 
 
 def deal_columns(deals: DealInput) -> DealColumns:

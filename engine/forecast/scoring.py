@@ -7,7 +7,9 @@ hits it, replaced by a manual probability when the caller gives one (won and los
 and 0); the weighted amount ``amount_minor x win_prob`` computed exactly in integers and rounded
 half-even; the category from the per-deal override, else the ``categories`` table, else the stage
 default. Every value says where it came from (stage, override row, manual) and which rows matched.
-All of it is a handful of array operations per table row, whatever the number of deals.
+All of it is a handful of array operations per table row, whatever the number of deals; one
+deal (a CRM's call, built by :func:`~engine.forecast.deals.build_deal_batch` as a row of scalars)
+takes the same steps in Python scalars, where numpy's fixed cost per call would be most of the work.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from enum import IntEnum
 import numpy as np
 
 from engine.forecast.deals import DealBatch, DealError
-from engine.frame import SMALL_BATCH, Column, FieldType, all_true, any_true
-from engine.money import mul_ppm_half_even
+from engine.frame import SMALL_BATCH, Column, FieldType, RowFrame, all_true, any_true
+from engine.money import PPM, divide_half_even, mul_ppm_half_even
 from engine.rules.compiler import WIN_RATE_SCALE, CompiledRuleSet
 from engine.rules.schema import CATEGORY_ORDER, Category
-from engine.rules.tables import CompiledTable, TableResult
+from engine.rules.tables import CompiledTable, RowResult, TableResult
 
 _CLOSED = CATEGORY_ORDER.index(Category.CLOSED)
 _OMITTED = CATEGORY_ORDER.index(Category.OMITTED)
@@ -76,12 +78,16 @@ class ScoreResult:
     _tables: list[tuple[str, CompiledTable, TableResult, np.ndarray]] = field(
         default_factory=list, repr=False
     )
+    #: The matched rule ids of each deal, when scored deal by deal (one deal).
+    _matched: list[list[str]] | None = field(default=None, repr=False)
 
     def matched_rules(self, i: int) -> list[str]:
         """Return the ids of the rule rows that produced deal ``i``'s values.
 
         Ids read ``<section>.<table>/<row>``, e.g. ``win_rates.overrides.by_region/emea_large``.
         """
+        if self._matched is not None:
+            return list(self._matched[i])
         out: list[str] = []
         for prefix, table, result, applied in self._tables:
             if applied[i]:
@@ -91,6 +97,8 @@ class ScoreResult:
     def matched_rules_all(self) -> list[list[str]]:
         """Return :meth:`matched_rules` for every deal at once (one pass per rule row)."""
         n = self.valid.shape[0]
+        if self._matched is not None:
+            return [list(m) for m in self._matched]
         if n <= SMALL_BATCH:  # a few deals: asking deal by deal beats a pass per row
             return [self.matched_rules(i) for i in range(n)]
         out: list[list[str]] = [[] for _ in range(n)]
@@ -107,6 +115,13 @@ class ScoreResult:
         ``codes`` (int32) into ``rule_ids``; deal ``i``'s rules are
         ``codes[offsets[i]:offsets[i + 1]]``, in the same order as :meth:`matched_rules`."""
         n = self.valid.shape[0]
+        if self._matched is not None:
+            seen = sorted({r for rules in self._matched for r in rules})
+            code_of = {r: c for c, r in enumerate(seen)}
+            flat = [code_of[r] for rules in self._matched for r in rules]
+            offsets = np.zeros(n + 1, dtype=np.int32)
+            np.cumsum([len(rules) for rules in self._matched], out=offsets[1:])
+            return offsets, np.array(flat, dtype=np.int32), seen
         rule_ids: list[str] = []
         deals: list[np.ndarray] = [np.zeros(0, dtype=np.int64)]
         codes: list[np.ndarray] = [np.zeros(0, dtype=np.int32)]
@@ -139,6 +154,8 @@ def score_deals(
     configured stage rate of open deals where it has a value; override rows and manual
     probabilities still come after it.
     """
+    if isinstance(batch.frame, RowFrame):
+        return _score_one(rules, batch, learned)
     errors = list(batch.errors)
     valid = batch.valid.copy()
     stage = batch.stage_idx
@@ -195,20 +212,99 @@ def score_deals(
     bad = wants & (
         ((override == _CLOSED) & ~won) | (won & (override != _CLOSED) & (override != _OMITTED))
     )
-    for i in np.flatnonzero(bad):
-        errors.append(
-            DealError(
-                int(i),
-                "category",
-                "CATEGORY_NOT_ALLOWED",
-                "only won deals may be in category closed, and a won deal may only be "
-                f"closed or omitted (got {CATEGORY_ORDER[override[i]].value})",
-            )
-        )
+    for i in np.flatnonzero(bad).tolist():
+        errors.append(_category_not_allowed(i, int(override[i])))
         valid[i] = False
     wants &= valid
     np.putmask(category, wants, override)
     return _result(valid, rate, category, source, batch, errors, tables)
+
+
+def _score_one(
+    rules: CompiledRuleSet, batch: DealBatch, learned: LearnedRates | None
+) -> ScoreResult:
+    """:func:`score_deals` for one deal held as a row: the same steps in Python scalars."""
+    assert isinstance(batch.frame, RowFrame)
+    row = batch.frame.one
+    errors = list(batch.errors)
+    valid = bool(batch.valid[0])
+    stage = int(batch.stage_idx[0])
+    rate = int(rules.stage_rate_ppm[stage])
+    closed = bool(rules.stage_is_closed[stage])
+    source = int(ProbSource.CLOSED_STAGE) if closed else int(ProbSource.STAGE)
+    if learned is not None and not closed and learned.win_ppm[0] >= 0:
+        rate, source = int(learned.win_ppm[0]), int(learned.source[0])
+    manual_ppm = int(batch.manual_win_ppm[0])
+    manual = manual_ppm >= 0 and not closed
+    tables: list[tuple[str, CompiledTable, RowResult]] = []
+
+    def record_errors(result: RowResult) -> bool:
+        """Whether the deal is still valid after the table's errors (only the first counts)."""
+        if result.errors:
+            reason, message = result.errors[0]
+            errors.append(DealError(0, "", reason, message))
+            return False
+        return True
+
+    if valid and not closed and not manual:
+        for table in rules.overrides:
+            result = table.evaluate_row(row)
+            valid = record_errors(result)
+            if not valid:
+                break
+            if result.hit:
+                rate, source = result.values["win_rate"], int(ProbSource.OVERRIDE)
+                tables.append(("win_rates.overrides", table, result))
+                break
+    if manual:
+        rate, source = manual_ppm, int(ProbSource.MANUAL)
+
+    category = int(rules.stage_category[stage])
+    if rules.categories is not None and valid and not closed:
+        result = rules.categories.evaluate_row(
+            row.with_value("win_prob", FieldType.DECIMAL, WIN_RATE_SCALE, rate)
+        )
+        valid = record_errors(result)
+        if valid and result.hit:
+            category = result.values["category"]
+            tables.append(("categories", rules.categories, result))
+    override = int(batch.category_override[0])
+    if override >= 0 and valid:
+        won = bool(rules.stage_is_won[stage])
+        if (override == _CLOSED and not won) or (won and override not in (_CLOSED, _OMITTED)):
+            errors.append(_category_not_allowed(0, override))
+            valid = False
+        else:
+            category = override
+    if not valid:
+        rate = category = source = 0
+        tables = []
+    weighted = divide_half_even(row.values["amount_minor"] * rate, PPM)
+    matched = [
+        f"{prefix}.{table.id}/{table.rows[r].id}"
+        for prefix, table, result in tables
+        for r in result.matched
+    ]
+    errors.sort(key=lambda e: e.index)
+    return ScoreResult(
+        valid=np.array([valid]),
+        win_prob_ppm=np.array([rate], dtype=np.int64),
+        weighted_amount_minor=np.array([weighted], dtype=np.int64),
+        category=np.array([category], dtype=np.int8),
+        prob_source=np.array([source], dtype=np.int8),
+        errors=errors,
+        _matched=[matched],
+    )
+
+
+def _category_not_allowed(i: int, override: int) -> DealError:
+    return DealError(
+        i,
+        "category",
+        "CATEGORY_NOT_ALLOWED",
+        "only won deals may be in category closed, and a won deal may only be "
+        f"closed or omitted (got {CATEGORY_ORDER[override].value})",
+    )
 
 
 def _result(

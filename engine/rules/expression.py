@@ -49,7 +49,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from engine.errors import InvalidArgumentError, RuleSetInvalidError, Violation
-from engine.frame import MAX_DECIMAL_SCALE, FieldType, Frame, date_to_days
+from engine.frame import MAX_DECIMAL_SCALE, FieldType, Frame, Row, date_to_days
 from engine.rules import expression_nodes as nd
 from engine.rules.expression_nodes import FLIPPED, GE, LE, Node
 
@@ -135,6 +135,18 @@ class Condition:
         root = self._root
         v = root.ev(frame)[0]
         return v if root.fresh else np.array(v, dtype=np.bool_)
+
+    @property
+    def root(self) -> Node:
+        """The compiled expression."""
+        return self._root
+
+    def evaluate_row(self, row: Row) -> bool | None:
+        """The condition for one deal: True, False or None (NULL), as :meth:`evaluate3` gives
+        over a frame of that one row, without numpy. Raises like :meth:`evaluate`; errors that
+        name rows name row 0."""
+        value: bool | None = self._root.ev_row(row)
+        return value
 
     def evaluate3(self, frame: Frame) -> tuple[np.ndarray, np.ndarray | None]:
         """Return ``(value, null)``: the SQL three-valued result.

@@ -16,6 +16,11 @@ Conventions every node keeps:
 * Work that depends on a dictionary (a literal's code, a LOWER mapping, a LIKE table) is done once
   per distinct value and cached against the dictionary object, one entry per node.
 
+Every node also evaluates one deal held as a :class:`~engine.frame.Row` (``ev_row``): Python
+scalars in, a Python value or ``None`` (NULL) out, the same answers and the same errors (naming
+row 0) as ``ev`` on a one-row frame. A CRM scores one deal per call, and there numpy's fixed cost
+on one-element arrays would be nearly all the work.
+
 Integer and decimal arithmetic is exact on int64: rows whose magnitude comes near the int64 limits
 are recomputed with Python integers, and a result that does not fit raises ``EvaluationError``
 (``ARITHMETIC_OVERFLOW``) naming the rows, as does division by zero (``DIVISION_BY_ZERO``).
@@ -32,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import EvaluationError
-from engine.frame import SMALL_BATCH, FieldType, Frame, all_true, any_true, code_dtype
+from engine.frame import SMALL_BATCH, FieldType, Frame, Row, all_true, any_true, code_dtype
 from engine.money import divide_half_even
 
 INT64_MIN = -(2**63)
@@ -82,6 +87,10 @@ def row_error(reason: str, message: str, rows: Sequence[int] | np.ndarray) -> Ev
     err = EvaluationError(message, reason=reason)
     err.rows = np.asarray(rows, dtype=np.int64)  # type: ignore[attr-defined]
     return err
+
+
+def _overflow_row(message: str) -> EvaluationError:
+    return row_error("ARITHMETIC_OVERFLOW", message, [0])
 
 
 def merge_null(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
@@ -158,6 +167,10 @@ class Node:
         """Evaluate a string node: ``(codes, null mask or None, dictionary)``."""
         raise TypeError(f"{type(self).__name__} is not a string")
 
+    def ev_row(self, row: Row) -> Any:
+        """Evaluate for one deal: a Python value in the node's encoding, or None (NULL)."""
+        raise NotImplementedError(type(self).__name__)
+
 
 # --- leaves -------------------------------------------------------------------------------------
 
@@ -171,24 +184,42 @@ class ColumnNode(Node):
         super().__init__(type_, scale)
         self.name = name
 
+    def _missing(self) -> EvaluationError:
+        return EvaluationError(f"the deals have no field {self.name!r}", reason="MISSING_FIELD")
+
+    def _mistyped(self, held: FieldType) -> EvaluationError:
+        return EvaluationError(
+            f"field {self.name!r} holds {held.value} values; the rule set declares "
+            f"{self.type.value}",
+            reason="FIELD_TYPE_MISMATCH",
+        )
+
     def column(self, frame: Frame) -> Any:
         try:
             col = frame.columns[self.name]
         except KeyError:
-            raise EvaluationError(
-                f"the deals have no field {self.name!r}", reason="MISSING_FIELD"
-            ) from None
+            raise self._missing() from None
         if col.type is not self.type:
-            raise EvaluationError(
-                f"field {self.name!r} holds {col.type.value} values; "
-                f"the rule set declares {self.type.value}",
-                reason="FIELD_TYPE_MISMATCH",
-            )
+            raise self._mistyped(col.type)
         return col
+
+    def row_scale(self, row: Row) -> int:
+        """The scale the row holds this field at, after the same checks as :meth:`column`."""
+        try:
+            type_, scale = row.types[self.name]
+        except KeyError:
+            raise self._missing() from None
+        if type_ is not self.type:
+            raise self._mistyped(type_)
+        return scale
 
     def ev(self, frame: Frame) -> Val:
         col = self.column(frame)
         return col.values, col.null
+
+    def ev_row(self, row: Row) -> Any:
+        self.row_scale(row)
+        return row.values[self.name]
 
 
 class StrColumn(ColumnNode):
@@ -227,6 +258,24 @@ class DecimalColumn(ColumnNode):
             _raise_rows(ovf, col.null, "ARITHMETIC_OVERFLOW", f"{self.name} is out of range")
         return values, col.null
 
+    def ev_row(self, row: Row) -> Any:
+        scale = self.row_scale(row)
+        value = row.values[self.name]
+        if scale == self.scale:
+            return value
+        if scale > self.scale:
+            raise EvaluationError(
+                f"field {self.name!r} has {scale} decimal places; the rule set declares "
+                f"{self.scale}",
+                reason="FIELD_TYPE_MISMATCH",
+            )
+        if value is None:
+            return None
+        value *= 10 ** (self.scale - scale)
+        if not fits_int64(value):
+            raise _overflow_row(f"{self.name} is out of range")
+        return value
+
 
 class ConstNode(Node):
     """A literal as a column: a read-only broadcast of one value (``None`` is NULL)."""
@@ -255,17 +304,22 @@ class ConstNode(Node):
         dictionary = () if self.value is None else (self.value,)
         return np.broadcast_to(self._scalar, (n,)), self._null(n), dictionary
 
+    def ev_row(self, row: Row) -> Any:
+        return self.value
+
 
 # --- boolean logic ------------------------------------------------------------------------------
 
 
-class _ShortCircuit:
-    """When the first operand of an AND (an OR) is false (true) for every row of a small batch (a
+class SkipCheck:
+    """Whether the rest of an expression may be skipped once its answer is settled.
+
+    When the first operand of an AND (an OR) is false (true) for every row of a small batch (a
     CRM's per-deal call), the rest cannot change the result, and is skipped unless it could raise
-    an error naming rows: a deal's errors
-    never depend on the other deals beside it. Columns of a lower scale than declared are rescaled,
-    which may overflow, so the rest is evaluated then too; the column checks (a missing or
-    mistyped column is an error whatever the rows hold) always run."""
+    an error naming rows: a deal's errors never depend on the other deals beside it. Columns of a
+    lower scale than declared are rescaled, which may overflow, so the rest is evaluated then too;
+    the column checks (a missing or mistyped column is an error whatever the rows hold) always
+    run. A first-hit decision table asks the same of the rows after the one that hit."""
 
     __slots__ = ("columns", "possible")
 
@@ -287,6 +341,16 @@ class _ShortCircuit:
                 return False
         return True
 
+    def skip_row(self, row: Row) -> bool:
+        """:meth:`skip` for one deal whose first operand settled it."""
+        if not self.possible:
+            return False
+        for node in self.columns:
+            scale = node.row_scale(row)
+            if isinstance(node, DecimalColumn) and scale != node.scale:
+                return False
+        return True
+
 
 class And(Node):
     """N-ary AND with SQL three-valued logic."""
@@ -297,7 +361,7 @@ class And(Node):
     def __init__(self, children: Sequence[Node]) -> None:
         super().__init__(FieldType.BOOL)
         self.children = tuple(children)
-        self.short = _ShortCircuit(self.children[1:])
+        self.short = SkipCheck(self.children[1:])
 
     def ev(self, frame: Frame) -> Val:
         first = self.children[0].ev(frame)
@@ -322,6 +386,19 @@ class And(Node):
         assert t is not None
         return v, np.greater(t, v)
 
+    def ev_row(self, row: Row) -> Any:
+        children = self.children
+        result = children[0].ev_row(row)
+        if result is False and self.short.skip_row(row):
+            return False
+        for child in children[1:]:  # every operand runs: its errors count
+            v = child.ev_row(row)
+            if v is False or result is False:
+                result = False
+            elif v is None:
+                result = None
+        return result
+
 
 class Or(Node):
     """N-ary OR with SQL three-valued logic."""
@@ -332,7 +409,7 @@ class Or(Node):
     def __init__(self, children: Sequence[Node]) -> None:
         super().__init__(FieldType.BOOL)
         self.children = tuple(children)
-        self.short = _ShortCircuit(self.children[1:])
+        self.short = SkipCheck(self.children[1:])
 
     def ev(self, frame: Frame) -> Val:
         first = self.children[0].ev(frame)
@@ -347,6 +424,19 @@ class Or(Node):
             return v, None
         some = nulls[0] if len(nulls) == 1 else np.logical_or.reduce(nulls)
         return v, np.greater(some, v)  # NULL where some operand is NULL and none is true
+
+    def ev_row(self, row: Row) -> Any:
+        children = self.children
+        result = children[0].ev_row(row)
+        if result is True and self.short.skip_row(row):
+            return True
+        for child in children[1:]:
+            v = child.ev_row(row)
+            if v is True or result is True:
+                result = True
+            elif v is None:
+                result = None
+        return result
 
 
 class Not(Node):
@@ -364,6 +454,10 @@ class Not(Node):
         r = np.logical_or(v, n)
         np.logical_not(r, out=r)
         return r, n
+
+    def ev_row(self, row: Row) -> Any:
+        v = self.x.ev_row(row)
+        return None if v is None else not v
 
 
 class IsNull(Node):
@@ -384,6 +478,9 @@ class IsNull(Node):
             return (np.ones if self.negate else np.zeros)(v.shape[0], dtype=np.bool_), None
         return (np.logical_not(n) if self.negate else n), None
 
+    def ev_row(self, row: Row) -> Any:
+        return (self.x.ev_row(row) is None) is not self.negate
+
 
 class IsBool(Node):
     """``x IS [NOT] TRUE`` / ``x IS [NOT] FALSE`` (never NULL itself)."""
@@ -400,6 +497,12 @@ class IsBool(Node):
             return (np.logical_not(v) if self.negate else v), None
         true_or_null = v if n is None else v | n
         return (true_or_null if self.negate else np.logical_not(true_or_null)), None
+
+    def ev_row(self, row: Row) -> Any:
+        v = self.x.ev_row(row)
+        if self.target:
+            return (v is True) is not self.negate
+        return (v is not False) is self.negate
 
 
 # --- comparisons --------------------------------------------------------------------------------
@@ -442,12 +545,14 @@ def constant_test(
 class ConstCmp(Node):
     """``x OP constant`` for numbers, dates and bools, with the constant pre-encoded."""
 
-    __slots__ = ("const", "mode", "ufunc", "x")
+    __slots__ = ("const", "mode", "py_const", "test", "ufunc", "x")
     fresh = True
 
     def __init__(self, x: Node, op: str, mode: str, const: Any = None) -> None:
         super().__init__(FieldType.BOOL)
         self.x, self.mode, self.const, self.ufunc = x, mode, const, UFUNCS[op]
+        self.test = _PY_CMP[op]
+        self.py_const = None if const is None else const.item()
 
     def ev(self, frame: Frame) -> Val:
         v, n = self.x.ev(frame)
@@ -464,6 +569,15 @@ class ConstCmp(Node):
             np.greater(r, n, out=r)
         return r, n
 
+    def ev_row(self, row: Row) -> Any:
+        v = self.x.ev_row(row)
+        mode = self.mode
+        if v is None or mode is NULL:
+            return None
+        if mode is CMP:
+            return self.test(v, self.py_const)
+        return mode is ALWAYS
+
 
 class NullResult(Node):
     """A comparison with a NULL literal: evaluates ``x`` (for its errors), is NULL everywhere."""
@@ -478,6 +592,10 @@ class NullResult(Node):
     def ev(self, frame: Frame) -> Val:
         v = self.x.ev_str(frame)[0] if self.x.type is FieldType.STRING else self.x.ev(frame)[0]
         return np.zeros(v.shape[0], dtype=np.bool_), np.ones(v.shape[0], dtype=np.bool_)
+
+    def ev_row(self, row: Row) -> Any:
+        self.x.ev_row(row)
+        return None
 
 
 def _compare_scaled(op: str, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
@@ -504,7 +622,7 @@ def _compare_scaled(op: str, a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray
 class Cmp(Node):
     """``x OP y`` for two non-string expressions (numbers of any scales, dates, bools)."""
 
-    __slots__ = ("op", "shift", "swapped", "ufunc", "x", "y")
+    __slots__ = ("op", "shift", "swapped", "test", "ufunc", "x", "y")
     fresh = True
 
     def __init__(self, x: Node, op: str, y: Node) -> None:
@@ -514,6 +632,7 @@ class Cmp(Node):
             x, op, y = y, FLIPPED[op], x
         self.x, self.op, self.y, self.ufunc = x, op, y, UFUNCS[op]
         self.shift = y.scale - x.scale
+        self.test = _PY_CMP[op]
 
     def ev(self, frame: Frame) -> Val:
         # Operands are evaluated in source order, so the first error in the text is the one raised.
@@ -528,6 +647,17 @@ class Cmp(Node):
         if n is not None:
             np.greater(r, n, out=r)
         return r, n
+
+    def ev_row(self, row: Row) -> Any:
+        if self.swapped:
+            b = self.y.ev_row(row)
+            a = self.x.ev_row(row)
+        else:
+            a = self.x.ev_row(row)
+            b = self.y.ev_row(row)
+        if a is None or b is None:
+            return None
+        return self.test(a * 10**self.shift if self.shift else a, b)
 
 
 class StrConstCmp(Node):
@@ -564,6 +694,10 @@ class StrConstCmp(Node):
                 np.greater(r, n, out=r)
             return r, n
         return np.take(cache[2], codes), n
+
+    def ev_row(self, row: Row) -> Any:
+        s = self.x.ev_row(row)
+        return None if s is None else _PY_CMP[self.op](s, self.literal)
 
 
 def _ranks(d: Sequence[str], order: dict[str, int]) -> np.ndarray:
@@ -610,6 +744,20 @@ class StrCmp(Node):
             np.greater(r, n, out=r)
         return r, n
 
+    def ev_row(self, row: Row) -> Any:
+        a = self.x.ev_row(row)
+        b = self.y.ev_row(row)
+        return None if a is None or b is None else _PY_CMP[self.op](a, b)
+
+
+def _in_row(value: Any, consts: frozenset[Any], has_null: bool) -> Any:
+    """``value IN consts`` for one deal (a NULL in the list makes "no match" unknown)."""
+    if value is None:
+        return None
+    if value in consts:
+        return True
+    return None if has_null else False
+
 
 def _any_equal(values: np.ndarray, consts: Sequence[Any]) -> np.ndarray:
     r = np.equal(values, consts[0])
@@ -621,7 +769,7 @@ def _any_equal(values: np.ndarray, consts: Sequence[Any]) -> np.ndarray:
 class InValues(Node):
     """``x IN (constants)`` for numbers, dates and bools (constants pre-encoded at x's scale)."""
 
-    __slots__ = ("consts", "has_null", "sorted", "x")
+    __slots__ = ("consts", "has_null", "py_consts", "sorted", "x")
     fresh = True
 
     def __init__(self, x: Node, consts: Sequence[Any], has_null: bool) -> None:
@@ -630,6 +778,7 @@ class InValues(Node):
         dtype = _DTYPES[x.type]
         self.sorted = np.array(sorted(set(consts)), dtype=dtype)
         self.consts = tuple(dtype.type(c) for c in self.sorted.tolist())
+        self.py_consts = frozenset(self.sorted.tolist())
 
     def ev(self, frame: Frame) -> Val:
         v, n = self.x.ev(frame)
@@ -647,6 +796,9 @@ class InValues(Node):
             np.greater(r, n, out=r)
         # With a NULL in the list, "no match" is unknown rather than false.
         return r, (np.logical_not(r) if self.has_null else n)
+
+    def ev_row(self, row: Row) -> Any:
+        return _in_row(self.x.ev_row(row), self.py_consts, self.has_null)
 
 
 class InStrings(Node):
@@ -681,6 +833,9 @@ class InStrings(Node):
             r = np.take(cache[3], codes)
         return r, (np.logical_not(r) if self.has_null else n)
 
+    def ev_row(self, row: Row) -> Any:
+        return _in_row(self.x.ev_row(row), self.values, self.has_null)
+
 
 class Like(Node):
     """``x LIKE 'pattern'``: the pattern is matched once per distinct value."""
@@ -701,6 +856,10 @@ class Like(Node):
             lut = np.array([match(s) is not None for s in d] + [False], dtype=np.bool_)
             cache = self._cache = (d, lut)
         return np.take(cache[1], codes), n
+
+    def ev_row(self, row: Row) -> Any:
+        s = self.x.ev_row(row)
+        return None if s is None else self.regex.fullmatch(s) is not None
 
 
 # --- values -------------------------------------------------------------------------------------
@@ -726,6 +885,10 @@ class StrFunc(Node):
             cache = self._cache = (d, out, np.array([*remap, -1], dtype=code_dtype(len(out))))
         return np.take(cache[2], codes), n, cache[1]
 
+    def ev_row(self, row: Row) -> Any:
+        s = self.x.ev_row(row)
+        return None if s is None else self.fn(s)
+
 
 class Length(Node):
     """LENGTH(x): characters, computed once per distinct value."""
@@ -745,6 +908,10 @@ class Length(Node):
             cache = self._cache = (d, np.array([len(s) for s in d] + [0], dtype=np.int64))
         return np.take(cache[1], codes), n
 
+    def ev_row(self, row: Row) -> Any:
+        s = self.x.ev_row(row)
+        return None if s is None else len(s)
+
 
 class Negate(Node):
     __slots__ = ("x",)
@@ -759,6 +926,12 @@ class Negate(Node):
         _raise_rows(v == INT64_MIN, n, "ARITHMETIC_OVERFLOW", "negation out of range")
         return np.negative(v), n
 
+    def ev_row(self, row: Row) -> Any:
+        v = self.x.ev_row(row)
+        if v == INT64_MIN:
+            raise _overflow_row("negation out of range")
+        return None if v is None else -v
+
 
 class Abs(Node):
     __slots__ = ("x",)
@@ -772,6 +945,12 @@ class Abs(Node):
         v, n = self.x.ev(frame)
         _raise_rows(v == INT64_MIN, n, "ARITHMETIC_OVERFLOW", "ABS out of range")
         return np.abs(v), n
+
+    def ev_row(self, row: Row) -> Any:
+        v = self.x.ev_row(row)
+        if v == INT64_MIN:
+            raise _overflow_row("ABS out of range")
+        return None if v is None else abs(v)
 
 
 def _multiply(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -829,6 +1008,18 @@ class Arith(Node):
             if suspect.any():
                 self._recompute(r, av, bv, np.flatnonzero(suspect))
         return r, null
+
+    def ev_row(self, row: Row) -> Any:
+        x = self.a.ev_row(row)
+        y = self.b.ev_row(row)
+        if x is None or y is None:
+            return None
+        if self.op == "/" and y == 0:
+            raise row_error("DIVISION_BY_ZERO", "division by zero", [0])
+        value = self.exact(x, y)
+        if not fits_int64(value):
+            raise _overflow_row(f"the result of {self.op!r} is too large for a {self.type.value}")
+        return value
 
     def _recompute(self, r: np.ndarray, av: np.ndarray, bv: np.ndarray, rows: np.ndarray) -> None:
         bad = []
@@ -936,6 +1127,16 @@ class Coalesce(Node):
         assert out is not None
         return out, null
 
+    def ev_row(self, row: Row) -> Any:
+        out = None
+        for i, arg in enumerate(self.args):  # every argument runs: its errors count
+            v = arg.ev_row(row)
+            if out is None and v is not None:
+                out = v * 10 ** (self.scale - arg.scale)
+                if not fits_int64(out):
+                    raise _overflow_row(f"COALESCE argument {i + 1} is out of range")
+        return out
+
 
 class CoalesceStr(Node):
     """COALESCE over strings: the argument dictionaries are merged (first appearance order)."""
@@ -962,6 +1163,14 @@ class CoalesceStr(Node):
                 null = None if n is None else null & n
         assert out is not None
         return out, null, tuple(index)
+
+    def ev_row(self, row: Row) -> Any:
+        out = None
+        for arg in self.args:
+            v = arg.ev_row(row)
+            if out is None:
+                out = v
+        return out
 
 
 __all__ = [
@@ -990,6 +1199,7 @@ __all__ = [
     "Not",
     "NullResult",
     "Or",
+    "SkipCheck",
     "StrCmp",
     "StrColumn",
     "StrConstCmp",
@@ -1001,7 +1211,7 @@ __all__ = [
 
 
 #: Nodes whose evaluation may raise an error naming rows (overflow, division by zero); a decimal
-#: column may too, when the frame holds it at a lower scale (see :class:`_ShortCircuit`).
+#: column may too, when the frame holds it at a lower scale (see :class:`SkipCheck`).
 _RAISES_ROWS = (Negate, Abs, Arith, Coalesce)
 
 

@@ -6,6 +6,10 @@ the table computes every row's match mask with numpy and combines the masks by t
 table over a million deals costs a few array operations per row. Every result records which rows
 produced it. Rows that overlap under ``unique`` are reported at publish time where the cells are
 simple enough to prove it, and otherwise per deal at evaluation, naming both rows.
+
+One deal is evaluated row by row in Python scalars (:meth:`CompiledTable.evaluate_row`), with the
+same answers and errors as over a frame of that one deal; a first-hit table stops at the row that
+hits when no later row could raise an error.
 """
 
 from __future__ import annotations
@@ -17,9 +21,10 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 
 from engine.errors import EvaluationError, RuleSetInvalidError, Violation
-from engine.frame import FieldType, Frame, to_scaled
+from engine.frame import FieldType, Frame, Row, to_scaled
 from engine.rules.cells import CellSet, cell_set, cell_to_sql
 from engine.rules.expression import Condition, FieldSpec, compile_condition
+from engine.rules.expression_nodes import SkipCheck
 from engine.rules.schema import DecisionTable, HitPolicy
 from engine.rules.source import SourceDocument, join_path
 
@@ -108,6 +113,26 @@ class TableResult:
         return bool(self.masks[r][i])
 
 
+@dataclass
+class RowResult:
+    """The outcome of one table for one deal: :class:`TableResult` for a single row, as scalars.
+
+    Attributes
+    ----------
+    hit : bool
+    values : dict of name -> int
+        Encoded outputs; 0 where nothing hit.
+    matched : tuple of int
+        The rows reported as matched (single-hit policies: the winner; collect: every match).
+    errors : list of (reason, message)
+    """
+
+    hit: bool
+    values: dict[str, int]
+    matched: tuple[int, ...]
+    errors: list[tuple[str, str]]
+
+
 def evaluate_masked(
     cond: Condition, frame: Frame, errors: list[tuple[np.ndarray, str, str]]
 ) -> np.ndarray:
@@ -179,6 +204,71 @@ class CompiledTable:
         values = {name: table[winner] for name, table in self._output_tables().items()}
         return TableResult(hit, values, winner=winner, errors=errors)
 
+    def evaluate_row(self, row: Row) -> RowResult:
+        """:meth:`evaluate` for one deal, without numpy: the same outputs, matched rows and errors
+        as over a frame of that one deal."""
+        errors: list[tuple[str, str]] = []
+        matched: list[int] = []
+        first = self.hit_policy is HitPolicy.FIRST
+        rows = self.rows
+        for r, table_row in enumerate(rows):
+            cond = table_row.condition
+            if cond is None:
+                holds = True
+            else:
+                try:
+                    holds = cond.evaluate_row(row) is True
+                except EvaluationError as exc:
+                    if getattr(exc, "rows", None) is None:
+                        raise
+                    errors.append((exc.reason, exc.message))
+                    holds = False
+            if holds:
+                matched.append(r)
+                if first and len(matched) == 1 and self._rest_checks()[r].skip_row(row):
+                    break  # no later row can change the answer or raise an error
+        policy = self.hit_policy
+        if policy in (HitPolicy.COLLECT_SUM, HitPolicy.COLLECT_MAX):
+            values: dict[str, int] = {}
+            for name in self.outputs:
+                outs = [rows[r].outputs[name] for r in matched]
+                if not outs:
+                    values[name] = 0
+                elif policy is HitPolicy.COLLECT_SUM:
+                    values[name] = sum(outs)
+                else:
+                    values[name] = max(outs)
+            return RowResult(bool(matched), values, tuple(matched), errors)
+        if not matched:
+            return RowResult(False, dict.fromkeys(self.outputs, 0), (), errors)
+        if policy is HitPolicy.PRIORITY:
+            winner = max(matched, key=lambda r: (rows[r].priority, -r))
+        else:
+            winner = matched[0]
+        hit = True
+        if policy is HitPolicy.UNIQUE and len(matched) > 1:
+            errors.append(("UNIQUE_HIT_OVERLAP", self._overlap(matched[0], matched[1])))
+            hit = False
+        values = {name: rows[winner].outputs[name] for name in self.outputs}
+        return RowResult(hit, values, (winner,), errors)
+
+    def _rest_checks(self) -> tuple[SkipCheck, ...]:
+        """Per row: whether the rows after it may be skipped once it hits. Built once."""
+        checks = self.__dict__.get("_rest")
+        if checks is None:
+            checks = tuple(
+                SkipCheck([row.condition.root for row in self.rows[r + 1 :] if row.condition])
+                for r in range(len(self.rows))
+            )
+            object.__setattr__(self, "_rest", checks)
+        return checks
+
+    def _overlap(self, a: int, b: int) -> str:
+        return (
+            f"table {self.id!r} has hit policy unique but rows "
+            f"{self.rows[a].id!r} and {self.rows[b].id!r} both match"
+        )
+
     def _output_tables(self) -> dict[str, np.ndarray]:
         """Each output's encoded value per row, then 0 (what winner -1 picks). Built once."""
         tables = self.__dict__.get("_tables")
@@ -224,14 +314,7 @@ class CompiledTable:
         pairs = np.stack([first, second], axis=1)
         for a, b in np.unique(pairs, axis=0):
             rows = clash[(first == a) & (second == b)]
-            errors.append(
-                (
-                    rows,
-                    "UNIQUE_HIT_OVERLAP",
-                    f"table {self.id!r} has hit policy unique but rows "
-                    f"{self.rows[a].id!r} and {self.rows[b].id!r} both match",
-                )
-            )
+            errors.append((rows, "UNIQUE_HIT_OVERLAP", self._overlap(int(a), int(b))))
         hit[clash] = False
 
     def matched_rows(self, result: TableResult, i: int) -> list[str]:
@@ -403,4 +486,11 @@ def _static_overlaps(
     return out
 
 
-__all__ = ["CompiledRow", "CompiledTable", "OutputSpec", "TableResult", "compile_table"]
+__all__ = [
+    "CompiledRow",
+    "CompiledTable",
+    "OutputSpec",
+    "RowResult",
+    "TableResult",
+    "compile_table",
+]

@@ -23,7 +23,7 @@ from engine.forecast.deals import (
     deal_input_from_columns,
     deal_input_from_records,
 )
-from engine.frame import SMALL_BATCH, FieldType
+from engine.frame import SMALL_BATCH, FieldType, Row, RowFrame
 from engine.rules.compiler import compile_rule_set
 from tests.conftest import EXAMPLES
 
@@ -87,6 +87,23 @@ def test_a_big_batch_reads_each_deal_as_it_would_alone(records: list[dict[str, A
         assert in_batch[:-1] == by_itself[:-1], r
         if by_itself[0]:  # a lone deal's frame leaves out what no rule reads; the rest agrees
             assert by_itself[-1].items() <= in_batch[-1].items(), r
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(record, min_size=2, max_size=SMALL_BATCH))
+def test_one_deal_is_a_row_of_what_a_small_batch_reads(records: list[dict[str, Any]]) -> None:
+    """A lone deal is held as a row of scalars (what one-deal scoring reads): its checks and
+    values are those the same deal gets in a small batch, and its columns, built on demand,
+    hold the same row."""
+    batch = build_deal_batch(deal_input_from_records(records), RULES)
+    for i, r in enumerate(records):
+        alone = build_deal_batch(deal_input_from_records([r]), RULES)
+        assert isinstance(alone.frame, RowFrame)
+        assert per_deal(alone, 0) == per_deal(batch, i), r
+        row = alone.frame.one
+        assert set(row.types) == set(batch.frame.columns)
+        again = Row.of_frame(alone.frame, 0)
+        assert (again.values, again.types) == (row.values, row.types)
 
 
 @settings(max_examples=40, deadline=None)

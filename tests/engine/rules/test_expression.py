@@ -18,6 +18,7 @@ from engine.frame import (
     Column,
     FieldType,
     Frame,
+    Row,
     bool_column,
     date_column,
     decimal_column,
@@ -417,6 +418,69 @@ def test_and_or_stop_early_only_where_nothing_later_can_fail() -> None:
         with pytest.raises(EvaluationError) as err:
             compile_condition(text, schema).evaluate(without_region)
         assert err.value.reason == "MISSING_FIELD", text
+
+
+def _error(err: EvaluationError) -> tuple[str, str, Any]:
+    rows = getattr(err, "rows", None)
+    return err.reason, err.message, None if rows is None else rows.tolist()
+
+
+def alone_outcome(cond: Condition, frame: Frame, i: int) -> Any:
+    """Deal ``i`` as a frame of one: True, False, None, or the error (reason, message, rows)."""
+    try:
+        value, null = cond.evaluate3(frame.take(np.array([i])))
+    except EvaluationError as err:
+        return _error(err)
+    return None if null is not None and null[0] else bool(value[0])
+
+
+def as_row_outcome(cond: Condition, frame: Frame, i: int) -> Any:
+    """Deal ``i`` as a row of scalars, reported as :func:`alone_outcome` does."""
+    try:
+        return cond.evaluate_row(Row.of_frame(frame, i))
+    except EvaluationError as err:
+        return _error(err)
+
+
+def test_a_row_fails_as_a_frame_of_that_one_deal_does() -> None:
+    """Missing and mistyped columns, decimals held at another scale, and AND / OR stopping
+    early: a deal evaluated as a row gives what a frame of that one deal gives, errors included."""
+    schema = {"qty": FieldSpec(I), "seats": FieldSpec(I), "region": FieldSpec(S),
+              "amount": FieldSpec(D, 4)}  # fmt: skip
+    base = Frame(2, {"qty": int_column([1, 0]), "seats": int_column([5, 5]),
+                     "region": string_column(["East", "West"])})  # fmt: skip
+    frames = [
+        base,
+        base.with_columns({"amount": decimal_column([1, 10**16], 0)}),  # lower scale, overflows
+        base.with_columns({"amount": decimal_column([1, 10**14], 4)}),
+        base.with_columns({"amount": decimal_column(["1.5", "2"], 6)}),  # higher scale: refused
+        base.with_columns({"amount": int_column([1, 2])}),  # mistyped
+        Frame(2, {"qty": int_column([1, 0]), "seats": int_column([5, 5])}),  # no region
+    ]
+    texts = [
+        "seats < 0 AND seats / qty > 1",
+        "seats > 0 OR seats / qty > 1",
+        "seats < 0 AND region = 'East' AND qty > 0",
+        "seats > 0 OR region = 'East'",
+        "seats < 0 AND amount > 1",
+        "amount > 1 OR seats > 0",
+        "COALESCE(amount, 0) > 1",
+        "region = 'East' AND -qty < 0",
+    ]
+    seen: set[Any] = set()
+    for text in texts:
+        cond = compile_condition(text, schema)
+        for frame in frames:
+            for i in range(frame.n_rows):
+                expected = alone_outcome(cond, frame, i)
+                assert as_row_outcome(cond, frame, i) == expected, (text, i)
+                seen.add(expected if not isinstance(expected, tuple) else expected[0])
+    assert {
+        "MISSING_FIELD",
+        "FIELD_TYPE_MISMATCH",
+        "ARITHMETIC_OVERFLOW",
+        "DIVISION_BY_ZERO",
+    } <= seen
 
 
 def test_decimal_columns_of_a_lower_scale_are_rescaled() -> None:
@@ -975,6 +1039,19 @@ def test_compiled_matches_reference(case: tuple[str, dict[str, FieldSpec], Frame
     # Each deal alone (where AND and OR may stop after their first operand) as in the batch.
     alone = [compiled_outcomes(cond, frame.take(np.array([i])))[0] for i in range(frame.n_rows)]
     assert alone == expected, text
+    # Each deal as a row of Python scalars (how one deal is scored).
+    assert [row_outcome(cond, Row.of_frame(frame, i)) for i in range(frame.n_rows)] == expected
+
+
+def row_outcome(cond: Condition, row: Row) -> Any:
+    """True, False, None, or the reason of the EvaluationError that names the row."""
+    try:
+        value = cond.evaluate_row(row)
+    except EvaluationError as err:
+        assert err.rows.tolist() == [0]  # type: ignore[attr-defined]
+        return err.reason
+    assert value is None or type(value) is bool
+    return value
 
 
 @settings(max_examples=60, deadline=None)

@@ -13,11 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import RuleSetInvalidError
-from engine.frame import FieldType, Frame, decimal_column, string_column
+from engine.frame import FieldType, Frame, Row, decimal_column, string_column
 from engine.rules.expression import FieldSpec
 from engine.rules.schema import DecisionTable
 from engine.rules.source import parse_document
-from engine.rules.tables import CompiledTable, OutputSpec, compile_table
+from engine.rules.tables import CompiledTable, OutputSpec, TableResult, compile_table
 
 SCHEMA = {"region": FieldSpec(FieldType.STRING), "amount": FieldSpec(FieldType.DECIMAL, 4)}
 RATE = OutputSpec(FieldType.DECIMAL, scale=6, min_value=Decimal(0), max_value=Decimal(1))
@@ -103,6 +103,53 @@ def test_unique_overlap_found_at_evaluation_names_both_rows() -> None:
     assert rows.tolist() == [1] and reason == "UNIQUE_HIT_OVERLAP"
     assert "'emea' and 'big'" in message
     assert r.hit.tolist() == [True, False, True, False]
+
+
+def one_by_one(t: CompiledTable, frame: Frame, i: int) -> tuple[Any, ...]:
+    """Deal ``i`` through the table as a frame of that one deal: hit, outputs where hit,
+    matched rows, errors."""
+    r: TableResult = t.evaluate(frame.take(np.array([i])))
+    hit = bool(r.hit[0])
+    values = {k: int(v[0]) for k, v in r.values.items()} if hit else {}
+    errors = [(reason, message) for rows, reason, message in r.errors if 0 in rows.tolist()]
+    return hit, values, tuple(t.matched_rows(r, 0)), errors
+
+
+def as_row(t: CompiledTable, frame: Frame, i: int) -> tuple[Any, ...]:
+    """The same deal through the table's row evaluation."""
+    r = t.evaluate_row(Row.of_frame(frame, i))
+    values = r.values if r.hit else {}
+    return r.hit, values, tuple(t.rows[j].id for j in r.matched), r.errors
+
+
+ERRING_ROWS = """\
+  - {id: ratio, when: "amount / (amount - 10) > 1", then: {win_rate: 0.1}, priority: 2}
+  - {id: emea, cells: {region: EMEA}, then: {win_rate: 0.2}, priority: 1}
+  - {id: huge, when: "amount * 1000000000000 > 0", then: {win_rate: 0.4}, priority: 3}
+  - {id: big, when: "amount >= 1000", then: {win_rate: 0.3}, priority: 5}
+  - {id: any, then: {win_rate: 0.05}}
+"""
+
+
+@pytest.mark.parametrize("policy", ["first", "priority", "unique", "collect-sum", "collect-max"])
+@pytest.mark.parametrize(
+    "rows", [ROWS, ERRING_ROWS, ERRING_ROWS.replace("id: any", "id: x, when: 'FALSE'")]
+)
+def test_one_deal_as_a_row_is_evaluated_as_a_frame_of_one(policy: str, rows: str) -> None:
+    if policy == "unique":  # as `when` conditions, so overlaps show per deal, not at publish
+        rows = rows.replace("cells: {region: EMEA}", "when: \"region = 'EMEA'\"")
+        rows = rows.replace('cells: {amount: ">= 1000"}', 'when: "amount >= 1000"')
+        rows = rows.replace("{id: any, then", '{id: any, when: "TRUE", then')
+    t = table(policy, rows)
+    frame = Frame(
+        6,
+        {
+            "region": string_column(["EMEA", "EMEA", "APAC", None, "EMEA", "APAC"]),
+            "amount": decimal_column([10, 5000, 5000, None, 9223372036, 1], 4),
+        },
+    )
+    for i in range(frame.n_rows):
+        assert as_row(t, frame, i) == one_by_one(t, frame, i), (policy, i)
 
 
 def test_outputs_are_checked_at_publish() -> None:
@@ -223,3 +270,8 @@ def test_random_tables_match_the_reference(
         if expected is not None:
             assert Decimal(int(result.values["win_rate"][i])).scaleb(-6) == expected
         assert compiled.matched_rows(result, i) == [f"r{j}" for j in matched]
+        one = compiled.evaluate_row(Row.of_frame(frame, i))  # the same deal alone, as scalars
+        assert one.hit == (expected is not None)
+        if expected is not None:
+            assert Decimal(one.values["win_rate"]).scaleb(-6) == expected
+        assert [compiled.rows[j].id for j in one.matched] == [f"r{j}" for j in matched]
