@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import grpc
@@ -27,15 +27,16 @@ import grpc
 from engine.errors import DeadlineExceededError, PermissionDeniedError, UnauthenticatedError
 from service.access import ACCESS, AUDITED, PUBLIC, allowed
 from service.deadlines import deadline_after
-from service.interceptors import wrap_handler
+from service.interceptors import HandlerCache, wrap_handler
 from service.store.keys import ApiKey, KeyStore
 
 LOG = logging.getLogger("quotient.access")
 LOCAL = ApiKey("-", "local (authentication off)", frozenset(), "", None)
 
 
-def bearer_token(details: grpc.HandlerCallDetails) -> str | None:
-    for key, value in details.invocation_metadata or ():  # type: ignore[attr-defined]
+def bearer_token(metadata: Sequence[tuple[str, Any]] | None) -> str | None:
+    """The token of a call's ``authorization: Bearer <token>`` metadata, if it has one."""
+    for key, value in metadata or ():
         if key == "authorization" and isinstance(value, str):
             scheme, _, token = value.partition(" ")
             if scheme.lower() == "bearer" and token.strip():
@@ -67,11 +68,12 @@ class AccessInterceptor(grpc.ServerInterceptor):
         self.keys = keys
         self.clock = clock
         self.enabled = enabled
+        self._handlers = HandlerCache(self._wrap)
 
-    def _caller(self, method: str, details: grpc.HandlerCallDetails) -> ApiKey:
+    def _caller(self, method: str, context: grpc.ServicerContext) -> ApiKey:
         if not self.enabled:
             return LOCAL
-        token = bearer_token(details)
+        token = bearer_token(context.invocation_metadata())
         key = self.keys.verify(token) if token else None
         if key is None:
             raise UnauthenticatedError(
@@ -96,13 +98,16 @@ class AccessInterceptor(grpc.ServerInterceptor):
         method: str = handler_call_details.method  # type: ignore[attr-defined]
         if handler is None or method in PUBLIC:
             return handler
+        return self._handlers.get(method, handler)
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         audited = method in AUDITED
 
         def check(context: grpc.ServicerContext) -> ApiKey:
             remaining = context.time_remaining()
             if remaining is not None and remaining <= 0:
                 raise DeadlineExceededError("the call's deadline passed before it started")
-            return self._caller(method, handler_call_details)
+            return self._caller(method, context)
 
         def record(key: ApiKey, request: Any, response: Any) -> None:
             if audited:
