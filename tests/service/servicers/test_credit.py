@@ -19,6 +19,7 @@ from engine.forecast.deals import deal_input_from_records
 from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 from server import Quotient
 from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
+from tests.conftest import decode_details
 
 
 @pytest.fixture
@@ -177,6 +178,15 @@ def test_deals_sent_as_columns_split_as_deal_messages_do(
         ("a", "", 501), ("b", "", 500)]  # fmt: skip
 
 
+def bad_request(err: grpc.RpcError) -> error_details_pb2.BadRequest:
+    """The BadRequest detail of a failed call (the test fails if it has none)."""
+    status = rpc_status.from_call(err)
+    assert status is not None
+    bad = decode_details(status).get("BadRequest")
+    assert isinstance(bad, error_details_pb2.BadRequest)
+    return bad
+
+
 def test_a_team_column_that_is_not_a_list_of_members_is_refused(
     stub: credit_pb2_grpc.CreditServiceStub,
 ) -> None:
@@ -187,10 +197,7 @@ def test_a_team_column_that_is_not_a_list_of_members_is_refused(
             credit_pb2.SplitCreditsRequest(rule_set="default", deal_columns=table_bytes(table))
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    status = rpc_status.from_call(err.value)
-    assert status is not None
-    bad = error_details_pb2.BadRequest()
-    assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+    bad = bad_request(err.value)
     assert [v.field for v in bad.field_violations] == ["deal_columns.team"]
 
 
@@ -287,10 +294,7 @@ def test_a_bad_event_refuses_the_whole_batch(stub: credit_pb2_grpc.CreditService
     with pytest.raises(grpc.RpcError) as err:
         record(stub, event("e1", CREATED, 0, bad_split))
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-    status = rpc_status.from_call(err.value)
-    assert status is not None
-    bad = error_details_pb2.BadRequest()
-    assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+    bad = bad_request(err.value)
     assert [(v.field, v.reason) for v in bad.field_violations] == [
         ("events[0].deal.team", "RATIOS_NOT_100")
     ]
@@ -325,10 +329,7 @@ def test_an_invalid_timestamp_is_refused_naming_it(
         with pytest.raises(grpc.RpcError) as err:
             call()
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
-        status = rpc_status.from_call(err.value)
-        assert status is not None
-        bad = error_details_pb2.BadRequest()
-        assert any(d.Unpack(bad) for d in status.details if d.Is(bad.DESCRIPTOR))
+        bad = bad_request(err.value)
         assert [v.reason for v in bad.field_violations] == ["INVALID_TIMESTAMP"]
         assert bad.field_violations[0].field in ("events[1].event_time", "as_of")
     assert totals(stub, deal_id="d-1") == []
