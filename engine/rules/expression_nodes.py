@@ -352,6 +352,21 @@ class SkipCheck:
         return True
 
 
+def _connective_row(children: Sequence[Node], short: SkipCheck, row: Row, *, decisive: bool) -> Any:
+    """AND (``decisive`` False) or OR (True) of one deal's operands, in SQL's three-valued logic:
+    the decisive value if any operand has it, else NULL if any operand is NULL."""
+    result = children[0].ev_row(row)
+    if result is decisive and short.skip_row(row):
+        return decisive
+    for child in children[1:]:  # every operand runs: its errors count
+        v = child.ev_row(row)
+        if v is decisive or result is decisive:
+            result = decisive
+        elif v is None:
+            result = None
+    return result
+
+
 class And(Node):
     """N-ary AND with SQL three-valued logic."""
 
@@ -387,17 +402,7 @@ class And(Node):
         return v, np.greater(t, v)
 
     def ev_row(self, row: Row) -> Any:
-        children = self.children
-        result = children[0].ev_row(row)
-        if result is False and self.short.skip_row(row):
-            return False
-        for child in children[1:]:  # every operand runs: its errors count
-            v = child.ev_row(row)
-            if v is False or result is False:
-                result = False
-            elif v is None:
-                result = None
-        return result
+        return _connective_row(self.children, self.short, row, decisive=False)
 
 
 class Or(Node):
@@ -426,17 +431,7 @@ class Or(Node):
         return v, np.greater(some, v)  # NULL where some operand is NULL and none is true
 
     def ev_row(self, row: Row) -> Any:
-        children = self.children
-        result = children[0].ev_row(row)
-        if result is True and self.short.skip_row(row):
-            return True
-        for child in children[1:]:
-            v = child.ev_row(row)
-            if v is True or result is True:
-                result = True
-            elif v is None:
-                result = None
-        return result
+        return _connective_row(self.children, self.short, row, decisive=True)
 
 
 class Not(Node):
