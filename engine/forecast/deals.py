@@ -371,16 +371,34 @@ def _encode_one(value: Any, type_: FieldType, scale: int, empty_is_null: bool) -
     None where not given); ``ValueError`` with a message for people when it is refused."""
     if value is None or (empty_is_null and value == ""):
         return None
-    if type_ is FieldType.STRING and value.__class__ is str:
-        return value
-    if type_ is FieldType.DECIMAL and value.__class__ is str:  # checked and scaled in one step
-        return to_scaled(value, scale)
+    if value.__class__ is str:
+        if type_ is FieldType.STRING:
+            return value
+        key = (value, type_, scale)
+        known = _ENCODED_TEXT.get(key)
+        if known is not None:
+            return known
+        if len(_ENCODED_TEXT) >= _ENCODED_TEXT_SIZE:
+            _ENCODED_TEXT.clear()
+        if type_ is FieldType.DECIMAL:  # checked and scaled in one step
+            encoded = _ENCODED_TEXT[key] = to_scaled(value, scale)
+            return encoded
     typed = _coerce(value, type_, scale)
     if type_ is FieldType.DECIMAL:
-        return to_scaled(typed, scale)
-    if type_ is FieldType.DATE:
-        return date_to_days(typed)
-    return typed
+        encoded = to_scaled(typed, scale)
+    elif type_ is FieldType.DATE:
+        encoded = date_to_days(typed)
+    else:
+        encoded = typed
+    if value.__class__ is str:
+        _ENCODED_TEXT[value, type_, scale] = encoded
+    return encoded
+
+
+#: Dates and numbers sent as text, in their column encoding: a CRM sends the same close dates and
+#: discounts again and again. Only accepted values are kept; the table is emptied when full.
+_ENCODED_TEXT: dict[tuple[str, FieldType, int], Any] = {}
+_ENCODED_TEXT_SIZE = 65_536
 
 
 @dataclass(frozen=True)

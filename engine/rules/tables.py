@@ -217,7 +217,7 @@ class CompiledTable:
                 holds = True
             else:
                 try:
-                    holds = cond.evaluate_row(row) is True
+                    holds = cond.root.ev_row(row) is True
                 except EvaluationError as exc:
                     if getattr(exc, "rows", None) is None:
                         raise
