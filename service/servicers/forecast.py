@@ -54,7 +54,7 @@ from service.convert_forecast import (
     report_to_proto,
     targets_from_proto,
 )
-from service.deadlines import check_deadline
+from service.deadlines import check_deadline, checked_map
 from service.histories import load_history
 from service.learned import Learned, LearnedSources, needed_fields
 from service.repository import RuleSetRepository
@@ -318,7 +318,7 @@ class ForecastServicer(forecast_pb2_grpc.ForecastServiceServicer):
         check_deadline("while the histories were read")
         parts = self.batch.partitions(history.n_deals * len(periods), MIN_BACKTEST_WORK)
         periods_map = (partition_map(self.batch, log_progress("backtest"), "backtest")
-                       if parts > 1 else local_map)  # fmt: skip
+                       if parts > 1 else checked_map("during the backtest"))  # fmt: skip
         result = backtest(history, rules, periods, list(request.group_by),
                           lead_days=request.lead_days,
                           known_through=date_to_days(as_of) if as_of else None,
