@@ -148,8 +148,7 @@ def string_column_from_codes(codes: np.ndarray, dictionary: Sequence[str]) -> Co
 
 def int_column(values: Sequence[int | None]) -> Column:
     """Build an int64 column (``None`` is null)."""
-    arr = np.array([0 if v is None else int(v) for v in values], dtype=np.int64)
-    return Column(FieldType.INT, arr, _null_mask([v is None for v in values]))
+    return column_from_encoded([None if v is None else int(v) for v in values], FieldType.INT)
 
 
 def to_scaled(value: Decimal | int | str, scale: int) -> int:
@@ -172,14 +171,13 @@ def to_scaled(value: Decimal | int | str, scale: int) -> int:
 
 def decimal_column(values: Sequence[Decimal | int | str | None], scale: int) -> Column:
     """Build an exact decimal column scaled by ``10**scale`` (``None`` is null)."""
-    arr = np.array([0 if v is None else to_scaled(v, scale) for v in values], dtype=np.int64)
-    return Column(FieldType.DECIMAL, arr, _null_mask([v is None for v in values]), scale=scale)
+    scaled = [None if v is None else to_scaled(v, scale) for v in values]
+    return column_from_encoded(scaled, FieldType.DECIMAL, scale)
 
 
 def bool_column(values: Sequence[bool | None]) -> Column:
     """Build a boolean column (``None`` is null)."""
-    arr = np.array([bool(v) if v is not None else False for v in values], dtype=np.bool_)
-    return Column(FieldType.BOOL, arr, _null_mask([v is None for v in values]))
+    return column_from_encoded([None if v is None else bool(v) for v in values], FieldType.BOOL)
 
 
 def date_to_days(value: dt.date) -> int:
@@ -194,8 +192,8 @@ def days_to_date(days: int) -> dt.date:
 
 def date_column(values: Sequence[dt.date | None]) -> Column:
     """Build a date column of int32 days since 1970-01-01 (``None`` is null)."""
-    arr = np.array([0 if v is None else date_to_days(v) for v in values], dtype=np.int32)
-    return Column(FieldType.DATE, arr, _null_mask([v is None for v in values]))
+    days = [None if v is None else date_to_days(v) for v in values]
+    return column_from_encoded(days, FieldType.DATE)
 
 
 @dataclass(frozen=True, eq=False)

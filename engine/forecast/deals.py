@@ -371,28 +371,30 @@ def _encode_one(value: Any, type_: FieldType, scale: int, empty_is_null: bool) -
     None where not given); ``ValueError`` with a message for people when it is refused."""
     if value is None or (empty_is_null and value == ""):
         return None
-    if value.__class__ is str:
-        if type_ is FieldType.STRING:
-            return value
-        key = (value, type_, scale)
-        known = _ENCODED_TEXT.get(key)
-        if known is not None:
-            return known
+    if value.__class__ is not str:
+        return _encode_typed(value, type_, scale)
+    if type_ is FieldType.STRING:
+        return value
+    key = (value, type_, scale)
+    known = _ENCODED_TEXT.get(key)
+    if known is None:
+        known = _encode_typed(value, type_, scale)
         if len(_ENCODED_TEXT) >= _ENCODED_TEXT_SIZE:
             _ENCODED_TEXT.clear()
-        if type_ is FieldType.DECIMAL:  # checked and scaled in one step
-            encoded = _ENCODED_TEXT[key] = to_scaled(value, scale)
-            return encoded
+        _ENCODED_TEXT[key] = known
+    return known
+
+
+def _encode_typed(value: Any, type_: FieldType, scale: int) -> Any:
+    """:func:`_encode_one` of a given value, without the table of texts."""
+    if type_ is FieldType.DECIMAL and value.__class__ is str:  # checked and scaled in one step
+        return to_scaled(value, scale)
     typed = _coerce(value, type_, scale)
     if type_ is FieldType.DECIMAL:
-        encoded = to_scaled(typed, scale)
-    elif type_ is FieldType.DATE:
-        encoded = date_to_days(typed)
-    else:
-        encoded = typed
-    if value.__class__ is str:
-        _ENCODED_TEXT[value, type_, scale] = encoded
-    return encoded
+        return to_scaled(typed, scale)
+    if type_ is FieldType.DATE:
+        return date_to_days(typed)
+    return typed
 
 
 #: Dates and numbers sent as text, in their column encoding: a CRM sends the same close dates and
@@ -431,9 +433,9 @@ _BUILT_IN_TYPES: dict[str, tuple[FieldType, int]] = {
     "amount": (FieldType.DECIMAL, AMOUNT_SCALE),
     "currency": (FieldType.STRING, 0),
 }
-_SMALL_PLANS: weakref.WeakKeyDictionary[CompiledRuleSet, dict[frozenset[str], Any]] = (
-    weakref.WeakKeyDictionary()
-)
+_SMALL_PLANS: weakref.WeakKeyDictionary[
+    CompiledRuleSet, dict[frozenset[str], tuple[_SmallField, ...]]
+] = weakref.WeakKeyDictionary()
 
 
 def _small_plan(rules: CompiledRuleSet, keep_fields: Collection[str]) -> tuple[_SmallField, ...]:
