@@ -57,6 +57,29 @@ def test_payments_are_idempotent_by_id(db: Database) -> None:
         conn.execute("DELETE FROM payments")
 
 
+def test_a_verified_key_is_remembered_for_a_second_and_forgotten_on_revocation(
+    db: Database,
+) -> None:
+    clock = [100.0]
+    keys = KeyStore(db, verified_ttl_s=1.0, monotonic=lambda: clock[0])
+    key, token = keys.create("crm-prod", frozenset({Role.CRM}), NOW)
+    assert keys.verify(token) == key
+    # Revoked by another process (the CLI): the row changes behind this store's back.
+    with db.transaction() as conn:
+        conn.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?",
+                     (NOW.isoformat(), key.key_id))  # fmt: skip
+    clock[0] += 0.5
+    assert keys.verify(token) == key  # remembered, not read again
+    clock[0] += 0.6
+    assert keys.verify(token) is None  # read again after the second: revoked
+    assert keys.verify(token) is None  # and a revoked key is never remembered
+
+    other, other_token = keys.create("crm-test", frozenset({Role.CRM}), NOW)
+    assert keys.verify(other_token) == other
+    KeyStore(db).revoke(other.key_id, NOW)  # another store of the same database, this process
+    assert keys.verify(other_token) is None  # at once
+
+
 def test_keys_verify_revoke_and_audit(db: Database) -> None:
     keys = KeyStore(db)
     key, token = keys.create("crm-prod", frozenset({Role.CRM}), NOW)
