@@ -180,6 +180,11 @@ def _changes(kind: EventKind, deal: types_pb2.Deal) -> dict[str, Any]:
     return {}
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+#: The seconds of a valid Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+_FIRST_SECOND, _LAST_SECOND = -62_135_596_800, 253_402_300_799
+
+
 def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]:
     """Turn ``DealEvent`` messages into engine events; an unknown kind or a missing time is an
     INVALID_ARGUMENT naming the event."""
@@ -199,13 +204,19 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
                 )
             )
             continue
-        try:
-            when = e.event_time.ToDatetime(tzinfo=dt.UTC)
-        except ValueError as exc:  # seconds outside years 1-9999, nanos outside [0, 10^9)
-            problems.append(
-                Violation(f"events[{i}].event_time", 0, 0, "INVALID_TIMESTAMP", str(exc))
-            )
-            continue
+        ts = e.event_time
+        seconds, nanos = ts.seconds, ts.nanos
+        if _FIRST_SECOND <= seconds <= _LAST_SECOND and 0 <= nanos < 1_000_000_000:
+            # Timestamp.ToDatetime(tzinfo=UTC), without its checks and time-zone conversion
+            when = _EPOCH + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+        else:
+            try:
+                when = ts.ToDatetime(tzinfo=dt.UTC)  # raises, naming the field out of range
+            except ValueError as exc:  # seconds outside years 1-9999, nanos outside [0, 10^9)
+                problems.append(
+                    Violation(f"events[{i}].event_time", 0, 0, "INVALID_TIMESTAMP", str(exc))
+                )
+                continue
         out.append(DealEvent(e.event_id, e.deal_id, when, kind, _changes(kind, e.deal)))
     if problems:
         raise InvalidArgumentError(
@@ -214,9 +225,6 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
             violations=problems,
         )
     return out
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def add_lines(lines: Iterable[LedgerLine], out: Any) -> None:

@@ -91,7 +91,7 @@ class CreditLedger:
         cache: dict[dt.date, tuple[str, int, CompiledRuleSet]] = {}
 
         def rules_at(t: dt.datetime) -> tuple[str, int, CompiledRuleSet]:
-            day = t.astimezone(dt.UTC).date()
+            day = (t if t.tzinfo is dt.UTC else t.astimezone(dt.UTC)).date()
             if day not in cache:
                 record, rules = self.repository.resolve(rule_set, None, day)
                 cache[day] = (record.name, record.revision, rules)

@@ -50,7 +50,7 @@ def _credits_from_json(text: str) -> Credits:
     return {(s, p): (c, w) for s, p, c, w in load_json(text)}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class StoredEvent:
     """An event as stored, with the hash of its payload and its rule set."""
 
@@ -59,7 +59,7 @@ class StoredEvent:
     payload_hash: str
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DealHead:
     """A deal's latest state and credits, and the key of its latest event."""
 
@@ -231,7 +231,7 @@ def canonical_json(value: Any) -> str:
         return _CANONICAL.encode(value)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class LedgerRow(LedgerLine):
     """A stored ledger line, with its place in the ledger."""
 

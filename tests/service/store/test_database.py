@@ -64,8 +64,40 @@ def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
     conn.close()
     db = open_database(str(path))
     try:
-        assert applied(db) == [(1, "initial")]
+        assert applied(db) == [(1, "initial"), (2, "leaner_ledger_indexes")]
         assert db.connection().execute("SELECT COUNT(*) FROM payments").fetchone()[0] == 1
+    finally:
+        db.close()
+
+
+def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_path: Path) -> None:
+    from engine.credit.ledger import LedgerLine
+    from service.store.ledger import LedgerStore
+
+    path = tmp_path / "v1.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(migrations("sqlite")[0].sql)
+    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                 "name TEXT NOT NULL, applied_at TEXT NOT NULL)")  # fmt: skip
+    conn.execute("INSERT INTO schema_migrations VALUES (1, 'initial', 't')")
+    conn.commit()
+    conn.close()
+    t = [NOW + dt.timedelta(days=d) for d in (3, 1, 2)]  # lines out of time order
+    lines = [LedgerLine("d-1", f"e-{k}", when, "revenue", person, 100 * (k + 1), 10 * (k + 1),
+                        "CNY", False, "default", 1)
+             for k, (when, person) in enumerate(zip(t, ("a", "b", "a"), strict=True))]  # fmt: skip
+    old = LedgerStore(open_database(str(path), migrate=False))
+    with old.batch() as tx:
+        tx.insert_lines(lines, NOW)
+    before = [old.lines(person="a"), old.lines(deal_id="d-1", until=t[2])]
+    old.db.close()
+    db = open_database(str(path))
+    try:
+        assert [v for v, _ in applied(db)] == [1, 2]
+        after = LedgerStore(db)
+        assert [after.lines(person="a"), after.lines(deal_id="d-1", until=t[2])] == before
+        assert [r.event_id for r in before[0]] == ["e-0", "e-2"]  # in line order
+        assert [r.event_id for r in before[1]] == ["e-1", "e-2"]
     finally:
         db.close()
 
@@ -96,9 +128,9 @@ def test_the_migrate_command(db_url: str, capsys: pytest.CaptureFixture[str]) ->
 
     flag = ["--database-url", db_url] if "://" in db_url else ["--db", db_url]
     assert main(["migrate", *flag]) == 0
-    assert "schema version 0 -> 1 (applied 1)" in capsys.readouterr().out
+    assert "schema version 0 -> 2 (applied 1, 2)" in capsys.readouterr().out
     assert main(["migrate", *flag]) == 0
-    assert "schema version 1 -> 1 (up to date)" in capsys.readouterr().out
+    assert "schema version 2 -> 2 (up to date)" in capsys.readouterr().out
 
 
 def test_a_connection_lost_mid_transaction_writes_nothing(db: Database, db_url: str) -> None:
