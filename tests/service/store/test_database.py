@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -71,8 +72,8 @@ def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
 
 
 def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_path: Path) -> None:
-    from engine.credit.ledger import LedgerLine
-    from service.store.ledger import LedgerStore
+    from engine.credit.ledger import DealEvent, EventKind, LedgerLine
+    from service.store.ledger import DealHead, LedgerStore
 
     path = tmp_path / "v1.sqlite3"
     conn = sqlite3.connect(path)
@@ -86,18 +87,34 @@ def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_pat
     lines = [LedgerLine("d-1", f"e-{k}", when, "revenue", person, 100 * (k + 1), 10 * (k + 1),
                         "CNY", False, "default", 1)
              for k, (when, person) in enumerate(zip(t, ("a", "b", "a"), strict=True))]  # fmt: skip
+    events = [DealEvent(f"e-{k}", "d-1", when, EventKind.STAGE_CHANGED, {"stage": "won"}, k + 1)
+              for k, when in enumerate(t)]  # fmt: skip
     old = LedgerStore(open_database(str(path), migrate=False))
     with old.batch() as tx:
+        tx.insert_events([(e, "default", "hash", '{"stage":"won"}') for e in events], NOW)
         tx.insert_lines(lines, NOW)
-    before = [old.lines(person="a"), old.lines(deal_id="d-1", until=t[2])]
+        tx.put_heads([DealHead("d-1", "default", t[0], 3, {"id": "d-1"}, {})])
+
+    def read(store: LedgerStore) -> list[Any]:
+        with store.batch() as tx:
+            of_deal = tx.events_of("d-1")
+        return [store.lines(person="a"), store.lines(deal_id="d-1", until=t[2]), of_deal,
+                store.events("default"), store.deal_states("default"), store.last_seq()]  # fmt: skip
+
+    before = read(old)
     old.db.close()
     db = open_database(str(path))
     try:
         assert [v for v, _ in applied(db)] == [1, 2]
         after = LedgerStore(db)
-        assert [after.lines(person="a"), after.lines(deal_id="d-1", until=t[2])] == before
+        assert read(after) == before
         assert [r.event_id for r in before[0]] == ["e-0", "e-2"]  # in line order
         assert [r.event_id for r in before[1]] == ["e-1", "e-2"]
+        assert [e.event_id for e in before[2]] == ["e-1", "e-2", "e-0"]  # in time order
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"), after.batch() as tx:
+            tx.conn.execute("DELETE FROM credit_ledger")
+        with pytest.raises(sqlite3.DatabaseError, match="immutable"), after.batch() as tx:
+            tx.conn.execute("UPDATE deal_events SET kind = 'won'")
     finally:
         db.close()
 
