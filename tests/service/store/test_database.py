@@ -54,15 +54,22 @@ def test_a_database_newer_than_the_code_is_refused(db: Database, db_url: str) ->
         open_database(db_url).close()
 
 
-def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
-    # A store file made before schema_migrations existed already holds the tables.
-    path = tmp_path / "old.sqlite3"
+def schema_1_file(path: Path, *statements: str) -> Path:
+    """A SQLite store file with the first migration's schema, then ``statements``."""
     conn = sqlite3.connect(path)
     conn.executescript(migrations("sqlite")[0].sql)
-    conn.execute("INSERT INTO payments VALUES ('p', 'rs', 'd', '2026-01-01', 1, 'CNY', "
-                 "'PAYMENT', 't')")  # fmt: skip
+    for statement in statements:
+        conn.execute(statement)
     conn.commit()
     conn.close()
+    return path
+
+
+def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
+    # A store file made before schema_migrations existed already holds the tables.
+    path = schema_1_file(tmp_path / "old.sqlite3",
+                         "INSERT INTO payments VALUES ('p', 'rs', 'd', '2026-01-01', 1, 'CNY', "
+                         "'PAYMENT', 't')")  # fmt: skip
     db = open_database(str(path))
     try:
         assert applied(db) == [(1, "initial"), (2, "leaner_ledger_indexes")]
@@ -75,14 +82,12 @@ def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_pat
     from engine.credit.ledger import DealEvent, EventKind, LedgerLine
     from service.store.ledger import DealHead, LedgerStore
 
-    path = tmp_path / "v1.sqlite3"
-    conn = sqlite3.connect(path)
-    conn.executescript(migrations("sqlite")[0].sql)
-    conn.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                 "name TEXT NOT NULL, applied_at TEXT NOT NULL)")  # fmt: skip
-    conn.execute("INSERT INTO schema_migrations VALUES (1, 'initial', 't')")
-    conn.commit()
-    conn.close()
+    path = schema_1_file(
+        tmp_path / "v1.sqlite3",
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL)",
+        "INSERT INTO schema_migrations VALUES (1, 'initial', 't')",
+    )
     t = [NOW + dt.timedelta(days=d) for d in (3, 1, 2)]  # lines out of time order
     lines = [LedgerLine("d-1", f"e-{k}", when, "revenue", person, 100 * (k + 1), 10 * (k + 1),
                         "CNY", False, "default", 1)
