@@ -1,5 +1,7 @@
 """Composition root: config -> store -> repository -> servicers -> health + reflection -> serve.
 
+The calls are served by gRPC's asyncio server (``service.aio_serving``, the default) or its
+threaded server (``QUOTIENT_SERVING=threads``), with the same servicers and interceptors.
 ``create_server(address)`` returns ``(server, port)`` so tests bind port 0 and talk over a real
 channel. ``serve()`` runs until SIGTERM or SIGINT, then reports NOT_SERVING, lets in-flight calls
 finish (up to the configured grace) and stops.
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -40,6 +43,7 @@ from quotient.v1 import (
     winrates_pb2_grpc,
 )
 from service.access import Role
+from service.aio_serving import AsyncioServer
 from service.auth import AccessInterceptor
 from service.batch import ClusterUnreachableError, Executor, InProcess, connect
 from service.commission_runs import CommissionRuns
@@ -76,6 +80,16 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
+#: Calls the asyncio server answers on its event loop, by method: a few deals to score (tens of
+#: microseconds each) and health checks. Every other call runs on a worker thread.
+INLINE: dict[str, Callable[[Any], bool]] = {
+    "/quotient.v1.ForecastService/ScoreDeals": (
+        lambda request: not request.deal_columns and len(request.deals) <= 16
+    ),
+    "/grpc.health.v1.Health/Check": lambda request: True,
+}
+
+
 def utc_now() -> dt.datetime:
     """The production clock (UTC, timezone-aware)."""
     return dt.datetime.now(dt.UTC)
@@ -85,7 +99,7 @@ def utc_now() -> dt.datetime:
 class Quotient:
     """A wired, started server with what is needed to stop it cleanly."""
 
-    server: grpc.Server
+    server: grpc.Server | AsyncioServer
     port: int
     health: health.HealthServicer
     repository: RuleSetRepository
@@ -142,15 +156,26 @@ def start(
         ("grpc.max_send_message_length", config.max_message_bytes),
         ("grpc.so_reuseport", 0),
     ]
-    server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
-        interceptors=[
-            ErrorInterceptor(),
-            AccessInterceptor(keys, clock, enabled=config.auth == "tokens"),
-        ],
-        options=options,
-        maximum_concurrent_rpcs=config.max_concurrent_rpcs,
-    )
+    interceptors = [
+        ErrorInterceptor(),
+        AccessInterceptor(keys, clock, enabled=config.auth == "tokens"),
+    ]
+    server: grpc.Server | AsyncioServer
+    if config.serving == "asyncio":
+        server = AsyncioServer(
+            workers=config.workers,
+            interceptors=interceptors,
+            options=options,
+            maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+            inline=INLINE,
+        )
+    else:
+        server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="rpc"),
+            interceptors=interceptors,
+            options=options,
+            maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+        )
     rulesets_pb2_grpc.add_RuleSetServiceServicer_to_server(RuleSetServicer(repository), server)
     ledger = LedgerStore(db)
     models = ModelStore(db)
@@ -219,6 +244,8 @@ def check_security(config: Config) -> None:
     """Refuse an unsafe configuration before anything starts; warn loudly about a local one."""
     if config.auth not in ("tokens", "off"):
         raise ConfigError(f"QUOTIENT_AUTH={config.auth!r}: use 'tokens' or 'off'")
+    if config.serving not in ("threads", "asyncio"):
+        raise ConfigError(f"QUOTIENT_SERVING={config.serving!r}: use 'threads' or 'asyncio'")
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("TLS needs both QUOTIENT_TLS_CERT and QUOTIENT_TLS_KEY")
     if config.tls_client_ca and not config.tls_cert:
@@ -261,7 +288,9 @@ def bootstrap_admin(keys: KeyStore, config: Config, clock: Callable[[], dt.datet
                 "narrower roles with 'quotient keys create' and revoke this one.", path)  # fmt: skip
 
 
-def create_server(address: str, config: Config | None = None) -> tuple[grpc.Server, int]:
+def create_server(
+    address: str, config: Config | None = None
+) -> tuple[grpc.Server | AsyncioServer, int]:
     """Build and start a server on ``address`` (use port 0 for a free one); return it and its port."""
     from dataclasses import replace
 

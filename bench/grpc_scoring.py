@@ -11,7 +11,9 @@ with the sample rule set published), against a baseline measured in the same run
   same size, the same channel options and concurrency limit) whose generic handlers for
   ``ScoreDeals`` and ``StreamScoreDeals`` return the request bytes untouched. Same payload, same
   client, same transport: the ratio quotient / echo is the share of gRPC's own throughput that
-  survives our work.
+  survives our work. ``--serving asyncio`` serves quotient on gRPC's asyncio server
+  (``QUOTIENT_SERVING``); the echo is then an asyncio server too, with coroutine handlers, unless
+  ``--echo threads`` keeps the threaded one.
 
 The load comes from a separate client process (spawned once) sending pre-serialised requests and
 not parsing responses, so the server process does nothing but serve, as in production, and the
@@ -30,6 +32,7 @@ Run ``.venv/bin/python -m bench.grpc_scoring --help``.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import multiprocessing as mp
 import os
@@ -37,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
@@ -151,6 +154,53 @@ def _echo_unary(request: bytes, context: grpc.ServicerContext) -> bytes:
 
 def _echo_stream(requests: Iterator[bytes], context: grpc.ServicerContext) -> Iterator[bytes]:
     yield from requests
+
+
+async def _echo_unary_async(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
+    return request
+
+
+async def _echo_stream_async(
+    requests: AsyncIterator[bytes], context: grpc.aio.ServicerContext
+) -> AsyncIterator[bytes]:
+    async for request in requests:
+        yield request
+
+
+class AsyncioEcho:
+    """The echo baseline on gRPC's asyncio server (coroutine handlers, its own loop thread)."""
+
+    def __init__(self, config: Config) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+        async def make() -> tuple[grpc.aio.Server, int]:
+            server = grpc.aio.server(
+                options=server_options(config),
+                maximum_concurrent_rpcs=config.max_concurrent_rpcs,
+            )
+            handler = grpc.method_handlers_generic_handler(
+                SERVICE,
+                {
+                    "ScoreDeals": grpc.unary_unary_rpc_method_handler(_echo_unary_async),
+                    "StreamScoreDeals": grpc.stream_stream_rpc_method_handler(_echo_stream_async),
+                },
+            )
+            server.add_generic_rpc_handlers((handler,))
+            port = server.add_insecure_port(config.address)
+            await server.start()
+            return server, port
+
+        self.server, self.port = asyncio.run_coroutine_threadsafe(make(), self._loop).result()
+        if self.port == 0:
+            raise OSError(f"could not bind {config.address}")
+
+    def stop(self, grace: float | None) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(grace), self._loop).result()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
 def start_echo(config: Config) -> tuple[grpc.Server, int]:
@@ -457,6 +507,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             address="127.0.0.1:0",
             db_path=Path(tmp) / "bench.sqlite3",
             publish_sample=True,
+            **({"serving": args.serving} if args.serving else {}),
             **({"workers": args.workers} if args.workers else {}),
         )
         app = start(config, clock=lambda: FIXED_NOW)
@@ -465,7 +516,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         # inherits the environment) sends the bootstrap key.
         os.environ["QUOTIENT_TOKEN"] = config.token_file.read_text(encoding="utf-8").strip()
         try:
-            echo, echo_port = start_echo(config)
+            echo: grpc.Server | AsyncioEcho
+            if args.echo == "asyncio":
+                echo = AsyncioEcho(config)
+                echo_port = echo.port
+            else:
+                echo, echo_port = start_echo(config)
             try:
                 return _run_servers(
                     args,
@@ -515,7 +571,8 @@ def _run_servers(
         "machine": machine_summary(),
     }
     print(
-        f"Quotient over gRPC vs echo: server workers {config.workers}, max concurrent RPCs "
+        f"Quotient over gRPC ({config.serving}) vs echo ({args.echo}): server workers "
+        f"{config.workers}, max concurrent RPCs "
         f"{config.max_concurrent_rpcs}, seed {args.seed}\n"
         f"payloads: {n_batches} x {args.batch_size:,}-deal requests "
         f"({settings['request_bytes_batch'] / 1e6:.2f} MB each as messages, "
@@ -738,6 +795,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--workers", type=int, default=0, help="server worker threads (0: Config default)"
     )
+    p.add_argument(
+        "--serving",
+        choices=("threads", "asyncio"),
+        help="quotient's gRPC server (default: the Config default)",
+    )
+    p.add_argument(
+        "--echo",
+        choices=("threads", "asyncio"),
+        help="the echo server's kind (default: the same as quotient's)",
+    )
     p.add_argument("--no-stream", action="store_true", help="skip StreamScoreDeals")
     p.add_argument(
         "--quick",
@@ -752,6 +819,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         args.batches = min(args.batches, 2)
         args.batch_size = min(args.batch_size, 2_000)
         args.single_payloads = min(args.single_payloads, 500)
+    args.echo = args.echo or args.serving or Config().serving
     if min(args.batch_size, args.batches, args.batch_concurrency, args.rounds) < 1:
         p.error("--batch-size, --batches, --batch-concurrency and --rounds must be at least 1")
     if min(args.concurrency) < 1 or args.single_payloads < 1 or args.duration <= 0:

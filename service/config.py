@@ -31,6 +31,10 @@ class Config:
     max_batch_deals: int = 100_000
     #: Worker threads of the gRPC server.
     workers: int = 16
+    #: ``asyncio``: gRPC's asyncio server, a few deals' scoring answered on its event loop and
+    #: every other call on one of ``workers`` threads (``service.aio_serving``); ``threads``:
+    #: gRPC's threaded server, every call on a worker thread.
+    serving: str = "asyncio"
     #: Most RPCs in flight at once; later ones are refused with RESOURCE_EXHAUSTED.
     max_concurrent_rpcs: int = 256
     #: Seconds in-flight calls get to finish after SIGTERM.

@@ -1,7 +1,9 @@
-"""End to end over real gRPC channels on port 0: health, reflection, errors, scoring, publishing."""
+"""End to end over real gRPC channels on port 0: health, reflection, errors, scoring, publishing,
+each on both of gRPC's servers (``QUOTIENT_SERVING``: asyncio, the default, and threads)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +19,15 @@ from server import SERVICE_NAMES, Quotient, start
 from service.config import SAMPLE_RULE_SET, Config
 from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 from tests.conftest import TODAY, decode_details
+
+
+@pytest.fixture(params=["asyncio", "threads"])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Quotient]:
+    config = Config(address="127.0.0.1:0", db_path=tmp_path / "q.sqlite3", max_batch_deals=1000,
+                    auth="off", serving=request.param)  # fmt: skip
+    quotient = start(config, clock=lambda: TODAY)
+    yield quotient
+    quotient.stop(0)
 
 
 def details(err: grpc.RpcError) -> dict[str, object]:

@@ -1,0 +1,124 @@
+"""Synchronous handlers on gRPC's asyncio server: where each call runs, and what a handler sets
+(codes, details, trailing metadata, aborts, callbacks) reaching the caller as on the threaded
+server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import pytest
+
+from service.aio_serving import AsyncioServer
+
+SERVICE = "test.Echo"
+UNARY, STREAM = f"/{SERVICE}/Unary", f"/{SERVICE}/Stream"
+
+
+class Handlers:
+    """Byte handlers that record the thread they ran on and do what the request says."""
+
+    def __init__(self) -> None:
+        self.threads: list[str] = []
+        self.closed = threading.Event()
+        self.remaining: list[float | None] = []
+
+    def unary(self, request: bytes, context: Any) -> bytes:
+        self.threads.append(threading.current_thread().name)
+        self.remaining.append(context.time_remaining())
+        if request in (b"!", b"abort"):  # b"!" runs on the loop, b"abort" in the pool
+            context.set_trailing_metadata((("x-note", "before"),))
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, "aborted on purpose")
+        if request == b"not-found":
+            context.set_code(grpc.StatusCode.NOT_FOUND)
+            context.set_details("no such thing")
+            return b""
+        if request == b"raise":
+            raise RuntimeError("unexpected")
+        context.set_trailing_metadata((("x-note", "ok"),))
+        return request.upper()
+
+    def stream(self, requests: Iterator[bytes], context: Any) -> Iterator[bytes]:
+        context.add_callback(self.closed.set)
+        for request in requests:
+            if request == b"wait":
+                self.closed.wait(10)  # until the caller goes away
+                return
+            yield request[::-1]
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[Handlers, grpc.Channel]]:
+    handlers = Handlers()
+    server = AsyncioServer(workers=4, inline={UNARY: lambda request: len(request) <= 3})
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
+        "Unary": grpc.unary_unary_rpc_method_handler(handlers.unary),
+        "Stream": grpc.stream_stream_rpc_method_handler(handlers.stream),
+    }),))  # fmt: skip
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        yield handlers, channel
+    stopped = server.stop(0)
+    assert stopped.wait(10) and server.wait_for_termination(0)
+
+
+def test_small_requests_run_on_the_loop_and_others_in_the_pool(
+    served: tuple[Handlers, grpc.Channel],
+) -> None:
+    handlers, channel = served
+    call = channel.unary_unary(UNARY)
+    response, state = call.with_call(b"abc", timeout=5)
+    assert response == b"ABC" and ("x-note", "ok") in state.trailing_metadata()
+    assert call(b"abcdef") == b"ABCDEF"
+    assert handlers.threads[0] == "grpc-asyncio" and handlers.threads[1].startswith("rpc")
+    assert all(r is not None and 0 < r <= 5 for r in handlers.remaining[:1])
+    assert handlers.remaining[1] is None  # no deadline given
+
+
+@pytest.mark.parametrize(("payload", "thread"), [(b"!", "grpc-asyncio"), (b"abort", "rpc")])
+def test_an_abort_ends_the_call_with_its_status(
+    served: tuple[Handlers, grpc.Channel], payload: bytes, thread: str
+) -> None:
+    handlers, channel = served
+    with pytest.raises(grpc.RpcError) as err:
+        channel.unary_unary(UNARY)(payload)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert err.value.details() == "aborted on purpose"
+    assert handlers.threads[-1].startswith(thread)
+
+
+def test_a_code_set_without_abort_reaches_the_caller(
+    served: tuple[Handlers, grpc.Channel],
+) -> None:
+    _, channel = served
+    with pytest.raises(grpc.RpcError) as err:
+        channel.unary_unary(UNARY)(b"not-found")
+    assert (err.value.code(), err.value.details()) == (grpc.StatusCode.NOT_FOUND, "no such thing")
+
+
+def test_an_unexpected_error_is_unknown_to_the_caller(
+    served: tuple[Handlers, grpc.Channel],
+) -> None:
+    _, channel = served
+    with pytest.raises(grpc.RpcError) as err:
+        channel.unary_unary(UNARY)(b"raise")
+    assert err.value.code() == grpc.StatusCode.UNKNOWN
+
+
+def test_a_stream_of_requests_answers_in_order(served: tuple[Handlers, grpc.Channel]) -> None:
+    _, channel = served
+    answers = channel.stream_stream(STREAM)(iter([b"ab", b"cd", b"ef"]), timeout=10)
+    assert list(answers) == [b"ba", b"dc", b"fe"]
+
+
+def test_a_caller_going_away_runs_the_handlers_callbacks(
+    served: tuple[Handlers, grpc.Channel],
+) -> None:
+    handlers, channel = served
+    answers = channel.stream_stream(STREAM)(iter([b"ab", b"wait"]))
+    assert next(answers) == b"ba"
+    answers.cancel()
+    assert handlers.closed.wait(10)
