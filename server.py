@@ -80,12 +80,20 @@ SERVICE_NAMES: tuple[str, ...] = (
 )
 
 
-#: Calls the asyncio server answers on its event loop, by method: a few deals to score (tens of
-#: microseconds each) and health checks. Every other call runs on a worker thread.
+#: Most deals a ScoreDeals or SplitCredits call may carry to be answered on the event loop.
+INLINE_MAX_DEALS = 4
+
+
+def _few_deals(request: Any) -> bool:
+    return not request.deal_columns and len(request.deals) <= INLINE_MAX_DEALS
+
+
+#: Calls the asyncio server answers on its event loop, by method: a few deals to score or split
+#: (tens of microseconds a deal, no store but a cached rule set) and health checks. Every other
+#: call runs on a worker thread, so the loop is never held for long.
 INLINE: dict[str, Callable[[Any], bool]] = {
-    "/quotient.v1.ForecastService/ScoreDeals": (
-        lambda request: not request.deal_columns and len(request.deals) <= 16
-    ),
+    "/quotient.v1.ForecastService/ScoreDeals": _few_deals,
+    "/quotient.v1.CreditService/SplitCredits": _few_deals,
     "/grpc.health.v1.Health/Check": lambda request: True,
 }
 
