@@ -23,6 +23,7 @@ class Handlers:
     def __init__(self) -> None:
         self.threads: list[str] = []
         self.closed = threading.Event()
+        self.ended = threading.Event()
         self.remaining: list[float | None] = []
 
     def unary(self, request: bytes, context: Any) -> bytes:
@@ -42,11 +43,14 @@ class Handlers:
 
     def stream(self, requests: Iterator[bytes], context: Any) -> Iterator[bytes]:
         context.add_callback(self.closed.set)
-        for request in requests:
-            if request == b"wait":
-                self.closed.wait(10)  # until the caller goes away
-                return
-            yield request[::-1]
+        try:
+            for request in requests:
+                if request == b"wait":
+                    self.closed.wait(10)  # until the caller goes away
+                    return
+                yield request[::-1]
+        finally:
+            self.ended.set()
 
 
 @pytest.fixture
@@ -122,3 +126,44 @@ def test_a_caller_going_away_runs_the_handlers_callbacks(
     assert next(answers) == b"ba"
     answers.cancel()
     assert handlers.closed.wait(10)
+
+
+def test_a_handler_waiting_for_requests_ends_when_the_caller_goes_away(
+    served: tuple[Handlers, grpc.Channel],
+) -> None:
+    handlers, channel = served
+    more = threading.Event()
+
+    def requests() -> Iterator[bytes]:
+        yield b"ab"
+        more.wait(10)  # the caller neither sends more nor closes its side
+
+    answers = channel.stream_stream(STREAM)(requests())
+    assert next(answers) == b"ba"
+    answers.cancel()
+    assert handlers.ended.wait(10)  # the worker thread is free again
+    more.set()
+
+
+def test_stopping_the_server_frees_a_handler_waiting_for_requests() -> None:
+    handlers = Handlers()
+    server = AsyncioServer(workers=2)
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
+        "Stream": grpc.stream_stream_rpc_method_handler(handlers.stream),
+    }),))  # fmt: skip
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    more = threading.Event()
+
+    def requests() -> Iterator[bytes]:
+        yield b"ab"
+        more.wait(10)
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        answers = channel.stream_stream(STREAM)(requests())
+        assert next(answers) == b"ba"
+        assert server.stop(0).wait(10)
+        assert handlers.ended.wait(10)
+        with pytest.raises(grpc.RpcError):
+            next(answers)
+        more.set()
