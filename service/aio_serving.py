@@ -180,23 +180,31 @@ class _Adapter:
         assert h.stream_stream is not None
         return grpc.stream_stream_rpc_method_handler(self._streams(h.stream_stream), **codecs)
 
+    async def _respond(
+        self,
+        context: grpc.aio.ServicerContext,
+        call: CallContext,
+        work: Callable[[], Any],
+        inline: bool,
+    ) -> Any:
+        """The answer ``work()`` gives, on the loop or in the pool, with its status applied."""
+        try:
+            response = work() if inline else await self._run(work)
+        except _Aborted as aborted:
+            await context.abort(aborted.code, aborted.details, aborted.trailing)
+        except asyncio.CancelledError:
+            call.cancel()
+            raise
+        await _finish(context, call)
+        return response
+
     def _unary(
         self, behavior: Callable[[Any, Any], Any], inline: Callable[[Any], bool] | None
     ) -> Callable[[Any, grpc.aio.ServicerContext], Awaitable[Any]]:
         async def handle(request: Any, context: grpc.aio.ServicerContext) -> Any:
             call = CallContext(context)
-            try:
-                if inline is not None and inline(request):
-                    response = behavior(request, call)
-                else:
-                    response = await self._run(behavior, request, call)
-            except _Aborted as aborted:
-                await context.abort(aborted.code, aborted.details, aborted.trailing)
-            except asyncio.CancelledError:
-                call.cancel()
-                raise
-            await _finish(context, call)
-            return response
+            here = inline is not None and inline(request)
+            return await self._respond(context, call, lambda: behavior(request, call), here)
 
         return handle
 
@@ -206,15 +214,7 @@ class _Adapter:
         async def handle(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
             call = CallContext(context)
             sync_requests = _Requests(requests, asyncio.get_running_loop())
-            try:
-                response = await self._run(behavior, sync_requests, call)
-            except _Aborted as aborted:
-                await context.abort(aborted.code, aborted.details, aborted.trailing)
-            except asyncio.CancelledError:
-                call.cancel()
-                raise
-            await _finish(context, call)
-            return response
+            return await self._respond(context, call, lambda: behavior(sync_requests, call), False)
 
         return handle
 

@@ -41,6 +41,12 @@ class Handlers:
         context.set_trailing_metadata((("x-note", "ok"),))
         return request.upper()
 
+    def count(self, requests: Iterator[bytes], context: Any) -> bytes:
+        self.threads.append(threading.current_thread().name)
+        n = sum(1 for _ in requests)
+        context.set_trailing_metadata((("x-count", str(n)),))
+        return str(n).encode()
+
     def stream(self, requests: Iterator[bytes], context: Any) -> Iterator[bytes]:
         context.add_callback(self.closed.set)
         try:
@@ -59,6 +65,7 @@ def served() -> Iterator[tuple[Handlers, grpc.Channel]]:
     server = AsyncioServer(workers=4, inline={UNARY: lambda request: len(request) <= 3})
     server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {
         "Unary": grpc.unary_unary_rpc_method_handler(handlers.unary),
+        "Count": grpc.stream_unary_rpc_method_handler(handlers.count),
         "Stream": grpc.stream_stream_rpc_method_handler(handlers.stream),
     }),))  # fmt: skip
     port = server.add_insecure_port("127.0.0.1:0")
@@ -116,6 +123,13 @@ def test_a_stream_of_requests_answers_in_order(served: tuple[Handlers, grpc.Chan
     _, channel = served
     answers = channel.stream_stream(STREAM)(iter([b"ab", b"cd", b"ef"]), timeout=10)
     assert list(answers) == [b"ba", b"dc", b"fe"]
+
+
+def test_a_stream_of_requests_gets_one_answer(served: tuple[Handlers, grpc.Channel]) -> None:
+    handlers, channel = served
+    answer, state = channel.stream_unary(f"/{SERVICE}/Count").with_call(iter([b"a"] * 5))
+    assert answer == b"5" and ("x-count", "5") in state.trailing_metadata()
+    assert handlers.threads[-1].startswith("rpc")
 
 
 def test_a_caller_going_away_runs_the_handlers_callbacks(
