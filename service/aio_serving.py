@@ -268,22 +268,6 @@ class _Handlers(grpc.GenericRpcHandler):
         return self._adapter().handler(handler_call_details)
 
 
-class _Stopped:
-    """What ``stop`` returns, as the threaded server's ``stop`` does: ``wait()`` for the end."""
-
-    def __init__(self) -> None:
-        self._done = threading.Event()
-
-    def set(self) -> None:
-        self._done.set()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._done.wait(timeout)
-
-    def is_set(self) -> bool:
-        return self._done.is_set()
-
-
 class AsyncioServer:
     """gRPC's asyncio server on a loop thread of its own, with the threaded server's interface
     (see the module)."""
@@ -303,7 +287,7 @@ class AsyncioServer:
         self._interceptors = tuple(interceptors)
         self._inline = dict(inline or {})
         self._adapter: _Adapter | None = None
-        self._stopped = _Stopped()
+        self._stopped = threading.Event()  # what ``stop`` returns, as the threaded server's
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
             target=self._loop.run_forever, name="grpc-asyncio", daemon=True
@@ -365,7 +349,7 @@ class AsyncioServer:
         self._adapter = _Adapter(find, self._pool, self._inline)
         self._await(self._server.start())
 
-    def stop(self, grace: float | None) -> _Stopped:
+    def stop(self, grace: float | None) -> threading.Event:
         """Refuse new calls, let calls in flight finish for up to ``grace`` seconds, then end
         them; the returned event is set once the server, its pool and its loop have stopped."""
         if self._stopped.is_set():
