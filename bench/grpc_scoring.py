@@ -156,6 +156,18 @@ def _echo_stream(requests: Iterator[bytes], context: grpc.ServicerContext) -> It
     yield from requests
 
 
+def _echo_handler(unary: Any, stream: Any) -> grpc.GenericRpcHandler:
+    """ScoreDeals and StreamScoreDeals answered by ``unary`` and ``stream``. No (de)serialisers:
+    the handlers see and return the raw message bytes."""
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "ScoreDeals": grpc.unary_unary_rpc_method_handler(unary),
+            "StreamScoreDeals": grpc.stream_stream_rpc_method_handler(stream),
+        },
+    )
+
+
 async def _echo_unary_async(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
     return request
 
@@ -180,14 +192,7 @@ class AsyncioEcho:
                 options=server_options(config),
                 maximum_concurrent_rpcs=config.max_concurrent_rpcs,
             )
-            handler = grpc.method_handlers_generic_handler(
-                SERVICE,
-                {
-                    "ScoreDeals": grpc.unary_unary_rpc_method_handler(_echo_unary_async),
-                    "StreamScoreDeals": grpc.stream_stream_rpc_method_handler(_echo_stream_async),
-                },
-            )
-            server.add_generic_rpc_handlers((handler,))
+            server.add_generic_rpc_handlers((_echo_handler(_echo_unary_async, _echo_stream_async),))
             port = server.add_insecure_port(config.address)
             await server.start()
             return server, port
@@ -210,15 +215,7 @@ def start_echo(config: Config) -> tuple[grpc.Server, int]:
         options=server_options(config),
         maximum_concurrent_rpcs=config.max_concurrent_rpcs,
     )
-    handler = grpc.method_handlers_generic_handler(
-        SERVICE,
-        {
-            # No (de)serialisers: the handlers see and return the raw message bytes.
-            "ScoreDeals": grpc.unary_unary_rpc_method_handler(_echo_unary),
-            "StreamScoreDeals": grpc.stream_stream_rpc_method_handler(_echo_stream),
-        },
-    )
-    server.add_generic_rpc_handlers((handler,))
+    server.add_generic_rpc_handlers((_echo_handler(_echo_unary, _echo_stream),))
     port = server.add_insecure_port(config.address)
     if port == 0:
         raise OSError(f"could not bind {config.address}")
