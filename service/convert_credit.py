@@ -140,11 +140,15 @@ def _team(deal: types_pb2.Deal) -> list[dict[str, Any]]:
             member["role"] = m.role
         if m.split:
             member["split"] = m.split
-        share = m.WhichOneof("share")
-        if share == "ratio":
-            member["ratio"] = m.ratio
-        elif share == "amount_minor":
-            member["amount_minor"] = m.amount_minor
+        ratio = m.ratio
+        if ratio:  # the usual share, read without asking which one is set
+            member["ratio"] = ratio
+        else:
+            share = m.WhichOneof("share")
+            if share == "ratio":  # set, but empty
+                member["ratio"] = ratio
+            elif share == "amount_minor":
+                member["amount_minor"] = m.amount_minor
         out.append(member)
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from engine.credit.ledger import (
@@ -37,6 +37,7 @@ from service.store.ledger import (
     DealHead,
     LedgerRow,
     LedgerStore,
+    StoredEvent,
     canonical_json,
     time_text,
 )
@@ -59,7 +60,7 @@ def payload_hash(event: DealEvent, rule_set: str, changes_json: str | None = Non
     """Hash of what the caller sent (not of when it arrived)."""
     changes = changes_json if changes_json is not None else canonical_json(event.changes)
     text = "\x1f".join(
-        (rule_set, event.deal_id, time_text(event.event_time), event.kind.value, changes)
+        (rule_set, event.deal_id, time_text(event.event_time), event.kind._value_, changes)
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -72,6 +73,55 @@ def _refuse(violations: list[Violation]) -> QuotientError:
     if reasons & _PRECONDITION:
         return FailedPreconditionError(message, reason=sorted(reasons & _PRECONDITION)[0])
     return InvalidArgumentError(message, reason="EVENTS_INVALID", violations=violations)
+
+
+#: No recorded lines (a deal without a late event).
+_NOTHING: dict[str, Credits] = {}
+
+
+def _missing_ids(events: Sequence[DealEvent]) -> list[Violation]:
+    violations = []
+    for i, e in enumerate(events):
+        if not e.event_id:
+            violations.append(
+                Violation(f"events[{i}].event_id", 0, 0, "MISSING_FIELD", "event_id is required")
+            )
+        if not e.deal_id:
+            violations.append(
+                Violation(f"events[{i}].deal_id", 0, 0, "MISSING_FIELD", "deal_id is required")
+            )
+    return violations
+
+
+def _fresh(
+    ids: Sequence[str],
+    hashes: Sequence[str],
+    stored: Mapping[str, StoredEvent],
+    violations: list[Violation],
+) -> tuple[list[int], int]:
+    """Positions of the events not stored before nor earlier in the batch, and how many were
+    duplicates (the same payload again); an id reused with another payload is a violation."""
+    fresh: list[int] = []
+    seen: dict[str, str] = {}
+    duplicates = 0
+    for i, (event_id, h) in enumerate(zip(ids, hashes, strict=True)):
+        before = stored[event_id].payload_hash if event_id in stored else seen.get(event_id)
+        if before is None:
+            seen[event_id] = h
+            fresh.append(i)
+        elif before == h:
+            duplicates += 1
+        else:
+            violations.append(
+                Violation(
+                    f"events[{i}].event_id",
+                    0,
+                    0,
+                    "EVENT_ID_REUSED",
+                    f"event {event_id!r} was already recorded with a different payload",
+                )
+            )
+    return fresh, duplicates
 
 
 class CreditLedger:
@@ -103,81 +153,45 @@ class CreditLedger:
         """Apply a batch of events atomically; see the module docstring."""
         if not rule_set:
             raise InvalidArgumentError("a rule-set name is required", reason="MISSING_RULE_SET")
-        position = {}
-        violations: list[Violation] = []
-        for i, e in enumerate(events):
-            if not e.event_id:
-                violations.append(
-                    Violation(
-                        f"events[{i}].event_id", 0, 0, "MISSING_FIELD", "event_id is required"
-                    )
-                )
-            if not e.deal_id:
-                violations.append(
-                    Violation(f"events[{i}].deal_id", 0, 0, "MISSING_FIELD", "deal_id is required")
-                )
-        if violations:
-            raise _refuse(violations)
+        ids = [e.event_id for e in events]
+        if not all(ids) or not all(e.deal_id for e in events):
+            raise _refuse(_missing_ids(events))
         rules_at = self._rules_at(rule_set)
         now = self.clock()
+        # What the caller sent, as stored and hashed (computed before the write lock is taken).
+        changes_json = [canonical_json(e.changes) for e in events]
+        hashes = [payload_hash(e, rule_set, c) for e, c in zip(events, changes_json, strict=True)]
+        violations: list[Violation] = []
         with self.ledger.batch() as tx:
             # Idempotency: drop events stored before (same payload) or twice in this batch.
-            changes_json = [canonical_json(e.changes) for e in events]
-            hashes = [
-                payload_hash(e, rule_set, c) for e, c in zip(events, changes_json, strict=True)
-            ]
-            stored = tx.events_by_id(e.event_id for e in events)
-            fresh: list[tuple[int, DealEvent, str]] = []
-            change_text: dict[str, str] = {}
-            seen: dict[str, str] = {}
-            duplicates = 0
-            for i, (e, h) in enumerate(zip(events, hashes, strict=True)):
-                before = (
-                    stored[e.event_id].payload_hash
-                    if e.event_id in stored
-                    else seen.get(e.event_id)
-                )
-                if before is None:
-                    seen[e.event_id] = h
-                    fresh.append((i, e, h))
-                    change_text[e.event_id] = changes_json[i]
-                elif before == h:
-                    duplicates += 1
-                else:
-                    violations.append(
-                        Violation(
-                            f"events[{i}].event_id",
-                            0,
-                            0,
-                            "EVENT_ID_REUSED",
-                            f"event {e.event_id!r} was already recorded with a different payload",
-                        )
-                    )
+            stored = tx.events_by_id(ids)
+            if not stored and len(set(ids)) == len(ids):  # the common case: every event is new
+                fresh = range(len(ids))
+                duplicates = 0
+            else:
+                fresh, duplicates = _fresh(ids, hashes, stored, violations)
             if violations:
                 raise _refuse(violations)
             seq = tx.next_seq()
-            numbered: list[tuple[int, DealEvent, str]] = []
-            for k, (i, e, h) in enumerate(fresh):
-                numbered.append(
-                    (
-                        i,
-                        DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k),
-                        h,
-                    )
-                )
-                position[e.event_id] = i
+            numbered: list[DealEvent] = []
             by_deal: dict[str, list[DealEvent]] = {}
-            for _, e, _ in numbered:
-                by_deal.setdefault(e.deal_id, []).append(e)
+            for k, i in enumerate(fresh):
+                e = events[i]
+                event = DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k)
+                numbered.append(event)
+                by_deal.setdefault(e.deal_id, []).append(event)
             heads = tx.heads(by_deal)
             histories: dict[str, tuple[State | None, Credits, list[DealEvent]]] = {}
             recorded: dict[str, dict[str, Credits]] = {}
             for deal_id, new in by_deal.items():
                 head = heads.get(deal_id)
-                if head is not None and head.rule_set != rule_set:
+                if head is None:
+                    histories[deal_id] = (None, {}, new)
+                    continue
+                if head.rule_set != rule_set:
                     violations.append(
                         Violation(
-                            f"events[{position[new[0].event_id]}].deal_id",
+                            f"events[{ids.index(new[0].event_id)}].deal_id",
                             0,
                             0,
                             "RULE_SET_MISMATCH",
@@ -186,27 +200,26 @@ class CreditLedger:
                     )
                     continue
                 first = new[0].order_key if len(new) == 1 else min(e.order_key for e in new)
-                if head is not None and first > (head.last_time, head.last_seq, ""):
+                if first > (head.last_time, head.last_seq, ""):
                     histories[deal_id] = (head.state, head.credits, new)
-                    recorded[deal_id] = {}
-                elif head is None:
-                    histories[deal_id] = (None, {}, new)
-                    recorded[deal_id] = {}
                 else:  # a late event: replay the deal from its first event
                     histories[deal_id] = (None, {}, tx.events_of(deal_id) + new)
                     recorded[deal_id] = tx.recorded_by_event(deal_id)
             if violations:
                 raise _refuse(violations)
             replays, failed = replay_deals(histories, rules_at)
-            for _, (event, error) in sorted(failed.items()):
-                violations.append(self._violation(event, error, position))
-            if violations:
+            if failed:
+                position: dict[str, int] = {}
+                for i, event_id in enumerate(ids):
+                    position.setdefault(event_id, i)  # where the recorded one was sent
+                for _, (event, error) in sorted(failed.items()):
+                    violations.append(self._violation(event, error, position))
                 raise _refuse(sorted(violations))
             lines: list[LedgerLine] = []
             new_heads: list[DealHead] = []
             for deal_id, replay in replays.items():
                 start = histories[deal_id][1]
-                lines += ledger_lines(replay, start, recorded[deal_id], rule_set)
+                lines += ledger_lines(replay, start, recorded.get(deal_id, _NOTHING), rule_set)
                 last = replay.events[-1]
                 new_heads.append(
                     DealHead(
@@ -220,7 +233,11 @@ class CreditLedger:
                 )
             check_deadline("before the events were stored")
             tx.insert_events(
-                [(e, rule_set, h, change_text[e.event_id]) for _, e, h in numbered], now
+                [
+                    (e, rule_set, hashes[i], changes_json[i])
+                    for i, e in zip(fresh, numbered, strict=True)
+                ],
+                now,
             )
             tx.insert_lines(lines, now)
             tx.put_heads(new_heads)

@@ -45,6 +45,9 @@ class EventKind(str, Enum):
 
 #: Deal fields an event may carry (``team`` is the list of members).
 DEAL_FIELDS = (*DEAL_COLUMNS[1:], "attributes", "team")
+_DEAL_FIELDS = frozenset(DEAL_FIELDS)
+#: The deal fields an event of any kind updates besides those its kind is about.
+_OTHER_FIELDS = _DEAL_FIELDS - {"stage", "amount_minor", "currency", "team"}
 
 
 @dataclass(slots=True)
@@ -126,7 +129,7 @@ def apply_event(state: State | None, event: DealEvent, rules: CompiledRuleSet) -
         if state is not None:
             raise EventError("DEAL_EXISTS", "deal_id", f"deal {event.deal_id!r} already exists")
         new: State = {"id": event.deal_id, "team": [], "cancelled": False}
-        new.update({k: v for k, v in event.changes.items() if k in DEAL_FIELDS})
+        new.update({k: v for k, v in event.changes.items() if k in _DEAL_FIELDS})
         return new
     if state is None:
         raise EventError(
@@ -162,7 +165,7 @@ def apply_event(state: State | None, event: DealEvent, rules: CompiledRuleSet) -
         new["cancelled"] = True
     # Other deal fields an event carries (owner, region...) are updated too.
     for k, v in changes.items():
-        if k in DEAL_FIELDS and k not in ("stage", "amount_minor", "currency", "team"):
+        if k in _OTHER_FIELDS:
             new[k] = v
     return new
 
@@ -206,35 +209,45 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
     live = [i for i, s in enumerate(states) if not s.get("cancelled")]
     out: list[Credits | EventError] = [{} for _ in states]
     records = [deal_record(states[i]) for i in live]
-    members = [(j, m) for j, i in enumerate(live) for m in states[i].get("team", ())]
-    team = TeamInput(
-        [j for j, _ in members],
-        [m.get("person", "") for _, m in members],
-        [m.get("role") for _, m in members],
-        [m.get("split") for _, m in members],
-        [m.get("ratio") for _, m in members],
-        [m.get("amount_minor") for _, m in members],
-    )
+    deal: list[int] = []
+    person: list[str] = []
+    role: list[str | None] = []
+    split: list[str | None] = []
+    ratio: list[Any] = []
+    amount: list[Any] = []
+    for j, i in enumerate(live):
+        for m in states[i].get("team", ()):
+            get = m.get
+            deal.append(j)
+            person.append(get("person", ""))
+            role.append(get("role"))
+            split.append(get("split"))
+            ratio.append(get("ratio"))
+            amount.append(get("amount_minor"))
     batch = build_deal_batch(deal_input_from_records(records), rules)
     scores = score_deals(rules, batch)
-    result = split_credits(rules, batch, scores, team)
-    types = rules.splits.types
+    result = split_credits(
+        rules, batch, scores, TeamInput(deal, person, role, split, ratio, amount)
+    )
     for e in result.errors:
         out[live[e.index]] = EventError(e.reason, e.field, e.message)
+    ids = [t.id for t in rules.splits.types]
     columns = zip(
         result.deal.tolist(),
-        result.split.tolist(),
+        [ids[s] for s in result.split.tolist()],
         result.person,
         result.credit_minor.tolist(),
         result.weighted_credit_minor.tolist(),
         strict=True,
     )
-    for j, s, person, credit, weighted in columns:
+    for j, split_id, who, credit, weighted in columns:
         target = out[live[j]]
         assert isinstance(target, dict)
-        key = (types[s].id, person)
-        c, w = target.get(key, (0, 0))
-        target[key] = (c + credit, w + weighted)
+        key = (split_id, who)
+        before = target.get(key)
+        target[key] = (credit, weighted) if before is None else (
+            before[0] + credit, before[1] + weighted
+        )  # fmt: skip
     return out
 
 
@@ -272,9 +285,10 @@ class LedgerLine:
     revision: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Replay:
-    """A deal replayed: its state and credits after each event, in time order."""
+    """A deal replayed: its state and credits after each event, in time order (never changed
+    once made; not frozen for speed, as :class:`DealEvent`)."""
 
     events: list[DealEvent]
     states: list[State]

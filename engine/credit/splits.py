@@ -198,10 +198,11 @@ def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamCo
     """The team as columns when no member needs a message, else None (then the member-by-member
     reading names the problems)."""
     m = len(team)
+    amounts = team.amount_minor
     if (
         m == 0
-        or any(a not in (None, "") for a in team.amount_minor)
-        or not all(isinstance(d, int) for d in team.deal)
+        or amounts.count(None) + amounts.count("") != len(amounts)  # a fixed amount
+        or not all(issubclass(t, int) for t in set(map(type, team.deal)))
     ):
         return None
     try:
@@ -209,10 +210,14 @@ def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamCo
         people: dict[Any, int] = {}
         person = _codes(team.person, people)
         roles: dict[Any, int] = {"": 0}
-        role = _codes([r or "" for r in _pad(team.role, m)], roles)
+        if team.role.count(None) == len(team.role):  # no roles: every code is 0
+            role: list[int] | np.ndarray = np.zeros(m, dtype=np.int32)
+        else:
+            role = _codes([r or "" for r in _pad(team.role, m)], roles)
+        splits = _pad(team.split, m)
         split_of = {
             sp: rules.splits.default_type if sp in (None, "") else rules.splits.index.get(sp, -1)
-            for sp in set(_pad(team.split, m))
+            for sp in set(splits)
         }
         ratios = _pad(team.ratio, m)
         units_of = {rt: _plain_ratio(rt) for rt in set(ratios)}
@@ -226,14 +231,16 @@ def _plain_team(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> TeamCo
         or any(u is not None and u < 0 for u in units_of.values())
     ):
         return None
-    units = [units_of[rt] for rt in ratios]
+    # -1 stands for "no ratio" (valid ratios are never negative, checked above)
+    coded = {rt: -1 if u is None else u for rt, u in units_of.items()}
+    units = np.array(list(map(coded.__getitem__, ratios)), dtype=np.int64)
     return TeamColumns(
         deal=deal,
         person=np.array(person, dtype=np.int32),
-        role=np.array(role, dtype=np.int32),
-        split=np.array([split_of[sp] for sp in _pad(team.split, m)], dtype=np.int64),
-        basis=np.array([Basis.NONE if u is None else Basis.RATIO for u in units], dtype=np.int8),
-        ratio_units=np.array([u or 0 for u in units], dtype=np.int64),
+        role=np.asarray(role, dtype=np.int32),
+        split=np.array(list(map(split_of.__getitem__, splits)), dtype=np.int64),
+        basis=np.where(units < 0, Basis.NONE, Basis.RATIO).astype(np.int8),
+        ratio_units=np.maximum(units, 0),
         fixed_minor=np.zeros(m, dtype=np.int64),
         people=list(people),
         roles=list(roles),

@@ -146,7 +146,7 @@ class LedgerBatch:
                     e.deal_id,
                     rule_set,
                     time_text(e.event_time),
-                    e.kind.value,
+                    e.kind._value_,  # .value, without the enum property's cost
                     changes,
                     phash,
                     e.seq,
