@@ -38,6 +38,13 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 #: How long a writer waits for the write lock before the call fails.
 WRITE_WAIT_S = 30.0
 
+#: The page size of a new SQLite file. A batch of a thousand deal events dirties pages all over
+#: the events, ledger and heads tables and their indexes; with 16 KiB pages instead of SQLite's
+#: 4 KiB, committing and checkpointing it took a third of the writes and a quarter of the reads
+#: (system calls counted with strace), and recording was about a tenth faster. A file keeps the
+#: page size it was made with: in WAL mode not even VACUUM changes it.
+SQLITE_PAGE_SIZE_BYTES = 16_384
+
 #: The advisory lock every PostgreSQL write transaction holds (one writer at a time, as SQLite).
 _WRITE_LOCK = 0x51554F54  # "QUOT"
 
@@ -156,6 +163,7 @@ class SqliteDatabase:
             )
             # Reads and commits wait in SQLite's busy handler; the write lock is polled for in
             # _begin_immediate.
+            conn.execute(f"PRAGMA page_size = {SQLITE_PAGE_SIZE_BYTES}")  # a new file only
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")

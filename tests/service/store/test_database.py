@@ -14,6 +14,7 @@ import pytest
 
 from engine.errors import FailedPreconditionError
 from service.store.database import (
+    SQLITE_PAGE_SIZE_BYTES,
     Database,
     StoreUnavailableError,
     migrations,
@@ -63,6 +64,21 @@ def schema_1_file(path: Path, *statements: str) -> Path:
     conn.commit()
     conn.close()
     return path
+
+
+def test_a_new_file_has_large_pages_and_an_old_one_keeps_its_own(tmp_path: Path) -> None:
+    def page_size(path: Path) -> int:
+        db = open_database(str(path))
+        try:
+            db.connection().execute("SELECT COUNT(*) FROM deal_events").fetchone()
+            return int(db.connection().execute("PRAGMA page_size").fetchone()[0])
+        finally:
+            db.close()
+
+    assert page_size(tmp_path / "new.sqlite3") == SQLITE_PAGE_SIZE_BYTES == 16_384
+    old = schema_1_file(tmp_path / "old.sqlite3")  # made with SQLite's default pages
+    assert page_size(old) == 4096
+    assert page_size(old) == 4096  # opening it again changes nothing
 
 
 def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
