@@ -53,3 +53,7 @@ def test_long_integers_read_back_as_integers() -> None:
     for n in (2**64 - 1, 2**64, -(2**63) - 1, 10**30):
         assert load_json(canonical_json({"amount_minor": n})) == {"amount_minor": n}
         assert isinstance(load_json(canonical_json([n]))[0], int)
+        assert load_json(canonical_json({"a": "x", "b": [1, n]})) == {"a": "x", "b": [1, n]}
+        assert load_json(str(n)) == n
+    for text in ("9" * 19, "-" + "9" * 18, '"' + "9" * 30 + '"'):  # what orjson reads exactly
+        assert load_json(text) == json.loads(text)
