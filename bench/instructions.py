@@ -16,7 +16,8 @@ the created-then-moved run minus the created-only one). ``--against DIR`` counts
 too (a ``git worktree`` of an earlier commit), in the same way, for a ratio.
 
 Needs valgrind (not a Python package: install it from the distribution). Run
-``.venv/bin/python -m bench.instructions --help``; four runs under valgrind take about ten minutes.
+``.venv/bin/python -m bench.instructions --help``. Each checkout takes a warm-up and two runs per
+workload under valgrind, two to three minutes each.
 """
 
 from __future__ import annotations
@@ -83,23 +84,16 @@ def worker(path: Path) -> None:
         db.close()
 
 
-def count(checkout: Path, requests: Path, *, counted: bool = True) -> int:
-    """Instructions of one worker run of ``checkout`` on ``requests`` (0 when not ``counted``:
-    a warm-up that writes the checkout's byte code and compiled-loop caches, so that no counted
-    run pays for them)."""
+def count(checkout: Path, requests: Path) -> int:
+    """Instructions of one worker run of ``checkout`` on ``requests``."""
     # This file runs as a script, so that a checkout from before it existed can be counted; all
     # it imports comes from ``checkout``.
     env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", PYTHONPATH=str(checkout))
-    command = [sys.executable, __file__, "--worker", str(requests)]
-    if counted:
-        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no",
-                   "--cachegrind-out-file=/dev/null", *command]  # fmt: skip
-    done = subprocess.run(command, cwd=checkout, env=env, capture_output=True, text=True,
-                          check=False)  # fmt: skip
-    if not counted:
-        if done.returncode != 0:
-            raise SystemExit(f"the warm-up run of {checkout} failed:\n{done.stderr[-2000:]}")
-        return 0
+    done = subprocess.run(
+        ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+         sys.executable, __file__, "--worker", str(requests)],
+        cwd=checkout, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     found = re.search(r"I\s+refs:\s+([\d,]+)", done.stderr)
     if done.returncode != 0 or found is None:
         raise SystemExit(f"the counted run of {checkout} failed:\n{done.stderr[-2000:]}")
@@ -115,8 +109,9 @@ def per_event(checkout: Path, args: argparse.Namespace, tmp: Path) -> dict[str, 
             path = tmp / f"{kind}-{batches}.bin"
             if not path.exists():
                 write_requests(path, kind, batches, args.batch_size)
-            if not totals:
-                count(checkout, path, counted=False)
+            if not totals:  # a warm-up, not counted: it writes the checkout's byte code and
+                count(checkout, path)  # compiled loops (their cache is per CPU, and valgrind's
+                # differs from the machine's)
             totals[kind, batches] = count(checkout, path)
             print(f"  {checkout}: {kind}, {batches} batches: {totals[kind, batches]:,} "
                   "instructions", flush=True)  # fmt: skip
