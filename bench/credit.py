@@ -155,17 +155,22 @@ def bench_splits(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _event_time(day: dt.datetime, b: int, size: int, j: int) -> Timestamp:
+    """Event ``j`` of batch ``b``: a millisecond after the one before, from ``day`` on."""
+    when = Timestamp()
+    when.FromDatetime(day + dt.timedelta(milliseconds=b * size + j))
+    return when
+
+
 def event_batch(b: int, size: int) -> credit_pb2.RecordDealEventsRequest:
     events = []
-    base = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
+    day = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
     for j in range(size):
-        when = Timestamp()
-        when.FromDatetime(base + dt.timedelta(milliseconds=b * size + j))
         events.append(
             credit_pb2.DealEvent(
                 event_id=f"e{b}-{j}",
                 deal_id=f"d{b}-{j}",
-                event_time=when,
+                event_time=_event_time(day, b, size, j),
                 kind=credit_pb2.DEAL_EVENT_KIND_CREATED,
                 deal=types_pb2.Deal(
                     amount_minor=100_000 + j,
@@ -185,20 +190,17 @@ def event_batch(b: int, size: int) -> credit_pb2.RecordDealEventsRequest:
 def stage_batch(b: int, size: int) -> credit_pb2.RecordDealEventsRequest:
     """Batch ``b`` of :func:`event_batch`'s deals moved on to ``contract_drafted`` a day later:
     in-order events on deals the ledger knows, continued from their stored heads."""
-    events = []
-    base = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
-    for j in range(size):
-        when = Timestamp()
-        when.FromDatetime(base + dt.timedelta(milliseconds=b * size + j))
-        events.append(
-            credit_pb2.DealEvent(
-                event_id=f"s{b}-{j}",
-                deal_id=f"d{b}-{j}",
-                event_time=when,
-                kind=credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED,
-                deal=types_pb2.Deal(stage="contract_drafted"),
-            )
+    day = dt.datetime(2026, 3, 3, tzinfo=dt.UTC)
+    events = [
+        credit_pb2.DealEvent(
+            event_id=f"s{b}-{j}",
+            deal_id=f"d{b}-{j}",
+            event_time=_event_time(day, b, size, j),
+            kind=credit_pb2.DEAL_EVENT_KIND_STAGE_CHANGED,
+            deal=types_pb2.Deal(stage="contract_drafted"),
         )
+        for j in range(size)
+    ]
     return credit_pb2.RecordDealEventsRequest(rule_set="default", events=events)
 
 

@@ -209,26 +209,18 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
     live = [i for i, s in enumerate(states) if not s.get("cancelled")]
     out: list[Credits | EventError] = [{} for _ in states]
     records = [deal_record(states[i]) for i in live]
-    deal: list[int] = []
-    person: list[str] = []
-    role: list[str | None] = []
-    split: list[str | None] = []
-    ratio: list[Any] = []
-    amount: list[Any] = []
+    team = TeamInput([], [], [], [], [], [])
     for j, i in enumerate(live):
         for m in states[i].get("team", ()):
             get = m.get
-            deal.append(j)
-            person.append(get("person", ""))
-            role.append(get("role"))
-            split.append(get("split"))
-            ratio.append(get("ratio"))
-            amount.append(get("amount_minor"))
+            team.deal.append(j)
+            team.person.append(get("person", ""))
+            team.role.append(get("role"))
+            team.split.append(get("split"))
+            team.ratio.append(get("ratio"))
+            team.amount_minor.append(get("amount_minor"))
     batch = build_deal_batch(deal_input_from_records(records), rules)
-    scores = score_deals(rules, batch)
-    result = split_credits(
-        rules, batch, scores, TeamInput(deal, person, role, split, ratio, amount)
-    )
+    result = split_credits(rules, batch, score_deals(rules, batch), team)
     for e in result.errors:
         out[live[e.index]] = EventError(e.reason, e.field, e.message)
     ids = [t.id for t in rules.splits.types]
