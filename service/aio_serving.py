@@ -21,11 +21,11 @@ when it returns, and an abort there ends the call with that status.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
@@ -113,19 +113,42 @@ async def _finish(context: grpc.aio.ServicerContext, call: CallContext) -> None:
         context.set_trailing_metadata(call.trailing)
 
 
-class _Requests:
-    """A request stream read from the loop, for a handler running in a worker thread."""
+#: How often a handler waiting for the next request checks that its call is still on.
+_REQUEST_POLL_S = 0.05
 
-    def __init__(self, requests: AsyncIterator[Any], loop: asyncio.AbstractEventLoop) -> None:
+
+class _Requests:
+    """A request stream read from the loop, for a handler running in a worker thread.
+
+    Once the call is over (the caller went away, the server stopped) a handler waiting for a
+    request gets ``grpc.RpcError``, as from the threaded server's request iterator, even if the
+    loop never finishes reading: the server may stop its loop first."""
+
+    def __init__(
+        self, requests: AsyncIterator[Any], loop: asyncio.AbstractEventLoop, call: CallContext
+    ) -> None:
         self._requests = requests
         self._loop = loop
+        self._call = call
 
     def __iter__(self) -> Iterator[Any]:
         return self
 
     def __next__(self) -> Any:
+        if not self._call.is_active() or self._loop.is_closed():
+            raise grpc.RpcError()
         future = asyncio.run_coroutine_threadsafe(_next_request(self._requests), self._loop)
-        item = future.result()
+        while True:
+            try:
+                item = future.result(timeout=_REQUEST_POLL_S)
+                break
+            except TimeoutError:
+                if not self._call.is_active() or self._loop.is_closed():
+                    if not self._loop.is_closed():
+                        future.cancel()
+                    raise grpc.RpcError() from None
+            except concurrent.futures.CancelledError:  # the loop cancelled the reading
+                raise grpc.RpcError() from None
         if item is _END:
             raise StopIteration
         return item
@@ -144,7 +167,7 @@ class _Adapter:
     def __init__(
         self,
         find: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
-        pool: ThreadPoolExecutor,
+        pool: concurrent.futures.ThreadPoolExecutor,
         inline: Mapping[str, Callable[[Any], bool]],
     ) -> None:
         self._find = find
@@ -213,7 +236,7 @@ class _Adapter:
     ) -> Callable[[AsyncIterator[Any], grpc.aio.ServicerContext], Awaitable[Any]]:
         async def handle(requests: AsyncIterator[Any], context: grpc.aio.ServicerContext) -> Any:
             call = CallContext(context)
-            sync_requests = _Requests(requests, asyncio.get_running_loop())
+            sync_requests = _Requests(requests, asyncio.get_running_loop(), call)
             return await self._respond(context, call, lambda: behavior(sync_requests, call), False)
 
         return handle
@@ -235,7 +258,7 @@ class _Adapter:
             requests: AsyncIterator[Any], context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
             call = CallContext(context)
-            sync_requests = _Requests(requests, asyncio.get_running_loop())
+            sync_requests = _Requests(requests, asyncio.get_running_loop(), call)
             async for item in self._relay(lambda: behavior(sync_requests, call), call, context):
                 yield item
 
@@ -281,7 +304,9 @@ class AsyncioServer:
         maximum_concurrent_rpcs: int | None = None,
         inline: Mapping[str, Callable[[Any], bool]] | None = None,
     ) -> None:
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rpc")
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="rpc"
+        )
         self._generic: list[grpc.GenericRpcHandler] = []
         self._registered: dict[str, grpc.RpcMethodHandler] = {}
         self._interceptors = tuple(interceptors)

@@ -4,14 +4,15 @@ server."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import grpc
 import pytest
 
-from service.aio_serving import AsyncioServer
+from service.aio_serving import AsyncioServer, _Requests
 
 SERVICE = "test.Echo"
 UNARY, STREAM = f"/{SERVICE}/Unary", f"/{SERVICE}/Stream"
@@ -182,3 +183,52 @@ def test_stopping_the_server_frees_a_handler_waiting_for_requests() -> None:
         with pytest.raises(grpc.RpcError):
             next(answers)
         more.set()
+
+
+class _Call:
+    """What a request stream asks of its call: whether it is still on."""
+
+    def __init__(self) -> None:
+        self.active = True
+
+    def is_active(self) -> bool:
+        return self.active
+
+
+async def _never() -> AsyncIterator[bytes]:
+    await asyncio.Event().wait()  # a caller that keeps its stream open and sends nothing
+    yield b""
+
+
+@pytest.mark.parametrize("ending", ["call over", "loop closed"])
+def test_a_handler_waiting_for_a_request_that_never_comes_is_freed(ending: str) -> None:
+    # The server may stop its loop before the loop finishes reading a request; the handler
+    # thread must not wait for that read for ever.
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    call = _Call()
+    requests = _Requests(_never(), loop, call)  # type: ignore[arg-type]
+    raised = threading.Event()
+
+    def handler() -> None:
+        with pytest.raises(grpc.RpcError):
+            next(requests)
+        raised.set()
+
+    worker = threading.Thread(target=handler, daemon=True)
+    worker.start()
+    assert not raised.wait(0.3)  # still waiting: the call is on
+    if ending == "call over":
+        call.active = False
+    else:
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+    assert raised.wait(5)
+    worker.join(5)
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.run_until_complete(asyncio.sleep(0.01))  # the cancelled read ends
+        loop.close()
