@@ -110,8 +110,9 @@ def per_event(checkout: Path, args: argparse.Namespace, tmp: Path) -> dict[str, 
             if not path.exists():
                 write_requests(path, kind, batches, args.batch_size)
             if not totals:  # a warm-up, not counted: it writes the checkout's byte code and
-                count(checkout, path)  # compiled loops (their cache is per CPU, and valgrind's
-                # differs from the machine's)
+                count(checkout, path)  # compiled loops; one outside valgrind did not spare the
+                # first counted run from compiling them again (numba's cache is per CPU, and
+                # valgrind's apparently differs from the machine's)
             totals[kind, batches] = count(checkout, path)
             print(f"  {checkout}: {kind}, {batches} batches: {totals[kind, batches]:,} "
                   "instructions", flush=True)  # fmt: skip
