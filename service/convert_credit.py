@@ -235,6 +235,8 @@ def add_lines(lines: Iterable[LedgerLine], out: Any) -> None:
     """Append ledger lines to a repeated ``LedgerLine`` field (``response.lines``), each built
     in place, its time to the microsecond (integer arithmetic only)."""
     add = out.add
+    when = None
+    seconds = nanos = 0
     for line in lines:
         message = add(
             line_id=getattr(line, "line_id", 0),
@@ -249,9 +251,14 @@ def add_lines(lines: Iterable[LedgerLine], out: Any) -> None:
             rule_set=line.rule_set,
             revision=line.revision,
         )
-        delta = line.event_time - _EPOCH
-        message.event_time.seconds = delta.days * 86_400 + delta.seconds
-        message.event_time.nanos = delta.microseconds * 1000
+        if line.event_time is not when:  # the lines of one event follow each other
+            when = line.event_time
+            delta = when - _EPOCH
+            seconds = delta.days * 86_400 + delta.seconds
+            nanos = delta.microseconds * 1000
+        stamp = message.event_time
+        stamp.seconds = seconds
+        stamp.nanos = nanos
 
 
 __all__ = [
