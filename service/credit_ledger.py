@@ -149,8 +149,19 @@ class CreditLedger:
 
         return rules_at
 
-    def record(self, rule_set: str, events: Sequence[DealEvent]) -> RecordResult:
-        """Apply a batch of events atomically; see the module docstring."""
+    def record(
+        self,
+        rule_set: str,
+        events: Sequence[DealEvent],
+        *,
+        while_committing: Callable[[RecordResult], object] | None = None,
+    ) -> RecordResult:
+        """Apply a batch of events atomically; see the module docstring.
+
+        ``while_committing(result)`` runs while the store commits the batch (a SQLite commit
+        waits for the disk without holding the interpreter), so a caller's reply can be built
+        meanwhile. It runs before the batch is durable: if the commit then fails, its error is
+        raised and whatever the work built must be thrown away."""
         if not rule_set:
             raise InvalidArgumentError("a rule-set name is required", reason="MISSING_RULE_SET")
         ids = [e.event_id for e in events]
@@ -241,7 +252,10 @@ class CreditLedger:
             )
             tx.insert_lines(lines, now)
             tx.put_heads(new_heads)
-        return RecordResult(len(numbered), duplicates, lines)
+            result = RecordResult(len(numbered), duplicates, lines)
+            if while_committing is not None:
+                tx.commit_while(lambda: while_committing(result))
+        return result
 
     @staticmethod
     def _violation(event: DealEvent, error: EventError, position: dict[str, int]) -> Violation:

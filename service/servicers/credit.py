@@ -17,7 +17,7 @@ from service.convert_credit import (
     team_from_proto,
 )
 from service.convert_credit_arrow import credits_to_arrow, team_from_arrow
-from service.credit_ledger import CreditLedger, totals
+from service.credit_ledger import CreditLedger, RecordResult, totals
 from service.repository import RuleSetRepository
 from service.servicers.limits import check_batch_size, deal_columns_table
 
@@ -67,11 +67,16 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
         self, request: credit_pb2.RecordDealEventsRequest, context: grpc.ServicerContext
     ) -> credit_pb2.RecordDealEventsResponse:
         check_batch_size(len(request.events), self.max_batch_deals, "events")
-        result = self.ledger.record(request.rule_set, events_from_proto(request.events))
-        response = credit_pb2.RecordDealEventsResponse(
-            recorded_count=result.recorded, duplicate_count=result.duplicates
+        response = credit_pb2.RecordDealEventsResponse()
+
+        def respond(result: RecordResult) -> None:  # while the batch is being committed
+            response.recorded_count = result.recorded
+            response.duplicate_count = result.duplicates
+            add_lines(result.lines, response.lines)
+
+        self.ledger.record(
+            request.rule_set, events_from_proto(request.events), while_committing=respond
         )
-        add_lines(result.lines, response.lines)
         return response
 
     def GetCredits(

@@ -18,15 +18,17 @@ import datetime as dt
 import functools
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
 from engine.credit.ledger import Credits, DealEvent, EventKind, LedgerLine, State
 from service.store.database import Connection, Database
+
+_T = TypeVar("_T")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -85,8 +87,14 @@ _EVENT_COLUMNS = "event_id, deal_id, rule_set, event_time, kind, changes, payloa
 class LedgerBatch:
     """The reads and writes of one batch, inside one transaction."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, db: Database) -> None:
         self.conn = conn
+        self.db = db
+
+    def commit_while(self, work: Callable[[], _T]) -> _T:
+        """Commit the batch now, running ``work`` meanwhile (see
+        :meth:`Database.commit_while`); nothing may be read or written in it afterwards."""
+        return self.db.commit_while(self.conn, work)
 
     def events_by_id(self, ids: Iterable[str]) -> dict[str, StoredEvent]:
         rows = self._where_in(f"SELECT {_EVENT_COLUMNS} FROM deal_events", "event_id", ids)
@@ -134,8 +142,10 @@ class LedgerBatch:
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events").fetchone()
         return int(row[0]) + 1
 
-    def insert_events(self, events: Sequence[tuple[DealEvent, str, str]], now: dt.datetime) -> None:
-        """Store (event, rule set, payload hash) rows."""
+    def insert_events(
+        self, events: Sequence[tuple[DealEvent, str, str, str]], now: dt.datetime
+    ) -> None:
+        """Store (event, rule set, payload hash, changes as JSON) rows."""
         recorded = time_text(now)
         self.conn.executemany(
             f"INSERT INTO deal_events ({_EVENT_COLUMNS}, recorded_at) "
@@ -256,7 +266,7 @@ class LedgerStore:
     def batch(self) -> Iterator[LedgerBatch]:
         """One atomic batch: everything written inside is committed together or not at all."""
         with self.db.transaction() as conn:
-            yield LedgerBatch(conn)
+            yield LedgerBatch(conn, self.db)
 
     def deal_states(self, rule_set: str) -> list[State]:
         """The latest state of every deal recorded under ``rule_set``, in deal id order."""

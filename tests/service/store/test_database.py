@@ -7,6 +7,8 @@ import datetime as dt
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ import pytest
 from engine.errors import FailedPreconditionError
 from service.store.database import (
     SQLITE_PAGE_SIZE_BYTES,
+    WRITER_CHECKPOINT_PAGES,
     Database,
     StoreUnavailableError,
     migrations,
@@ -191,3 +194,97 @@ def test_a_connection_lost_mid_transaction_writes_nothing(db: Database, db_url: 
     assert db.connection().execute("SELECT COUNT(*) FROM payments").fetchone()[0] == 0
     assert payments.add("default", [p1], NOW) == (1, 0)
     assert payments.through("default", dt.date(2026, 12, 31)) == [p1]
+
+
+PAYMENT = ("p-0", "default", "d-0", "2026-04-01", 1, "CNY", "PAYMENT", "t")
+
+
+def payments_seen_by_another_connection(db_url: str) -> int:
+    other = open_database(db_url, migrate=False)  # migrating would wait for the open write
+    try:
+        return int(other.connection().execute("SELECT COUNT(*) FROM payments").fetchone()[0])
+    finally:
+        other.close()
+
+
+def test_commit_while_commits_and_returns_what_the_work_returned(db: Database, db_url: str) -> None:
+    ran: list[str] = []
+    with db.transaction() as conn:
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+        assert payments_seen_by_another_connection(db_url) == 0  # not committed yet
+        assert db.commit_while(conn, lambda: ran.append("reply") or "reply") == "reply"
+        assert ran == ["reply"]
+        assert payments_seen_by_another_connection(db_url) == 1  # committed inside the block
+    assert payments_seen_by_another_connection(db_url) == 1  # and not twice, nor undone
+
+
+def test_work_failing_during_the_commit_leaves_the_transaction_committed(
+    db: Database, db_url: str
+) -> None:
+    def fail() -> None:
+        raise RuntimeError("the reply could not be built")
+
+    with pytest.raises(RuntimeError, match="reply"), db.transaction() as conn:
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+        db.commit_while(conn, fail)
+    assert payments_seen_by_another_connection(db_url) == 1
+    with db.transaction() as conn:  # the connection is usable again
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     ("p-1", *PAYMENT[1:]))  # fmt: skip
+    assert payments_seen_by_another_connection(db_url) == 2
+
+
+def test_a_commit_that_fails_raises_and_the_transaction_stores_nothing(
+    db: Database, db_url: str
+) -> None:
+    with db.transaction() as conn:  # a constraint checked only at commit
+        conn.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        conn.execute("CREATE TABLE child (parent_id INTEGER REFERENCES parent (id) "
+                     "DEFERRABLE INITIALLY DEFERRED)")  # fmt: skip
+    ran: list[str] = []
+    with pytest.raises(Exception, match=r"(?i)foreign key"), db.transaction() as conn:
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+        conn.execute("INSERT INTO child VALUES (?)", (7,))  # no parent 7
+        db.commit_while(conn, lambda: ran.append("reply"))
+    assert payments_seen_by_another_connection(db_url) == 0
+    if db.dialect == "sqlite":
+        assert ran == ["reply"]  # it ran meanwhile; the caller throws it away
+    with db.transaction() as conn:  # the failed transaction is gone: writing works again
+        conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+    assert payments_seen_by_another_connection(db_url) == 1
+
+
+def checkpointer_threads() -> int:
+    return sum(t.name == "sqlite-checkpoint" for t in threading.enumerate())
+
+
+def payments_in_the_file_alone(path: Path) -> int:
+    """Payments in the database file itself, its log (WAL) ignored: 0 while even the table is
+    only in the log, or while a checkpoint is halfway through copying (an immutable reader
+    takes no locks)."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM payments").fetchone()[0])
+    except sqlite3.DatabaseError:
+        return 0
+    finally:
+        conn.close()
+
+
+def test_sqlite_copies_its_log_into_the_file_in_the_background(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    before = checkpointer_threads()
+    db = open_database(str(path))
+    try:
+        writer = db.connection()
+        assert writer.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WRITER_CHECKPOINT_PAGES
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+        assert checkpointer_threads() == before + 1
+        deadline = time.monotonic() + 30
+        while payments_in_the_file_alone(path) == 0:
+            assert time.monotonic() < deadline, "the log was not copied into the file"
+            time.sleep(0.05)
+    finally:
+        db.close()
+    assert checkpointer_threads() == before  # closing stops it

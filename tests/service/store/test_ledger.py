@@ -12,7 +12,7 @@ import pytest
 from engine.credit.ledger import DealEvent, EventKind
 from engine.errors import AlreadyExistsError
 from service.config import SAMPLE_RULE_SET
-from service.credit_ledger import CreditLedger
+from service.credit_ledger import CreditLedger, RecordResult
 from service.repository import RuleSetRepository
 from service.store.database import Database, open_database
 from service.store.ledger import LedgerStore
@@ -80,6 +80,21 @@ def test_events_in_order_late_and_repeated(db: Database) -> None:
     ]
     (state,) = store.deal_states("default")
     assert (state["stage"], state["amount_minor"]) == ("won", 200_000_000)
+
+
+def test_a_reply_built_while_the_batch_commits_sees_the_batch(db: Database) -> None:
+    credits = credit_ledger(db)
+    seen: list[RecordResult] = []
+    result = credits.record("default", [created("d1"), created("d2")], while_committing=seen.append)
+    assert (result.recorded, result.duplicates, len(result.lines)) == (2, 0, 4)
+    assert seen == [result]  # once, with the batch's result
+    assert credits.ledger.last_seq() == 2  # and the batch is stored
+    assert lines(credits.ledger, "d2") == [
+        ("d2-c", "li.wei", 70_000_000, 7_000_000, False),
+        ("d2-c", "zhang.min", 30_000_000, 3_000_000, False),
+    ]
+    again = credits.record("default", [created("d1")], while_committing=seen.append)
+    assert seen[1] == again and (again.recorded, again.duplicates, again.lines) == (0, 1, [])
 
 
 def test_a_bad_batch_stores_nothing(db: Database) -> None:
