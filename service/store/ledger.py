@@ -34,10 +34,15 @@ _T = TypeVar("_T")
 @functools.lru_cache(maxsize=8192)
 def time_text(t: dt.datetime) -> str:
     """A UTC timestamp as fixed-width ISO text (``...T09:00:00.000000+00:00``): text order is time
-    order. Cached: an event's time is written with its event, its lines and its deal's head."""
+    order. Cached: an event's time is written with its event, its lines and its deal's head.
+
+    The text is ``isoformat(timespec="microseconds")`` of the UTC time (a test holds the two
+    equal), formatted with ``%``: half the time of ``isoformat`` here, paid once per event."""
     if t.tzinfo is not dt.UTC:
         t = t.astimezone(dt.UTC)
-    return t.isoformat(timespec="microseconds")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00" % (  # noqa: UP031 (the quicker form)
+        t.year, t.month, t.day, t.hour, t.minute, t.second, t.microsecond
+    )  # fmt: skip
 
 
 def parse_time(text: str) -> dt.datetime:

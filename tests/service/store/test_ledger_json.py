@@ -4,13 +4,14 @@ back as it was written, long integers included."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from service.store.ledger import canonical_json, load_json
+from service.store.ledger import canonical_json, load_json, time_text
 
 #: What an event payload or a deal state may hold: no floats (amounts are integers, decimals text).
 _SCALARS = st.one_of(
@@ -57,3 +58,17 @@ def test_long_integers_read_back_as_integers() -> None:
         assert load_json(str(n)) == n
     for text in ("9" * 19, "-" + "9" * 18, '"' + "9" * 30 + '"'):  # what orjson reads exactly
         assert load_json(text) == json.loads(text)
+
+
+def _utc(t: dt.datetime) -> dt.datetime | None:
+    try:
+        return t.astimezone(dt.UTC)
+    except OverflowError:
+        return None
+
+
+@given(st.datetimes(timezones=st.timezones()))
+def test_time_text_is_the_utc_isoformat(t: dt.datetime) -> None:
+    utc = _utc(t)
+    assume(utc is not None)  # near year 1 or 9999 the UTC time may be out of range
+    assert utc is not None and time_text(t) == utc.isoformat(timespec="microseconds")
