@@ -19,6 +19,7 @@ from service.store.database import (
     SQLITE_PAGE_SIZE_BYTES,
     WRITER_CHECKPOINT_PAGES,
     Database,
+    SqliteDatabase,
     StoreUnavailableError,
     migrations,
     open_database,
@@ -288,3 +289,16 @@ def test_sqlite_copies_its_log_into_the_file_in_the_background(tmp_path: Path) -
     finally:
         db.close()
     assert checkpointer_threads() == before  # closing stops it
+
+
+def test_without_background_checkpoints_sqlite_keeps_its_own(tmp_path: Path) -> None:
+    before = checkpointer_threads()
+    db = SqliteDatabase(tmp_path / "q.sqlite3", background_checkpoints=False)
+    try:
+        assert db.connection().execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)", PAYMENT)
+        assert checkpointer_threads() == before
+        assert payments_seen_by_another_connection(str(tmp_path / "q.sqlite3")) == 1
+    finally:
+        db.close()
