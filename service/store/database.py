@@ -165,7 +165,8 @@ class _Checkpointer:
     commits, so no write call pays for it.
 
     Left to SQLite, the commit that takes the log past 1,000 pages does it itself: with batches
-    of a thousand deal events, every ninth commit or so took 20-45 ms instead of 2. A passive
+    of a thousand deal events, one commit in 17 to 36 took 15-35 ms instead of about 3
+    (``bench.commits``). A passive
     checkpoint runs beside readers and writers alike. It runs at most every
     :data:`CHECKPOINT_INTERVAL_S`, for the commits made since the last one.
     """
