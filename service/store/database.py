@@ -166,9 +166,8 @@ class _Checkpointer:
 
     Left to SQLite, the commit that takes the log past 1,000 pages does it itself: with batches
     of a thousand deal events, one commit in 17 to 36 took 15-35 ms instead of about 3
-    (``bench.commits``). A passive
-    checkpoint runs beside readers and writers alike. It runs at most every
-    :data:`CHECKPOINT_INTERVAL_S`, for the commits made since the last one.
+    (``bench.commits``). A passive checkpoint runs beside readers and writers alike. It runs at
+    most every :data:`CHECKPOINT_INTERVAL_S`, for the commits made since the last one.
     """
 
     def __init__(self, path: Path) -> None:
