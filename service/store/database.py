@@ -174,7 +174,6 @@ class _Checkpointer:
         self._path = path
         self._wake = threading.Event()
         self._closing = threading.Event()
-        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
         self._thread.start()
 
@@ -188,10 +187,10 @@ class _Checkpointer:
             last = -CHECKPOINT_INTERVAL_S
             while True:
                 self._wake.wait()
-                if self._stopping:
+                if self._closing.is_set():
                     return
                 pause = last + CHECKPOINT_INTERVAL_S - time.monotonic()
-                if pause > 0 and not self._waited(pause):
+                if pause > 0 and self._closing.wait(pause):  # closed meanwhile
                     return
                 self._wake.clear()  # commits from here on wait for the next checkpoint
                 last = time.monotonic()
@@ -202,15 +201,7 @@ class _Checkpointer:
         finally:
             conn.close()
 
-    def _waited(self, seconds: float) -> bool:
-        """Wait ``seconds``: True, or False as soon as the database is being closed."""
-        deadline = time.monotonic() + seconds
-        while not self._stopping and (left := deadline - time.monotonic()) > 0:
-            self._closing.wait(left)
-        return not self._stopping
-
     def close(self) -> None:
-        self._stopping = True
         self._closing.set()
         self._wake.set()
         self._thread.join()
