@@ -58,7 +58,7 @@ def write_requests(path: Path, kind: str, batches: int, size: int) -> None:
 def worker(path: Path) -> None:
     """Record the requests in ``path`` into a fresh store (run under valgrind)."""
     from quotient.v1 import credit_pb2
-    from server import publish_sample
+    from server import publish_sample, tune_gc
     from service.convert_credit import events_from_proto
     from service.credit_ledger import CreditLedger
     from service.repository import RuleSetRepository
@@ -74,6 +74,7 @@ def worker(path: Path) -> None:
         repository = RuleSetRepository(RevisionStore(db), clock)
         publish_sample(repository)
         ledger = CreditLedger(LedgerStore(db), repository, clock)
+        tune_gc()  # as the server does: no full collection lands in one count and not another
         data = path.read_bytes()
         at = 0
         while at < len(data):

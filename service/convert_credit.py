@@ -212,7 +212,8 @@ def events_from_proto(events: Sequence[credit_pb2.DealEvent]) -> list[DealEvent]
         seconds, nanos = ts.seconds, ts.nanos
         if _FIRST_SECOND <= seconds <= _LAST_SECOND and 0 <= nanos < 1_000_000_000:
             # Timestamp.ToDatetime(tzinfo=UTC), without its checks and time-zone conversion
-            when = _EPOCH + dt.timedelta(seconds=seconds, microseconds=nanos // 1000)
+            # (timedelta's arguments by position: days, seconds, microseconds; twice as quick)
+            when = _EPOCH + dt.timedelta(0, seconds, nanos // 1000)
         else:
             try:
                 when = ts.ToDatetime(tzinfo=dt.UTC)  # raises, naming the field out of range

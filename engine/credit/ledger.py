@@ -24,7 +24,12 @@ from enum import Enum
 from typing import Any
 
 from engine.credit.splits import TeamInput, split_credits
-from engine.forecast.deals import DEAL_COLUMNS, build_deal_batch, deal_input_from_records
+from engine.forecast.deals import (
+    DEAL_COLUMNS,
+    DealInput,
+    build_deal_batch,
+    deal_input_from_records,
+)
 from engine.forecast.scoring import score_deals
 from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import AmountChange, SplitKind
@@ -129,7 +134,11 @@ def apply_event(state: State | None, event: DealEvent, rules: CompiledRuleSet) -
         if state is not None:
             raise EventError("DEAL_EXISTS", "deal_id", f"deal {event.deal_id!r} already exists")
         new: State = {"id": event.deal_id, "team": [], "cancelled": False}
-        new.update({k: v for k, v in event.changes.items() if k in _DEAL_FIELDS})
+        changes = event.changes
+        if changes.keys() <= _DEAL_FIELDS:  # the usual case: nothing to leave out
+            new.update(changes)
+        else:
+            new.update({k: v for k, v in changes.items() if k in _DEAL_FIELDS})
         return new
     if state is None:
         raise EventError(
@@ -177,6 +186,47 @@ def deal_record(state: State) -> dict[str, Any]:
     return record
 
 
+#: The keys a state holds besides deal columns.
+_STATE_ONLY = frozenset(("team", "cancelled", "attributes"))
+_DEAL_COLUMN_SET = frozenset(DEAL_COLUMNS)
+_STATE_KEYS = _DEAL_COLUMN_SET | _STATE_ONLY
+_NO_ATTRIBUTES: dict[str, Any] = {}
+
+
+def deal_input_from_states(states: Sequence[State]) -> DealInput:
+    """The deal columns of ``states``: ``deal_input_from_records`` of their :func:`deal_record`,
+    read straight from the states (a test holds the two equal).
+
+    A state holds deal columns, its team, its cancelled flag and its declared attributes, so
+    each column is one pass over the states. A state with any other key, or with an attribute
+    named like a deal column (which its record would let override the column), takes the
+    records' way."""
+    attributes = [s.get("attributes") or _NO_ATTRIBUTES for s in states]
+    if any(not s.keys() <= _STATE_KEYS for s in states) or any(
+        not a.keys().isdisjoint(_DEAL_COLUMN_SET) for a in attributes if a
+    ):
+        return deal_input_from_records([deal_record(s) for s in states])
+    columns = {k: [s.get(k) for s in states] for k in DEAL_COLUMNS}
+    extra = dict.fromkeys(k for a in attributes if a for k in a)  # in the order met
+    return DealInput(
+        **columns,  # type: ignore[arg-type]
+        attributes={k: [a.get(k) for a in attributes] for k in extra},
+    )
+
+
+def team_input_from_states(states: Sequence[State]) -> TeamInput:
+    """The members of every state's team as columns (``deal``: the state's position)."""
+    members = [(j, m) for j, s in enumerate(states) for m in s.get("team", ())]
+    return TeamInput(
+        [j for j, _ in members],
+        [m.get("person", "") for _, m in members],
+        [m.get("role") for _, m in members],
+        [m.get("split") for _, m in members],
+        [m.get("ratio") for _, m in members],
+        [m.get("amount_minor") for _, m in members],
+    )
+
+
 def state_history(
     events: Sequence[DealEvent], rules: CompiledRuleSet, lost_stage: str | None = None
 ) -> list[dict[str, Any]]:
@@ -208,18 +258,9 @@ def credits_of(rules: CompiledRuleSet, states: Sequence[State]) -> list[Credits 
         return []
     live = [i for i, s in enumerate(states) if not s.get("cancelled")]
     out: list[Credits | EventError] = [{} for _ in states]
-    records = [deal_record(states[i]) for i in live]
-    team = TeamInput([], [], [], [], [], [])
-    for j, i in enumerate(live):
-        for m in states[i].get("team", ()):
-            get = m.get
-            team.deal.append(j)
-            team.person.append(get("person", ""))
-            team.role.append(get("role"))
-            team.split.append(get("split"))
-            team.ratio.append(get("ratio"))
-            team.amount_minor.append(get("amount_minor"))
-    batch = build_deal_batch(deal_input_from_records(records), rules)
+    live_states = states if len(live) == len(states) else [states[i] for i in live]
+    batch = build_deal_batch(deal_input_from_states(live_states), rules)
+    team = team_input_from_states(live_states)
     result = split_credits(rules, batch, score_deals(rules, batch), team)
     for e in result.errors:
         out[live[e.index]] = EventError(e.reason, e.field, e.message)
@@ -303,8 +344,20 @@ def replay_deals(
     replays: dict[str, Replay] = {}
     failed: dict[str, tuple[DealEvent, EventError]] = {}
     for deal_id, (start, _, events) in histories.items():
-        ordered = sorted(events, key=lambda e: e.order_key) if len(events) > 1 else list(events)
-        state = start
+        if len(events) == 1:  # the usual case: a deal's one new event, in order
+            event = events[0]
+            _, revision, rules = rules_at(event.event_time)
+            try:
+                after = apply_event(start, event, rules)
+            except EventError as exc:
+                failed[deal_id] = (event, exc)
+                continue
+            rules_by_rev[revision] = rules
+            replays[deal_id] = Replay([event], [after], [{}], [revision])
+            states_by_rev.setdefault(revision, []).append((deal_id, 0, after))
+            continue
+        ordered = sorted(events, key=lambda e: e.order_key)
+        state: State | None = start
         states: list[State] = []
         revisions: list[int] = []
         try:
@@ -378,9 +431,11 @@ __all__ = [
     "State",
     "apply_event",
     "credits_of",
+    "deal_input_from_states",
     "deal_record",
     "delta",
     "ledger_lines",
     "replay_deals",
     "state_history",
+    "team_input_from_states",
 ]

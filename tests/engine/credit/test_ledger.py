@@ -19,9 +19,14 @@ from engine.credit.ledger import (
     LedgerLine,
     apply_event,
     credits_of,
+    deal_input_from_states,
+    deal_record,
     ledger_lines,
     replay_deals,
+    team_input_from_states,
 )
+from engine.credit.splits import TeamInput
+from engine.forecast.deals import DEAL_COLUMNS, deal_input_from_records
 from engine.rules.compiler import compile_rule_set
 from tests.conftest import EXAMPLES
 
@@ -244,3 +249,60 @@ def test_any_arrival_order_gives_the_ledger_of_the_time_order(
     assert ledger_sum(again) == ledger_sum(lines)
     recorded_again, _ = simulate([*arrivals, order])
     assert len(recorded_again) == len(lines)
+
+
+# States as apply_event makes them (deal columns, team, cancelled flag, declared attributes),
+# and now and then a key of another kind or an attribute named like a deal column.
+_texts = st.text(alphabet="abcxyz.-", max_size=6)
+_values = st.one_of(st.none(), _texts, st.integers(-(10**20), 10**20))
+_member = st.fixed_dictionaries(
+    {"person": _texts},
+    optional={
+        "role": _texts,
+        "split": st.sampled_from(["revenue", "overlay"]),
+        "ratio": st.sampled_from(["0.5", "1", ""]),
+        "amount_minor": st.integers(0, 10**6),
+    },
+)
+_state = st.fixed_dictionaries(
+    {"id": _texts, "cancelled": st.booleans()},
+    optional={
+        **{name: _values for name in DEAL_COLUMNS[1:]},
+        "team": st.lists(_member, max_size=3),
+        "attributes": st.dictionaries(
+            st.sampled_from(["segment", "discount", "owner", "stage"]), _values, max_size=3
+        ),
+        "legacy_note": _texts,
+    },
+)
+
+
+@given(st.lists(_state, max_size=6))
+def test_deal_columns_read_from_states_equal_those_of_their_records(states: list[Any]) -> None:
+    assert deal_input_from_states(states) == deal_input_from_records(
+        [deal_record(s) for s in states]
+    )
+
+
+@given(st.lists(_state, max_size=6))
+def test_team_columns_read_from_states_list_every_member_in_order(states: list[Any]) -> None:
+    expected = TeamInput([], [], [], [], [], [])
+    for j, state in enumerate(states):
+        for m in state.get("team", ()):
+            expected.deal.append(j)
+            expected.person.append(m.get("person", ""))
+            expected.role.append(m.get("role"))
+            expected.split.append(m.get("split"))
+            expected.ratio.append(m.get("ratio"))
+            expected.amount_minor.append(m.get("amount_minor"))
+    assert team_input_from_states(states) == expected
+
+
+def test_a_created_event_keeps_only_deal_fields() -> None:
+    event = DealEvent("e", "d", T0, EventKind.CREATED, {"stage": "quote", "colour": "red"})
+    assert apply_event(None, event, RULES) == {
+        "id": "d",
+        "team": [],
+        "cancelled": False,
+        "stage": "quote",
+    }
