@@ -7,8 +7,10 @@ workload executes barely moves. This runs the work of RecordDealEvents in-proces
 parsed from their bytes, events decoded, :meth:`CreditLedger.record` into a fresh SQLite file)
 under ``valgrind --tool=cachegrind --cache-sim=no``, once with a few batches and once with more,
 and prints the difference per event: start-up (imports, compiling, publishing the sample) cancels
-out. The count covers Python and SQLite alike; time spent waiting for the disk is not counted,
-so it complements ``bench.credit`` rather than replacing it.
+out. The counted process tunes its collector as the server does (``server.tune_gc``), so a full
+collection does not fall into one count and not into another. The count covers Python and
+SQLite alike; time spent waiting for the disk is not counted, so it complements
+``bench.credit`` rather than replacing it.
 
 Workloads: ``created`` (each event creates a deal with a 70/30 split, as ``bench.credit``) and
 ``stage`` (those deals then move to the next stage: the steady state of a CRM feed; its figure is
