@@ -193,6 +193,8 @@ class _Checkpointer:
                 if pause > 0 and self._closing.wait(pause):  # closed meanwhile
                     return
                 self._wake.clear()  # commits from here on wait for the next checkpoint
+                if self._closing.is_set():  # closed since the wait: the clear took its wake-up
+                    return
                 last = time.monotonic()
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()

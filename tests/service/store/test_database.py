@@ -21,6 +21,7 @@ from service.store.database import (
     Database,
     SqliteDatabase,
     StoreUnavailableError,
+    _Checkpointer,
     migrations,
     open_database,
     redact,
@@ -302,3 +303,33 @@ def test_without_background_checkpoints_sqlite_keeps_its_own(tmp_path: Path) -> 
         assert payments_seen_by_another_connection(str(tmp_path / "q.sqlite3")) == 1
     finally:
         db.close()
+
+
+def test_a_close_that_lands_just_before_a_checkpoint_still_stops_the_thread(
+    tmp_path: Path,
+) -> None:
+    """``close`` sets "closing" and wakes the thread. If it lands after the thread woke for a
+    commit but before it cleared that wake-up, the clear swallows the close's: the thread must
+    still see "closing" instead of waiting forever (a test-suite hang showed it)."""
+    path = tmp_path / "q.sqlite3"
+    sqlite3.connect(path).close()
+
+    class CloseBeforeClear(threading.Event):
+        def clear(self) -> None:
+            checkpointer._closing.set()  # what close() does, at the worst moment
+            self.set()
+            super().clear()
+
+    # Built as __init__ builds it, with the wake-up event that lets close() land there.
+    checkpointer = _Checkpointer.__new__(_Checkpointer)
+    checkpointer._path = path
+    checkpointer._wake = CloseBeforeClear()
+    checkpointer._closing = threading.Event()
+    checkpointer._thread = threading.Thread(target=checkpointer._run, daemon=True)
+    checkpointer._thread.start()
+    checkpointer.wake()  # a commit wakes the thread
+    checkpointer._thread.join(timeout=10)
+    stuck = checkpointer._thread.is_alive()
+    checkpointer._wake.set()  # lets a stuck thread go, so the suite does not hang
+    checkpointer._thread.join(timeout=10)
+    assert not stuck, "the checkpoint thread missed the close and waits forever"
