@@ -89,6 +89,8 @@ def attribute_value(value: types_pb2.AttributeValue) -> Any:
 def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
     """Turn repeated ``Deal`` messages into a :class:`DealInput` (column lists), in one pass."""
     n = len(deals)
+    if n == 1:  # a CRM's call: each column made whole
+        return _one_deal_from_proto(deals[0])
     ids: list[str] = []
     amount: list[Any] = []
     currency: list[str] = []
@@ -144,6 +146,42 @@ def deals_from_proto(deals: Sequence[types_pb2.Deal]) -> DealInput:
     )
 
 
+def _one_deal_from_proto(d: types_pb2.Deal) -> DealInput:
+    """:func:`deals_from_proto` of one deal."""
+    return DealInput(
+        id=[d.id],
+        amount_minor=[d.amount_minor],
+        currency=[d.currency],
+        stage=[d.stage],
+        win_prob=[d.win_prob or None],
+        category=[CATEGORY_NAMES.get(d.category)],
+        close_date=[d.close_date or None],
+        created_date=[d.created_date or None],
+        stage_entered_date=[d.stage_entered_date or None],
+        owner=[d.owner],
+        region=[d.region],
+        product_line=[d.product_line],
+        customer_tier=[d.customer_tier],
+        source=[d.source],
+        attributes={k: [attribute_value(v)] for k, v in d.attributes.items()}
+        if d.attributes
+        else {},
+    )
+
+
+#: Win probabilities as text, by ppm: a rule set's few rates are written again on every call.
+_PROB_TEXT: dict[int, str] = {}
+
+
+def _prob_text(ppm: int) -> str:
+    text = _PROB_TEXT.get(ppm)
+    if text is None:
+        if len(_PROB_TEXT) >= 4096:  # manual probabilities vary: the table is emptied when full
+            _PROB_TEXT.clear()
+        text = _PROB_TEXT[ppm] = str(ppm_to_decimal(ppm))
+    return text
+
+
 def scores_to_proto(
     batch: DealBatch,
     result: ScoreResult,
@@ -157,7 +195,6 @@ def scores_to_proto(
     )
     problems = {e.index: e for e in result.errors}
     matched = result.matched_rules_all()
-    prob_text: dict[int, str] = {}
     ppm = result.win_prob_ppm.tolist()
     weighted = result.weighted_amount_minor.tolist()
     category = result.category.tolist()
@@ -177,13 +214,10 @@ def scores_to_proto(
             )
             continue
         p = ppm[i]
-        text = prob_text.get(p)
-        if text is None:
-            text = prob_text[p] = str(ppm_to_decimal(p))
         add(
             index=i,
             deal_id=deal_id,
-            win_prob=text,
+            win_prob=_prob_text(p),
             win_prob_ppm=p,
             weighted_amount_minor=weighted[i],
             currency=currencies[i],

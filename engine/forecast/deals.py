@@ -29,6 +29,7 @@ from engine.frame import (
     code_dtype,
     column_from_encoded,
     date_to_days,
+    read_only_one,
     string_column_from_codes,
     to_scaled,
 )
@@ -470,6 +471,33 @@ def _small_plan(rules: CompiledRuleSet, keep_fields: Collection[str]) -> tuple[_
     return plan
 
 
+#: A problem with one value: (field, reason, message).
+Problem = tuple[str, str, str]
+
+
+def _amount_one(a: Any, cur: Any) -> tuple[int, int, Problem | None]:
+    """Check one deal's amount and currency: ``amount_minor``, ``amount`` (major units, scale
+    4) and the problem (both amounts 0 when there is one)."""
+    if a is None:
+        return 0, 0, ("amount_minor", "MISSING_FIELD", "amount_minor is required")
+    if isinstance(a, bool) or not isinstance(a, int | str):
+        return 0, 0, ("amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+    try:
+        v = int(a)
+    except ValueError:
+        return 0, 0, ("amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
+    exp = CURRENCY_EXPONENTS.get(cur) if isinstance(cur, str) else None
+    if exp is None:
+        return 0, 0, ("currency", "UNKNOWN_CURRENCY",
+                      f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY")  # fmt: skip
+    if v < 0:
+        return 0, 0, ("amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({v})")
+    factor = 10 ** max(AMOUNT_SCALE - exp, 0)
+    if v > (2**63 - 1) // factor:
+        return 0, 0, ("amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {v} is too large")
+    return v, v * factor, None
+
+
 def _amounts_small(
     amounts: Sequence[Any],
     currencies: Sequence[Any],
@@ -480,45 +508,125 @@ def _amounts_small(
     minor: list[int] = []
     major: list[int] = []
     for i, (a, cur) in enumerate(zip(amounts, currencies, strict=True)):
-        minor.append(0)
-        major.append(0)
-        if a is None:
-            fail(i, "amount_minor", "MISSING_FIELD", "amount_minor is required")
-            continue
-        if isinstance(a, bool) or not isinstance(a, int | str):
-            fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
-            continue
-        try:
-            v = int(a)
-        except ValueError:
-            fail(i, "amount_minor", "INVALID_AMOUNT", "amount_minor must be an integer")
-            continue
-        exp = CURRENCY_EXPONENTS.get(cur) if isinstance(cur, str) else None
-        if exp is None:
-            fail(i, "currency", "UNKNOWN_CURRENCY",
-                 f"unknown currency {cur!r}: expected an ISO 4217 code such as USD or CNY")  # fmt: skip
-            continue
-        if v < 0:
-            fail(i, "amount_minor", "NEGATIVE_AMOUNT", f"amount_minor must not be negative ({v})")
-            continue
-        factor = 10 ** max(AMOUNT_SCALE - exp, 0)
-        if v > (2**63 - 1) // factor:
-            fail(i, "amount_minor", "AMOUNT_TOO_LARGE", f"amount_minor {v} is too large")
-            continue
-        minor[-1] = v
-        major[-1] = v * factor
+        v, m, problem = _amount_one(a, cur)
+        if problem is not None:
+            fail(i, *problem)
+        minor.append(v)
+        major.append(m)
     return minor, major
 
 
-def _fail_stage(
-    fail: Callable[[int, str, str, str], None], rules: CompiledRuleSet, i: int, stage: Any
-) -> None:
-    """Report deal ``i``'s stage: missing, or not one of the rule set's."""
+def _manual_one(p: Any) -> tuple[int, Problem | None]:
+    """A caller's win probability in ppm (-1 when not given), or the problem with it."""
+    if p is None or p == "":
+        return -1, None
+    try:
+        d = Decimal(p) if not isinstance(p, Decimal) else p
+        if not d.is_finite() or d < 0 or d > 1:
+            raise ValueError(f"win_prob must be in [0, 1], got {p}")
+        return decimal_to_ppm(d), None
+    except (InvalidOperation, ValueError) as exc:
+        msg = str(exc) if isinstance(exc, ValueError) else f"win_prob {p!r} is not a number"
+        return -1, ("win_prob", "INVALID_WIN_PROB", msg)
+
+
+def _override_one(c: Any) -> tuple[int, Problem | None]:
+    """A caller's category override as its code (-1 when not given), or the problem with it."""
+    if not c:
+        return -1, None
+    code = _CATEGORY_CODES.get(c)
+    if code is None:
+        return -1, ("category", "UNKNOWN_CATEGORY",
+                    f"category {c!r} is not one of {', '.join(_CATEGORY_CODES)}")  # fmt: skip
+    return code, None
+
+
+def _stage_problem(rules: CompiledRuleSet, stage: Any) -> Problem:
+    """What is wrong with a deal's stage: missing, or not one of the rule set's."""
     if not stage:
-        fail(i, "stage", "MISSING_FIELD", "stage is required")
-    else:
-        fail(i, "stage", "UNKNOWN_STAGE", f"stage {stage!r} is not in rule set {rules.name!r} "
-             f"(stages: {', '.join(rules.stage_ids)})")  # fmt: skip
+        return ("stage", "MISSING_FIELD", "stage is required")
+    return ("stage", "UNKNOWN_STAGE", f"stage {stage!r} is not in rule set {rules.name!r} "
+            f"(stages: {', '.join(rules.stage_ids)})")  # fmt: skip
+
+
+#: The arrays of a lone deal's batch that take few values, made once: its validity, "no manual
+#: probability" and each category override.
+_ONE_VALID = {True: read_only_one(True, np.bool_), False: read_only_one(False, np.bool_)}
+_NO_MANUAL = read_only_one(-1, np.int64)
+_ONE_OVERRIDE = tuple(read_only_one(code, np.int8) for code in range(-1, len(CATEGORY_ORDER)))
+
+
+@dataclass(frozen=True)
+class _OnePlan:
+    """What a lone deal's batch is built from under one rule set (worked out once): the fields
+    to check, the types of the row it makes, and each stage's index as a shared array."""
+
+    fields: tuple[_SmallField, ...]
+    types: Mapping[str, tuple[FieldType, int]]
+    stage_idx: tuple[np.ndarray, ...]
+
+
+_ONE_PLANS: weakref.WeakKeyDictionary[CompiledRuleSet, dict[frozenset[str], _OnePlan]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _one_plan(rules: CompiledRuleSet, keep_fields: Collection[str]) -> _OnePlan:
+    plans = _ONE_PLANS.get(rules)
+    if plans is None:
+        plans = _ONE_PLANS.setdefault(rules, {})
+    key = frozenset(keep_fields)
+    plan = plans.get(key)
+    if plan is None:
+        fields = _small_plan(rules, keep_fields)
+        types = dict(_BUILT_IN_TYPES)
+        types.update((f.name, (f.type, f.scale)) for f in fields if f.keep)
+        stages = tuple(read_only_one(k, np.int16) for k in range(len(rules.stage_ids)))
+        plan = plans[key] = _OnePlan(fields, types, stages)
+    return plan
+
+
+def _build_one(deals: DealInput, rules: CompiledRuleSet, keep_fields: Collection[str]) -> DealBatch:
+    """:func:`build_deal_batch` of one deal (a CRM's call): the same checks, in the same order,
+    made on the values themselves, and the deal kept as a row of scalars, which scoring reads
+    without numpy. A test holds it to what the same deal gets in a small batch."""
+    plan = _one_plan(rules, keep_fields)
+    currency = deals.currency[0]
+    amount_minor, amount, problem = _amount_one(deals.amount_minor[0], currency)
+    stage = deals.stage[0]
+    k = rules.stage_index.get(stage, -1) if isinstance(stage, str) else -1
+    if k < 0 and problem is None:
+        problem = _stage_problem(rules, stage)
+    manual, bad = _manual_one(deals.win_prob[0] if deals.win_prob else None)
+    problem = problem or bad
+    override, bad = _override_one(deals.category[0] if deals.category else None)
+    problem = problem or bad
+    values: dict[str, Any] = {
+        "stage": stage or None,
+        "amount_minor": amount_minor,
+        "amount": amount,
+        "currency": currency if isinstance(currency, str) else None,
+    }
+    for spec in plan.fields:
+        given = deals.attributes.get(spec.name) if spec.attribute else getattr(deals, spec.name)
+        encoded = None
+        if given:
+            try:
+                encoded = _encode_one(given[0], spec.type, spec.scale, spec.empty_is_null)
+            except ValueError as exc:
+                if problem is None:
+                    problem = (spec.path, spec.reason, f"{spec.name}: {exc}")
+        if spec.keep:
+            values[spec.name] = encoded
+    return DealBatch(
+        list(deals.id),
+        RowFrame(Row(values, plan.types)),
+        _ONE_VALID[problem is None],
+        _NO_MANUAL if manual < 0 else read_only_one(manual, np.int64),
+        _ONE_OVERRIDE[override + 1],
+        plan.stage_idx[max(k, 0)],
+        [] if problem is None else [DealError(0, *problem)],
+    )
 
 
 def build_deal_batch(
@@ -534,6 +642,8 @@ def build_deal_batch(
     ``errors``; the deal is marked invalid and its columns hold placeholders.
     """
     n = len(deals)
+    if n == 1:
+        return _build_one(deals, rules, keep_fields)
     if n > SMALL_BATCH:
         return build_deal_batch_columns(deal_columns(deals), rules, keep_fields=keep_fields)
     errors: list[DealError] = []
@@ -549,34 +659,19 @@ def build_deal_batch(
     stage_of = rules.stage_index
     stage_list = [stage_of.get(s, -1) if isinstance(s, str) else -1 for s in deals.stage]
     for bad in (i for i, k in enumerate(stage_list) if k < 0):
-        _fail_stage(fail, rules, bad, deals.stage[bad])
+        fail(bad, *_stage_problem(rules, deals.stage[bad]))
 
     manual = [-1] * n
     for i, p in enumerate(_pad(deals.win_prob, n)):
-        if p is None or p == "":
-            continue
-        try:
-            d = Decimal(p) if not isinstance(p, Decimal) else p
-            if not d.is_finite() or d < 0 or d > 1:
-                raise ValueError(f"win_prob must be in [0, 1], got {p}")
-            manual[i] = decimal_to_ppm(d)
-        except (InvalidOperation, ValueError) as exc:
-            msg = str(exc) if isinstance(exc, ValueError) else f"win_prob {p!r} is not a number"
-            fail(i, "win_prob", "INVALID_WIN_PROB", msg)
+        manual[i], problem = _manual_one(p)
+        if problem is not None:
+            fail(i, *problem)
 
     override = [-1] * n
     for i, c in enumerate(_pad(deals.category, n)):
-        if c:
-            code = _CATEGORY_CODES.get(c)
-            if code is None:
-                fail(
-                    i,
-                    "category",
-                    "UNKNOWN_CATEGORY",
-                    f"category {c!r} is not one of {', '.join(_CATEGORY_CODES)}",
-                )
-            else:
-                override[i] = code
+        override[i], problem = _override_one(c)
+        if problem is not None:
+            fail(i, *problem)
 
     # Each column's values in the column encoding, and its (type, scale).
     columns: dict[str, list[Any]] = {
@@ -598,11 +693,8 @@ def build_deal_batch(
             columns[spec.name] = encoded
             types[spec.name] = (spec.type, spec.scale)
     errors.sort(key=lambda e: e.index)
-    if n == 1:  # one deal (a CRM's call): kept as scalars, which scoring reads without numpy
-        frame: Frame = RowFrame(Row({name: v[0] for name, v in columns.items()}, types))
-    else:
-        frame = Frame(n, {name: column_from_encoded(columns[name], t, scale)
-                          for name, (t, scale) in types.items()})  # fmt: skip
+    frame = Frame(n, {name: column_from_encoded(columns[name], t, scale)
+                      for name, (t, scale) in types.items()})  # fmt: skip
     return DealBatch(
         list(deals.id),
         frame,
@@ -815,7 +907,7 @@ def build_deal_batch_columns(
     )
     stage_idx = lookup[stage.codes]
     for bad in np.flatnonzero(stage_idx < 0).tolist():
-        _fail_stage(fail, rules, bad, stage.value(bad))
+        fail(bad, *_stage_problem(rules, stage.value(bad)))
 
     def text(coded: Coded, name: str, empty_is_null: bool = True) -> Column:
         return _typed_from_codes(

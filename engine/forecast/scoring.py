@@ -20,7 +20,15 @@ from enum import IntEnum
 import numpy as np
 
 from engine.forecast.deals import DealBatch, DealError
-from engine.frame import SMALL_BATCH, Column, FieldType, RowFrame, all_true, any_true
+from engine.frame import (
+    SMALL_BATCH,
+    Column,
+    FieldType,
+    RowFrame,
+    all_true,
+    any_true,
+    read_only_one,
+)
 from engine.money import PPM, divide_half_even, mul_ppm_half_even
 from engine.rules.compiler import WIN_RATE_SCALE, CompiledRuleSet
 from engine.rules.schema import CATEGORY_ORDER, Category
@@ -287,14 +295,32 @@ def _score_one(
     ]
     errors.sort(key=lambda e: e.index)
     return ScoreResult(
-        valid=np.array([valid]),
-        win_prob_ppm=np.array([rate], dtype=np.int64),
+        valid=_ONE_VALID[valid],
+        win_prob_ppm=_one_rate(rate),
         weighted_amount_minor=np.array([weighted], dtype=np.int64),
-        category=np.array([category], dtype=np.int8),
-        prob_source=np.array([source], dtype=np.int8),
+        category=_ONE_CATEGORY[category],
+        prob_source=_ONE_SOURCE[source],
         errors=errors,
         _matched=[matched],
     )
+
+
+#: One-deal results' arrays that take few values, made once (see ``read_only_one``).
+_ONE_VALID = {True: read_only_one(True, np.bool_), False: read_only_one(False, np.bool_)}
+_ONE_CATEGORY = tuple(read_only_one(c, np.int8) for c in range(len(CATEGORY_ORDER)))
+_ONE_SOURCE = tuple(read_only_one(s, np.int8) for s in range(len(ProbSource)))
+_ONE_RATES: dict[int, np.ndarray] = {}
+
+
+def _one_rate(rate_ppm: int) -> np.ndarray:
+    """``rate_ppm`` as a shared one-element array: a rule set has a few rates; manual ones vary,
+    so the table is emptied when it grows past a few thousand."""
+    array = _ONE_RATES.get(rate_ppm)
+    if array is None:
+        if len(_ONE_RATES) >= 4096:
+            _ONE_RATES.clear()
+        array = _ONE_RATES[rate_ppm] = read_only_one(rate_ppm, np.int64)
+    return array
 
 
 def _category_not_allowed(i: int, override: int) -> DealError:
