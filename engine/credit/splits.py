@@ -21,7 +21,7 @@ only per-member Python is reading the caller's values.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import IntEnum
@@ -32,7 +32,8 @@ import numpy as np
 from engine.credit.allocation import allocate, muldiv, muldiv_half_even
 from engine.forecast.deals import DealBatch, DealError
 from engine.forecast.scoring import ScoreResult
-from engine.money import PPM
+from engine.frame import RowFrame
+from engine.money import PPM, divide_half_even
 from engine.rules.compiler import CompiledRuleSet
 from engine.rules.schema import SplitKind
 from engine.rules.splits import RATIO_UNIT, ratio_units
@@ -372,6 +373,101 @@ def read_team_members(rules: CompiledRuleSet, team: TeamInput, n_deals: int) -> 
     )
 
 
+def _largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
+    """:func:`~engine.credit.allocation.allocate` of one group, in Python integers."""
+    den = sum(weights)
+    if den == 0:
+        return [0] * len(weights)
+    shares = [divmod(total * w, den) for w in weights]
+    out = [q for q, _ in shares]
+    leftover = total - sum(out)
+    for i in sorted(range(len(out)), key=lambda i: -shares[i][1])[:leftover]:  # stable: ties
+        out[i] += 1  # to the earlier part
+    return out
+
+
+def _split_one(
+    rules: CompiledRuleSet, deal: Mapping[str, Any], scores: ScoreResult, team: TeamColumns
+) -> SplitResult | None:
+    """:func:`split_credits` of one deal in Python scalars, where the vectorised path's hundred
+    and fifty numpy calls would be nearly all of the work: for a scored deal whose members all
+    have a valid ratio, with nothing to refuse. Anything else (fixed amounts, shares from a
+    policy, a problem to report) returns None, and the vectorised path decides. A test holds the
+    two equal."""
+    if team.errors or not scores.valid[0] or not all(b == Basis.RATIO for b in team.basis):
+        return None
+    splits = rules.splits
+    types = splits.types
+    people = list(team.people)
+    roles = list(team.roles)
+    split = team.split.tolist()
+    person = team.person.tolist()
+    role = team.role.tolist()
+    ratio = team.ratio_units.tolist()
+    source = [PartSource.TEAM] * len(split)
+    default = splits.default_type
+    owner_role = roles.index("owner") if "owner" in roles else len(roles)
+    if owner_role == len(roles):
+        roles.append("owner")
+    owner = deal.get("owner")
+    if owner and owner not in people:  # the owner is one of the people, credited or not
+        people.append(owner)
+    if default not in split:  # the owner gets the default split whole
+        if not owner:
+            return None
+        split.append(default)
+        person.append(people.index(owner))
+        role.append(owner_role)
+        ratio.append(RATIO_UNIT)
+        source.append(PartSource.OWNER_DEFAULT)
+    order = sorted(range(len(split)), key=split.__getitem__)  # by split type, team order within
+    amount = deal["amount_minor"]
+    weighted_amount = int(scores.weighted_amount_minor[0])
+    win_ppm = int(scores.win_prob_ppm[0])
+    credit = [0] * len(split)
+    weighted = [0] * len(split)
+    for s in dict.fromkeys(split[k] for k in order):
+        parts = [k for k in order if split[k] == s]
+        t = types[s]
+        shares = [ratio[k] for k in parts]
+        if (
+            len({person[k] for k in parts}) < len(parts)
+            or len(parts) > t.max_participants
+            or min(shares) < t.min_share_units
+        ):
+            return None
+        if t.kind is SplitKind.FULL:
+            if sum(shares) != RATIO_UNIT:
+                return None
+            credits = _largest_remainder(amount, shares)
+            weights = _largest_remainder(weighted_amount, credits)
+        else:
+            if sum(shares) > t.ceiling_units:
+                return None
+            credits = [divide_half_even(amount * r, RATIO_UNIT) for r in shares]
+            weights = [divide_half_even(c * win_ppm, PPM) for c in credits]
+        for k, c, w in zip(parts, credits, weights, strict=True):
+            credit[k], weighted[k] = c, w
+    m = len(order)
+    return SplitResult(
+        deal=np.zeros(m, dtype=np.int64),
+        split=np.array([split[k] for k in order], dtype=np.int16),
+        person_code=np.array([person[k] for k in order], dtype=np.int32),
+        role_code=np.array([role[k] for k in order], dtype=np.int32),
+        basis=np.zeros(m, dtype=np.int8),  # Basis.RATIO
+        source=np.array([source[k] for k in order], dtype=np.int8),
+        ratio_units=np.array([ratio[k] for k in order], dtype=np.int64),
+        fixed_minor=np.zeros(m, dtype=np.int64),
+        credit_minor=np.array([credit[k] for k in order], dtype=np.int64),
+        weighted_credit_minor=np.array([weighted[k] for k in order], dtype=np.int64),
+        policy_code=np.full(m, -1, dtype=np.int16),
+        people=people,
+        roles=roles,
+        policies=[p.id for p in splits.policies],
+        errors=[],
+    )
+
+
 def split_credits(
     rules: CompiledRuleSet,
     batch: DealBatch,
@@ -381,6 +477,10 @@ def split_credits(
     """Split every valid deal's amount and weighted amount among its team; see the module doc."""
     if isinstance(team, TeamInput):
         team = read_team(rules, team, batch.n_deals)
+    if isinstance(batch.frame, RowFrame):  # one deal (a CRM's call)
+        one = _split_one(rules, batch.frame.one.values, scores, team)
+        if one is not None:
+            return one
     splits = rules.splits
     types = splits.types
     n_types = len(types)

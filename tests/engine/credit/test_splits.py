@@ -16,12 +16,14 @@ from engine.credit.splits import (
     PartSource,
     SplitResult,
     TeamInput,
+    _split_one,
     read_team,
     read_team_members,
     split_credits,
 )
 from engine.forecast.deals import build_deal_batch, deal_input_from_records
 from engine.forecast.scoring import score_deals
+from engine.frame import RowFrame
 from engine.rules.compiler import CompiledRuleSet, compile_rule_set
 from tests.conftest import EXAMPLES
 
@@ -373,3 +375,75 @@ def test_a_plain_team_is_read_without_the_member_by_member_checks(monkeypatch: A
     assert columns.ratio_units.tolist() == [70_000_000, 30_000_000, 0]
     assert columns.basis.tolist() == [Basis.RATIO, Basis.RATIO, Basis.NONE]
     assert (columns.people, columns.roles) == (["a", "b"], ["", "presales"])
+
+
+plain_member = st.fixed_dictionaries(
+    {
+        "person": st.sampled_from(["li.wei", "wang.fang"]),
+        "ratio": st.sampled_from(["1", "0.5", "0.7", "0.3", "0.01"]),
+    },
+    optional={"split": st.sampled_from(["revenue", "overlay"])},
+)
+any_member = st.fixed_dictionaries(
+    {"person": st.sampled_from(["li.wei", "wang.fang", "zhang.min", ""])},
+    optional={
+        "role": st.sampled_from(["presales", "owner", "partner_manager", ""]),
+        "split": st.sampled_from(["revenue", "overlay", "channel", "nope", ""]),
+        "ratio": st.sampled_from(["1", "0.7", "0.3", "0.5", "0.25", "0.01", "1.5", "-0.1", "x"]),
+        "amount_minor": st.sampled_from([0, 5_000, MILLION, "7", -3]),
+    },
+)
+
+
+def parts(r: SplitResult) -> dict[str, Any]:
+    """Everything a split result says, arrays as (dtype, values)."""
+    out: dict[str, Any] = {}
+    for name, value in vars(r).items():
+        out[name] = (value.dtype, value.tolist()) if isinstance(value, np.ndarray) else value
+    return out
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(0, 10**13),
+    st.sampled_from(["initial_contact", "quote", "won", "lost", "nope"]),
+    st.sampled_from(["li.wei", "chen.jie", None]),
+    st.lists(st.one_of(plain_member, any_member), max_size=4),
+)
+def test_one_deal_splits_in_scalars_as_in_columns(
+    amount: int, stage: str, owner: str | None, team: list[dict[str, Any]]
+) -> None:
+    """A lone deal (held as a row, split in Python scalars where it can be) gets the same parts,
+    credits and errors as the same deal split by the vectorised path."""
+    record = {**deal(amount_minor=amount, stage=stage), "owner": owner}
+    columns = {
+        k: [m.get(k) for m in team] for k in ("person", "role", "split", "ratio", "amount_minor")
+    }
+    members = TeamInput(deal=[0] * len(team), **columns)
+    alone = build_deal_batch(deal_input_from_records([record]), RULES)
+    as_columns = build_deal_batch(deal_input_from_records([record, record]), RULES).take(
+        np.array([0])
+    )
+    assert not isinstance(as_columns.frame, RowFrame)
+    scalars = split_credits(RULES, alone, score_deals(RULES, alone), members)
+    vectorised = split_credits(RULES, as_columns, score_deals(RULES, as_columns), members)
+    assert parts(scalars) == parts(vectorised)
+
+
+@pytest.mark.parametrize(
+    "team",
+    [
+        [],  # the owner alone
+        [{"person": "li.wei", "ratio": "0.7"}, {"person": "wang.fang", "ratio": "0.3"}],
+        [{"person": "zhang.min", "split": "overlay", "ratio": "1"}],
+    ],
+)
+def test_plain_teams_of_one_deal_take_the_scalar_path(team: list[dict[str, Any]]) -> None:
+    """The usual teams do not fall back to the vectorised path (which the test above compares
+    against), so that comparison is not of the vectorised path with itself."""
+    batch = build_deal_batch(deal_input_from_records([deal(stage="quote")]), RULES)
+    columns = {k: [m.get(k) for m in team] for k in ("person", "role", "split", "ratio")}
+    members = read_team(RULES, TeamInput(deal=[0] * len(team), **columns), 1)
+    one = _split_one(RULES, batch.frame.one.values, score_deals(RULES, batch), members)
+    assert one is not None
+    assert int(one.credit_minor[one.split == 0].sum()) == MILLION
