@@ -386,24 +386,61 @@ def _largest_remainder(total: int, weights: Sequence[int]) -> list[int]:
     return out
 
 
+#: One deal's team as lists: people, roles, then per member its person and role codes, split
+#: type index and ratio units.
+_Members = tuple[list[str], list[str], list[int], list[int], list[int], list[int]]
+
+
+def _one_deal_members(rules: CompiledRuleSet, team: TeamInput | TeamColumns) -> _Members | None:
+    """One deal's team as lists, when every member has a person, a known split type and a valid
+    ratio and nothing else (the codes :func:`read_team` gives); None otherwise."""
+    if isinstance(team, TeamColumns):
+        if team.errors or not all(b == Basis.RATIO for b in team.basis.tolist()):
+            return None
+        return (list(team.people), list(team.roles), team.person.tolist(),
+                team.role.tolist(), team.split.tolist(), team.ratio_units.tolist())  # fmt: skip
+    m = len(team)
+    if any(d.__class__ is not int or d != 0 for d in team.deal) or any(
+        a is not None and a != "" for a in team.amount_minor
+    ):
+        return None
+    people: dict[str, int] = {}
+    roles: dict[str, int] = {"": 0}
+    person: list[int] = []
+    role: list[int] = []
+    split: list[int] = []
+    ratio: list[int] = []
+    index = rules.splits.index
+    default = rules.splits.default_type
+    for who, r, sp, rt in zip(
+        team.person, _pad(team.role, m), _pad(team.split, m), _pad(team.ratio, m), strict=True
+    ):
+        if not who or not isinstance(who, str) or not isinstance(r, str | None):
+            return None
+        s = default if sp is None or sp == "" else index.get(sp, -1) if isinstance(sp, str) else -1
+        units = _plain_ratio(rt) if isinstance(rt, str | Decimal) else None
+        if s < 0 or units is None or units < 0:
+            return None
+        person.append(people.setdefault(who, len(people)))
+        role.append(roles.setdefault(r or "", len(roles)))
+        split.append(s)
+        ratio.append(units)
+    return list(people), list(roles), person, role, split, ratio
+
+
 def _split_one(
-    rules: CompiledRuleSet, deal: Mapping[str, Any], scores: ScoreResult, team: TeamColumns
+    rules: CompiledRuleSet, deal: Mapping[str, Any], scores: ScoreResult, members: _Members
 ) -> SplitResult | None:
     """:func:`split_credits` of one deal in Python scalars, where the vectorised path's hundred
     and fifty numpy calls would be nearly all of the work: for a scored deal whose members all
     have a valid ratio, with nothing to refuse. Anything else (fixed amounts, shares from a
     policy, a problem to report) returns None, and the vectorised path decides. A test holds the
     two equal."""
-    if team.errors or not scores.valid[0] or not all(b == Basis.RATIO for b in team.basis):
+    if not scores.valid[0]:
         return None
     splits = rules.splits
     types = splits.types
-    people = list(team.people)
-    roles = list(team.roles)
-    split = team.split.tolist()
-    person = team.person.tolist()
-    role = team.role.tolist()
-    ratio = team.ratio_units.tolist()
+    people, roles, person, role, split, ratio = members
     source = [PartSource.TEAM] * len(split)
     default = splits.default_type
     owner_role = roles.index("owner") if "owner" in roles else len(roles)
@@ -475,12 +512,15 @@ def split_credits(
     team: TeamInput | TeamColumns,
 ) -> SplitResult:
     """Split every valid deal's amount and weighted amount among its team; see the module doc."""
-    if isinstance(team, TeamInput):
-        team = read_team(rules, team, batch.n_deals)
     if isinstance(batch.frame, RowFrame):  # one deal (a CRM's call)
-        one = _split_one(rules, batch.frame.one.values, scores, team)
+        members = _one_deal_members(rules, team)
+        one = (
+            None if members is None else _split_one(rules, batch.frame.one.values, scores, members)
+        )
         if one is not None:
             return one
+    if isinstance(team, TeamInput):
+        team = read_team(rules, team, batch.n_deals)
     splits = rules.splits
     types = splits.types
     n_types = len(types)

@@ -16,6 +16,7 @@ from engine.credit.splits import (
     PartSource,
     SplitResult,
     TeamInput,
+    _one_deal_members,
     _split_one,
     read_team,
     read_team_members,
@@ -382,7 +383,10 @@ plain_member = st.fixed_dictionaries(
         "person": st.sampled_from(["li.wei", "wang.fang"]),
         "ratio": st.sampled_from(["1", "0.5", "0.7", "0.3", "0.01"]),
     },
-    optional={"split": st.sampled_from(["revenue", "overlay"])},
+    optional={
+        "split": st.sampled_from(["revenue", "overlay"]),
+        "role": st.sampled_from(["presales", "owner", ""]),
+    },
 )
 any_member = st.fixed_dictionaries(
     {"person": st.sampled_from(["li.wei", "wang.fang", "zhang.min", ""])},
@@ -443,7 +447,10 @@ def test_plain_teams_of_one_deal_take_the_scalar_path(team: list[dict[str, Any]]
     against), so that comparison is not of the vectorised path with itself."""
     batch = build_deal_batch(deal_input_from_records([deal(stage="quote")]), RULES)
     columns = {k: [m.get(k) for m in team] for k in ("person", "role", "split", "ratio")}
-    members = read_team(RULES, TeamInput(deal=[0] * len(team), **columns), 1)
-    one = _split_one(RULES, batch.frame.one.values, score_deals(RULES, batch), members)
-    assert one is not None
-    assert int(one.credit_minor[one.split == 0].sum()) == MILLION
+    members = TeamInput(deal=[0] * len(team), **columns)
+    for sent in (members, read_team(RULES, members, 1)):  # as sent, or already read
+        lists = _one_deal_members(RULES, sent)
+        assert lists is not None
+        one = _split_one(RULES, batch.frame.one.values, score_deals(RULES, batch), lists)
+        assert one is not None
+        assert int(one.credit_minor[one.split == 0].sum()) == MILLION
