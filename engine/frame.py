@@ -68,6 +68,10 @@ def read_only_one(value: Any, dtype: Any) -> np.ndarray:
     return array
 
 
+#: A one-deal result's validity, shared (see :func:`read_only_one`).
+ONE_VALID = {True: read_only_one(True, np.bool_), False: read_only_one(False, np.bool_)}
+
+
 def code_dtype(n_values: int) -> np.dtype[Any]:
     """Return the smallest signed integer dtype that holds codes ``-1 .. n_values - 1``."""
     if n_values < 127:
@@ -350,6 +354,7 @@ __all__ = [
     "DEFAULT_DECIMAL_SCALE",
     "EPOCH",
     "MAX_DECIMAL_SCALE",
+    "ONE_VALID",
     "SMALL_BATCH",
     "Column",
     "FieldType",

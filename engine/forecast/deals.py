@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from engine.frame import (
+    ONE_VALID,
     SMALL_BATCH,
     Column,
     FieldType,
@@ -549,9 +550,8 @@ def _stage_problem(rules: CompiledRuleSet, stage: Any) -> Problem:
             f"(stages: {', '.join(rules.stage_ids)})")  # fmt: skip
 
 
-#: The arrays of a lone deal's batch that take few values, made once: its validity, "no manual
-#: probability" and each category override.
-_ONE_VALID = {True: read_only_one(True, np.bool_), False: read_only_one(False, np.bool_)}
+#: The arrays of a lone deal's batch that take few values, made once: "no manual probability"
+#: and each category override (its validity is ``ONE_VALID``).
 _NO_MANUAL = read_only_one(-1, np.int64)
 _ONE_OVERRIDE = tuple(read_only_one(code, np.int8) for code in range(-1, len(CATEGORY_ORDER)))
 
@@ -621,7 +621,7 @@ def _build_one(deals: DealInput, rules: CompiledRuleSet, keep_fields: Collection
     return DealBatch(
         list(deals.id),
         RowFrame(Row(values, plan.types)),
-        _ONE_VALID[problem is None],
+        ONE_VALID[problem is None],
         _NO_MANUAL if manual < 0 else read_only_one(manual, np.int64),
         _ONE_OVERRIDE[override + 1],
         plan.stage_idx[max(k, 0)],

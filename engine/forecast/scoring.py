@@ -21,6 +21,7 @@ import numpy as np
 
 from engine.forecast.deals import DealBatch, DealError
 from engine.frame import (
+    ONE_VALID,
     SMALL_BATCH,
     Column,
     FieldType,
@@ -295,7 +296,7 @@ def _score_one(
     ]
     errors.sort(key=lambda e: e.index)
     return ScoreResult(
-        valid=_ONE_VALID[valid],
+        valid=ONE_VALID[valid],
         win_prob_ppm=_one_rate(rate),
         weighted_amount_minor=np.array([weighted], dtype=np.int64),
         category=_ONE_CATEGORY[category],
@@ -306,7 +307,6 @@ def _score_one(
 
 
 #: One-deal results' arrays that take few values, made once (see ``read_only_one``).
-_ONE_VALID = {True: read_only_one(True, np.bool_), False: read_only_one(False, np.bool_)}
 _ONE_CATEGORY = tuple(read_only_one(c, np.int8) for c in range(len(CATEGORY_ORDER)))
 _ONE_SOURCE = tuple(read_only_one(s, np.int8) for s in range(len(ProbSource)))
 _ONE_RATES: dict[int, np.ndarray] = {}
