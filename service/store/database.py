@@ -25,6 +25,7 @@ import re
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -134,14 +135,68 @@ def _too_new(applied: int, known: int, url: str) -> FailedPreconditionError:
         f"{known}: upgrade the service", reason="SCHEMA_TOO_NEW")  # fmt: skip
 
 
-def _begin_immediate(conn: sqlite3.Connection) -> None:
-    """Take SQLite's write lock, polling every half millisecond while another writer holds it.
+def _write_lock_timeout(path: Path) -> StoreUnavailableError:
+    return StoreUnavailableError(
+        f"the write lock of {path} was not free within {WRITE_WAIT_S:g} s: other writers hold "
+        "it; nothing was written, retry later"
+    )
+
+
+class _WriterQueue:
+    """The writers of one process, let into SQLite's write lock one at a time in the order
+    they came.
+
+    Writers polling SQLite's lock side by side take it in no order: whichever looks first after
+    it is freed. Under eight concurrent callers of RecordDealEvents a call waited up to 0.84 s
+    (p99 0.20 s) for a lock held 1-3 ms at a time. Queued here, each is handed the turn by the
+    one before it, so only writers of other processes still poll.
+    """
+
+    _new_turn = threading.Lock  # what a waiter waits on; released to hand it the turn
+
+    def __init__(self) -> None:
+        self._mutex = threading.Lock()
+        self._owner: int | None = None  # the thread whose turn it is
+        self._waiting: deque[tuple[int, Any]] = deque()
+
+    def enter(self, timeout_s: float) -> bool:
+        """Wait for this thread's turn; False if it did not come within ``timeout_s``."""
+        me = threading.get_ident()
+        with self._mutex:
+            if self._owner is None:
+                self._owner = me
+                return True
+            if self._owner == me:  # as SQLite refuses a transaction within a transaction
+                raise RuntimeError("this thread already holds the write lock")
+            turn = self._new_turn()
+            turn.acquire()
+            self._waiting.append((me, turn))
+        if turn.acquire(timeout=timeout_s):
+            return True
+        with self._mutex:
+            if self._owner == me:  # handed the turn just as the wait timed out
+                return True
+            self._waiting.remove((me, turn))
+        return False
+
+    def leave(self) -> None:
+        """End this thread's turn and hand it to the writer waiting longest, if any."""
+        with self._mutex:
+            if self._waiting:
+                self._owner, turn = self._waiting.popleft()
+                turn.release()
+            else:
+                self._owner = None
+
+
+def _begin_immediate(conn: sqlite3.Connection, path: Path, deadline: float) -> None:
+    """Take SQLite's write lock by ``deadline`` (monotonic), polling every half millisecond
+    while a writer of another process holds it.
 
     SQLite's own busy handler sleeps in steps that grow to 100 ms, so under steady concurrent
     writes a few calls waited most of a second while the lock was free again within
     milliseconds; polling keeps the wait close to the holder's transaction time.
     """
-    deadline = time.monotonic() + WRITE_WAIT_S
     delay = 0.0005
     conn.execute("PRAGMA busy_timeout = 0")
     try:
@@ -153,7 +208,7 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
                 if "locked" not in str(exc) and "busy" not in str(exc):
                     raise
                 if time.monotonic() > deadline:
-                    raise
+                    raise _write_lock_timeout(path) from exc
                 time.sleep(delay)
                 delay = min(delay * 1.5, 0.005)
     finally:
@@ -229,6 +284,7 @@ class SqliteDatabase:
         self._lock = threading.Lock()
         self._committer: ThreadPoolExecutor | None = None
         self._checkpointer: _Checkpointer | None = None
+        self._writers = _WriterQueue()
         if migrate:
             self.migrate()
 
@@ -257,16 +313,22 @@ class SqliteDatabase:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
-        _begin_immediate(conn)
+        deadline = time.monotonic() + WRITE_WAIT_S
+        if not self._writers.enter(WRITE_WAIT_S):
+            raise _write_lock_timeout(self.path)
         try:
-            yield conn
-        except BaseException:
-            if conn.in_transaction:  # not after a commit_while whose work failed
-                conn.execute("ROLLBACK")
-            raise
-        if conn.in_transaction:  # not committed by commit_while
-            conn.execute("COMMIT")
-            self._committed()
+            _begin_immediate(conn, self.path, deadline)
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:  # not after a commit_while whose work failed
+                    conn.execute("ROLLBACK")
+                raise
+            if conn.in_transaction:  # not committed by commit_while
+                conn.execute("COMMIT")
+                self._committed()
+        finally:
+            self._writers.leave()
 
     def _committed(self) -> None:
         """After a write: have the log copied back into the file, in the background."""

@@ -22,6 +22,7 @@ from service.store.database import (
     SqliteDatabase,
     StoreUnavailableError,
     _Checkpointer,
+    _WriterQueue,
     migrations,
     open_database,
     redact,
@@ -333,3 +334,124 @@ def test_a_close_that_lands_just_before_a_checkpoint_still_stops_the_thread(
     checkpointer._wake.set()  # lets a stuck thread go, so the suite does not hang
     checkpointer._thread.join(timeout=10)
     assert not stuck, "the checkpoint thread missed the close and waits forever"
+
+
+def test_writers_of_one_process_take_the_write_lock_in_the_order_they_came(
+    tmp_path: Path,
+) -> None:
+    """Writers polling SQLite's lock side by side took it in no order (one call waited 0.84 s
+    for a lock held 1-3 ms at a time); queued, each writer gets its turn after the ones that
+    came before it."""
+    db = SqliteDatabase(tmp_path / "q.sqlite3")
+    order: list[int] = []
+
+    def write(k: int) -> None:
+        with db.transaction() as conn:
+            order.append(k)
+            conn.execute("SELECT 1").fetchall()
+
+    try:
+        threads = [threading.Thread(target=write, args=(k,)) for k in range(6)]
+        with db.transaction():  # holds the lock while the others line up
+            for k, thread in enumerate(threads):
+                thread.start()
+                while len(db._writers._waiting) < k + 1:  # k in line before k + 1 comes
+                    time.sleep(0.001)
+        for thread in threads:
+            thread.join(timeout=30)
+    finally:
+        db.close()
+    assert order == list(range(6))
+
+
+def test_a_writer_that_waits_too_long_is_told_to_retry_and_leaves_the_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.store.database.WRITE_WAIT_S", 0.05)
+    db = SqliteDatabase(tmp_path / "q.sqlite3")
+    failed: list[Exception] = []
+
+    def write() -> None:
+        try:
+            with db.transaction():
+                pass
+        except StoreUnavailableError as exc:
+            failed.append(exc)
+
+    try:
+        with db.transaction():
+            thread = threading.Thread(target=write)
+            thread.start()
+            thread.join(timeout=30)
+            assert not db._writers._waiting  # it left the line
+            assert db._writers._owner == threading.get_ident()  # and took nobody's turn
+        with db.transaction() as conn:  # and the lock is free again afterwards
+            conn.execute("SELECT 1").fetchall()
+    finally:
+        db.close()
+    assert len(failed) == 1
+    assert failed[0].reason == "STORE_UNAVAILABLE"
+    assert "retry later" in failed[0].message
+
+
+def test_a_writer_of_another_process_holding_the_lock_too_long_means_retry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("service.store.database.WRITE_WAIT_S", 0.05)
+    db = SqliteDatabase(tmp_path / "q.sqlite3")
+    other = sqlite3.connect(tmp_path / "q.sqlite3", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        with pytest.raises(StoreUnavailableError), db.transaction():
+            pass
+        other.execute("ROLLBACK")
+        with db.transaction() as conn:  # the line was left too
+            conn.execute("SELECT 1").fetchall()
+    finally:
+        other.close()
+        db.close()
+
+
+def test_the_writer_queue_hands_the_turn_over_and_refuses_a_second_entry() -> None:
+    queue = _WriterQueue()
+    assert queue.enter(1.0)
+    with pytest.raises(RuntimeError, match="already holds"):
+        queue.enter(1.0)
+    got: list[bool] = []
+    waiter = threading.Thread(target=lambda: got.append(queue.enter(30.0)))
+    waiter.start()
+    while not queue._waiting:
+        time.sleep(0.001)
+    queue.leave()  # handed to the waiter, never free in between
+    waiter.join(timeout=30)
+    assert got == [True]
+    assert queue._owner == waiter.ident
+    assert not queue.enter(0.01)  # the waiter holds it now
+    assert not queue._waiting
+
+
+def test_a_turn_handed_over_just_as_the_wait_times_out_is_kept() -> None:
+    """The writer ahead leaves at the moment the wait gives up: the waiter owns the lock then,
+    and must say so, or nobody would ever release it."""
+    queue = _WriterQueue()
+    queue._owner = -1  # another thread's turn
+
+    class LeaveAsTheWaitTimesOut:
+        def __init__(self) -> None:
+            self.lock = threading.Lock()
+
+        def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+            if timeout == -1:
+                return self.lock.acquire()
+            queue.leave()  # as the writer ahead would, from its thread
+            return False
+
+        def release(self) -> None:
+            self.lock.release()
+
+    queue._new_turn = LeaveAsTheWaitTimesOut  # type: ignore[assignment]
+    assert queue.enter(0.01)
+    assert queue._owner == threading.get_ident()
+    assert not queue._waiting
+    queue.leave()
+    assert queue._owner is None
