@@ -165,14 +165,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             errors = result["errors"][kind]
             rate = len(values) / result["seconds"]
             out[kind] = {"calls": len(values), "per_s": rate, "errors": len(errors),
+                         "mean_ms": sum(values) / len(values) * 1e3 if values else None,
                          "p50_ms": percentile(values, 50) * 1e3 if values else None,
                          "p99_ms": percentile(values, 99) * 1e3 if values else None,
+                         "max_ms": values[-1] * 1e3 if values else None,
                          "first_errors": errors[:3]}  # fmt: skip
             rows.append([kind, f"{len(values):,}", fmt_rate(rate),
-                         f"{out[kind]['p50_ms']:.2f}" if values else "-",
-                         f"{out[kind]['p99_ms']:.2f}" if values else "-", len(errors)])  # fmt: skip
+                         *(f"{out[kind][k]:.2f}" if values else "-"
+                           for k in ("mean_ms", "p50_ms", "p99_ms", "max_ms")),
+                         len(errors)])  # fmt: skip
     print_table(f"Mixed load for {load['seconds']:.0f} s from {args.threads} threads on loopback "
-                "(authentication on)", ["call", "calls", "per s", "p50 ms", "p99 ms", "errors"],
+                "(authentication on)",
+                ["call", "calls", "per s", "mean ms", "p50 ms", "p99 ms", "max ms", "errors"],
                 rows)  # fmt: skip
     memory = load["memory_mib"]
     total_errors = sum(v["errors"] for v in out.values())
