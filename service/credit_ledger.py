@@ -35,6 +35,7 @@ from service.deadlines import check_deadline
 from service.repository import RuleSetRepository
 from service.store.ledger import (
     DealHead,
+    LedgerReads,
     LedgerRow,
     LedgerStore,
     StoredEvent,
@@ -73,6 +74,38 @@ def _refuse(violations: list[Violation]) -> QuotientError:
     if reasons & _PRECONDITION:
         return FailedPreconditionError(message, reason=sorted(reasons & _PRECONDITION)[0])
     return InvalidArgumentError(message, reason="EVENTS_INVALID", violations=violations)
+
+
+@dataclass(slots=True)
+class _Priced:
+    """A batch worked out against the store as read (:meth:`CreditLedger._price`)."""
+
+    fresh: Sequence[int]  # positions in the batch of the events to store
+    numbered: list[DealEvent]  # those events, numbered from first_seq in batch order
+    duplicates: int
+    lines: list[LedgerLine]
+    heads: list[tuple[str, DealEvent, State, Credits]]  # deal, its last event, state, credits
+    first_seq: int  # the arrival number of the first event to store, as read
+    ids: set[str]  # the batch's event ids
+    deals: set[str]  # the deals its new events are for
+
+    def holds(self, recorded_since: Sequence[tuple[str, str]]) -> bool:
+        """Whether the batch works out the same after ``recorded_since`` (``(event_id,
+        deal_id)`` of the events stored since it was read): none of them is one of its events
+        or for one of its deals. A deal's events, lines and head change only with an event of
+        that deal, and an id is stored only with its event; the rule-set revision in force
+        is resolved as when recording under the lock (see ``RuleSetRepository``)."""
+        return not any(e in self.ids or d in self.deals for e, d in recorded_since)
+
+    def renumber(self, first_seq: int) -> None:
+        """Number the events to store from ``first_seq`` on, keeping their order. Arrival
+        numbers only break ties of event time within a deal, and every stored event of the
+        batch's deals is numbered below either start, so the outcome is the same."""
+        shift = first_seq - self.first_seq
+        if shift:
+            for e in self.numbered:
+                e.seq += shift
+            self.first_seq = first_seq
 
 
 #: No recorded lines (a deal without a late event).
@@ -172,90 +205,113 @@ class CreditLedger:
         # What the caller sent, as stored and hashed (computed before the write lock is taken).
         changes_json = [canonical_json(e.changes) for e in events]
         hashes = [payload_hash(e, rule_set, c) for e, c in zip(events, changes_json, strict=True)]
-        violations: list[Violation] = []
+        # Worked out from a snapshot of the store, outside the write lock, so that other
+        # writers of the same database (threads, or service instances) are not held up by it;
+        # under the lock, only what it read is checked again.
+        priced: _Priced | None
+        try:
+            with self.ledger.snapshot() as reads:
+                priced = self._price(reads, rule_set, events, ids, hashes, rules_at)
+        except QuotientError:
+            priced = None  # refused as read: decided again under the lock, where it counts
         with self.ledger.batch() as tx:
-            # Idempotency: drop events stored before (same payload) or twice in this batch.
-            stored = tx.events_by_id(ids)
-            if not stored and len(set(ids)) == len(ids):  # the common case: every event is new
-                fresh = range(len(ids))
-                duplicates = 0
+            first_seq = tx.next_seq()
+            if priced is None or not priced.holds(tx.recorded_since(priced.first_seq)):
+                priced = self._price(tx, rule_set, events, ids, hashes, rules_at)
             else:
-                fresh, duplicates = _fresh(ids, hashes, stored, violations)
-            if violations:
-                raise _refuse(violations)
-            seq = tx.next_seq()
-            numbered: list[DealEvent] = []
-            by_deal: dict[str, list[DealEvent]] = {}
-            for k, i in enumerate(fresh):
-                e = events[i]
-                event = DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k)
-                numbered.append(event)
-                by_deal.setdefault(e.deal_id, []).append(event)
-            heads = tx.heads(by_deal)
-            histories: dict[str, tuple[State | None, Credits, list[DealEvent]]] = {}
-            recorded: dict[str, dict[str, Credits]] = {}
-            for deal_id, new in by_deal.items():
-                head = heads.get(deal_id)
-                if head is None:
-                    histories[deal_id] = (None, {}, new)
-                    continue
-                if head.rule_set != rule_set:
-                    violations.append(
-                        Violation(
-                            f"events[{ids.index(new[0].event_id)}].deal_id",
-                            0,
-                            0,
-                            "RULE_SET_MISMATCH",
-                            f"deal {deal_id!r} is credited under rule set {head.rule_set!r}",
-                        )
-                    )
-                    continue
-                first = new[0].order_key if len(new) == 1 else min(e.order_key for e in new)
-                if first > (head.last_time, head.last_seq, ""):
-                    histories[deal_id] = (head.state, head.credits, new)
-                else:  # a late event: replay the deal from its first event
-                    histories[deal_id] = (None, {}, tx.events_of(deal_id) + new)
-                    recorded[deal_id] = tx.recorded_by_event(deal_id)
-            if violations:
-                raise _refuse(violations)
-            replays, failed = replay_deals(histories, rules_at)
-            if failed:
-                position: dict[str, int] = {}
-                for i, event_id in enumerate(ids):
-                    position.setdefault(event_id, i)  # where the recorded one was sent
-                for _, (event, error) in sorted(failed.items()):
-                    violations.append(self._violation(event, error, position))
-                raise _refuse(sorted(violations))
-            lines: list[LedgerLine] = []
-            new_heads: list[DealHead] = []
-            for deal_id, replay in replays.items():
-                start = histories[deal_id][1]
-                lines += ledger_lines(replay, start, recorded.get(deal_id, _NOTHING), rule_set)
-                last = replay.events[-1]
-                new_heads.append(
-                    DealHead(
-                        deal_id,
-                        rule_set,
-                        last.event_time,
-                        last.seq,
-                        replay.states[-1],
-                        replay.credits[-1],
-                    )
-                )
+                priced.renumber(first_seq)
             check_deadline("before the events were stored")
             tx.insert_events(
                 [
                     (e, rule_set, hashes[i], changes_json[i])
-                    for i, e in zip(fresh, numbered, strict=True)
+                    for i, e in zip(priced.fresh, priced.numbered, strict=True)
                 ],
                 now,
             )
-            tx.insert_lines(lines, now)
-            tx.put_heads(new_heads)
-            result = RecordResult(len(numbered), duplicates, lines)
+            tx.insert_lines(priced.lines, now)
+            tx.put_heads(
+                [
+                    DealHead(deal_id, rule_set, last.event_time, last.seq, state, credits)
+                    for deal_id, last, state, credits in priced.heads
+                ]
+            )
+            result = RecordResult(len(priced.numbered), priced.duplicates, priced.lines)
             if while_committing is not None:
                 tx.commit_while(lambda: while_committing(result))
         return result
+
+    def _price(
+        self,
+        reads: LedgerReads,
+        rule_set: str,
+        events: Sequence[DealEvent],
+        ids: list[str],
+        hashes: list[str],
+        rules_at: Callable[[dt.datetime], tuple[str, int, CompiledRuleSet]],
+    ) -> _Priced:
+        """Work out a batch against the store as ``reads`` sees it: the events to store,
+        numbered from the next arrival number, their ledger lines and the deals' new heads.
+        Raises the batch's refusal."""
+        violations: list[Violation] = []
+        # Idempotency: drop events stored before (same payload) or twice in this batch.
+        stored = reads.events_by_id(ids)
+        if not stored and len(set(ids)) == len(ids):  # the common case: every event is new
+            fresh: Sequence[int] = range(len(ids))
+            duplicates = 0
+        else:
+            fresh, duplicates = _fresh(ids, hashes, stored, violations)
+        if violations:
+            raise _refuse(violations)
+        seq = reads.next_seq()
+        numbered: list[DealEvent] = []
+        by_deal: dict[str, list[DealEvent]] = {}
+        for k, i in enumerate(fresh):
+            e = events[i]
+            event = DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k)
+            numbered.append(event)
+            by_deal.setdefault(e.deal_id, []).append(event)
+        heads = reads.heads(by_deal)
+        histories: dict[str, tuple[State | None, Credits, list[DealEvent]]] = {}
+        recorded: dict[str, dict[str, Credits]] = {}
+        for deal_id, new in by_deal.items():
+            head = heads.get(deal_id)
+            if head is None:
+                histories[deal_id] = (None, {}, new)
+                continue
+            if head.rule_set != rule_set:
+                violations.append(
+                    Violation(
+                        f"events[{ids.index(new[0].event_id)}].deal_id",
+                        0,
+                        0,
+                        "RULE_SET_MISMATCH",
+                        f"deal {deal_id!r} is credited under rule set {head.rule_set!r}",
+                    )
+                )
+                continue
+            first = new[0].order_key if len(new) == 1 else min(e.order_key for e in new)
+            if first > (head.last_time, head.last_seq, ""):
+                histories[deal_id] = (head.state, head.credits, new)
+            else:  # a late event: replay the deal from its first event
+                histories[deal_id] = (None, {}, reads.events_of(deal_id) + new)
+                recorded[deal_id] = reads.recorded_by_event(deal_id)
+        if violations:
+            raise _refuse(violations)
+        replays, failed = replay_deals(histories, rules_at)
+        if failed:
+            position: dict[str, int] = {}
+            for i, event_id in enumerate(ids):
+                position.setdefault(event_id, i)  # where the recorded one was sent
+            for _, (event, error) in sorted(failed.items()):
+                violations.append(self._violation(event, error, position))
+            raise _refuse(sorted(violations))
+        lines: list[LedgerLine] = []
+        new_heads: list[tuple[str, DealEvent, State, Credits]] = []
+        for deal_id, replay in replays.items():
+            start = histories[deal_id][1]
+            lines += ledger_lines(replay, start, recorded.get(deal_id, _NOTHING), rule_set)
+            new_heads.append((deal_id, replay.events[-1], replay.states[-1], replay.credits[-1]))
+        return _Priced(fresh, numbered, duplicates, lines, new_heads, seq, set(ids), set(by_deal))
 
     @staticmethod
     def _violation(event: DealEvent, error: EventError, position: dict[str, int]) -> Violation:

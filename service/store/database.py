@@ -104,6 +104,12 @@ class Database(Protocol):
         """A context manager: a write transaction, committed on success, rolled back on error."""
         ...
 
+    def snapshot(self) -> Any:
+        """A context manager: a read-only transaction, whose statements all see the data as
+        committed when its first one ran. It takes no write lock: work read from it may be
+        done outside :meth:`transaction` and checked there."""
+        ...
+
     def commit_while(self, conn: Any, work: Callable[[], _T]) -> _T:
         """Commit the write transaction ``conn`` (from :meth:`transaction`, before its block
         ends) while ``work`` runs in this thread, and return what ``work`` returned once both
@@ -330,6 +336,19 @@ class SqliteDatabase:
         finally:
             self._writers.leave()
 
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """See :meth:`Database.snapshot`: a deferred transaction (SQLite's read snapshot in WAL
+        mode, taken by its first read), ended without writing."""
+        conn = self._conn()
+        if conn.in_transaction:  # as SQLite refuses a transaction within a transaction
+            raise RuntimeError("this thread already has a transaction open")
+        conn.execute("BEGIN DEFERRED")
+        try:
+            yield conn
+        finally:
+            conn.execute("ROLLBACK")
+
     def _committed(self) -> None:
         """After a write: have the log copied back into the file, in the background."""
         if not self.background_checkpoints:
@@ -552,6 +571,16 @@ class PostgresDatabase:
         with self._borrow() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_WRITE_LOCK,))
             yield _PgTransaction(conn)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[_PgTransaction]:
+        """See :meth:`Database.snapshot`: a read-only, repeatable-read transaction."""
+        with self._borrow() as conn:
+            try:
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield _PgTransaction(conn)
+            finally:
+                conn.rollback()
 
     def commit_while(self, conn: _PgTransaction, work: Callable[[], _T]) -> _T:
         """See :meth:`Database.commit_while`: here the commit, then the work (the commit is one

@@ -88,17 +88,13 @@ def _event(row: Sequence[Any]) -> StoredEvent:
 _EVENT_COLUMNS = "event_id, deal_id, rule_set, event_time, kind, changes, payload_hash, seq"
 
 
-class LedgerBatch:
-    """The reads and writes of one batch, inside one transaction."""
+class LedgerReads:
+    """What recording a batch reads, inside one transaction (a read snapshot, or the batch's
+    write transaction)."""
 
     def __init__(self, conn: Connection, db: Database) -> None:
         self.conn = conn
         self.db = db
-
-    def commit_while(self, work: Callable[[], _T]) -> _T:
-        """Commit the batch now, running ``work`` meanwhile (see
-        :meth:`Database.commit_while`); nothing may be read or written in it afterwards."""
-        return self.db.commit_while(self.conn, work)
 
     def events_by_id(self, ids: Iterable[str]) -> dict[str, StoredEvent]:
         rows = self._where_in(f"SELECT {_EVENT_COLUMNS} FROM deal_events", "event_id", ids)
@@ -145,6 +141,23 @@ class LedgerBatch:
     def next_seq(self) -> int:
         row = self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM deal_events").fetchone()
         return int(row[0]) + 1
+
+    def recorded_since(self, seq: int) -> list[tuple[str, str]]:
+        """``(event_id, deal_id)`` of every event recorded with an arrival number from ``seq``
+        on (events are numbered in the order their batches were stored)."""
+        rows = self.conn.execute(
+            "SELECT event_id, deal_id FROM deal_events WHERE seq >= ?", (seq,)
+        ).fetchall()
+        return [(e, d) for e, d in rows]
+
+
+class LedgerBatch(LedgerReads):
+    """The reads and writes of one batch, inside one write transaction."""
+
+    def commit_while(self, work: Callable[[], _T]) -> _T:
+        """Commit the batch now, running ``work`` meanwhile (see
+        :meth:`Database.commit_while`); nothing may be read or written in it afterwards."""
+        return self.db.commit_while(self.conn, work)
 
     def insert_events(
         self, events: Sequence[tuple[DealEvent, str, str, str]], now: dt.datetime
@@ -275,6 +288,13 @@ class LedgerStore:
         with self.db.transaction() as conn:
             yield LedgerBatch(conn, self.db)
 
+    @contextmanager
+    def snapshot(self) -> Iterator[LedgerReads]:
+        """The store as committed now, read without the write lock (see
+        :meth:`Database.snapshot`)."""
+        with self.db.snapshot() as conn:
+            yield LedgerReads(conn, self.db)
+
     def deal_states(self, rule_set: str) -> list[State]:
         """The latest state of every deal recorded under ``rule_set``, in deal id order."""
         rows = self.db.connection().execute(
@@ -347,6 +367,7 @@ class LedgerStore:
 __all__ = [
     "DealHead",
     "LedgerBatch",
+    "LedgerReads",
     "LedgerRow",
     "LedgerStore",
     "StoredEvent",

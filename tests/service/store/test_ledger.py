@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,7 @@ from service.config import SAMPLE_RULE_SET
 from service.credit_ledger import CreditLedger, RecordResult
 from service.repository import RuleSetRepository
 from service.store.database import Database, open_database
-from service.store.ledger import LedgerStore
+from service.store.ledger import LedgerBatch, LedgerStore
 from service.store.revisions import RevisionStore
 
 T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
@@ -151,3 +154,112 @@ def test_two_instances_on_one_database_apply_each_event_once(db_url: str) -> Non
     finally:
         first.close()
         second.close()
+
+
+# --- a batch worked out from a snapshot, then checked under the write lock ----------------------
+
+
+class _Meanwhile(LedgerStore):
+    """A ledger store that runs ``meanwhile`` once: after a batch was worked out from its
+    snapshot, before the batch takes the write lock (where another writer could come first)."""
+
+    def __init__(self, db: Database, meanwhile: Callable[[], object]) -> None:
+        super().__init__(db)
+        self.meanwhile: Callable[[], object] | None = meanwhile
+
+    @contextmanager
+    def batch(self) -> Iterator[LedgerBatch]:
+        run, self.meanwhile = self.meanwhile, None
+        if run is not None:
+            run()
+        with super().batch() as tx:
+            yield tx
+
+
+def _dump(db: Database) -> tuple[list[Any], ...]:
+    """Everything the ledger holds, in a comparable form (no recording times)."""
+    conn = db.connection()
+    events = conn.execute(
+        "SELECT seq, event_id, deal_id, event_time, kind, changes, payload_hash FROM deal_events "
+        "ORDER BY seq"
+    ).fetchall()
+    lines = conn.execute(
+        "SELECT line_id, deal_id, event_id, event_time, split, person, credit_delta_minor, "
+        "weighted_delta_minor, currency, correction, rule_set, revision FROM credit_ledger "
+        "ORDER BY line_id"
+    ).fetchall()
+    heads = conn.execute(
+        "SELECT deal_id, rule_set, last_time, last_seq, state, credits FROM deal_heads "
+        "ORDER BY deal_id"
+    ).fetchall()
+    return [tuple(r) for r in events], [tuple(r) for r in lines], [tuple(r) for r in heads]
+
+
+def _stage(deal_id: str, minutes: int, stage: str, suffix: str = "") -> DealEvent:
+    return DealEvent(f"{deal_id}-{stage}{suffix}", deal_id, at(minutes), EventKind.STAGE_CHANGED,
+                     {"stage": stage})  # fmt: skip
+
+
+#: (what is stored first, what another writer stores meanwhile, the batch, times worked out)
+_INTERLEAVINGS = {
+    # Other deals only: the batch is renumbered after them, worked out once.
+    "other deals": ([created("d1")], [created("d2"), _stage("d2", 5, "quote")],
+                    [_stage("d1", 10, "quote"), created("d3")], 1),
+    # An in-order event of one of the batch's deals: the head it read is stale.
+    "the deal moved on": ([created("d1")], [_stage("d1", 5, "quote")],
+                          [_stage("d1", 10, "won"), created("d3")], 2),
+    # A late event of the batch's deal: its lines and head were replayed meanwhile.
+    "a late event": ([created("d1"), _stage("d1", 20, "quote")],
+                     [DealEvent("d1-a", "d1", at(10), EventKind.AMOUNT_CHANGED,
+                                {"amount_minor": 300_000_000})],
+                     [_stage("d1", 30, "won")], 2),
+    # One of the batch's events, the same payload: a duplicate, not stored twice.
+    "the same event": ([created("d1")], [_stage("d1", 10, "quote")],
+                       [_stage("d1", 10, "quote"), created("d3")], 2),
+    # Refused as read (no deal d3 yet), accepted as it stands under the lock.
+    "created meanwhile": ([created("d1")], [created("d3")], [_stage("d3", 10, "quote")], 2),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(_INTERLEAVINGS))
+def test_a_batch_worked_out_before_the_lock_equals_one_recorded_after(
+    db: Database, tmp_path: Path, case: str
+) -> None:
+    first, other, batch, times = _INTERLEAVINGS[case]
+    # The reference: the same batches recorded one after the other, nothing in between.
+    reference = open_database(str(tmp_path / "reference.sqlite3"))
+    try:
+        serial = credit_ledger(reference)
+        for events in (first, other, batch):
+            serial.record("default", events)
+        expected = _dump(reference)
+    finally:
+        reference.close()
+    credits = credit_ledger(db)
+    credits.record("default", first)
+    writer = credit_ledger(db)
+    credits.ledger = _Meanwhile(db, lambda: writer.record("default", other))
+    priced = []
+    work_out = credits._price
+
+    def counted(*args: Any) -> Any:
+        priced.append(args[0])
+        return work_out(*args)
+
+    credits._price = counted  # type: ignore[method-assign]
+    result = credits.record("default", batch)
+    assert len(priced) == times  # once from the snapshot, again under the lock if it changed
+    assert _dump(db) == expected
+    assert result.recorded == len(batch) - (case == "the same event")
+
+
+def test_an_event_id_taken_meanwhile_with_another_payload_refuses_the_batch(db: Database) -> None:
+    credits = credit_ledger(db)
+    credits.record("default", [created("d1")])
+    writer = credit_ledger(db)
+    taken = DealEvent("e-7", "d2", at(5), EventKind.CREATED, created("d2").changes)
+    mine = DealEvent("e-7", "d1", at(10), EventKind.STAGE_CHANGED, {"stage": "won"})  # other deal
+    credits.ledger = _Meanwhile(db, lambda: writer.record("default", [taken]))
+    with pytest.raises(AlreadyExistsError):
+        credits.record("default", [created("d3"), mine])
+    assert [e.event_id for e in LedgerStore(db).events("default")] == ["d1-c", "e-7"]
