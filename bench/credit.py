@@ -275,7 +275,7 @@ class _Captured(LedgerStore):
     def batch(self) -> Iterator[LedgerBatch]:
         writes: dict[str, Any] = {}
         with super().batch() as tx:
-            for name in ("insert_events", "insert_lines", "put_heads"):
+            for name in ("insert_events", "insert_line_rows", "put_head_rows"):
                 setattr(tx, name, _keep(getattr(tx, name), name, writes))
             yield tx
         self.writes.append(writes)
@@ -307,8 +307,8 @@ def store_writes_seconds(requests: Sequence[Any], tmp: Path) -> float:
     for writes in captured.writes:
         with again.batch() as tx:
             tx.insert_events(*writes["insert_events"])
-            tx.insert_lines(*writes["insert_lines"])
-            tx.put_heads(*writes["put_heads"])
+            tx.insert_line_rows(*writes["insert_line_rows"])
+            tx.put_head_rows(*writes["put_head_rows"])
     seconds = time.perf_counter() - t0
     again.db.close()
     return seconds

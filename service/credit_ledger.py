@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from engine.credit.ledger import (
     Credits,
@@ -34,12 +35,13 @@ from engine.rules.compiler import CompiledRuleSet
 from service.deadlines import check_deadline
 from service.repository import RuleSetRepository
 from service.store.ledger import (
-    DealHead,
     LedgerReads,
     LedgerRow,
     LedgerStore,
     StoredEvent,
     canonical_json,
+    head_texts,
+    line_rows,
     time_text,
 )
 
@@ -84,7 +86,8 @@ class _Priced:
     numbered: list[DealEvent]  # those events, numbered from first_seq in batch order
     duplicates: int
     lines: list[LedgerLine]
-    heads: list[tuple[str, DealEvent, State, Credits]]  # deal, its last event, state, credits
+    line_rows: list[tuple[Any, ...]]  # the lines as stored
+    head_rows: list[tuple[str, DealEvent, str, str, str]]  # deal, last event, its time, texts
     first_seq: int  # the arrival number of the first event to store, as read
     ids: set[str]  # the batch's event ids
     deals: set[str]  # the deals its new events are for
@@ -211,13 +214,13 @@ class CreditLedger:
         priced: _Priced | None
         try:
             with self.ledger.snapshot() as reads:
-                priced = self._price(reads, rule_set, events, ids, hashes, rules_at)
+                priced = self._price(reads, rule_set, events, ids, hashes, rules_at, now)
         except QuotientError:
             priced = None  # refused as read: decided again under the lock, where it counts
         with self.ledger.batch() as tx:
             first_seq = tx.next_seq()
             if priced is None or not priced.holds(tx.recorded_since(priced.first_seq)):
-                priced = self._price(tx, rule_set, events, ids, hashes, rules_at)
+                priced = self._price(tx, rule_set, events, ids, hashes, rules_at, now)
             else:
                 priced.renumber(first_seq)
             check_deadline("before the events were stored")
@@ -228,13 +231,11 @@ class CreditLedger:
                 ],
                 now,
             )
-            tx.insert_lines(priced.lines, now)
-            tx.put_heads(
-                [
-                    DealHead(deal_id, rule_set, last.event_time, last.seq, state, credits)
-                    for deal_id, last, state, credits in priced.heads
-                ]
-            )
+            tx.insert_line_rows(priced.line_rows)
+            tx.put_head_rows(
+                [(d, rule_set, t, last.seq, state, credits)
+                 for d, last, t, state, credits in priced.head_rows]
+            )  # fmt: skip
             result = RecordResult(len(priced.numbered), priced.duplicates, priced.lines)
             if while_committing is not None:
                 tx.commit_while(lambda: while_committing(result))
@@ -248,9 +249,11 @@ class CreditLedger:
         ids: list[str],
         hashes: list[str],
         rules_at: Callable[[dt.datetime], tuple[str, int, CompiledRuleSet]],
+        now: dt.datetime,
     ) -> _Priced:
         """Work out a batch against the store as ``reads`` sees it: the events to store,
-        numbered from the next arrival number, their ledger lines and the deals' new heads.
+        numbered from the next arrival number, their ledger lines and the deals' new heads, and
+        the rows of those lines and heads as far as they do not depend on arrival numbers.
         Raises the batch's refusal."""
         violations: list[Violation] = []
         # Idempotency: drop events stored before (same payload) or twice in this batch.
@@ -306,12 +309,15 @@ class CreditLedger:
                 violations.append(self._violation(event, error, position))
             raise _refuse(sorted(violations))
         lines: list[LedgerLine] = []
-        new_heads: list[tuple[str, DealEvent, State, Credits]] = []
+        head_rows: list[tuple[str, DealEvent, str, str, str]] = []
         for deal_id, replay in replays.items():
             start = histories[deal_id][1]
             lines += ledger_lines(replay, start, recorded.get(deal_id, _NOTHING), rule_set)
-            new_heads.append((deal_id, replay.events[-1], replay.states[-1], replay.credits[-1]))
-        return _Priced(fresh, numbered, duplicates, lines, new_heads, seq, set(ids), set(by_deal))
+            last = replay.events[-1]
+            head_rows.append((deal_id, last, time_text(last.event_time),
+                              *head_texts(replay.states[-1], replay.credits[-1])))  # fmt: skip
+        return _Priced(fresh, numbered, duplicates, lines, line_rows(lines, now), head_rows, seq,
+                       set(ids), set(by_deal))  # fmt: skip
 
     @staticmethod
     def _violation(event: DealEvent, error: EventError, position: dict[str, int]) -> Violation:

@@ -184,48 +184,64 @@ class LedgerBatch(LedgerReads):
         )
 
     def insert_lines(self, lines: Sequence[LedgerLine], now: dt.datetime) -> None:
-        recorded = time_text(now)
+        self.insert_line_rows(line_rows(lines, now))
+
+    def insert_line_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Store ledger lines as :func:`line_rows` made them."""
         self.conn.executemany(
             "INSERT INTO credit_ledger (deal_id, event_id, event_time, split, person, "
             "credit_delta_minor, weighted_delta_minor, currency, correction, rule_set, revision, "
             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    ln.deal_id,
-                    ln.event_id,
-                    time_text(ln.event_time),
-                    ln.split,
-                    ln.person,
-                    ln.credit_delta_minor,
-                    ln.weighted_delta_minor,
-                    ln.currency,
-                    int(ln.correction),
-                    ln.rule_set,
-                    ln.revision,
-                    recorded,
-                )
-                for ln in lines
-            ],
+            rows,
         )
 
     def put_heads(self, heads: Sequence[DealHead]) -> None:
+        self.put_head_rows(
+            [
+                (h.deal_id, h.rule_set, time_text(h.last_time), h.last_seq,
+                 *head_texts(h.state, h.credits))
+                for h in heads
+            ]
+        )  # fmt: skip
+
+    def put_head_rows(self, rows: Sequence[tuple[str, str, str, int, str, str]]) -> None:
+        """Store deal heads given as (deal id, rule set, last event time as :func:`time_text`,
+        its arrival number, :func:`head_texts` of the state and credits)."""
         self.conn.executemany(
             "INSERT INTO deal_heads (deal_id, rule_set, last_time, last_seq, state, credits) "
             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (deal_id) DO UPDATE SET "
             "rule_set = excluded.rule_set, last_time = excluded.last_time, "
             "last_seq = excluded.last_seq, state = excluded.state, credits = excluded.credits",
-            [
-                (
-                    h.deal_id,
-                    h.rule_set,
-                    time_text(h.last_time),
-                    h.last_seq,
-                    canonical_json(h.state),
-                    _credits_json(h.credits),
-                )
-                for h in heads
-            ],
+            rows,
         )
+
+
+def line_rows(lines: Iterable[LedgerLine], now: dt.datetime) -> list[tuple[Any, ...]]:
+    """The rows of ledger lines recorded at ``now``: made before the write lock is taken, as
+    nothing in them depends on what it guards."""
+    recorded = time_text(now)
+    return [
+        (
+            ln.deal_id,
+            ln.event_id,
+            time_text(ln.event_time),
+            ln.split,
+            ln.person,
+            ln.credit_delta_minor,
+            ln.weighted_delta_minor,
+            ln.currency,
+            int(ln.correction),
+            ln.rule_set,
+            ln.revision,
+            recorded,
+        )
+        for ln in lines
+    ]
+
+
+def head_texts(state: State, credits: Credits) -> tuple[str, str]:
+    """A deal head's state and credits as stored."""
+    return canonical_json(state), _credits_json(credits)
 
 
 #: Every byte of stored JSON mapped to ``0`` if it is an ASCII digit and to a space otherwise, so
@@ -372,6 +388,8 @@ __all__ = [
     "LedgerStore",
     "StoredEvent",
     "canonical_json",
+    "head_texts",
+    "line_rows",
     "load_json",
     "parse_time",
     "time_text",
