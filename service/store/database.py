@@ -339,15 +339,19 @@ class SqliteDatabase:
     @contextmanager
     def snapshot(self) -> Iterator[sqlite3.Connection]:
         """See :meth:`Database.snapshot`: a deferred transaction (SQLite's read snapshot in WAL
-        mode, taken by its first read), ended without writing."""
+        mode, taken by its first read) on a connection that refuses writes meanwhile."""
         conn = self._conn()
         if conn.in_transaction:  # as SQLite refuses a transaction within a transaction
             raise RuntimeError("this thread already has a transaction open")
-        conn.execute("BEGIN DEFERRED")
+        conn.execute("PRAGMA query_only = ON")
         try:
-            yield conn
+            conn.execute("BEGIN DEFERRED")
+            try:
+                yield conn
+            finally:
+                conn.execute("ROLLBACK")
         finally:
-            conn.execute("ROLLBACK")
+            conn.execute("PRAGMA query_only = OFF")
 
     def _committed(self) -> None:
         """After a write: have the log copied back into the file, in the background."""
@@ -487,6 +491,7 @@ class _PgTransaction:
         if tail:
             names = columns.strip("()") if columns else "*"
             cur.execute(f"INSERT INTO {table} {columns} SELECT {names} FROM {target} {tail}")
+            cur.execute(f"DELETE FROM {target}")  # for the next call in this transaction
         return cur
 
 

@@ -455,3 +455,39 @@ def test_a_turn_handed_over_just_as_the_wait_times_out_is_kept() -> None:
     assert not queue._waiting
     queue.leave()
     assert queue._owner is None
+
+
+def test_upserts_of_many_rows_twice_in_one_transaction(db: Database) -> None:
+    # PostgreSQL copies such rows through a temporary table: the second call writes its own.
+    upsert = ("INSERT INTO deal_heads (deal_id, rule_set, last_time, last_seq, state, credits) "
+              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (deal_id) DO UPDATE SET "
+              "last_seq = excluded.last_seq, state = excluded.state")  # fmt: skip
+    with db.transaction() as conn:
+        conn.executemany(upsert, [("d-1", "default", "t", 1, "{}", "[]"),
+                                  ("d-2", "default", "t", 2, "{}", "[]")])  # fmt: skip
+        conn.executemany(upsert, [("d-1", "default", "t", 3, '{"a":1}', "[]")])
+    rows = db.connection().execute(
+        "SELECT deal_id, last_seq, state FROM deal_heads ORDER BY deal_id"
+    )
+    assert [tuple(r) for r in rows] == [("d-1", 3, '{"a":1}'), ("d-2", 2, "{}")]
+
+
+def test_a_snapshot_reads_the_store_as_it_was_at_its_first_read(db: Database) -> None:
+    def add(payment_id: str) -> None:
+        with db.transaction() as conn:
+            conn.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         (payment_id, "default", "d-0", "2026-04-01", 1, "CNY", "PAYMENT", "t"))  # fmt: skip
+
+    count = "SELECT COUNT(*) FROM payments"
+    add("p-1")
+    with db.snapshot() as snap:
+        assert snap.execute(count).fetchone()[0] == 1
+        writer = threading.Thread(target=add, args=("p-2",))  # its own connection
+        writer.start()
+        writer.join()
+        assert snap.execute(count).fetchone()[0] == 1  # not the write committed meanwhile
+    assert db.connection().execute(count).fetchone()[0] == 2
+    with db.snapshot() as snap, pytest.raises(Exception, match=r"read-only|readonly"):
+        snap.execute("INSERT INTO payments VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                     ("p-3", "default", "d-0", "2026-04-01", 1, "CNY", "PAYMENT", "t"))  # fmt: skip
+    add("p-3")  # and the connection writes again afterwards
