@@ -214,13 +214,14 @@ class CreditLedger:
         priced: _Priced | None
         try:
             with self.ledger.snapshot() as reads:
-                priced = self._price(reads, rule_set, events, ids, hashes, rules_at, now)
+                seq = reads.next_seq()
+                priced = self._price(reads, rule_set, events, ids, hashes, rules_at, now, seq)
         except QuotientError:
             priced = None  # refused as read: decided again under the lock, where it counts
         with self.ledger.batch() as tx:
             first_seq = tx.next_seq()
             if priced is None or not priced.holds(tx.recorded_since(priced.first_seq)):
-                priced = self._price(tx, rule_set, events, ids, hashes, rules_at, now)
+                priced = self._price(tx, rule_set, events, ids, hashes, rules_at, now, first_seq)
             else:
                 priced.renumber(first_seq)
             check_deadline("before the events were stored")
@@ -250,11 +251,12 @@ class CreditLedger:
         hashes: list[str],
         rules_at: Callable[[dt.datetime], tuple[str, int, CompiledRuleSet]],
         now: dt.datetime,
+        seq: int,
     ) -> _Priced:
         """Work out a batch against the store as ``reads`` sees it: the events to store,
-        numbered from the next arrival number, their ledger lines and the deals' new heads, and
-        the rows of those lines and heads as far as they do not depend on arrival numbers.
-        Raises the batch's refusal."""
+        numbered from ``seq`` (the next arrival number as read), their ledger lines and the
+        deals' new heads, and the rows of those lines and heads as far as they do not depend on
+        arrival numbers. Raises the batch's refusal."""
         violations: list[Violation] = []
         # Idempotency: drop events stored before (same payload) or twice in this batch.
         stored = reads.events_by_id(ids)
@@ -265,7 +267,6 @@ class CreditLedger:
             fresh, duplicates = _fresh(ids, hashes, stored, violations)
         if violations:
             raise _refuse(violations)
-        seq = reads.next_seq()
         numbered: list[DealEvent] = []
         by_deal: dict[str, list[DealEvent]] = {}
         for k, i in enumerate(fresh):
