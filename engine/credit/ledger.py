@@ -59,9 +59,10 @@ _OTHER_FIELDS = _DEAL_FIELDS - {"stage", "amount_minor", "currency", "team"}
 class DealEvent:
     """One event. ``changes`` holds the deal fields it sets (all of them for ``created``).
 
-    Not frozen, by convention never changed once stored (before, a batch worked out ahead of
-    the store's write lock may be renumbered under it): a thousand-event batch makes two
-    thousand of these and ledger lines, and a frozen dataclass takes six times as long to make."""
+    Not frozen, and by convention never changed once stored (until then, a batch worked out
+    ahead of the store's write lock may be renumbered under it): a thousand-event batch makes
+    two thousand of these and ledger lines, and a frozen dataclass takes six times as long to
+    make."""
 
     event_id: str
     deal_id: str
