@@ -1,5 +1,7 @@
 """The CLI's channel to a server: TLS when a CA is given, and the caller's API key on every call.
 
+* server: ``--server``, else ``QUOTIENT_SERVER`` (one ``host:port`` or several, comma-separated),
+  else ``localhost:50051``;
 * token: ``QUOTIENT_TOKEN``, else the file named by ``QUOTIENT_TOKEN_FILE``, else the bootstrap
   token a local server wrote beside its store (``var/admin.token``), if there is one;
 * TLS: ``QUOTIENT_TLS_CA`` (PEM of the CA that signed the server's certificate), with
@@ -9,15 +11,21 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import grpc
 
-from service.config import ROOT
+from service.config import DEFAULT_ADDRESS, ROOT
 
 DEFAULT_TOKEN_FILE = ROOT / "var" / "admin.token"
+
+
+def default_server(env: Mapping[str, str] | None = None) -> str:
+    """The server a command calls without ``--server`` (see the module)."""
+    env = os.environ if env is None else env
+    return env.get("QUOTIENT_SERVER", "").strip() or DEFAULT_ADDRESS
 
 
 def caller_token(env: dict[str, str] | None = None) -> str | None:
@@ -113,4 +121,11 @@ def with_token(channel: grpc.Channel, token: str | None) -> grpc.Channel:
     return grpc.intercept_channel(channel, _Bearer(token)) if token else channel
 
 
-__all__ = ["DEFAULT_TOKEN_FILE", "caller_token", "channel_target", "open_channel", "with_token"]
+__all__ = [
+    "DEFAULT_TOKEN_FILE",
+    "caller_token",
+    "channel_target",
+    "default_server",
+    "open_channel",
+    "with_token",
+]

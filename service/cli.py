@@ -20,13 +20,13 @@ from typing import Any, TextIO
 
 from engine.errors import QuotientError, RuleSetInvalidError, Violation
 from engine.forecast.deals import DEAL_COLUMNS
+from service.channel import default_server
 from service.cli_analytics import add_commands as add_analytics_commands
 from service.cli_commission import add_commands as add_commission_commands
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
 from service.cli_planning import add_commands as add_planning_commands
 from service.cli_winrates import add_commands as add_winrate_commands
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 CSV_COLUMNS = DEAL_COLUMNS
 OUTPUT_COLUMNS = (
@@ -475,7 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("publish", help="publish a rule-set file as a new revision")
     p.add_argument("file")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.add_argument(
         "--expected-revision",
         type=int,
@@ -486,11 +486,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("revisions", help="list a rule set's revisions")
     p.add_argument("name")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=cmd_revisions)
 
     p = sub.add_parser("services", help="list the server's services (via reflection)")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=cmd_services)
 
     p = sub.add_parser("score", help="score deals from a CSV file or JSON; write a CSV table")
@@ -499,7 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--deal", action="append", help="one deal as JSON (repeatable)")
     p.add_argument("--rules", help="score in-process against this rule-set file")
     p.add_argument("--rule-set", help="score through the server against this rule set")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.add_argument("--out", help="output CSV (default: standard output)")
     p.add_argument("--batch-size", type=int, default=10_000)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
-from service.channel import open_channel
+from service.channel import default_server, open_channel
 from service.cli_forecast import major, read_history
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 _KINDS = {"month": 1, "quarter": 2, "year": 3}
 
@@ -244,7 +243,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                    "per group and period: median/P90 days (stays)")  # fmt: skip
     _history_option(p)
     p.add_argument("--rule-set", default="default")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_kpis(a, report))
     s = sub.add_parser("stuck", help="open deals stuck in their stage (ListStuckDeals)")
     s.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
@@ -254,7 +253,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     s.add_argument("--limit", type=int, default=100)
     _history_option(s)
     s.add_argument("--rule-set", default="default")
-    s.add_argument("--server", default=DEFAULT_SERVER)
+    s.add_argument("--server", default=default_server())
     s.set_defaults(func=lambda a: cmd_stuck(a, report))
     c = sub.add_parser("change", help="why bookings moved between two periods or two groups "
                        "(AttributeChange)")  # fmt: skip
@@ -271,7 +270,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     c.add_argument("--activity", help="a declared integer field (e.g. visits): bookings = visits x "
                    "conversion x average deal")  # fmt: skip
     c.add_argument("--rule-set", default="default")
-    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.add_argument("--server", default=default_server())
     c.set_defaults(func=lambda a: cmd_change(a, report))
 
 

@@ -13,9 +13,8 @@ from fractions import Fraction
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
-from service.channel import open_channel
+from service.channel import default_server, open_channel
 from service.cli_forecast import major
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 
 
 def _targets(items: list[str] | None) -> list[tuple[str, int]]:
@@ -271,24 +270,24 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
                    help="the run whose closing balances open this one (default: the latest "
                         "stored run for an earlier period)")  # fmt: skip
     r.add_argument("--rule-set", default="default")
-    r.add_argument("--server", default=DEFAULT_SERVER)
+    r.add_argument("--server", default=default_server())
     r.set_defaults(func=lambda a: cmd_run(a, report))
     s = inner.add_parser("statement", help="a person's statement in a run (GetStatement)")
     s.add_argument("--run-key", required=True)
     s.add_argument("--person", required=True)
     s.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
     s.add_argument("--html", help="also write the statement as a readable HTML page")
-    s.add_argument("--server", default=DEFAULT_SERVER)
+    s.add_argument("--server", default=default_server())
     s.set_defaults(func=lambda a: cmd_statement(a, report))
     m = inner.add_parser("payments", help="record payments and refunds from CSV (RecordPayments)")
     m.add_argument("file", help="CSV: payment_id,deal_id,paid_date,amount,currency,kind")
     m.add_argument("--rule-set", default="default")
-    m.add_argument("--server", default=DEFAULT_SERVER)
+    m.add_argument("--server", default=default_server())
     m.set_defaults(func=lambda a: cmd_payments(a, report))
     c = inner.add_parser("compare", help="what changed between two runs (CompareRuns)")
     c.add_argument("--before", required=True, help="run key")
     c.add_argument("--after", required=True, help="run key")
-    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.add_argument("--server", default=default_server())
     c.set_defaults(func=lambda a: cmd_compare(a, report))
 
 

@@ -13,8 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from service.channel import open_channel
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+from service.channel import default_server, open_channel
 
 
 def _json_objects(items: list[str] | None, path: str | None) -> Iterator[dict[str, Any]]:
@@ -129,14 +128,14 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p = sub.add_parser("split", help="split deals' credit among their teams (SplitCredits)")
     p.add_argument("--deal", action="append", required=True, help="a deal as JSON (repeatable)")
     p.add_argument("--rule-set", default="default")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_split(a, report))
 
     p = sub.add_parser("record", help="record deal events into the credit ledger")
     p.add_argument("file", nargs="?", help="events as JSON Lines ('-': standard input)")
     p.add_argument("--event", action="append", help="an event as JSON (repeatable)")
     p.add_argument("--rule-set", default="default")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_record(a, report))
 
     p = sub.add_parser("credits", help="credits of a deal or a person, now or as of a time")
@@ -144,7 +143,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--person", help="person id")
     p.add_argument("--as-of", help="RFC 3339 time, e.g. 2026-03-02T09:30:00Z")
     p.add_argument("--lines", action="store_true", help="also print the ledger lines")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_credits(a, report))
 
 

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.money import CURRENCY_EXPONENTS
-from service.channel import open_channel
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+from service.channel import default_server, open_channel
 
 #: Quantiles asked for when plotting: enough points to draw the distribution function.
 PLOT_QUANTILES = tuple(round(i / 100, 2) for i in range(1, 100))
@@ -406,7 +405,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     )
     add_forecast_arguments(p)
     p.add_argument("--plot", help="write the distribution and waterfall of one row to FILE.png")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_forecast(a, report))
 
     p = sub.add_parser(
@@ -421,7 +420,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--to", dest="last", help="last day covered, YYYY-MM-DD")
     p.add_argument("--lead-days", type=int, default=0, help="forecast this many days earlier")
     p.add_argument("--plot", help="write forecasts against actuals per period to FILE.png")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_backtest(a, report))
 
 

@@ -24,9 +24,8 @@ from typing import Any
 import yaml
 
 from engine.money import CURRENCY_EXPONENTS
-from service.channel import open_channel
+from service.channel import default_server, open_channel
 from service.cli_forecast import major
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
 from service.plots import report_page
 
 
@@ -353,7 +352,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     d = inner.add_parser("decompose", help="split a target down a hierarchy (DecomposeTarget)")
     d.add_argument("file", help="YAML plan, e.g. examples/plans/targets.yaml")
     d.add_argument("--csv", action="store_true", help="comma-separated instead of tabs")
-    d.add_argument("--server", default=DEFAULT_SERVER)
+    d.add_argument("--server", default=default_server())
     d.set_defaults(func=lambda a: cmd_decompose(a, report))
     from service.cli_forecast import add_forecast_arguments
 
@@ -375,13 +374,13 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     m.add_argument("--cycle-time", help="FACTOR for open deals' time to close (0.8: 20 %% sooner)")
     m.add_argument("--new-pipeline", action="append",
                    help="OWNER:STAGE:COUNT:AMOUNT:CURRENCY:CLOSE_DATE (amount in major units)")  # fmt: skip
-    m.add_argument("--server", default=DEFAULT_SERVER)
+    m.add_argument("--server", default=default_server())
     m.set_defaults(func=lambda a: cmd_simulate(a, report))
     c = inner.add_parser("compare", help="several scenarios side by side (CompareScenarios)")
     c.add_argument("scenarios", help="YAML list of scenarios, e.g. examples/plans/scenarios.yaml")
     add_forecast_arguments(c)
     c.set_defaults(plot=None)
-    c.add_argument("--server", default=DEFAULT_SERVER)
+    c.add_argument("--server", default=default_server())
     c.set_defaults(func=lambda a: cmd_compare(a, report))
 
 

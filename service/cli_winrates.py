@@ -20,8 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from service.channel import open_channel
-from service.config import DEFAULT_ADDRESS as DEFAULT_SERVER
+from service.channel import default_server, open_channel
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -282,13 +281,13 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--rule-set", default="default")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--test-size", type=float, default=0.0, help="held-out share (0: 0.2)")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_train(a, report))
 
     p = sub.add_parser("model-report", help="a stored model's card (server)")
     p.add_argument("--rule-set", default="default")
     p.add_argument("--version", type=int, default=0, help="0: the latest")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_model_report(a, report))
 
     p = sub.add_parser("stage-rates", help="stage win rates, dwell and conversion (server)")
@@ -297,7 +296,7 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("--prior-strength", type=float, default=0.0, help="0: 20 deals")
     p.add_argument("--min-deals", type=int, default=0, help="0: 30")
     p.add_argument("--rule-set", default="default")
-    p.add_argument("--server", default=DEFAULT_SERVER)
+    p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_stage_rates(a, report))
 
 
