@@ -21,12 +21,14 @@ import re
 import shlex
 import subprocess
 import sys
-import time
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import serve_subprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -130,36 +132,16 @@ def unmatched(shown: tuple[str, ...], printed: list[str]) -> str | None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    """A ``quotient serve`` process on a free port and a fresh store; yields the CLI's env."""
+    """A ``quotient serve`` process (API keys on) on a fresh store; yields the commands' env."""
     store = tmp_path_factory.mktemp("tour-store")
-    log = store / "serve.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    for name in ("QUOTIENT_TOKEN", "QUOTIENT_DATABASE_URL", "QUOTIENT_TLS_CA"):
-        env.pop(name, None)
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [str(BIN / "quotient"), "serve", "--address", "127.0.0.1:0",
-             "--db", str(store / "quotient.sqlite3")],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    try:
-        port = None
-        deadline = time.monotonic() + 120
-        while port is None and time.monotonic() < deadline:
-            found = re.search(r"serving on .* \(port (\d+)\)", log.read_text())
-            if found:
-                port = found.group(1)
-            elif proc.poll() is not None:
-                raise AssertionError(f"the server exited:\n{log.read_text()}")
-            else:
-                time.sleep(0.1)
-        assert port is not None, f"the server did not report its port:\n{log.read_text()}"
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QUOTIENT_TOKEN", "QUOTIENT_DATABASE_URL", "QUOTIENT_TLS_CA")}  # fmt: skip
+    with serve_subprocess(store / "quotient.sqlite3", auth="tokens") as (proc, port):
+        assert proc.stderr is not None
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # the log never blocks it
         yield {**env, "QUOTIENT_SERVER": f"127.0.0.1:{port}",
                "QUOTIENT_TOKEN_FILE": str(store / "admin.token"),
                "PATH": f"{BIN}{os.pathsep}{env.get('PATH', '')}"}  # fmt: skip
-    finally:
-        proc.terminate()
-        proc.wait(60)
 
 
 def test_the_tour_is_parsed_whole() -> None:
