@@ -8,10 +8,11 @@ database; PostgreSQL is a private server started for the run (``tests/postgres.p
 distribution's binaries on loopback, ``fsync=off`` like a disposable test server, so disk flushes
 do not decide the figures; SQLite runs with its usual ``synchronous=FULL``, so the comparison
 favours PostgreSQL on durability cost and is stated as such). The client sends batches of 1,000
-created-deal events (a 70/30 split each) from one thread per instance; with two instances each
-thread sends half of the batches to its own server. Then as many events again move each of those
-deals to the next stage (in-order events continued from the deals' stored heads, as in
-``bench.credit``), sent the same way.
+created-deal events (a 70/30 split each) from one thread per instance (``--callers N``: N
+threads per instance, each sending its share); with two instances each thread sends half of
+the batches to its own server. Then as many events again move each of those deals to the next
+stage (in-order events continued from the deals' stored heads, as in ``bench.credit``), sent the
+same way.
 
 Baseline: one instance on SQLite, measured in the same run; ratios are against it. Each row's
 ledger is checked afterwards: every event recorded once, two lines per event.
@@ -70,9 +71,11 @@ def server(store: list[str], log: Path) -> Iterator[int]:
         proc.wait(30)
 
 
-def record(ports: Sequence[int], requests: Sequence[Any]) -> float:
-    """Send ``requests`` split over ``ports`` (one client thread each); seconds taken."""
-    share = [requests[i :: len(ports)] for i in range(len(ports))]
+def record(ports: Sequence[int], requests: Sequence[Any], callers: int = 1) -> float:
+    """Send ``requests`` split over ``ports`` (``callers`` client threads each, each thread with
+    a channel of its own); seconds taken."""
+    targets = [port for _ in range(callers) for port in ports]
+    share = [requests[i :: len(targets)] for i in range(len(targets))]
     errors: list[BaseException] = []
 
     def send(port: int, mine: Sequence[Any]) -> None:
@@ -87,7 +90,7 @@ def record(ports: Sequence[int], requests: Sequence[Any]) -> float:
     for port in ports:  # warm up: compile the rule set, open connections
         send(port, [event_batch(10**6 + port, 10)])
     threads = [
-        threading.Thread(target=send, args=(p, m)) for p, m in zip(ports, share, strict=True)
+        threading.Thread(target=send, args=(p, m)) for p, m in zip(targets, share, strict=True)
     ]
     t0 = time.perf_counter()
     for t in threads:
@@ -117,6 +120,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m bench.stores", description=__doc__.splitlines()[0])
     p.add_argument("--batches", type=int, default=40, help="batches of events (40)")
     p.add_argument("--batch-size", type=int, default=1000, help="events per batch (1,000)")
+    p.add_argument(
+        "--callers",
+        type=int,
+        default=1,
+        help="client threads per instance, each sending its share of the batches (1)",
+    )
     p.add_argument("--quick", action="store_true", help="8 batches")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -143,8 +152,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             with ExitStack() as stack:
                 ports = [stack.enter_context(server(flags, Path(tmp) / f"{name[:3]}{i}.log"))
                          for i, flags in enumerate(stores)]  # fmt: skip
-                seconds = record(ports, requests)
-                moved = record(ports, moves)
+                seconds = record(ports, requests, args.callers)
+                moved = record(ports, moves, args.callers)
                 check(ports[0], args.batches, args.batch_size)  # after: its long read is no load
             results[name] = n / seconds
             stage_results[name] = n / moved
@@ -152,8 +161,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                   f"{n / moved:,.0f} events/s", file=sys.stderr)  # fmt: skip
     base = results["SQLite, 1 instance"]
     print_table(f"RecordDealEvents: {n:,} events in batches of {args.batch_size:,}, separate "
-                "server processes", ["store", "created/s", "vs SQLite, 1 instance",
-                                     "stage changes/s"],
+                f"server processes, {args.callers} client thread(s) per instance",
+                ["store", "created/s", "vs SQLite, 1 instance", "stage changes/s"],
                 [[k, fmt_rate(v), fmt_ratio(v / base), fmt_rate(stage_results[k])]
                  for k, v in results.items()])  # fmt: skip
     for name in ("SQLite, 1 instance", "SQLite, 2 instances on one file"):
@@ -164,7 +173,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             f"{verdict} ({fmt_rate(results[name])} / {fmt_rate(stage_results[name])})"
         )
     if args.json:
-        write_json(args.json, {"machine": machine, "events": n, "events_per_s": results,
+        write_json(args.json, {"machine": machine, "events": n, "callers": args.callers,
+                               "events_per_s": results,
                                "stage_events_per_s": stage_results})  # fmt: skip
 
 
