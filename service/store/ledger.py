@@ -183,9 +183,6 @@ class LedgerBatch(LedgerReads):
             ],
         )
 
-    def insert_lines(self, lines: Sequence[LedgerLine], now: dt.datetime) -> None:
-        self.insert_line_rows(line_rows(lines, now))
-
     def insert_line_rows(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Store ledger lines as :func:`line_rows` made them."""
         self.conn.executemany(
@@ -194,15 +191,6 @@ class LedgerBatch(LedgerReads):
             "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-
-    def put_heads(self, heads: Sequence[DealHead]) -> None:
-        self.put_head_rows(
-            [
-                (h.deal_id, h.rule_set, time_text(h.last_time), h.last_seq,
-                 *head_texts(h.state, h.credits))
-                for h in heads
-            ]
-        )  # fmt: skip
 
     def put_head_rows(self, rows: Sequence[tuple[str, str, str, int, str, str]]) -> None:
         """Store deal heads given as (deal id, rule set, last event time as :func:`time_text`,

@@ -102,7 +102,7 @@ def test_a_file_from_before_migrations_is_adopted(tmp_path: Path) -> None:
 
 def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_path: Path) -> None:
     from engine.credit.ledger import DealEvent, EventKind, LedgerLine
-    from service.store.ledger import DealHead, LedgerStore
+    from service.store.ledger import LedgerStore, head_texts, line_rows, time_text
 
     path = schema_1_file(
         tmp_path / "v1.sqlite3",
@@ -119,8 +119,8 @@ def test_a_ledger_from_schema_1_reads_the_same_after_the_index_migration(tmp_pat
     old = LedgerStore(open_database(str(path), migrate=False))
     with old.batch() as tx:
         tx.insert_events([(e, "default", "hash", '{"stage":"won"}') for e in events], NOW)
-        tx.insert_lines(lines, NOW)
-        tx.put_heads([DealHead("d-1", "default", t[0], 3, {"id": "d-1"}, {})])
+        tx.insert_line_rows(line_rows(lines, NOW))
+        tx.put_head_rows([("d-1", "default", time_text(t[0]), 3, *head_texts({"id": "d-1"}, {}))])
 
     def read(store: LedgerStore) -> list[Any]:
         with store.batch() as tx:
