@@ -1102,8 +1102,10 @@ class Coalesce(Node):
     def ev(self, frame: Frame) -> Val:
         out: np.ndarray | None = None
         null: np.ndarray | None = None
-        for i, arg in enumerate(self.args):
-            v, n = arg.ev(frame)
+        # Every argument runs first, so that its errors come before any of the scaling (as a
+        # deal's own evaluation has them).
+        values = [arg.ev(frame) for arg in self.args]
+        for i, (arg, (v, n)) in enumerate(zip(self.args, values, strict=True)):
             v, ovf = upscale(v, self.scale - arg.scale)
             if out is None:
                 take = None if n is None else ~n
@@ -1124,8 +1126,8 @@ class Coalesce(Node):
 
     def ev_row(self, row: Row) -> Any:
         out = None
-        for i, arg in enumerate(self.args):  # every argument runs: its errors count
-            v = arg.ev_row(row)
+        values = [arg.ev_row(row) for arg in self.args]  # every argument runs: its errors count
+        for i, (arg, v) in enumerate(zip(self.args, values, strict=True)):
             if out is None and v is not None:
                 out = v * 10 ** (self.scale - arg.scale)
                 if not fits_int64(out):

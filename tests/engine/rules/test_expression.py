@@ -483,6 +483,21 @@ def test_a_row_fails_as_a_frame_of_that_one_deal_does() -> None:
     } <= seen
 
 
+def test_coalesce_runs_every_argument_before_scaling_the_one_it_takes() -> None:
+    # Found by the property test below: the first argument fits int64 but not at the result's
+    # scale (a division makes it a decimal), and the last divides by zero. Every argument runs
+    # first, so the division's error is the one reported, by a frame and by a row alike.
+    schema = {"i1": FieldSpec(I)}
+    frame = Frame(1, {"i1": int_column([0])})
+    cond = compile_condition("i1 = COALESCE(9223372036854775807 + i1, i1, i1 / i1)", schema)
+    assert alone_outcome(cond, frame, 0)[0] == "DIVISION_BY_ZERO"
+    assert as_row_outcome(cond, frame, 0)[0] == "DIVISION_BY_ZERO"
+    # Without the division, taking the first argument at the result's scale overflows.
+    cond = compile_condition("COALESCE(9223372036854775807 + i1, i1 / 2) > 0", schema)
+    assert alone_outcome(cond, frame, 0)[0] == "ARITHMETIC_OVERFLOW"
+    assert as_row_outcome(cond, frame, 0)[0] == "ARITHMETIC_OVERFLOW"
+
+
 def test_decimal_columns_of_a_lower_scale_are_rescaled() -> None:
     frame = Frame(2, {"amount": decimal_column(["1.5", "2"], 1)})
     assert run("amount = 1.5", frame) == [True, False]
