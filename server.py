@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable
 from concurrent import futures
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from types import FrameType
 from typing import Any
 
@@ -51,6 +52,7 @@ from service.config import SAMPLE_RULE_SET, Config, is_loopback
 from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.learned import LearnedSources
+from service.processes import WorkerStartError, serve_processes
 from service.repository import RuleSetRepository
 from service.servicers.analytics import AnalyticsServicer
 from service.servicers.commission import CommissionServicer
@@ -98,6 +100,10 @@ INLINE: dict[str, Callable[[Any], bool]] = {
 }
 
 
+#: Most server processes ``--processes`` may start.
+MAX_PROCESSES = 64
+
+
 def utc_now() -> dt.datetime:
     """The production clock (UTC, timezone-aware)."""
     return dt.datetime.now(dt.UTC)
@@ -141,14 +147,11 @@ def publish_sample(repository: RuleSetRepository) -> None:
         LOG.info("published sample rule set %s revision %d", record.name, record.revision)
 
 
-def start(
-    config: Config,
-    *,
-    clock: Callable[[], dt.datetime] = utc_now,
-) -> Quotient:
-    """Wire everything from ``config`` and start serving on ``config.address``."""
-    check_security(config)
-    batch = connect_batch(config)
+def open_store(
+    config: Config, clock: Callable[[], dt.datetime] = utc_now
+) -> tuple[Database, KeyStore, RuleSetRepository]:
+    """Open (and migrate) the store; on its first start create the admin key; publish the
+    sample rule set if the config asks and the store has none."""
     try:
         db = open_database(config.store_url)
     except (StoreUnavailableError, FailedPreconditionError) as exc:
@@ -159,10 +162,24 @@ def start(
     repository = RuleSetRepository(RevisionStore(db), clock, config.cache_size)
     if config.publish_sample:
         publish_sample(repository)
+    return db, keys, repository
+
+
+def start(
+    config: Config,
+    *,
+    clock: Callable[[], dt.datetime] = utc_now,
+) -> Quotient:
+    """Wire everything from ``config`` and start serving on ``config.address``."""
+    check_security(config)
+    batch = connect_batch(config)
+    db, keys, repository = open_store(config, clock)
     options = [
         ("grpc.max_receive_message_length", config.max_message_bytes),
         ("grpc.max_send_message_length", config.max_message_bytes),
-        ("grpc.so_reuseport", 0),
+        # Another server on the port is an error, unless this is one of several processes
+        # meant to share it (``service.processes``).
+        ("grpc.so_reuseport", 1 if config.processes > 1 else 0),
     ]
     interceptors = [
         ErrorInterceptor(),
@@ -220,19 +237,27 @@ def start(
     reflection.enable_server_reflection(
         (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
     )
+    credentials = None
     if config.tls_cert:
         credentials = grpc.ssl_server_credentials(
             [(_read(config.tls_key), _read(config.tls_cert))],
             root_certificates=_read(config.tls_client_ca) if config.tls_client_ca else None,
             require_client_auth=bool(config.tls_client_ca),
         )
-        port = server.add_secure_port(config.address, credentials)
-    else:
-        port = server.add_insecure_port(config.address)
+    try:
+        if credentials is not None:
+            port = server.add_secure_port(config.address, credentials)
+        else:
+            port = server.add_insecure_port(config.address)
+    except RuntimeError:  # gRPC's "Failed to bind to address"
+        port = 0
     if port == 0:
         db.close()
         batch.close()
-        raise OSError(f"could not bind {config.address}")
+        raise ConfigError(
+            f"could not listen on {config.address}: is the port in use, or the host not this "
+            "machine's?"
+        )
     server.start()
     app = Quotient(server, port, health_servicer, repository, db, batch)
     app.set_serving(True)
@@ -254,6 +279,8 @@ def check_security(config: Config) -> None:
         raise ConfigError(f"QUOTIENT_AUTH={config.auth!r}: use 'tokens' or 'off'")
     if config.serving not in ("threads", "asyncio"):
         raise ConfigError(f"QUOTIENT_SERVING={config.serving!r}: use 'threads' or 'asyncio'")
+    if not 1 <= config.processes <= MAX_PROCESSES:
+        raise ConfigError(f"QUOTIENT_PROCESSES={config.processes}: use 1 to {MAX_PROCESSES}")
     if bool(config.tls_cert) != bool(config.tls_key):
         raise ConfigError("TLS needs both QUOTIENT_TLS_CERT and QUOTIENT_TLS_KEY")
     if config.tls_client_ca and not config.tls_cert:
@@ -318,10 +345,19 @@ def tune_gc() -> None:
 
 
 def serve(config: Config) -> None:
-    """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring)."""
+    """Run until SIGTERM or SIGINT, then drain and stop (see the module docstring); with
+    ``config.processes`` above 1, as that many processes on one address (``service.processes``).
+    """
+    if config.processes > 1:
+        _serve_processes(config)
+        return
     app = start(config)
     tune_gc()
     LOG.info("quotient serving on %s (port %d), store %s", config.address, app.port, app.db.url)
+    _serve_until_signal(app, config)
+
+
+def _serve_until_signal(app: Quotient, config: Config) -> None:
     done = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -335,12 +371,50 @@ def serve(config: Config) -> None:
     LOG.info("stopped")
 
 
+def _serve_processes(config: Config) -> None:
+    """Prepare the store once, then serve from ``config.processes`` workers (``serve_worker``)."""
+    check_security(config)
+    db, _, _ = open_store(config)
+    url = db.url
+    db.close()
+
+    def on_serving(port: int) -> None:
+        LOG.info("quotient serving on %s (port %d), store %s, %d processes",
+                 config.address, port, url, config.processes)  # fmt: skip
+
+    try:
+        serve_processes(config, serve_worker, on_serving)
+    except WorkerStartError as exc:
+        raise ConfigError(str(exc)) from None
+    LOG.info("stopped")
+
+
+def serve_worker(config: Config, number: int, report: Connection, log_level: int) -> None:
+    """One of several server processes (``service.processes``): start, report ``("ready",
+    port)`` or ``("failed", reason)`` on ``report``, serve until SIGTERM or SIGINT."""
+    logging.basicConfig(
+        level=log_level,
+        format=f"%(asctime)s %(levelname)s %(name)s [worker {number}] %(message)s",
+    )
+    try:
+        app = start(config)
+    except (ConfigError, OSError) as exc:
+        report.send(("failed", str(exc)))
+        raise SystemExit(2) from None
+    tune_gc()
+    report.send(("ready", app.port))
+    report.close()
+    _serve_until_signal(app, config)
+
+
 __all__ = [
     "SERVICE_NAMES",
     "ConfigError",
     "Quotient",
     "create_server",
+    "open_store",
     "serve",
+    "serve_worker",
     "start",
     "tune_gc",
     "utc_now",

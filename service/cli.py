@@ -405,7 +405,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server import ConfigError
 
     config = Config.from_env(address=args.address, db_path=Path(args.db) if args.db else None,
-                             database_url=args.database_url, dask_address=args.dask)  # fmt: skip
+                             database_url=args.database_url, dask_address=args.dask,
+                             processes=args.processes)  # fmt: skip
     try:
         serve(config)
     except ConfigError as exc:
@@ -449,6 +450,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log-level", default="INFO")
     p.add_argument("--dask", metavar="ADDRESS", help="run batch jobs on this Dask scheduler "
                    "(tcp://host:8786; default QUOTIENT_DASK_ADDRESS, else in-process)")  # fmt: skip
+    p.add_argument("--processes", type=int, default=None, metavar="N",
+                   help="serve the address from N processes sharing the store, about a core "
+                   "each (default QUOTIENT_PROCESSES, else 1)")  # fmt: skip
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply the store's pending schema migrations (the server "

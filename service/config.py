@@ -29,7 +29,10 @@ class Config:
     max_message_bytes: int = 64 * 1024 * 1024
     #: Most deals in one ScoreDeals request or stream message (over it: RESOURCE_EXHAUSTED).
     max_batch_deals: int = 100_000
-    #: Worker threads of the gRPC server.
+    #: Server processes sharing the address and the store (``service.processes``): about one
+    #: core each. 1: this process serves.
+    processes: int = 1
+    #: Worker threads of the gRPC server (of each process).
     workers: int = 16
     #: ``asyncio``: gRPC's asyncio server, a few deals' scoring answered on its event loop and
     #: every other call on one of ``workers`` threads (``service.aio_serving``); ``threads``:

@@ -3,7 +3,9 @@ each on both of gRPC's servers (``QUOTIENT_SERVING``: asyncio, the default, and 
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from grpc_status import rpc_status
 
 from engine.forecast.deals import deal_input_from_records
 from quotient.v1 import forecast_pb2, forecast_pb2_grpc, rulesets_pb2, rulesets_pb2_grpc, types_pb2
-from server import SERVICE_NAMES, Quotient, start
+from server import SERVICE_NAMES, ConfigError, Quotient, start
 from service.config import SAMPLE_RULE_SET, Config
 from service.convert_arrow import deals_to_arrow, table_bytes, table_rows
 from tests.conftest import TODAY, decode_details
@@ -396,3 +398,19 @@ def test_a_message_over_the_size_limit_is_resource_exhausted(tmp_path: Path) -> 
             assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     finally:
         small.stop(0)
+
+
+@pytest.mark.parametrize("serving", ["asyncio", "threads"])
+def test_a_port_in_use_is_refused_with_a_clear_error(tmp_path: Path, serving: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        address = f"127.0.0.1:{taken.getsockname()[1]}"
+        config = Config(address=address, db_path=tmp_path / "q.sqlite3", auth="off",
+                        serving=serving)  # fmt: skip
+        with pytest.raises(ConfigError, match=f"could not listen on {address}: is the port in use"):
+            start(config, clock=lambda: TODAY)
+        # A second server process sharing the port (``--processes``) may bind it only when the
+        # first shares it too; this listener does not.
+        with pytest.raises(ConfigError, match="could not listen on"):
+            start(replace(config, processes=2), clock=lambda: TODAY)
