@@ -215,7 +215,11 @@ def start(
     )
     forecast_pb2_grpc.add_ForecastServiceServicer_to_server(forecasts, server)
     credit_pb2_grpc.add_CreditServiceServicer_to_server(
-        CreditServicer(repository, CreditLedger(ledger, repository, clock), config.max_batch_deals),
+        CreditServicer(
+            repository,
+            CreditLedger(ledger, repository, clock, config.head_cache_deals),
+            config.max_batch_deals,
+        ),
         server,
     )
     winrates_pb2_grpc.add_WinRateServiceServicer_to_server(
@@ -279,6 +283,8 @@ def check_security(config: Config) -> None:
         raise ConfigError(f"QUOTIENT_AUTH={config.auth!r}: use 'tokens' or 'off'")
     if config.serving not in ("threads", "asyncio"):
         raise ConfigError(f"QUOTIENT_SERVING={config.serving!r}: use 'threads' or 'asyncio'")
+    if config.head_cache_deals < 0:
+        raise ConfigError(f"QUOTIENT_HEAD_CACHE_DEALS={config.head_cache_deals}: use 0 or more")
     if not 1 <= config.processes <= MAX_PROCESSES:
         raise ConfigError(f"QUOTIENT_PROCESSES={config.processes}: use 1 to {MAX_PROCESSES}")
     if bool(config.tls_cert) != bool(config.tls_key):

@@ -9,10 +9,15 @@ distribution's binaries on loopback, ``fsync=off`` like a disposable test server
 do not decide the figures; SQLite runs with its usual ``synchronous=FULL``, so the comparison
 favours PostgreSQL on durability cost and is stated as such). The client sends batches of 1,000
 created-deal events (a 70/30 split each) from one thread per instance (``--callers N``: N
-threads per instance, each sending its share); with two instances each thread sends half of
-the batches to its own server. Then as many events again move each of those deals to the next
-stage (in-order events continued from the deals' stored heads, as in ``bench.credit``), sent the
-same way.
+threads per instance), each thread on a connection of its own and taking the next batch when
+its last one is answered, as a steady feed would. Then as many events again move each of those
+deals to the next stage (in-order events continued from the deals' stored heads, as in
+``bench.credit``), sent the same way.
+
+One more SQLite row serves one address from several processes (``quotient serve --processes
+2``): the kernel spreads connections over the processes, so the client sends from three
+threads per process, each on a connection of its own, and the CPU each worker process used is
+printed, to show whether they shared the load.
 
 Baseline: one instance on SQLite, measured in the same run; ratios are against it. Each row's
 ledger is checked afterwards: every event recorded once, two lines per event.
@@ -23,6 +28,7 @@ Run ``.venv/bin/python -m bench.stores --help``.
 from __future__ import annotations
 
 import argparse
+import collections
 import os
 import re
 import subprocess
@@ -31,9 +37,12 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import grpc
 
 from bench import ROOT, fmt_rate, fmt_ratio, machine_summary, print_table, write_json
 from bench.credit import event_batch, stage_batch
@@ -45,9 +54,39 @@ from tests.postgres import postgres_server
 TARGET_EVENTS_PER_S = 20_000
 
 
+#: Connections per worker process to a server of several processes (``quotient serve
+#: --processes``): the kernel gives each new connection to one of them, at random, so with three
+#: per worker all of them land on one worker in 3 % of runs with two workers (6 connections).
+CONNECTIONS_PER_PROCESS = 3
+
+
+@dataclass
+class Server:
+    """A running ``quotient serve``: its port and process id."""
+
+    port: int
+    pid: int
+
+    def worker_cpu_s(self) -> list[float]:
+        """CPU seconds used so far by each of its worker processes (none: it serves itself)."""
+        children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
+        out = []
+        for pid in children:
+            try:
+                stat = Path(f"/proc/{pid}/stat").read_text()
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                ticks = stat.rsplit(")", 1)[1].split()
+                out.append((int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK"))
+        return out
+
+
 @contextmanager
-def server(store: list[str], log: Path) -> Iterator[int]:
-    """A ``quotient serve`` child process on a free port with ``store`` flags; yields its port."""
+def server(store: list[str], log: Path) -> Iterator[Server]:
+    """A ``quotient serve`` child process on a free port with ``store`` flags (and any others,
+    such as ``--processes``)."""
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "serve", "--address", "127.0.0.1:0",
@@ -60,7 +99,7 @@ def server(store: list[str], log: Path) -> Iterator[int]:
         while time.monotonic() < deadline:
             found = re.search(r"serving on .* \(port (\d+)\)", log.read_text())
             if found:
-                yield int(found.group(1))
+                yield Server(int(found.group(1)), proc.pid)
                 return
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {log.read_text()}")
@@ -72,29 +111,41 @@ def server(store: list[str], log: Path) -> Iterator[int]:
 
 
 def record(ports: Sequence[int], requests: Sequence[Any], callers: int = 1) -> float:
-    """Send ``requests`` split over ``ports`` (``callers`` client threads each, each thread with
-    a channel of its own); seconds taken."""
+    """Send ``requests`` to ``ports`` from ``callers`` client threads per port, each with a
+    channel and a connection of its own, each taking the next request when its last one is
+    answered (a steady feed, however the connections fall on a server's processes); seconds
+    taken once every connection is open and has sent a first small batch."""
     targets = [port for _ in range(callers) for port in ports]
-    share = [requests[i :: len(targets)] for i in range(len(targets))]
+    queue = collections.deque(requests)
     errors: list[BaseException] = []
+    ready = threading.Barrier(len(targets) + 1)
 
-    def send(port: int, mine: Sequence[Any]) -> None:
+    def send(number: int, port: int) -> None:
         try:
-            with open_channel(f"127.0.0.1:{port}", env={}) as channel:
+            # Channels to one address share one connection unless each keeps its own.
+            options = [("grpc.use_local_subchannel_pool", 1),
+                       ("grpc.max_receive_message_length", 64 << 20)]  # fmt: skip
+            with grpc.insecure_channel(f"127.0.0.1:{port}", options=options) as channel:
                 stub = credit_pb2_grpc.CreditServiceStub(channel)
-                for request in mine:
+                # Warm up: open the connection, compile the rule set in the process it reached.
+                stub.RecordDealEvents(event_batch(10**6 + number, 10), timeout=600)
+                ready.wait()
+                while True:
+                    try:
+                        request = queue.popleft()
+                    except IndexError:
+                        return
                     stub.RecordDealEvents(request, timeout=600)
         except BaseException as exc:
             errors.append(exc)
+            ready.abort()
 
-    for port in ports:  # warm up: compile the rule set, open connections
-        send(port, [event_batch(10**6 + port, 10)])
-    threads = [
-        threading.Thread(target=send, args=(p, m)) for p, m in zip(targets, share, strict=True)
-    ]
-    t0 = time.perf_counter()
+    threads = [threading.Thread(target=send, args=(i, p)) for i, p in enumerate(targets)]
     for t in threads:
         t.start()
+    with suppress(threading.BrokenBarrierError):
+        ready.wait()
+    t0 = time.perf_counter()
     for t in threads:
         t.join()
     seconds = time.perf_counter() - t0
@@ -126,6 +177,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=1,
         help="client threads per instance, each sending its share of the batches (1)",
     )
+    p.add_argument(
+        "--processes",
+        type=int,
+        default=2,
+        help="worker processes of the one-address row (quotient serve --processes; 2)",
+    )
+    p.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
     p.add_argument("--quick", action="store_true", help="8 batches")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -138,34 +196,56 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"bench.stores on {machine['platform']}, {machine['cpus']} CPUs, {machine['date']}")
     results: dict[str, float] = {}
     stage_results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp, postgres_server() as pg:
-        if pg is None:
+    shares: dict[str, str] = {}
+    several = f"SQLite, 1 instance of {args.processes} processes"
+    sqlite_rows = ["SQLite, 1 instance", several, "SQLite, 2 instances on one file"]
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as databases:
+        pg = None if args.sqlite_only else databases.enter_context(postgres_server())
+        if pg is None and not args.sqlite_only:
             raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+        # name -> (one list of flags per instance, client threads per instance)
         setups = {
-            "SQLite, 1 instance": [["--db", f"{tmp}/one.sqlite3"]],
-            "SQLite, 2 instances on one file": [["--db", f"{tmp}/two.sqlite3"]] * 2,
-            "PostgreSQL, 1 instance": [["--database-url", pg.new_database()]],
+            sqlite_rows[0]: ([["--db", f"{tmp}/one.sqlite3"]], args.callers),
+            several: (
+                [["--db", f"{tmp}/several.sqlite3", "--processes", str(args.processes)]],
+                max(args.callers, CONNECTIONS_PER_PROCESS) * args.processes,
+            ),
+            sqlite_rows[2]: ([["--db", f"{tmp}/two.sqlite3"]] * 2, args.callers),
         }
-        shared = pg.new_database()
-        setups["PostgreSQL, 2 instances on one database"] = [["--database-url", shared]] * 2
-        for name, stores in setups.items():
+        if pg is not None:
+            setups["PostgreSQL, 1 instance"] = ([["--database-url", pg.new_database()]],
+                                                args.callers)  # fmt: skip
+            shared = pg.new_database()
+            setups["PostgreSQL, 2 instances on one database"] = (
+                [["--database-url", shared]] * 2, args.callers)  # fmt: skip
+        for name, (stores, callers) in setups.items():
             with ExitStack() as stack:
-                ports = [stack.enter_context(server(flags, Path(tmp) / f"{name[:3]}{i}.log"))
-                         for i, flags in enumerate(stores)]  # fmt: skip
-                seconds = record(ports, requests, args.callers)
-                moved = record(ports, moves, args.callers)
+                servers = [stack.enter_context(server(flags, Path(tmp) / f"{name[:3]}{i}.log"))
+                           for i, flags in enumerate(stores)]  # fmt: skip
+                ports = [s.port for s in servers]
+                before = servers[0].worker_cpu_s()
+                seconds = record(ports, requests, callers)
+                moved = record(ports, moves, callers)
+                used = [b - a for a, b in zip(before, servers[0].worker_cpu_s(), strict=False)]
                 check(ports[0], args.batches, args.batch_size)  # after: its long read is no load
             results[name] = n / seconds
             stage_results[name] = n / moved
+            if used:
+                shares[name] = " / ".join(f"{u / sum(used):.0%}" for u in used)
             print(f"  {name}: {n / seconds:,.0f} events/s, then stage changes "
-                  f"{n / moved:,.0f} events/s", file=sys.stderr)  # fmt: skip
+                  f"{n / moved:,.0f} events/s, {callers} client thread(s) per instance"
+                  + (f"; CPU by worker {shares[name]}" if used else ""), file=sys.stderr)  # fmt: skip
     base = results["SQLite, 1 instance"]
     print_table(f"RecordDealEvents: {n:,} events in batches of {args.batch_size:,}, separate "
-                f"server processes, {args.callers} client thread(s) per instance",
+                f"server processes, {args.callers} client thread(s) per instance "
+                f"({max(args.callers, CONNECTIONS_PER_PROCESS)} per process of the "
+                f"{args.processes}-process instance)",
                 ["store", "created/s", "vs SQLite, 1 instance", "stage changes/s"],
                 [[k, fmt_rate(v), fmt_ratio(v / base), fmt_rate(stage_results[k])]
                  for k, v in results.items()])  # fmt: skip
-    for name in ("SQLite, 1 instance", "SQLite, 2 instances on one file"):
+    for name, share in shares.items():
+        print(f"  {name}: CPU used by each worker process: {share}")
+    for name in sqlite_rows:
         both = min(results[name], stage_results[name])
         verdict = "met" if both >= TARGET_EVENTS_PER_S else "NOT met"
         print(

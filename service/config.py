@@ -44,6 +44,9 @@ class Config:
     shutdown_grace_s: float = 10.0
     #: Compiled rule sets kept in memory.
     cache_size: int = 64
+    #: Deal heads RecordDealEvents keeps in memory (``service.head_cache``; about 2 KB each):
+    #: an in-order event of a kept deal reads no head from the store.
+    head_cache_deals: int = 50_000
     #: Publish the sample rule set on start when the store has no revision of it.
     publish_sample: bool = True
     #: ``tokens``: every call but health and reflection needs an API key (bearer token) whose

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,8 +34,10 @@ from engine.errors import (
 )
 from engine.rules.compiler import CompiledRuleSet
 from service.deadlines import check_deadline
+from service.head_cache import HeadCache
 from service.repository import RuleSetRepository
 from service.store.ledger import (
+    DealHead,
     LedgerReads,
     LedgerRow,
     LedgerStore,
@@ -44,6 +47,10 @@ from service.store.ledger import (
     line_rows,
     time_text,
 )
+
+#: Deal heads a ledger keeps in memory by default (``service.head_cache``): about 2 KB each
+#: for a deal of two participants, so about 100 MB.
+HEAD_CACHE_DEALS = 50_000
 
 #: Event problems that mean "the deal is not in the state this event assumes".
 _PRECONDITION = {"UNKNOWN_DEAL", "DEAL_CANCELLED"}
@@ -88,6 +95,7 @@ class _Priced:
     lines: list[LedgerLine]
     line_rows: list[tuple[Any, ...]]  # the lines as stored
     head_rows: list[tuple[str, DealEvent, str, str, str]]  # deal, last event, its time, texts
+    heads: list[tuple[str, DealEvent, State, Credits]]  # deal, last event, state, credits
     first_seq: int  # the arrival number of the first event to store, as read
     ids: set[str]  # the batch's event ids
     deals: set[str]  # the deals its new events are for
@@ -168,10 +176,14 @@ class CreditLedger:
         ledger: LedgerStore,
         repository: RuleSetRepository,
         clock: Callable[[], dt.datetime],
+        head_cache_deals: int = HEAD_CACHE_DEALS,
     ) -> None:
         self.ledger = ledger
         self.repository = repository
         self.clock = clock
+        self._turn = threading.Lock()  # see record
+        #: Heads this ledger stored, as objects (used one batch at a time, under ``_turn``).
+        self._heads = HeadCache(head_cache_deals)
 
     def _rules_at(self, rule_set: str) -> Callable[[dt.datetime], tuple[str, int, CompiledRuleSet]]:
         cache: dict[dt.date, tuple[str, int, CompiledRuleSet]] = {}
@@ -197,7 +209,24 @@ class CreditLedger:
         ``while_committing(result)`` runs while the store commits the batch (a SQLite commit
         waits for the disk without holding the interpreter), so a caller's reply can be built
         meanwhile. It runs before the batch is durable: if the commit then fails, its error is
-        raised and whatever the work built must be thrown away."""
+        raised and whatever the work built must be thrown away.
+
+        Batches given to one ledger at once (concurrent calls to one server process) take
+        turns. A batch's work holds the interpreter, so working several out at once gains
+        nothing; and the one holding the store's write lock lets the interpreter go for each row
+        SQLite writes and must then wait to get it back from the others, so every writer of the
+        database waits longer (``bench.stores``: two processes with three callers each recorded
+        13-15k events/s without turns, 17-21k with them, as two single-caller instances do).
+        Other instances of the database are not held up by this."""
+        with self._turn:
+            return self._record(rule_set, events, while_committing)
+
+    def _record(
+        self,
+        rule_set: str,
+        events: Sequence[DealEvent],
+        while_committing: Callable[[RecordResult], object] | None,
+    ) -> RecordResult:
         if not rule_set:
             raise InvalidArgumentError("a rule-set name is required", reason="MISSING_RULE_SET")
         ids = [e.event_id for e in events]
@@ -212,15 +241,19 @@ class CreditLedger:
         # writers of the same database (threads, or service instances) are not held up by it;
         # under the lock, only what it read is checked again.
         priced: _Priced | None
+        heads = self._heads
         try:
             with self.ledger.snapshot() as reads:
                 seq = reads.next_seq()
+                heads.catch_up(reads, seq)
                 priced = self._price(reads, rule_set, events, ids, hashes, rules_at, now, seq)
         except QuotientError:
             priced = None  # refused as read: decided again under the lock, where it counts
         with self.ledger.batch() as tx:
             first_seq = tx.next_seq()
-            if priced is None or not priced.holds(tx.recorded_since(priced.first_seq)):
+            since = None if priced is None else tx.recorded_since(priced.first_seq)
+            heads.catch_up(tx, first_seq, None if priced is None else (priced.first_seq, since))
+            if priced is None or not priced.holds(since or ()):
                 priced = self._price(tx, rule_set, events, ids, hashes, rules_at, now, first_seq)
             else:
                 priced.renumber(first_seq)
@@ -240,6 +273,11 @@ class CreditLedger:
             result = RecordResult(len(priced.numbered), priced.duplicates, priced.lines)
             if while_committing is not None:
                 tx.commit_while(lambda: while_committing(result))
+        heads.stored(
+            [DealHead(d, rule_set, last.event_time, last.seq, state, credits)
+             for d, last, state, credits in priced.heads],
+            first_seq + len(priced.numbered),
+        )  # fmt: skip
         return result
 
     def _price(
@@ -274,7 +312,9 @@ class CreditLedger:
             event = DealEvent(e.event_id, e.deal_id, e.event_time, e.kind, e.changes, seq + k)
             numbered.append(event)
             by_deal.setdefault(e.deal_id, []).append(event)
-        heads = reads.heads(by_deal)
+        heads, missing = self._heads.get(by_deal)
+        if missing:
+            heads.update(reads.heads(missing))
         histories: dict[str, tuple[State | None, Credits, list[DealEvent]]] = {}
         recorded: dict[str, dict[str, Credits]] = {}
         for deal_id, new in by_deal.items():
@@ -311,14 +351,16 @@ class CreditLedger:
             raise _refuse(sorted(violations))
         lines: list[LedgerLine] = []
         head_rows: list[tuple[str, DealEvent, str, str, str]] = []
+        new_heads: list[tuple[str, DealEvent, State, Credits]] = []
         for deal_id, replay in replays.items():
             start = histories[deal_id][1]
             lines += ledger_lines(replay, start, recorded.get(deal_id, _NOTHING), rule_set)
-            last = replay.events[-1]
+            last, state, credits = replay.events[-1], replay.states[-1], replay.credits[-1]
             head_rows.append((deal_id, last, time_text(last.event_time),
-                              *head_texts(replay.states[-1], replay.credits[-1])))  # fmt: skip
-        return _Priced(fresh, numbered, duplicates, lines, line_rows(lines, now), head_rows, seq,
-                       set(ids), set(by_deal))  # fmt: skip
+                              *head_texts(state, credits)))  # fmt: skip
+            new_heads.append((deal_id, last, state, credits))
+        return _Priced(fresh, numbered, duplicates, lines, line_rows(lines, now), head_rows,
+                       new_heads, seq, set(ids), set(by_deal))  # fmt: skip
 
     @staticmethod
     def _violation(event: DealEvent, error: EventError, position: dict[str, int]) -> Violation:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from engine.credit.ledger import DealEvent, EventKind
-from engine.errors import AlreadyExistsError
+from engine.errors import AlreadyExistsError, FailedPreconditionError
 from service.config import SAMPLE_RULE_SET
 from service.credit_ledger import CreditLedger, RecordResult
 from service.repository import RuleSetRepository
@@ -156,6 +157,52 @@ def test_two_instances_on_one_database_apply_each_event_once(db_url: str) -> Non
         second.close()
 
 
+class _Overlaps(LedgerStore):
+    """A ledger store that counts how many batches are being worked out at once (a read
+    snapshot open), holding each snapshot a little while."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.open = 0
+        self.most = 0
+        self._count = threading.Lock()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Any]:
+        with self._count:
+            self.open += 1
+            self.most = max(self.most, self.open)
+        try:
+            with super().snapshot() as reads:
+                time.sleep(0.05)  # lets the interpreter go, as a batch's reads do
+                yield reads
+        finally:
+            with self._count:
+                self.open -= 1
+
+
+def test_batches_given_to_one_ledger_at_once_take_turns(db: Database) -> None:
+    base = credit_ledger(db)
+    store = _Overlaps(db)
+    ledger = CreditLedger(store, base.repository, lambda: NOW)
+    errors: list[BaseException] = []
+
+    def send(b: int) -> None:
+        try:
+            ledger.record("default", [created(f"t{b}-{i}", minutes=i) for i in range(5)])
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert store.most == 1  # never two batches of one ledger at once
+    assert len(store.events("default")) == 20
+
+
 # --- a batch worked out from a snapshot, then checked under the write lock ----------------------
 
 
@@ -263,3 +310,72 @@ def test_an_event_id_taken_meanwhile_with_another_payload_refuses_the_batch(db: 
     with pytest.raises(AlreadyExistsError):
         credits.record("default", [created("d3"), mine])
     assert [e.event_id for e in LedgerStore(db).events("default")] == ["d1-c", "e-7"]
+
+
+# --- heads kept in memory (service.head_cache) ---------------------------------------------------
+
+
+def test_a_head_kept_by_one_instance_is_not_used_after_another_moved_the_deal(
+    db: Database, tmp_path: Path
+) -> None:
+    batches = [[created("d1"), created("d2")], [_stage("d1", 5, "quote")],
+               [_stage("d1", 10, "won"), _stage("d2", 10, "quote")]]  # fmt: skip
+    reference = open_database(str(tmp_path / "reference.sqlite3"))
+    try:
+        serial = credit_ledger(reference)
+        for events in batches:
+            serial.record("default", events)
+        expected = _dump(reference)
+    finally:
+        reference.close()
+    first, second = credit_ledger(db), credit_ledger(db)
+    first.record("default", batches[0])  # first keeps the heads of d1 and d2
+    assert len(first._heads) == 2
+    second.record("default", batches[1])  # d1 moves on where first does not see it
+    first.record("default", batches[2])  # must continue d1 from quote, not initial contact
+    assert _dump(db) == expected
+    # The won line of d1 is the step from quote (50 %) to won: 1,000,000.00 x 70 % x 50 %.
+    won = [ln for ln in first.ledger.lines(deal_id="d1") if ln.event_id == "d1-won"]
+    assert {(ln.person, ln.weighted_delta_minor) for ln in won} == {
+        ("li.wei", 35_000_000), ("zhang.min", 15_000_000)}  # fmt: skip
+
+
+def test_a_refused_batch_leaves_the_kept_heads_as_they_were(db: Database) -> None:
+    credits = credit_ledger(db)
+    credits.record("default", [created("d1")])
+    bad = DealEvent("x-1", "nowhere", at(7), EventKind.STAGE_CHANGED, {"stage": "won"})
+    with pytest.raises(FailedPreconditionError):
+        credits.record("default", [_stage("d1", 5, "won"), bad])
+    credits.record("default", [_stage("d1", 10, "quote")])
+    # From initial contact (10 %) to quote (50 %), as if the refused batch had never been sent.
+    step = [ln for ln in credits.ledger.lines(deal_id="d1") if ln.event_id == "d1-quote"]
+    assert {(ln.person, ln.weighted_delta_minor) for ln in step} == {
+        ("li.wei", 28_000_000), ("zhang.min", 12_000_000)}  # fmt: skip
+
+
+def test_heads_kept_in_memory_give_the_ledger_a_store_read_gives(
+    db: Database, tmp_path: Path
+) -> None:
+    # Many in-order events of a few deals, through one ledger that keeps heads and one that
+    # keeps none (every head read back from the store): the same rows.
+    events = [created(f"d{i}", minutes=i) for i in range(4)]
+    stages = ["needs_confirmed", "quote", "contract_drafted", "won"]
+    moves = [[_stage(f"d{i}", 10 * k + i, stage) for i in range(4)] for k, stage in
+             enumerate(stages, start=1)]  # fmt: skip
+    other = open_database(str(tmp_path / "no-cache.sqlite3"))
+    try:
+        uncached = credit_ledger(other)
+        uncached._heads.max_deals = 0
+        for batch in ([events[:2]], [events[2:]], moves):
+            for b in batch:
+                uncached.record("default", b)
+        expected = _dump(other)
+        assert len(uncached._heads) == 0
+    finally:
+        other.close()
+    cached = credit_ledger(db)
+    for batch in ([events[:2]], [events[2:]], moves):
+        for b in batch:
+            cached.record("default", b)
+    assert len(cached._heads) == 4
+    assert _dump(db) == expected
