@@ -37,7 +37,6 @@ from service.deadlines import check_deadline
 from service.head_cache import HeadCache
 from service.repository import RuleSetRepository
 from service.store.ledger import (
-    DealHead,
     LedgerReads,
     LedgerRow,
     LedgerStore,
@@ -274,11 +273,7 @@ class CreditLedger:
             result = RecordResult(len(priced.numbered), priced.duplicates, priced.lines)
             if while_committing is not None:
                 tx.commit_while(lambda: while_committing(result))
-        heads.stored(
-            [DealHead(d, rule_set, last.event_time, last.seq, state, credits)
-             for d, last, state, credits in priced.heads],
-            first_seq + len(priced.numbered),
-        )  # fmt: skip
+        heads.stored(rule_set, priced.heads, first_seq + len(priced.numbered))
         return result
 
     def _price(

@@ -21,10 +21,16 @@ uses it from one batch at a time.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from itertools import islice
 
+from engine.credit.ledger import Credits, DealEvent, State
 from service.store.ledger import DealHead, LedgerReads
+
+#: A kept head: rule set, last event time, its arrival number, state, credits (a tuple, not a
+#: :class:`DealHead`: cheaper to make for every deal of every batch; heads are made on a hit).
+_Kept = tuple[str, dt.datetime, int, State, Credits]
 
 
 class HeadCache:
@@ -32,7 +38,7 @@ class HeadCache:
 
     def __init__(self, max_deals: int) -> None:
         self.max_deals = max_deals
-        self._heads: dict[str, DealHead] = {}
+        self._heads: dict[str, _Kept] = {}
         #: Every event numbered below this is reflected here, or its deal is not kept.
         self.current_to = 0
 
@@ -71,20 +77,27 @@ class HeadCache:
         missing: list[str] = []
         heads = self._heads
         for deal_id in deal_ids:
-            head = heads.get(deal_id)
-            if head is None:
+            kept = heads.get(deal_id)
+            if kept is None:
                 missing.append(deal_id)
             else:
-                found[deal_id] = head
+                found[deal_id] = DealHead(deal_id, *kept)
         return found, missing
 
-    def stored(self, heads: Sequence[DealHead], next_seq: int) -> None:
-        """Keep the heads a batch has just committed, ``next_seq`` being the number after its
-        last event (every event below it is then reflected)."""
+    def stored(
+        self,
+        rule_set: str,
+        heads: Iterable[tuple[str, DealEvent, State, Credits]],
+        next_seq: int,
+    ) -> None:
+        """Keep the heads a batch of ``rule_set`` has just committed, given as (deal id, its
+        last event, state, credits); ``next_seq`` is the number after the batch's last event
+        (every event below it is then reflected)."""
         kept = self._heads
-        for head in heads:
-            kept.pop(head.deal_id, None)  # to the end of the order: the most recently used
-            kept[head.deal_id] = head
+        pop = kept.pop
+        for deal_id, last, state, credits in heads:
+            pop(deal_id, None)  # to the end of the order: the most recently used
+            kept[deal_id] = (rule_set, last.event_time, last.seq, state, credits)
         excess = len(kept) - self.max_deals
         if excess > 0:
             for deal_id in list(islice(kept, excess)):
