@@ -52,7 +52,7 @@ from service.config import SAMPLE_RULE_SET, Config, is_loopback
 from service.credit_ledger import CreditLedger
 from service.interceptors import ErrorInterceptor
 from service.learned import LearnedSources
-from service.processes import WorkerStartError, serve_processes
+from service.processes import WorkerStartError, serve_processes, stop_with_parent
 from service.repository import RuleSetRepository
 from service.servicers.analytics import AnalyticsServicer
 from service.servicers.commission import CommissionServicer
@@ -402,6 +402,7 @@ def serve_worker(config: Config, number: int, report: Connection, log_level: int
         level=log_level,
         format=f"%(asctime)s %(levelname)s %(name)s [worker {number}] %(message)s",
     )
+    stop_with_parent()
     try:
         app = start(config)
     except (ConfigError, OSError) as exc:

@@ -13,7 +13,8 @@ asks for any free one (port 0); starts the workers with ``spawn`` (a fresh inter
 must not be forked once it runs); and reports the address once every worker serves. A worker that
 cannot start stops everything with its reason. A worker that dies while serving is replaced (its
 open calls fail UNAVAILABLE and its clients reconnect to another). SIGTERM or SIGINT is passed on to
-every worker, which drains its calls as a single server does; the parent waits for them.
+every worker, which drains its calls as a single server does; the parent waits for them. A
+worker whose parent is gone (killed outright) stops by itself.
 """
 
 from __future__ import annotations
@@ -192,6 +193,23 @@ class Supervisor:
         self.starting = []
 
 
+def stop_with_parent(interval_s: float = 1.0) -> threading.Thread:
+    """In a worker: SIGTERM this process (drain, stop) once its parent is gone, so workers never
+    outlive a supervisor killed outright (SIGKILL, the out-of-memory killer). The parent is
+    checked every ``interval_s`` from a daemon thread."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval_s)
+        LOG.error("the supervising process (pid %d) is gone; stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    thread = threading.Thread(target=watch, name="parent-watch", daemon=True)
+    thread.start()
+    return thread
+
+
 def serve_processes(config: Config, target: Target, on_serving: Callable[[int], None]) -> None:
     """Serve ``config.address`` from ``config.processes`` workers running ``target`` until
     SIGTERM or SIGINT; ``on_serving(port)`` once all serve. Raises :class:`WorkerStartError`."""
@@ -216,4 +234,5 @@ __all__ = [
     "reserved_address",
     "serve_processes",
     "split_address",
+    "stop_with_parent",
 ]

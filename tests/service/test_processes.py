@@ -115,12 +115,14 @@ def serve_processes(tmp_path: Path, *flags: str) -> Iterator[Served]:
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-        served._reader.join(30)
+        # Workers do not outlive their server (those that do are killed before failing).
+        leftovers = [pid for pid in served.workers().values() if not _gone_within(pid, 30)]
+        for pid in leftovers:
+            os.kill(pid, signal.SIGKILL)
+        served._reader.join(30)  # the workers held the log's pipe too
         assert proc.stderr is not None
         proc.stderr.close()
-        # Workers of a killed parent are not left behind.
-        for pid in served.workers().values():
-            _wait_gone(pid)
+        assert not leftovers, f"workers {leftovers} outlived their server"
 
 
 def _alive(pid: int) -> bool:
@@ -132,13 +134,13 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] == "Z")
 
 
-def _wait_gone(pid: int, timeout_s: float = 30) -> None:
+def _gone_within(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while _alive(pid):
         if time.monotonic() > deadline:
-            os.kill(pid, signal.SIGKILL)
-            raise AssertionError(f"worker {pid} outlived its server")
+            return False
         time.sleep(0.05)
+    return True
 
 
 def _children(pid: int) -> set[int]:
@@ -217,8 +219,17 @@ def test_workers_share_the_port_and_the_store_and_are_replaced_and_stopped(
         served.proc.send_signal(signal.SIGTERM)
         assert served.proc.wait(60) == 0
         served.wait_for(r"\[worker \d\] stopped", count=2)
-        for pid in replaced.values():
-            _wait_gone(pid)
+        assert all(_gone_within(pid, 30) for pid in replaced.values())
+
+
+def test_workers_stop_when_their_supervisor_is_killed_outright(tmp_path: Path) -> None:
+    with serve_processes(tmp_path, "--processes", "2") as served:
+        served.wait_for(r"serving on .* \(port (\d+)\).*, 2 processes")
+        workers = served.workers()
+        served.proc.kill()  # SIGKILL: nothing is passed on
+        served.proc.wait()
+        assert all(_gone_within(pid, 30) for pid in workers.values())
+        served.wait_for(r"supervising process \(pid \d+\) is gone; stopping", count=2)
 
 
 def test_a_worker_that_cannot_start_stops_the_command_with_its_reason(tmp_path: Path) -> None:
