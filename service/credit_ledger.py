@@ -33,6 +33,7 @@ from engine.errors import (
     Violation,
 )
 from engine.rules.compiler import CompiledRuleSet
+from service.config import Config
 from service.deadlines import check_deadline
 from service.head_cache import HeadCache
 from service.repository import RuleSetRepository
@@ -46,10 +47,6 @@ from service.store.ledger import (
     line_rows,
     time_text,
 )
-
-#: Deal heads a ledger keeps in memory by default (``service.head_cache``): about 2 KB each
-#: for a deal of two participants, so about 100 MB.
-HEAD_CACHE_DEALS = 50_000
 
 #: Event problems that mean "the deal is not in the state this event assumes".
 _PRECONDITION = {"UNKNOWN_DEAL", "DEAL_CANCELLED"}
@@ -175,7 +172,7 @@ class CreditLedger:
         ledger: LedgerStore,
         repository: RuleSetRepository,
         clock: Callable[[], dt.datetime],
-        head_cache_deals: int = HEAD_CACHE_DEALS,
+        head_cache_deals: int = Config.head_cache_deals,
     ) -> None:
         self.ledger = ledger
         self.repository = repository
