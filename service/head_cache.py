@@ -57,11 +57,9 @@ class HeadCache:
         ``reads``, used when ``from_seq`` is :attr:`current_to`."""
         if next_seq <= self.current_to:
             return
-        if not self._heads:
-            pass
-        elif next_seq - self.current_to > self.max_deals:  # more to read than to keep
+        if next_seq - self.current_to > self.max_deals:  # more to read than to keep
             self._heads.clear()
-        else:
+        elif self._heads:
             if read is not None and read[0] == self.current_to:
                 recorded_since = read[1]
             else:

@@ -96,14 +96,17 @@ class Supervisor:
         self.config = config
         self.target = target
         self.context = multiprocessing.get_context("spawn")
+        #: What every worker is started with: the concrete address, once :meth:`start` has it.
+        self.worker_config = replace(config, publish_sample=False)
         self.workers: list[_Worker] = []
         self.starting: list[BaseProcess] = []
         self.stopping = threading.Event()
 
-    def _spawn(self, config: Config, number: int) -> tuple[BaseProcess, Connection]:
+    def _spawn(self, number: int) -> tuple[BaseProcess, Connection]:
         ours, theirs = self.context.Pipe(duplex=False)
         level = logging.getLogger().getEffectiveLevel()
-        process = self.context.Process(target=self.target, args=(config, number, theirs, level),
+        args = (self.worker_config, number, theirs, level)
+        process = self.context.Process(target=self.target, args=args,
                                        name=f"quotient-worker-{number}")  # fmt: skip
         process.start()
         theirs.close()
@@ -149,15 +152,14 @@ class Supervisor:
     def start(self, address: str) -> None:
         """Start every worker on ``address`` (a concrete port) at once and wait until they all
         serve."""
-        config = replace(self.config, address=address, publish_sample=False)
+        self.worker_config = replace(self.worker_config, address=address)
         numbers = range(1, self.config.processes + 1)
-        spawned = [(n, *self._spawn(config, n)) for n in numbers]
+        spawned = [(n, *self._spawn(n)) for n in numbers]
         for number, process, ours in spawned:
             self.workers.append(self._await(number, process, ours))
 
-    def run(self, address: str) -> None:
+    def run(self) -> None:
         """Keep every worker running until :meth:`request_stop`."""
-        config = replace(self.config, address=address, publish_sample=False)
         while not self.stopping.is_set():
             exited = wait([w.process.sentinel for w in self.workers], timeout=0.5)
             if self.stopping.is_set():
@@ -168,7 +170,7 @@ class Supervisor:
                 gone.process.join()
                 LOG.error("worker %d (pid %d) exited with code %s; starting another",
                           gone.number, gone.pid, gone.process.exitcode)  # fmt: skip
-                self.workers[k] = self._await(gone.number, *self._spawn(config, gone.number))
+                self.workers[k] = self._await(gone.number, *self._spawn(gone.number))
 
     def request_stop(self, signum: int, frame: FrameType | None = None) -> None:
         if not self.stopping.is_set():
@@ -220,7 +222,7 @@ def serve_processes(config: Config, target: Target, on_serving: Callable[[int], 
         with reserved_address(config.address) as address:
             supervisor.start(address)
         on_serving(split_address(address)[1])
-        supervisor.run(address)
+        supervisor.run()
     except _Stopped:
         pass
     finally:
