@@ -15,9 +15,16 @@ deals to the next stage (in-order events continued from the deals' stored heads,
 ``bench.credit``), sent the same way.
 
 One more SQLite row serves one address from several processes (``quotient serve --processes
-2``): the kernel spreads connections over the processes, so the client sends from three
-threads per process, each on a connection of its own, and the CPU each worker process used is
-printed, to show whether they shared the load.
+2``): the kernel spreads connections over the processes at random, so the client sends from
+four threads per process, each on a connection of its own, and how the connections fell is
+printed for each half of the run (a process with one connection idles while its caller turns
+round; one with none idles throughout).
+
+Every row also prints the service's CPU time per event in each half (all its processes; not a
+PostgreSQL server's) and how busy each process was (CPU time over the two halves' wall time).
+The CPU per event follows the machine's spells (and, for stage changes, how many deal heads a
+process finds kept in memory); set beside how busy each process was, it tells a slow spell from
+a poor spread of the load.
 
 Baseline: one instance on SQLite, measured in the same run; ratios are against it. Each row's
 ledger is checked afterwards: every event recorded once, two lines per event.
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import os
 import re
 import subprocess
@@ -36,7 +44,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,9 +63,42 @@ TARGET_EVENTS_PER_S = 20_000
 
 
 #: Connections per worker process to a server of several processes (``quotient serve
-#: --processes``): the kernel gives each new connection to one of them, at random, so with three
-#: per worker all of them land on one worker in 3 % of runs with two workers (6 connections).
-CONNECTIONS_PER_PROCESS = 3
+#: --processes``): the kernel gives each new connection to one of them, at random. With four per
+#: worker (8 connections to two workers), all land on one worker in 0.8 % of halves of a run,
+#: and one worker gets at most one in 7 % (with three per worker: 3 % and 22 %).
+CONNECTIONS_PER_PROCESS = 4
+
+
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user and system) used so far by process ``pid``."""
+    ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def connections_by_process(port: int, pids: Sequence[int]) -> list[int]:
+    """How many established TCP connections to local ``port`` each of ``pids`` holds (read
+    from ``/proc``: the sockets each process has open, and the kernel's TCP tables)."""
+    owner: dict[str, int] = {}
+    for k, pid in enumerate(pids):
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            with suppress(OSError):
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    owner[target[8:-1]] = k
+    counts = [0] * len(pids)
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with suppress(FileNotFoundError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local_port = int(fields[1].rsplit(":", 1)[1], 16)
+                if local_port == port and fields[3] == "01" and fields[9] in owner:  # ESTABLISHED
+                    counts[owner[fields[9]]] += 1
+    return counts
+
+
+def note_spread(port: int, pids: Sequence[int], into: list[list[int]]) -> None:
+    """Append :func:`connections_by_process` to ``into``."""
+    into.append(connections_by_process(port, pids))
 
 
 @dataclass
@@ -67,20 +108,18 @@ class Server:
     port: int
     pid: int
 
-    def worker_cpu_s(self) -> list[float]:
-        """CPU seconds used so far by each of its worker processes (none: it serves itself)."""
+    def serving_pids(self) -> list[int]:
+        """The processes that serve: its worker processes, or itself when it has none."""
         children = Path(f"/proc/{self.pid}/task/{self.pid}/children").read_text().split()
         out = []
         for pid in children:
             try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except FileNotFoundError:
                 continue
             if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
-                ticks = stat.rsplit(")", 1)[1].split()
-                out.append((int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK"))
-        return out
+                out.append(int(pid))
+        return out or [self.pid]
 
 
 @contextmanager
@@ -110,11 +149,17 @@ def server(store: list[str], log: Path) -> Iterator[Server]:
         proc.wait(30)
 
 
-def record(ports: Sequence[int], requests: Sequence[Any], callers: int = 1) -> float:
+def record(
+    ports: Sequence[int],
+    requests: Sequence[Any],
+    callers: int = 1,
+    on_ready: Callable[[], object] | None = None,
+) -> float:
     """Send ``requests`` to ``ports`` from ``callers`` client threads per port, each with a
     channel and a connection of its own, each taking the next request when its last one is
     answered (a steady feed, however the connections fall on a server's processes); seconds
-    taken once every connection is open and has sent a first small batch."""
+    taken once every connection is open and has sent a first small batch (``on_ready`` runs
+    then, before the clock starts)."""
     targets = [port for _ in range(callers) for port in ports]
     queue = collections.deque(requests)
     errors: list[BaseException] = []
@@ -145,6 +190,8 @@ def record(ports: Sequence[int], requests: Sequence[Any], callers: int = 1) -> f
         t.start()
     with suppress(threading.BrokenBarrierError):
         ready.wait()
+        if on_ready is not None:
+            on_ready()
     t0 = time.perf_counter()
     for t in threads:
         t.join()
@@ -196,7 +243,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"bench.stores on {machine['platform']}, {machine['cpus']} CPUs, {machine['date']}")
     results: dict[str, float] = {}
     stage_results: dict[str, float] = {}
-    shares: dict[str, str] = {}
+    cpu_us: dict[str, float] = {}  # the service's CPU per event, both halves together
+    details: dict[str, str] = {}
     several = f"SQLite, 1 instance of {args.processes} processes"
     sqlite_rows = ["SQLite, 1 instance", several, "SQLite, 2 instances on one file"]
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as databases:
@@ -223,18 +271,32 @@ def main(argv: Sequence[str] | None = None) -> None:
                 servers = [stack.enter_context(server(flags, Path(tmp) / f"{name[:3]}{i}.log"))
                            for i, flags in enumerate(stores)]  # fmt: skip
                 ports = [s.port for s in servers]
-                before = servers[0].worker_cpu_s()
-                seconds = record(ports, requests, callers)
-                moved = record(ports, moves, callers)
-                used = [b - a for a, b in zip(before, servers[0].worker_cpu_s(), strict=False)]
+                pids = [pid for s in servers for pid in s.serving_pids()]
+                spreads: list[list[int]] = []  # connections per worker, in each half
+                spread = (functools.partial(note_spread, ports[0], pids, spreads)
+                          if len(pids) > len(ports) else None)  # fmt: skip
+                cpu = [[process_cpu_s(pid) for pid in pids]]
+                seconds = record(ports, requests, callers, spread)
+                cpu.append([process_cpu_s(pid) for pid in pids])
+                moved = record(ports, moves, callers, spread)
+                cpu.append([process_cpu_s(pid) for pid in pids])
+                used = [b - a for a, b in zip(cpu[0], cpu[2], strict=True)]
                 check(ports[0], args.batches, args.batch_size)  # after: its long read is no load
             results[name] = n / seconds
             stage_results[name] = n / moved
-            if used:
-                shares[name] = " / ".join(f"{u / sum(used):.0%}" for u in used)
+            cpu_us[name] = sum(used) / (2 * n) * 1e6
+            halves = [(sum(cpu[k + 1]) - sum(cpu[k])) / n * 1e6 for k in (0, 1)]
+            details[name] = (
+                f"service CPU per event {halves[0]:.0f} us created, {halves[1]:.0f} us stage "
+                "changes; each process busy "
+                + " / ".join(f"{u / (seconds + moved):.0%}" for u in used)
+                + ("; connections per worker process, created "
+                   + ", stage changes ".join("/".join(map(str, c)) for c in spreads)
+                   if spreads else "")
+            )  # fmt: skip
             print(f"  {name}: {n / seconds:,.0f} events/s, then stage changes "
-                  f"{n / moved:,.0f} events/s, {callers} client thread(s) per instance"
-                  + (f"; CPU by worker {shares[name]}" if used else ""), file=sys.stderr)  # fmt: skip
+                  f"{n / moved:,.0f} events/s, {callers} client thread(s) per instance; "
+                  f"{details[name]}", file=sys.stderr)  # fmt: skip
     base = results["SQLite, 1 instance"]
     print_table(f"RecordDealEvents: {n:,} events in batches of {args.batch_size:,}, separate "
                 f"server processes, {args.callers} client thread(s) per instance "
@@ -243,8 +305,10 @@ def main(argv: Sequence[str] | None = None) -> None:
                 ["store", "created/s", "vs SQLite, 1 instance", "stage changes/s"],
                 [[k, fmt_rate(v), fmt_ratio(v / base), fmt_rate(stage_results[k])]
                  for k, v in results.items()])  # fmt: skip
-    for name, share in shares.items():
-        print(f"  {name}: CPU used by each worker process: {share}")
+    for name, detail in details.items():
+        print(f"  {name}: {detail}")
+    if pg is not None:
+        print("  (the PostgreSQL server's own CPU is not in the service CPU of its rows)")
     for name in sqlite_rows:
         both = min(results[name], stage_results[name])
         verdict = "met" if both >= TARGET_EVENTS_PER_S else "NOT met"
@@ -255,7 +319,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.json:
         write_json(args.json, {"machine": machine, "events": n, "callers": args.callers,
                                "events_per_s": results,
-                               "stage_events_per_s": stage_results})  # fmt: skip
+                               "stage_events_per_s": stage_results,
+                               "service_cpu_us_per_event": cpu_us})  # fmt: skip
 
 
 if __name__ == "__main__":
