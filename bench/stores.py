@@ -26,6 +26,9 @@ The CPU per event follows the machine's spells (and, for stage changes, how many
 process finds kept in memory); set beside how busy each process was, it tells a slow spell from
 a poor spread of the load.
 
+With ``--omit-lines`` every batch asks for a reply without its ledger lines (the counts only,
+as a feed that needs only the acknowledgement would).
+
 Baseline: one instance on SQLite, measured in the same run; ratios are against it. Each row's
 ledger is checked afterwards: every event recorded once, two lines per event.
 
@@ -231,6 +234,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="worker processes of the one-address row (quotient serve --processes; 2)",
     )
     p.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
+    p.add_argument(
+        "--omit-lines",
+        action="store_true",
+        help="send every batch with omit_lines: replies carry the counts, not the lines",
+    )
     p.add_argument("--quick", action="store_true", help="8 batches")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
@@ -238,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.batches = 8
     requests = [event_batch(b, args.batch_size) for b in range(args.batches)]
     moves = [stage_batch(b, args.batch_size) for b in range(args.batches)]
+    for r in (*requests, *moves):
+        r.omit_lines = args.omit_lines
     n = args.batches * args.batch_size
     machine = machine_summary()
     print(f"bench.stores on {machine['platform']}, {machine['cpus']} CPUs, {machine['date']}")
@@ -301,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     print_table(f"RecordDealEvents: {n:,} events in batches of {args.batch_size:,}, separate "
                 f"server processes, {args.callers} client thread(s) per instance "
                 f"({max(args.callers, CONNECTIONS_PER_PROCESS)} per process of the "
-                f"{args.processes}-process instance)",
+                f"{args.processes}-process instance)"
+                + ("; replies without lines (omit_lines)" if args.omit_lines else ""),
                 ["store", "created/s", "vs SQLite, 1 instance", "stage changes/s"],
                 [[k, fmt_rate(v), fmt_ratio(v / base), fmt_rate(stage_results[k])]
                  for k, v in results.items()])  # fmt: skip
@@ -318,6 +329,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     if args.json:
         write_json(args.json, {"machine": machine, "events": n, "callers": args.callers,
+                               "omit_lines": args.omit_lines,
                                "events_per_s": results,
                                "stage_events_per_s": stage_results,
                                "service_cpu_us_per_event": cpu_us})  # fmt: skip

@@ -79,7 +79,9 @@ def cmd_record(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     with open_channel(args.server) as channel:
         try:
             resp = credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
-                credit_pb2.RecordDealEventsRequest(rule_set=args.rule_set, events=events)
+                credit_pb2.RecordDealEventsRequest(
+                    rule_set=args.rule_set, events=events, omit_lines=args.counts_only
+                )
             )
         except grpc.RpcError as exc:
             return report(exc)
@@ -135,6 +137,11 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
     p.add_argument("file", nargs="?", help="events as JSON Lines ('-': standard input)")
     p.add_argument("--event", action="append", help="an event as JSON (repeatable)")
     p.add_argument("--rule-set", default="default")
+    p.add_argument(
+        "--counts-only",
+        action="store_true",
+        help="print only how many events were recorded (the reply leaves the lines out)",
+    )
     p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_record(a, report))
 

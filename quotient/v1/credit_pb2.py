@@ -26,43 +26,43 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from quotient.v1 import types_pb2 as quotient_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18quotient/v1/credit.proto\x12\x0bquotient.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17quotient/v1/types.proto\"\xa9\x01\n\tDealEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04kind\x18\x04 \x01(\x0e\x32\x1a.quotient.v1.DealEventKind\x12\x1f\n\x04\x64\x65\x61l\x18\x05 \x01(\x0b\x32\x11.quotient.v1.Deal\"S\n\x17RecordDealEventsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12&\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x16.quotient.v1.DealEvent\"\x9a\x02\n\nLedgerLine\x12\x0f\n\x07line_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05split\x18\x05 \x01(\t\x12\x0e\n\x06person\x18\x06 \x01(\t\x12\x1a\n\x12\x63redit_delta_minor\x18\x07 \x01(\x03\x12#\n\x1bweighted_credit_delta_minor\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x12\n\ncorrection\x18\n \x01(\x08\x12\x10\n\x08rule_set\x18\x0b \x01(\t\x12\x10\n\x08revision\x18\x0c \x01(\x03\"s\n\x18RecordDealEventsResponse\x12\x16\n\x0erecorded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x02 \x01(\x05\x12&\n\x05lines\x18\x03 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"v\n\x11GetCreditsRequest\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rinclude_lines\x18\x04 \x01(\x08\"\x84\x01\n\x0b\x43reditTotal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\r\n\x05split\x18\x02 \x01(\t\x12\x0e\n\x06person\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x14\n\x0c\x63redit_minor\x18\x05 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\x06 \x01(\x03\"f\n\x12GetCreditsResponse\x12(\n\x06totals\x18\x01 \x03(\x0b\x32\x18.quotient.v1.CreditTotal\x12&\n\x05lines\x18\x02 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"\x85\x01\n\x13SplitCreditsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\x12\x14\n\x0c\x64\x65\x61l_columns\x18\x05 \x01(\x0c\"\xa3\x02\n\nCreditPart\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05split\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.quotient.v1.SplitKind\x12\'\n\x05\x62\x61sis\x18\x05 \x01(\x0e\x32\x18.quotient.v1.CreditBasis\x12\r\n\x05ratio\x18\x06 \x01(\t\x12\x1a\n\x12\x66ixed_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x63redit_minor\x18\x08 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\t \x01(\x03\x12)\n\x06source\x18\n \x01(\x0e\x32\x19.quotient.v1.CreditSource\x12\x0e\n\x06policy\x18\x0b \x01(\t\"\xd9\x01\n\x0b\x44\x65\x61lCredits\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08win_prob\x18\x06 \x01(\t\x12&\n\x05parts\x18\x07 \x03(\x0b\x32\x17.quotient.v1.CreditPart\x12)\n\x07problem\x18\x08 \x01(\x0b\x32\x18.quotient.v1.DealProblem\"\xa5\x01\n\x14SplitCreditsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\'\n\x05\x64\x65\x61ls\x18\x03 \x03(\x0b\x32\x18.quotient.v1.DealCredits\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x64\x65\x61l_columns\x18\x05 \x01(\x0c\x12\x14\n\x0cpart_columns\x18\x06 \x01(\x0c*\xae\x02\n\rDealEventKind\x12\x1f\n\x1b\x44\x45\x41L_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45\x41L_EVENT_KIND_CREATED\x10\x01\x12!\n\x1d\x44\x45\x41L_EVENT_KIND_STAGE_CHANGED\x10\x02\x12\"\n\x1e\x44\x45\x41L_EVENT_KIND_AMOUNT_CHANGED\x10\x03\x12(\n$DEAL_EVENT_KIND_PARTICIPANTS_CHANGED\x10\x04\x12\x17\n\x13\x44\x45\x41L_EVENT_KIND_WON\x10\x05\x12\x18\n\x14\x44\x45\x41L_EVENT_KIND_LOST\x10\x06\x12\x1c\n\x18\x44\x45\x41L_EVENT_KIND_REOPENED\x10\x07\x12\x1d\n\x19\x44\x45\x41L_EVENT_KIND_CANCELLED\x10\x08*T\n\tSplitKind\x12\x1a\n\x16SPLIT_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSPLIT_KIND_FULL\x10\x01\x12\x16\n\x12SPLIT_KIND_OVERAGE\x10\x02*x\n\x0b\x43reditBasis\x12\x1c\n\x18\x43REDIT_BASIS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_BASIS_RATIO\x10\x01\x12\x17\n\x13\x43REDIT_BASIS_AMOUNT\x10\x02\x12\x1a\n\x16\x43REDIT_BASIS_REMAINDER\x10\x03*\x9d\x01\n\x0c\x43reditSource\x12\x1d\n\x19\x43REDIT_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_SOURCE_TEAM\x10\x01\x12\x18\n\x14\x43REDIT_SOURCE_POLICY\x10\x02\x12\x1f\n\x1b\x43REDIT_SOURCE_OWNER_DEFAULT\x10\x03\x12\x1b\n\x17\x43REDIT_SOURCE_REMAINDER\x10\x04\x32\x94\x02\n\rCreditService\x12S\n\x0cSplitCredits\x12 .quotient.v1.SplitCreditsRequest\x1a!.quotient.v1.SplitCreditsResponse\x12_\n\x10RecordDealEvents\x12$.quotient.v1.RecordDealEventsRequest\x1a%.quotient.v1.RecordDealEventsResponse\x12M\n\nGetCredits\x12\x1e.quotient.v1.GetCreditsRequest\x1a\x1f.quotient.v1.GetCreditsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18quotient/v1/credit.proto\x12\x0bquotient.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17quotient/v1/types.proto\"\xa9\x01\n\tDealEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12.\n\nevent_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12(\n\x04kind\x18\x04 \x01(\x0e\x32\x1a.quotient.v1.DealEventKind\x12\x1f\n\x04\x64\x65\x61l\x18\x05 \x01(\x0b\x32\x11.quotient.v1.Deal\"g\n\x17RecordDealEventsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12&\n\x06\x65vents\x18\x02 \x03(\x0b\x32\x16.quotient.v1.DealEvent\x12\x12\n\nomit_lines\x18\x03 \x01(\x08\"\x9a\x02\n\nLedgerLine\x12\x0f\n\x07line_id\x18\x01 \x01(\x03\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x65vent_id\x18\x03 \x01(\t\x12.\n\nevent_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05split\x18\x05 \x01(\t\x12\x0e\n\x06person\x18\x06 \x01(\t\x12\x1a\n\x12\x63redit_delta_minor\x18\x07 \x01(\x03\x12#\n\x1bweighted_credit_delta_minor\x18\x08 \x01(\x03\x12\x10\n\x08\x63urrency\x18\t \x01(\t\x12\x12\n\ncorrection\x18\n \x01(\x08\x12\x10\n\x08rule_set\x18\x0b \x01(\t\x12\x10\n\x08revision\x18\x0c \x01(\x03\"s\n\x18RecordDealEventsResponse\x12\x16\n\x0erecorded_count\x18\x01 \x01(\x05\x12\x17\n\x0f\x64uplicate_count\x18\x02 \x01(\x05\x12&\n\x05lines\x18\x03 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"v\n\x11GetCreditsRequest\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\x0e\n\x06person\x18\x02 \x01(\t\x12)\n\x05\x61s_of\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rinclude_lines\x18\x04 \x01(\x08\"\x84\x01\n\x0b\x43reditTotal\x12\x0f\n\x07\x64\x65\x61l_id\x18\x01 \x01(\t\x12\r\n\x05split\x18\x02 \x01(\t\x12\x0e\n\x06person\x18\x03 \x01(\t\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x14\n\x0c\x63redit_minor\x18\x05 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\x06 \x01(\x03\"f\n\x12GetCreditsResponse\x12(\n\x06totals\x18\x01 \x03(\x0b\x32\x18.quotient.v1.CreditTotal\x12&\n\x05lines\x18\x02 \x03(\x0b\x32\x17.quotient.v1.LedgerLine\"\x85\x01\n\x13SplitCreditsRequest\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\x12\n\nas_of_date\x18\x03 \x01(\t\x12 \n\x05\x64\x65\x61ls\x18\x04 \x03(\x0b\x32\x11.quotient.v1.Deal\x12\x14\n\x0c\x64\x65\x61l_columns\x18\x05 \x01(\x0c\"\xa3\x02\n\nCreditPart\x12\x0e\n\x06person\x18\x01 \x01(\t\x12\x0c\n\x04role\x18\x02 \x01(\t\x12\r\n\x05split\x18\x03 \x01(\t\x12$\n\x04kind\x18\x04 \x01(\x0e\x32\x16.quotient.v1.SplitKind\x12\'\n\x05\x62\x61sis\x18\x05 \x01(\x0e\x32\x18.quotient.v1.CreditBasis\x12\r\n\x05ratio\x18\x06 \x01(\t\x12\x1a\n\x12\x66ixed_amount_minor\x18\x07 \x01(\x03\x12\x14\n\x0c\x63redit_minor\x18\x08 \x01(\x03\x12\x1d\n\x15weighted_credit_minor\x18\t \x01(\x03\x12)\n\x06source\x18\n \x01(\x0e\x32\x19.quotient.v1.CreditSource\x12\x0e\n\x06policy\x18\x0b \x01(\t\"\xd9\x01\n\x0b\x44\x65\x61lCredits\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07\x64\x65\x61l_id\x18\x02 \x01(\t\x12\x10\n\x08\x63urrency\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_minor\x18\x04 \x01(\x03\x12\x1d\n\x15weighted_amount_minor\x18\x05 \x01(\x03\x12\x10\n\x08win_prob\x18\x06 \x01(\t\x12&\n\x05parts\x18\x07 \x03(\x0b\x32\x17.quotient.v1.CreditPart\x12)\n\x07problem\x18\x08 \x01(\x0b\x32\x18.quotient.v1.DealProblem\"\xa5\x01\n\x14SplitCreditsResponse\x12\x10\n\x08rule_set\x18\x01 \x01(\t\x12\x10\n\x08revision\x18\x02 \x01(\x03\x12\'\n\x05\x64\x65\x61ls\x18\x03 \x03(\x0b\x32\x18.quotient.v1.DealCredits\x12\x14\n\x0c\x66\x61iled_count\x18\x04 \x01(\x05\x12\x14\n\x0c\x64\x65\x61l_columns\x18\x05 \x01(\x0c\x12\x14\n\x0cpart_columns\x18\x06 \x01(\x0c*\xae\x02\n\rDealEventKind\x12\x1f\n\x1b\x44\x45\x41L_EVENT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17\x44\x45\x41L_EVENT_KIND_CREATED\x10\x01\x12!\n\x1d\x44\x45\x41L_EVENT_KIND_STAGE_CHANGED\x10\x02\x12\"\n\x1e\x44\x45\x41L_EVENT_KIND_AMOUNT_CHANGED\x10\x03\x12(\n$DEAL_EVENT_KIND_PARTICIPANTS_CHANGED\x10\x04\x12\x17\n\x13\x44\x45\x41L_EVENT_KIND_WON\x10\x05\x12\x18\n\x14\x44\x45\x41L_EVENT_KIND_LOST\x10\x06\x12\x1c\n\x18\x44\x45\x41L_EVENT_KIND_REOPENED\x10\x07\x12\x1d\n\x19\x44\x45\x41L_EVENT_KIND_CANCELLED\x10\x08*T\n\tSplitKind\x12\x1a\n\x16SPLIT_KIND_UNSPECIFIED\x10\x00\x12\x13\n\x0fSPLIT_KIND_FULL\x10\x01\x12\x16\n\x12SPLIT_KIND_OVERAGE\x10\x02*x\n\x0b\x43reditBasis\x12\x1c\n\x18\x43REDIT_BASIS_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_BASIS_RATIO\x10\x01\x12\x17\n\x13\x43REDIT_BASIS_AMOUNT\x10\x02\x12\x1a\n\x16\x43REDIT_BASIS_REMAINDER\x10\x03*\x9d\x01\n\x0c\x43reditSource\x12\x1d\n\x19\x43REDIT_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x43REDIT_SOURCE_TEAM\x10\x01\x12\x18\n\x14\x43REDIT_SOURCE_POLICY\x10\x02\x12\x1f\n\x1b\x43REDIT_SOURCE_OWNER_DEFAULT\x10\x03\x12\x1b\n\x17\x43REDIT_SOURCE_REMAINDER\x10\x04\x32\x94\x02\n\rCreditService\x12S\n\x0cSplitCredits\x12 .quotient.v1.SplitCreditsRequest\x1a!.quotient.v1.SplitCreditsResponse\x12_\n\x10RecordDealEvents\x12$.quotient.v1.RecordDealEventsRequest\x1a%.quotient.v1.RecordDealEventsResponse\x12M\n\nGetCredits\x12\x1e.quotient.v1.GetCreditsRequest\x1a\x1f.quotient.v1.GetCreditsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'quotient.v1.credit_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DEALEVENTKIND']._serialized_start=1936
-  _globals['_DEALEVENTKIND']._serialized_end=2238
-  _globals['_SPLITKIND']._serialized_start=2240
-  _globals['_SPLITKIND']._serialized_end=2324
-  _globals['_CREDITBASIS']._serialized_start=2326
-  _globals['_CREDITBASIS']._serialized_end=2446
-  _globals['_CREDITSOURCE']._serialized_start=2449
-  _globals['_CREDITSOURCE']._serialized_end=2606
+  _globals['_DEALEVENTKIND']._serialized_start=1956
+  _globals['_DEALEVENTKIND']._serialized_end=2258
+  _globals['_SPLITKIND']._serialized_start=2260
+  _globals['_SPLITKIND']._serialized_end=2344
+  _globals['_CREDITBASIS']._serialized_start=2346
+  _globals['_CREDITBASIS']._serialized_end=2466
+  _globals['_CREDITSOURCE']._serialized_start=2469
+  _globals['_CREDITSOURCE']._serialized_end=2626
   _globals['_DEALEVENT']._serialized_start=100
   _globals['_DEALEVENT']._serialized_end=269
   _globals['_RECORDDEALEVENTSREQUEST']._serialized_start=271
-  _globals['_RECORDDEALEVENTSREQUEST']._serialized_end=354
-  _globals['_LEDGERLINE']._serialized_start=357
-  _globals['_LEDGERLINE']._serialized_end=639
-  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_start=641
-  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_end=756
-  _globals['_GETCREDITSREQUEST']._serialized_start=758
-  _globals['_GETCREDITSREQUEST']._serialized_end=876
-  _globals['_CREDITTOTAL']._serialized_start=879
-  _globals['_CREDITTOTAL']._serialized_end=1011
-  _globals['_GETCREDITSRESPONSE']._serialized_start=1013
-  _globals['_GETCREDITSRESPONSE']._serialized_end=1115
-  _globals['_SPLITCREDITSREQUEST']._serialized_start=1118
-  _globals['_SPLITCREDITSREQUEST']._serialized_end=1251
-  _globals['_CREDITPART']._serialized_start=1254
-  _globals['_CREDITPART']._serialized_end=1545
-  _globals['_DEALCREDITS']._serialized_start=1548
-  _globals['_DEALCREDITS']._serialized_end=1765
-  _globals['_SPLITCREDITSRESPONSE']._serialized_start=1768
-  _globals['_SPLITCREDITSRESPONSE']._serialized_end=1933
-  _globals['_CREDITSERVICE']._serialized_start=2609
-  _globals['_CREDITSERVICE']._serialized_end=2885
+  _globals['_RECORDDEALEVENTSREQUEST']._serialized_end=374
+  _globals['_LEDGERLINE']._serialized_start=377
+  _globals['_LEDGERLINE']._serialized_end=659
+  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_start=661
+  _globals['_RECORDDEALEVENTSRESPONSE']._serialized_end=776
+  _globals['_GETCREDITSREQUEST']._serialized_start=778
+  _globals['_GETCREDITSREQUEST']._serialized_end=896
+  _globals['_CREDITTOTAL']._serialized_start=899
+  _globals['_CREDITTOTAL']._serialized_end=1031
+  _globals['_GETCREDITSRESPONSE']._serialized_start=1033
+  _globals['_GETCREDITSRESPONSE']._serialized_end=1135
+  _globals['_SPLITCREDITSREQUEST']._serialized_start=1138
+  _globals['_SPLITCREDITSREQUEST']._serialized_end=1271
+  _globals['_CREDITPART']._serialized_start=1274
+  _globals['_CREDITPART']._serialized_end=1565
+  _globals['_DEALCREDITS']._serialized_start=1568
+  _globals['_DEALCREDITS']._serialized_end=1785
+  _globals['_SPLITCREDITSRESPONSE']._serialized_start=1788
+  _globals['_SPLITCREDITSRESPONSE']._serialized_end=1953
+  _globals['_CREDITSERVICE']._serialized_start=2629
+  _globals['_CREDITSERVICE']._serialized_end=2905
 # @@protoc_insertion_point(module_scope)

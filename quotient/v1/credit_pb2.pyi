@@ -80,12 +80,14 @@ class DealEvent(_message.Message):
     def __init__(self, event_id: _Optional[str] = ..., deal_id: _Optional[str] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., kind: _Optional[_Union[DealEventKind, str]] = ..., deal: _Optional[_Union[_types_pb2.Deal, _Mapping]] = ...) -> None: ...
 
 class RecordDealEventsRequest(_message.Message):
-    __slots__ = ("rule_set", "events")
+    __slots__ = ("rule_set", "events", "omit_lines")
     RULE_SET_FIELD_NUMBER: _ClassVar[int]
     EVENTS_FIELD_NUMBER: _ClassVar[int]
+    OMIT_LINES_FIELD_NUMBER: _ClassVar[int]
     rule_set: str
     events: _containers.RepeatedCompositeFieldContainer[DealEvent]
-    def __init__(self, rule_set: _Optional[str] = ..., events: _Optional[_Iterable[_Union[DealEvent, _Mapping]]] = ...) -> None: ...
+    omit_lines: bool
+    def __init__(self, rule_set: _Optional[str] = ..., events: _Optional[_Iterable[_Union[DealEvent, _Mapping]]] = ..., omit_lines: _Optional[bool] = ...) -> None: ...
 
 class LedgerLine(_message.Message):
     __slots__ = ("line_id", "deal_id", "event_id", "event_time", "split", "person", "credit_delta_minor", "weighted_credit_delta_minor", "currency", "correction", "rule_set", "revision")

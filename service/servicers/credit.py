@@ -68,11 +68,13 @@ class CreditServicer(credit_pb2_grpc.CreditServiceServicer):
     ) -> credit_pb2.RecordDealEventsResponse:
         check_batch_size(len(request.events), self.max_batch_deals, "events")
         response = credit_pb2.RecordDealEventsResponse()
+        with_lines = not request.omit_lines
 
         def respond(result: RecordResult) -> None:  # while the batch is being committed
             response.recorded_count = result.recorded
             response.duplicate_count = result.duplicates
-            add_lines(result.lines, response.lines)
+            if with_lines:
+                add_lines(result.lines, response.lines)
 
         self.ledger.record(
             request.rule_set, events_from_proto(request.events), while_committing=respond

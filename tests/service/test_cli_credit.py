@@ -40,12 +40,17 @@ def test_split_record_and_credits(
     assert "recorded 2 event(s), 0 already recorded" in capsys.readouterr().out
     assert main(["record", str(events), *server]) == 0
     assert "recorded 0 event(s), 2 already recorded" in capsys.readouterr().out
+    late = {"event_id": "e-0", "deal_id": "d-1", "event_time": "2026-03-10T00:00:00Z",
+            "kind": "stage_changed", "deal": {"stage": "quote"}}  # fmt: skip
+    assert main(["record", "--event", json.dumps(late), "--counts-only", *server]) == 0
+    assert capsys.readouterr().out == "recorded 1 event(s), 0 already recorded\n"
     assert main(["credits", "--deal", "d-1", *server]) == 0
     assert "d-1\trevenue\tzhang.min\t30000000\t30000000\tCNY" in capsys.readouterr().out
+    # The late stage change was stored with its corrections: quote (50 %) from March 10 on.
     assert (
         main(["credits", "--person", "zhang.min", "--as-of", "2026-03-10T00:00:00Z", *server]) == 0
     )
-    assert "d-1\trevenue\tzhang.min\t30000000\t3000000\tCNY" in capsys.readouterr().out
+    assert "d-1\trevenue\tzhang.min\t30000000\t15000000\tCNY" in capsys.readouterr().out
 
 
 def test_a_refused_batch_prints_its_reason(

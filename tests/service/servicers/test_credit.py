@@ -267,6 +267,30 @@ def test_the_example_ledger_over_grpc(stub: credit_pb2_grpc.CreditServiceStub) -
     assert 0 < resp.lines[0].line_id < resp.lines[1].line_id
 
 
+def test_a_batch_acknowledged_without_its_lines_stores_them(
+    stub: credit_pb2_grpc.CreditServiceStub,
+) -> None:
+    """``omit_lines`` leaves the lines out of the reply only: the counts are there, and the
+    stored lines are those a reply with lines lists."""
+    created = [event(f"e{k}", CREATED, 0, example("initial_contact"), deal_id=f"d-{k}")
+               for k in (1, 2)]  # fmt: skip
+    quiet = stub.RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=created, omit_lines=True)
+    )
+    assert (quiet.recorded_count, quiet.duplicate_count, len(quiet.lines)) == (2, 0, 0)
+    stored = stub.GetCredits(credit_pb2.GetCreditsRequest(person="zhang.min", include_lines=True))
+    assert [(ln.deal_id, ln.weighted_credit_delta_minor) for ln in stored.lines] == [
+        ("d-1", 3_000_000),
+        ("d-2", 3_000_000),
+    ]
+    loud = record(stub, event("e3", STAGE, 10, types_pb2.Deal(stage="won"), deal_id="d-1"))
+    assert (loud.recorded_count, len(loud.lines)) == (1, 2)
+    again = stub.RecordDealEvents(
+        credit_pb2.RecordDealEventsRequest(rule_set="default", events=created, omit_lines=True)
+    )
+    assert (again.recorded_count, again.duplicate_count, len(again.lines)) == (0, 2, 0)
+
+
 def test_retries_are_idempotent_and_reused_ids_refused(
     stub: credit_pb2_grpc.CreditServiceStub,
 ) -> None:
