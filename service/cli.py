@@ -25,6 +25,7 @@ from service.cli_analytics import add_commands as add_analytics_commands
 from service.cli_commission import add_commands as add_commission_commands
 from service.cli_credit import add_commands as add_credit_commands
 from service.cli_forecast import add_commands as add_forecast_commands
+from service.cli_input import batches, count_lines
 from service.cli_planning import add_commands as add_planning_commands
 from service.cli_winrates import add_commands as add_winrate_commands
 
@@ -246,22 +247,6 @@ def _csv_records(reader: csv.DictReader[str]) -> Iterator[dict[str, Any]]:
         yield rec
 
 
-def _batches(records: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for rec in records:
-        batch.append(rec)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
-def _count_rows(path: str) -> int:
-    with open(path, encoding="utf-8", newline="") as f:
-        return max(sum(1 for _ in f) - 1, 0)
-
-
 def _score_local(
     rule_file: str, batches: Iterator[list[dict[str, Any]]], dask: str | None = None
 ) -> Iterator[list[dict[str, Any]]]:
@@ -353,16 +338,16 @@ def cmd_score(args: argparse.Namespace) -> int:
                 raise SystemExit(f"quotient score: --deal is not JSON: {exc}") from None
             total = len(args.deal)
         elif args.csv:
-            total = _count_rows(args.csv)
+            total = max(count_lines(args.csv) - 1, 0)  # less the header
             handle = stack.enter_context(open(args.csv, encoding="utf-8", newline=""))
             records = _csv_records(csv.DictReader(handle))
         else:
             raise SystemExit("quotient score: give --csv FILE or --deal JSON")
-        batches = _batches(records, args.batch_size)
+        groups = batches(records, args.batch_size)
         results = (
-            _score_local(args.rules, batches, args.dask)
+            _score_local(args.rules, groups, args.dask)
             if args.rules
-            else _score_remote(args.server, args.rule_set, batches)
+            else _score_remote(args.server, args.rule_set, groups)
         )
         out = (
             stack.enter_context(open(args.out, "w", encoding="utf-8", newline=""))

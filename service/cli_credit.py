@@ -8,50 +8,40 @@ JSON objects shaped like the ``quotient.v1`` messages; an event's ``kind`` may b
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from service.channel import default_server, open_channel
+from service.cli_input import batches, count_lines, json_objects
 
 
-def _json_objects(items: list[str] | None, path: str | None) -> Iterator[dict[str, Any]]:
-    """Objects from repeated JSON arguments and/or a JSON Lines file ('-' is standard input)."""
-    for item in items or []:
-        yield json.loads(item)
-    if path:
-        handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-        try:
-            for n, line in enumerate(handle, 1):
-                if line.strip():
-                    try:
-                        yield json.loads(line)
-                    except json.JSONDecodeError as exc:
-                        raise SystemExit(f"{path}:{n}: not JSON: {exc}") from None
-        finally:
-            if handle is not sys.stdin:
-                handle.close()
-
-
-def _event_message(obj: dict[str, Any]) -> Any:
+def _message(where: str, obj: dict[str, Any], message: Any) -> Any:
+    """``obj`` read into ``message`` (a ``quotient.v1`` message); a field the message does not
+    have, or a value of the wrong type, stops the command naming where the object came from."""
     from google.protobuf import json_format
 
+    try:
+        return json_format.ParseDict(obj, message)
+    except json_format.ParseError as exc:
+        raise SystemExit(f"{where}: not a {message.DESCRIPTOR.name}: {exc}") from None
+
+
+def _event_message(where: str, obj: dict[str, Any]) -> Any:
     from quotient.v1 import credit_pb2
 
     kind = str(obj.get("kind", ""))
     if kind and not kind.startswith("DEAL_EVENT_KIND_"):
         obj = {**obj, "kind": f"DEAL_EVENT_KIND_{kind.upper()}"}
-    return json_format.ParseDict(obj, credit_pb2.DealEvent())
+    return _message(where, obj, credit_pb2.DealEvent())
 
 
 def cmd_split(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
     import grpc
-    from google.protobuf import json_format
 
     from quotient.v1 import credit_pb2, credit_pb2_grpc, types_pb2
 
-    deals = [json_format.ParseDict(d, types_pb2.Deal()) for d in _json_objects(args.deal, None)]
+    deals = [_message(w, d, types_pb2.Deal()) for w, d in json_objects(args.deal, None, "--deal")]
     with open_channel(args.server) as channel:
         try:
             resp = credit_pb2_grpc.CreditServiceStub(channel).SplitCredits(
@@ -71,27 +61,72 @@ def cmd_split(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
 
 
 def cmd_record(args: argparse.Namespace, report: Callable[[Any], int]) -> int:
+    """Send the events as one batch (stored whole or not at all), or with ``--batch-size N`` in
+    batches of N read as they are sent, each stored whole or not at all, with a progress bar on
+    standard error for a long file. When a batch is refused or its input is bad, the batches
+    before it stay stored and the command says so: sending the same input again is harmless, as
+    events already recorded are skipped."""
     import grpc
+    from tqdm import tqdm
 
     from quotient.v1 import credit_pb2, credit_pb2_grpc
 
-    events = [_event_message(e) for e in _json_objects(args.event, args.file)]
-    with open_channel(args.server) as channel:
-        try:
-            resp = credit_pb2_grpc.CreditServiceStub(channel).RecordDealEvents(
-                credit_pb2.RecordDealEventsRequest(
-                    rule_set=args.rule_set, events=events, omit_lines=args.counts_only
-                )
-            )
-        except grpc.RpcError as exc:
-            return report(exc)
-    print(f"recorded {resp.recorded_count} event(s), {resp.duplicate_count} already recorded")
-    for ln in resp.lines:
-        mark = " (correction)" if ln.correction else ""
-        print(
-            f"{ln.deal_id}\t{ln.event_id}\t{ln.split}\t{ln.person}\t"
-            f"{ln.credit_delta_minor:+d}\t{ln.weighted_credit_delta_minor:+d}{mark}"
+    if args.batch_size < 0:
+        raise SystemExit("quotient record: --batch-size must be 1 or more (0: one batch)")
+    if not args.event and not args.file:
+        raise SystemExit("quotient record: give a JSON Lines FILE ('-': standard input) or --event")
+    events = (_event_message(w, e) for w, e in json_objects(args.event, args.file))
+    groups = batches(events, args.batch_size) if args.batch_size else iter([list(events)])
+    total = len(args.event or ()) + (
+        count_lines(args.file) if args.file and args.file != "-" else 0
+    )
+    show = bool(args.batch_size) and total >= 10_000 and not args.quiet
+    sent = recorded = duplicates = stored = 0
+
+    def stored_so_far() -> str:
+        return (
+            f"quotient record: the {stored} batch(es) before it are stored ({sent} event(s): "
+            f"{recorded} recorded, {duplicates} already recorded); sending the same input again "
+            "skips them"
         )
+
+    with (
+        open_channel(args.server) as channel,
+        tqdm(total=total, unit="event", disable=not show, file=sys.stderr) as bar,
+    ):
+        stub = credit_pb2_grpc.CreditServiceStub(channel)
+        try:
+            for group in groups:
+                request = credit_pb2.RecordDealEventsRequest(
+                    rule_set=args.rule_set, events=group, omit_lines=args.counts_only
+                )
+                try:
+                    resp = stub.RecordDealEvents(request)
+                except grpc.RpcError as exc:
+                    code = report(exc)
+                    if stored:
+                        print(stored_so_far(), file=sys.stderr)
+                    return code
+                sent += len(group)
+                recorded += resp.recorded_count
+                duplicates += resp.duplicate_count
+                stored += 1
+                if not args.batch_size:  # one batch: its counts first, as the reply has them
+                    print(f"recorded {recorded} event(s), {duplicates} already recorded")
+                for ln in resp.lines:
+                    mark = " (correction)" if ln.correction else ""
+                    print(
+                        f"{ln.deal_id}\t{ln.event_id}\t{ln.split}\t{ln.person}\t"
+                        f"{ln.credit_delta_minor:+d}\t{ln.weighted_credit_delta_minor:+d}{mark}"
+                    )
+                bar.update(len(group))
+        except SystemExit as exc:  # bad input after some batches were stored
+            if stored:
+                print(exc, file=sys.stderr)
+                raise SystemExit(stored_so_far()) from None
+            raise
+    if args.batch_size:
+        print(f"recorded {recorded} event(s), {duplicates} already recorded in {stored} batch(es)")
     return 0
 
 
@@ -142,6 +177,14 @@ def add_commands(sub: Any, report: Callable[[Any], int]) -> None:
         action="store_true",
         help="print only how many events were recorded (the reply leaves the lines out)",
     )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=0,
+        help="send the events in batches of this many, each stored whole or not at all "
+        "(default 0: all of them as one batch)",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--server", default=default_server())
     p.set_defaults(func=lambda a: cmd_record(a, report))
 
